@@ -1,0 +1,1 @@
+//! Seeded synthetic data sets (placeholder, being written).

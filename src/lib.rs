@@ -1,0 +1,5 @@
+//! Flowbook: a visual dataflow notebook. The core (graph, catalog, stream, nn, exec)
+//! never depends on the UI; the UI and CLI sit on top of it.
+
+pub mod datasets;
+pub mod nn;

@@ -1,0 +1,1 @@
+//! Neural networks on ndarray (placeholder, being written).
