@@ -3,3 +3,6 @@
 
 pub mod datasets;
 pub mod nn;
+pub mod graph;
+pub mod catalog;
+pub mod stream;

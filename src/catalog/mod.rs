@@ -1,0 +1,241 @@
+//! The node catalogue: every node kind with its ports, parameters (types, defaults, ranges,
+//! one-line docs) and documentation. Pure description: no execution and no UI here.
+
+mod params;
+mod stream_nodes;
+
+pub use params::{NodeParams, ParamError, parse_param_text};
+
+use std::fmt;
+
+/// What flows along a wire. An edge is legal only between ports of the same type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortType {
+    /// Rows: a key, an event time in ms and named numeric fields.
+    Records,
+    /// What a window emits: one key's contents of one window (and its statistics).
+    Windows,
+    /// Stacked mini-batches: an X matrix and labels.
+    Batches,
+    /// Activations between layer nodes.
+    Tensor,
+    /// Named scalar series over steps or time.
+    Metrics,
+}
+
+impl fmt::Display for PortType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            PortType::Records => "Records",
+            PortType::Windows => "Windows",
+            PortType::Batches => "Batches",
+            PortType::Tensor => "Tensor",
+            PortType::Metrics => "Metrics",
+        };
+        f.write_str(name)
+    }
+}
+
+/// One input or output port of a node kind.
+#[derive(Debug)]
+pub struct PortSpec {
+    pub name: &'static str,
+    pub ty: PortType,
+    pub doc: &'static str,
+    /// An input that must be connected for the graph to run.
+    pub required: bool,
+    /// An input that accepts several wires (a union of streams).
+    pub many: bool,
+}
+
+/// The type and allowed values of a parameter.
+#[derive(Debug)]
+pub enum ParamKind {
+    Int { min: i64, max: i64 },
+    Float { min: f64, max: f64 },
+    Bool,
+    Text,
+    /// A file path; the editor offers a file picker.
+    Path,
+    /// An expression over the record's fields; the editor checks its syntax live.
+    Expr,
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
+    /// A comma-separated list of names (columns, fields or functions).
+    List,
+}
+
+/// A parameter's default, as a constant.
+#[derive(Debug, Clone, Copy)]
+pub enum ParamDefault {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(&'static str),
+}
+
+#[derive(Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub default: ParamDefault,
+    pub doc: &'static str,
+    /// Can be changed while the graph runs (e.g. a learning rate).
+    pub live: bool,
+}
+
+/// Where a node kind sits in the palette.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    Sources,
+    Time,
+    Partitioning,
+    Transform,
+    Windows,
+    Sinks,
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Category::Sources => "Sources",
+            Category::Time => "Time",
+            Category::Partitioning => "Partitioning",
+            Category::Transform => "Transform",
+            Category::Windows => "Windows",
+            Category::Sinks => "Sinks",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Every node kind. The planner matches on this exhaustively, so a new kind makes the compiler
+/// list every place that must learn about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKind {
+    CsvSource,
+    SequenceSource,
+    SensorSource,
+    ClickSource,
+    Watermark,
+    Partition,
+    Merge,
+    Map,
+    Filter,
+    Window,
+    Aggregate,
+    CsvSink,
+    NullSink,
+}
+
+/// The full description of a node kind.
+#[derive(Debug)]
+pub struct NodeSpec {
+    pub kind: NodeKind,
+    /// The id written in files (`kind: "window"`) and the default base for node names.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub category: Category,
+    /// One line for tooltips and `flowbook nodes`.
+    pub summary: &'static str,
+    /// Longer documentation (markdown).
+    pub doc: &'static str,
+    pub inputs: &'static [PortSpec],
+    pub outputs: &'static [PortSpec],
+    pub params: &'static [ParamSpec],
+}
+
+impl NodeSpec {
+    pub fn input(&self, name: &str) -> Option<&'static PortSpec> {
+        self.inputs.iter().find(|p| p.name == name)
+    }
+
+    pub fn output(&self, name: &str) -> Option<&'static PortSpec> {
+        self.outputs.iter().find(|p| p.name == name)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Index of an output port, for operators that address outputs by position.
+    pub fn output_index(&self, name: &str) -> Option<usize> {
+        self.outputs.iter().position(|p| p.name == name)
+    }
+}
+
+impl NodeKind {
+    pub const ALL: &'static [NodeKind] = &[
+        NodeKind::CsvSource,
+        NodeKind::SequenceSource,
+        NodeKind::SensorSource,
+        NodeKind::ClickSource,
+        NodeKind::Watermark,
+        NodeKind::Partition,
+        NodeKind::Merge,
+        NodeKind::Map,
+        NodeKind::Filter,
+        NodeKind::Window,
+        NodeKind::Aggregate,
+        NodeKind::CsvSink,
+        NodeKind::NullSink,
+    ];
+
+    pub fn spec(self) -> &'static NodeSpec {
+        use stream_nodes as s;
+        match self {
+            NodeKind::CsvSource => &s::CSV_SOURCE,
+            NodeKind::SequenceSource => &s::SEQUENCE_SOURCE,
+            NodeKind::SensorSource => &s::SENSOR_SOURCE,
+            NodeKind::ClickSource => &s::CLICK_SOURCE,
+            NodeKind::Watermark => &s::WATERMARK,
+            NodeKind::Partition => &s::PARTITION,
+            NodeKind::Merge => &s::MERGE,
+            NodeKind::Map => &s::MAP,
+            NodeKind::Filter => &s::FILTER,
+            NodeKind::Window => &s::WINDOW,
+            NodeKind::Aggregate => &s::AGGREGATE,
+            NodeKind::CsvSink => &s::CSV_SINK,
+            NodeKind::NullSink => &s::NULL_SINK,
+        }
+    }
+
+    /// The kind whose file id is `id`, if any.
+    pub fn from_id(id: &str) -> Option<NodeKind> {
+        Self::ALL.iter().copied().find(|k| k.spec().id == id)
+    }
+
+    /// Sources have no inputs and drive the run.
+    pub fn is_source(self) -> bool {
+        self.spec().inputs.is_empty()
+    }
+}
+
+/// All node specs in palette order.
+pub fn all_specs() -> impl Iterator<Item = &'static NodeSpec> {
+    NodeKind::ALL.iter().map(|k| k.spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_resolve_back() {
+        for kind in NodeKind::ALL {
+            assert_eq!(NodeKind::from_id(kind.spec().id), Some(*kind));
+            assert_eq!(kind.spec().kind, *kind, "spec of {kind:?} names its kind");
+        }
+    }
+
+    #[test]
+    fn defaults_fit_their_own_kind_and_range() {
+        for spec in all_specs() {
+            for p in spec.params {
+                let value = params::default_value(p);
+                params::check_value(p, &value)
+                    .unwrap_or_else(|e| panic!("{}.{}: default invalid: {e}", spec.id, p.name));
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The `.ron` file format: loading with positioned errors, canonical pretty saving, atomic writes.
+//! Loading never panics; a file from a newer Flowbook is refused before it is interpreted.
+
+use super::Graph;
+use serde::Deserialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Why a graph file could not be loaded. Every variant names the file; parse errors carry line:column.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read the file: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{path}: written by a newer Flowbook (format_version {found}); this build reads up to {supported}"
+    )]
+    FutureVersion {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+}
+
+impl LoadError {
+    /// The (line, column) of a syntax error, 1-based.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            LoadError::Syntax { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+}
+
+/// Why a graph could not be saved. The previous file is left untouched in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("{path}: cannot save: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot encode the graph: {0}")]
+    Encode(String),
+}
+
+/// Reads only the version, so a future file is refused with a clear message rather than
+/// with whatever its new fields would make the full parser say.
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(default)]
+    format_version: u32,
+}
+
+/// Parses a graph from RON text; `origin` names the source in messages (a path or "clipboard").
+pub fn from_ron_str(text: &str, origin: &str) -> Result<Graph, LoadError> {
+    let syntax = |e: ron::error::SpannedError| LoadError::Syntax {
+        path: origin.to_owned(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    };
+    if let Ok(VersionProbe {
+        format_version: found,
+    }) = ron::from_str::<VersionProbe>(text)
+        && found > FORMAT_VERSION
+    {
+        return Err(LoadError::FutureVersion {
+            path: origin.to_owned(),
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    ron::from_str::<Graph>(text).map_err(syntax)
+}
+
+/// Loads a graph file.
+pub fn load(path: &Path) -> Result<Graph, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    from_ron_str(&text, &path.display().to_string())
+}
+
+/// The canonical text of a graph: what `save` writes. Deterministic, so load → save is
+/// byte-identical for files Flowbook wrote.
+pub fn to_ron_string(graph: &Graph) -> Result<String, SaveError> {
+    let config = ron::ser::PrettyConfig::new()
+        .indentor("    ")
+        .struct_names(false)
+        .separate_tuple_members(false)
+        .depth_limit(3);
+    let mut text =
+        ron::ser::to_string_pretty(graph, config).map_err(|e| SaveError::Encode(e.to_string()))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Saves atomically: writes a temporary file beside the target, syncs it, then renames it over
+/// the target. A failure at any point leaves the old file as it was.
+pub fn save(graph: &Graph, path: &Path) -> Result<(), SaveError> {
+    let text = to_ron_string(graph)?;
+    write_atomically(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary sibling and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
+    let io = |source| SaveError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let tmp = temp_sibling(path);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "graph".to_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Edge, Node, NodeId, ParamValue, PortRef};
+
+    fn sample() -> Graph {
+        let mut g = Graph::new("sample");
+        g.notes = "Reads *events*.".into();
+        let mut source = Node {
+            id: NodeId(1),
+            name: "source".into(),
+            kind: "csv_source".into(),
+            pos: [10.0, 20.5],
+            params: Default::default(),
+            notes: String::new(),
+        };
+        source
+            .params
+            .insert("path".into(), ParamValue::Text("a.csv".into()));
+        source.params.insert("lr".into(), ParamValue::Float(1.0));
+        source.params.insert("n".into(), ParamValue::Int(-3));
+        source.params.insert("b".into(), ParamValue::Bool(true));
+        g.nodes.push(source);
+        g.nodes.push(Node {
+            id: NodeId(2),
+            name: "sink".into(),
+            kind: "null_sink".into(),
+            pos: [200.0, 20.0],
+            params: Default::default(),
+            notes: String::new(),
+        });
+        g.edges.push(Edge {
+            from: PortRef::new(NodeId(1), "out"),
+            to: PortRef::new(NodeId(2), "in"),
+        });
+        g
+    }
+
+    #[test]
+    fn saved_text_round_trips_byte_identically() {
+        let text = to_ron_string(&sample()).unwrap();
+        let loaded = from_ron_str(&text, "mem").unwrap();
+        assert_eq!(loaded, sample());
+        assert_eq!(to_ron_string(&loaded).unwrap(), text);
+    }
+
+    #[test]
+    fn float_param_that_looks_integral_stays_float() {
+        let text = to_ron_string(&sample()).unwrap();
+        let loaded = from_ron_str(&text, "mem").unwrap();
+        assert_eq!(loaded.nodes[0].params["lr"], ParamValue::Float(1.0));
+        assert_eq!(loaded.nodes[0].params["n"], ParamValue::Int(-3));
+    }
+
+    #[test]
+    fn malformed_text_reports_line_and_column() {
+        let err = from_ron_str("(\n  format_version: 1,\n  nodes: [ (id: ]\n)", "bad.ron").unwrap_err();
+        let (line, column) = err.position().expect("a syntax error has a position");
+        assert_eq!(line, 3);
+        assert!(column > 1, "{err}");
+        assert!(err.to_string().starts_with("bad.ron:3:"), "{err}");
+    }
+
+    #[test]
+    fn future_version_is_refused_by_name() {
+        let err = from_ron_str("(format_version: 99, nodes: [], edges: [], wormholes: 3)", "f.ron")
+            .unwrap_err();
+        assert!(matches!(err, LoadError::FutureVersion { found: 99, .. }), "{err}");
+    }
+
+    #[test]
+    fn atomic_save_replaces_and_failed_save_keeps_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.ron");
+        save(&sample(), &path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let missing_dir = dir.path().join("no/such/dir/g.ron");
+        assert!(save(&sample(), &missing_dir).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+}

@@ -1,0 +1,140 @@
+//! Window arithmetic as pure functions, exactly as Flink computes it: window starts, which
+//! windows hold a timestamp, session covers, and when a window or a record is late.
+
+/// Start of the window of length `size` (shifted by `offset`) that contains `ts`:
+/// `ts − ((ts − offset) mod size)` with the remainder taken non-negative, as Flink's
+/// `TimeWindow.getWindowStartWithOffset`. Computed in i128 so no timestamp overflows.
+pub fn window_start(ts: i64, offset: i64, size: i64) -> i64 {
+    let size = i128::from(size.max(1));
+    let rem = (i128::from(ts) - i128::from(offset)).rem_euclid(size);
+    clamp_i64(i128::from(ts) - rem)
+}
+
+fn clamp_i64(x: i128) -> i64 {
+    x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// The starts of every sliding window [s, s+size) with s ≡ offset (mod slide) that contains
+/// `ts`, newest first (Flink's order). Tumbling windows are the case slide = size.
+pub fn sliding_starts(ts: i64, size: i64, slide: i64, offset: i64) -> impl Iterator<Item = i64> {
+    let last = window_start(ts, offset, slide);
+    let slide = slide.max(1);
+    let lowest_exclusive = ts.saturating_sub(size);
+    std::iter::successors(Some(last), move |s| s.checked_sub(slide)).take_while(move |s| *s > lowest_exclusive)
+}
+
+/// `end − 1`, the last timestamp a window [start, end) holds (Flink's `maxTimestamp`).
+pub fn max_timestamp(end: i64) -> i64 {
+    end.saturating_sub(1)
+}
+
+/// When a window's state is dropped: its max timestamp plus the allowed lateness, saturating
+/// at +∞ as Flink's `cleanupTime` does.
+pub fn cleanup_time(end: i64, allowed_lateness_ms: i64) -> i64 {
+    max_timestamp(end).saturating_add(allowed_lateness_ms)
+}
+
+/// A window no longer accepts records once the watermark has passed its cleanup time.
+pub fn is_window_late(end: i64, allowed_lateness_ms: i64, watermark: i64) -> bool {
+    cleanup_time(end, allowed_lateness_ms) <= watermark
+}
+
+/// A record dropped from all its windows goes to the late output only if it is itself late:
+/// `ts + allowed lateness ≤ watermark` (Flink's `isElementLate`).
+pub fn is_record_late(ts: i64, allowed_lateness_ms: i64, watermark: i64) -> bool {
+    ts.saturating_add(allowed_lateness_ms) <= watermark
+}
+
+/// Two session windows merge when they overlap or touch (Flink's `TimeWindow.intersects`).
+pub fn sessions_touch(a: (i64, i64), b: (i64, i64)) -> bool {
+    a.0 <= b.1 && a.1 >= b.0
+}
+
+/// The session window a record at `ts` opens: [ts, ts + gap).
+pub fn session_of(ts: i64, gap: i64) -> (i64, i64) {
+    (ts, ts.saturating_add(gap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tumbling_start_on_boundaries_and_inside() {
+        let cases = [
+            // (ts, offset, size, start)
+            (0, 0, 1000, 0),
+            (999, 0, 1000, 0),
+            (1000, 0, 1000, 1000),
+            (1_700_000_000_123, 0, 1000, 1_700_000_000_000),
+            (1_700_000_000_299, 300, 1000, 1_699_999_999_300),
+            (1_700_000_000_300, 300, 1000, 1_700_000_000_300),
+        ];
+        for (ts, offset, size, start) in cases {
+            assert_eq!(window_start(ts, offset, size), start, "ts={ts} offset={offset}");
+        }
+    }
+
+    #[test]
+    fn negative_timestamps_use_a_non_negative_remainder() {
+        assert_eq!(window_start(-1, 0, 1000), -1000);
+        assert_eq!(window_start(-1000, 0, 1000), -1000);
+        assert_eq!(window_start(-1001, 0, 1000), -2000);
+        assert_eq!(window_start(-1, 300, 1000), -700);
+        assert_eq!(window_start(-1, -300, 1000), -300);
+    }
+
+    #[test]
+    fn offsets_larger_than_the_size_wrap_like_flink() {
+        // Flink only allows |offset| < size; the arithmetic is still well defined beyond.
+        assert_eq!(window_start(500, 1300, 1000), 300);
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        assert_eq!(window_start(i64::MIN, 0, 1000), i64::MIN);
+        let start = window_start(i64::MAX, 0, 1000);
+        assert!(start <= i64::MAX && i64::MAX - start < 1000);
+        let starts: Vec<_> = sliding_starts(i64::MIN + 5, 3000, 1000, 0).collect();
+        assert!(starts.len() <= 3);
+    }
+
+    #[test]
+    fn sliding_windows_newest_first_and_exactly_size_over_slide() {
+        let starts: Vec<_> = sliding_starts(2500, 3000, 1000, 0).collect();
+        assert_eq!(starts, vec![2000, 1000, 0]);
+        let starts: Vec<_> = sliding_starts(3000, 3000, 1000, 0).collect();
+        assert_eq!(starts, vec![3000, 2000, 1000], "a boundary ts starts a window and leaves one");
+        let starts: Vec<_> = sliding_starts(-1, 3000, 1000, 0).collect();
+        assert_eq!(starts, vec![-1000, -2000, -3000]);
+    }
+
+    #[test]
+    fn sliding_with_size_not_a_multiple_of_slide() {
+        let starts: Vec<_> = sliding_starts(1000, 2500, 1000, 0).collect();
+        assert_eq!(starts, vec![1000, 0, -1000]);
+        let starts: Vec<_> = sliding_starts(1600, 2500, 1000, 0).collect();
+        assert_eq!(starts, vec![1000, 0]);
+    }
+
+    #[test]
+    fn lateness_rules() {
+        // A window [0, 1000) fires at watermark 999 and is late from then on (no lateness).
+        assert!(!is_window_late(1000, 0, 998));
+        assert!(is_window_late(1000, 0, 999));
+        // With 500 ms allowed lateness it accepts records until the watermark reaches 1499.
+        assert!(!is_window_late(1000, 500, 1498));
+        assert!(is_window_late(1000, 500, 1499));
+        assert!(is_record_late(999, 0, 999));
+        assert!(!is_record_late(1000, 0, 999));
+        assert_eq!(cleanup_time(i64::MAX, 10), i64::MAX);
+    }
+
+    #[test]
+    fn sessions_exactly_gap_apart_touch_and_merge() {
+        let gap = 500;
+        assert!(sessions_touch(session_of(0, gap), session_of(500, gap)));
+        assert!(!sessions_touch(session_of(0, gap), session_of(501, gap)));
+        assert!(sessions_touch(session_of(501, gap), session_of(1, gap)));
+    }
+}

@@ -1,0 +1,159 @@
+//! Count windows per key, as Flink's `countWindow(n)` (fire and purge every n-th record) and
+//! `countWindow(n, slide)` (fire every slide-th record over the last n). They ignore event time;
+//! a partial window is never emitted, not even at the end of input.
+
+use super::pane::{Pane, PaneSpec};
+use super::time_window::OUT;
+use super::{Item, Key, OpResult, Operator, Outputs, Record, WindowTag};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// `countWindow(size)` with a purging count trigger.
+pub struct CountWindowOperator {
+    size: u64,
+    pane_spec: PaneSpec,
+    panes: FxHashMap<Key, Pane>,
+}
+
+impl CountWindowOperator {
+    pub fn new(size: u64, pane_spec: PaneSpec) -> Self {
+        Self {
+            size: size.max(1),
+            pane_spec,
+            panes: FxHashMap::default(),
+        }
+    }
+}
+
+impl Operator for CountWindowOperator {
+    fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        let Item::Record(record) = item else {
+            return Ok(());
+        };
+        let pane = match self.panes.get_mut(&record.key) {
+            Some(pane) => pane,
+            None => self
+                .panes
+                .entry(record.key.clone())
+                .or_insert_with(|| Pane::new(&self.pane_spec)),
+        };
+        pane.add(&record, &self.pane_spec);
+        if pane.count >= self.size {
+            let full = std::mem::replace(pane, Pane::new(&self.pane_spec));
+            let (start, end) = (full.first_ts, full.last_ts);
+            let result = full.into_result(record.key, WindowTag::Count, start, end, end);
+            out.push(OUT, Item::Window(Box::new(result)));
+        }
+        Ok(())
+    }
+
+    fn state_entries(&self) -> usize {
+        self.panes.len()
+    }
+}
+
+struct SlidingState {
+    last: VecDeque<Record>,
+    since_fire: u64,
+}
+
+/// `countWindow(size, slide)`: a `CountTrigger(slide)` with a `CountEvictor(size)`.
+pub struct SlidingCountWindowOperator {
+    size: usize,
+    slide: u64,
+    pane_spec: PaneSpec,
+    keys: FxHashMap<Key, SlidingState>,
+}
+
+impl SlidingCountWindowOperator {
+    pub fn new(size: u64, slide: u64, pane_spec: PaneSpec) -> Self {
+        Self {
+            size: usize::try_from(size.max(1)).unwrap_or(usize::MAX),
+            slide: slide.max(1),
+            pane_spec,
+            keys: FxHashMap::default(),
+        }
+    }
+}
+
+impl Operator for SlidingCountWindowOperator {
+    fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        let Item::Record(record) = item else {
+            return Ok(());
+        };
+        let state = match self.keys.get_mut(&record.key) {
+            Some(state) => state,
+            None => self.keys.entry(record.key.clone()).or_insert_with(|| SlidingState {
+                last: VecDeque::new(),
+                since_fire: 0,
+            }),
+        };
+        let key = record.key.clone();
+        state.last.push_back(record);
+        // The evictor keeps the last `size` at each firing; records older than that can
+        // never be seen again, so they are dropped as they fall out.
+        if state.last.len() > self.size {
+            state.last.pop_front();
+        }
+        state.since_fire += 1;
+        if state.since_fire >= self.slide {
+            state.since_fire = 0;
+            let mut pane = Pane::new(&self.pane_spec);
+            for r in &state.last {
+                pane.add(r, &self.pane_spec);
+            }
+            let (start, end) = (pane.first_ts, pane.last_ts);
+            let result = pane.into_result(key, WindowTag::Count, start, end, end);
+            out.push(OUT, Item::Window(Box::new(result)));
+        }
+        Ok(())
+    }
+
+    fn state_entries(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::test_support::{fired, rec, run};
+
+    fn spec() -> PaneSpec {
+        PaneSpec {
+            stats_fields: vec![0],
+            keep_rows: false,
+        }
+    }
+
+    #[test]
+    fn count_window_fires_every_nth_record_of_a_key_and_drops_the_rest() {
+        let mut op = CountWindowOperator::new(2, spec());
+        let items = vec![
+            rec("a", 30, 1.0),
+            rec("b", 10, 5.0),
+            rec("a", 20, 2.0),
+            rec("a", 40, 4.0),
+            Item::Watermark(i64::MAX),
+        ];
+        let out = run(&mut op, items);
+        op.on_end(&mut Outputs::new(2)).unwrap();
+        // start/end are the first and last element's times in arrival order.
+        assert_eq!(fired(&out), vec![("a".into(), 30, 20, 2, 3.0)]);
+    }
+
+    #[test]
+    fn sliding_count_window_fires_every_slide_over_the_last_size() {
+        let mut op = SlidingCountWindowOperator::new(3, 2, spec());
+        let items = (1..=6).map(|i| rec("a", i * 10, i as f64)).collect();
+        let out = run(&mut op, items);
+        assert_eq!(
+            fired(&out),
+            vec![
+                ("a".into(), 10, 20, 2, 3.0),
+                ("a".into(), 20, 40, 3, 9.0),
+                ("a".into(), 40, 60, 3, 15.0),
+            ]
+        );
+    }
+}

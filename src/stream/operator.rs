@@ -1,0 +1,101 @@
+//! The operator and source contracts that `exec` drives, and the output buffers they fill.
+
+use super::Item;
+
+/// A failure inside an operator; `exec` adds the node's name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct OpError(pub String);
+
+impl OpError {
+    pub fn new(message: impl Into<String>) -> Self {
+        OpError(message.into())
+    }
+}
+
+pub type OpResult = Result<(), OpError>;
+
+/// Output buffers, one per output port. Operators push; `exec` routes and empties them.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    pub ports: Vec<Vec<Item>>,
+}
+
+impl Outputs {
+    pub fn new(port_count: usize) -> Self {
+        Self {
+            ports: (0..port_count).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    pub fn push(&mut self, port: usize, item: Item) {
+        if let Some(buffer) = self.ports.get_mut(port) {
+            buffer.push(item);
+        }
+    }
+
+    /// Sends a watermark on every port. A watermark directly after another replaces it:
+    /// nothing happened in between that the older one could order.
+    pub fn watermark(&mut self, watermark: i64) {
+        for buffer in &mut self.ports {
+            push_watermark(buffer, watermark);
+        }
+    }
+}
+
+/// Appends a watermark, collapsing it into a watermark that ends the buffer.
+pub fn push_watermark(buffer: &mut Vec<Item>, watermark: i64) {
+    if let Some(Item::Watermark(last)) = buffer.last_mut() {
+        *last = watermark.max(*last);
+    } else {
+        buffer.push(Item::Watermark(watermark));
+    }
+}
+
+/// A stream operator: a small state machine fed one item at a time. It owns no thread and reads
+/// no clock. Watermarks arrive already combined over all inputs (the minimum), only when they
+/// advance.
+pub trait Operator: Send {
+    /// A record or window result on input port `port`.
+    fn on_item(&mut self, port: usize, item: Item, out: &mut Outputs) -> OpResult;
+
+    /// The input watermark advanced. The default forwards it.
+    fn on_watermark(&mut self, watermark: i64, out: &mut Outputs) -> OpResult {
+        out.watermark(watermark);
+        Ok(())
+    }
+
+    /// Every input has ended; emit what remains.
+    fn on_end(&mut self, _out: &mut Outputs) -> OpResult {
+        Ok(())
+    }
+
+    /// Entries held in keyed state (windows, sessions, keys), for telemetry and limits.
+    fn state_entries(&self) -> usize {
+        0
+    }
+
+    /// Records this operator sent to a side output as late.
+    fn late_records(&self) -> u64 {
+        0
+    }
+}
+
+/// Whether a source has more to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceStatus {
+    More,
+    Exhausted,
+}
+
+/// A source of records. `exec` calls `fill` repeatedly, pacing and pausing it; at exhaustion it
+/// emits the final +∞ watermark itself.
+pub trait Source: Send {
+    /// Appends up to `max` items to `out`.
+    fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError>;
+
+    /// Records skipped as malformed (counted, when the user chose to skip them).
+    fn skipped_records(&self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,92 @@
+//! A window's accumulated contents for one key: statistics of chosen fields and, only when a
+//! consumer needs them, the records themselves.
+
+use super::stats::Stats;
+use super::{Key, Record, WindowResult, WindowTag};
+use smallvec::SmallVec;
+
+/// What a window keeps per pane, decided by the planner from the window's consumers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PaneSpec {
+    /// Field indices whose statistics are kept, in the order results report them.
+    pub stats_fields: Vec<usize>,
+    /// Keep the records too (a consumer needs the rows, e.g. to stack a mini-batch).
+    pub keep_rows: bool,
+}
+
+/// One key's contents of one window.
+#[derive(Clone, Debug, Default)]
+pub struct Pane {
+    pub stats: SmallVec<[Stats; 1]>,
+    pub rows: Vec<Record>,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub count: u64,
+}
+
+impl Pane {
+    pub fn new(spec: &PaneSpec) -> Self {
+        Self {
+            stats: spec.stats_fields.iter().map(|_| Stats::default()).collect(),
+            ..Default::default()
+        }
+    }
+
+    pub fn add(&mut self, record: &Record, spec: &PaneSpec) {
+        if self.count == 0 {
+            self.first_ts = record.ts;
+        }
+        self.count += 1;
+        self.last_ts = record.ts;
+        for (stats, &field) in self.stats.iter_mut().zip(&spec.stats_fields) {
+            stats.add(record.values.get(field).copied().unwrap_or(f64::NAN));
+        }
+        if spec.keep_rows {
+            self.rows.push(record.clone());
+        }
+    }
+
+    /// Absorbs another pane (a session merge). Statistics combine; rows concatenate.
+    pub fn merge(&mut self, other: Pane) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = other;
+            return;
+        }
+        for (mine, theirs) in self.stats.iter_mut().zip(&other.stats) {
+            mine.merge(theirs);
+        }
+        self.first_ts = self.first_ts.min(other.first_ts);
+        self.last_ts = self.last_ts.max(other.last_ts);
+        self.count += other.count;
+        self.rows.extend(other.rows);
+    }
+
+    /// A result that leaves the pane in place (it may fire again with allowed lateness).
+    pub fn result(&self, key: &Key, tag: WindowTag, start: i64, end: i64, ts: i64) -> WindowResult {
+        WindowResult {
+            key: key.clone(),
+            tag,
+            start,
+            end,
+            ts,
+            stats: self.stats.clone(),
+            rows: self.rows.clone(),
+        }
+    }
+
+    /// A result that consumes the pane (it fires for the last time).
+    pub fn into_result(self, key: Key, tag: WindowTag, start: i64, end: i64, ts: i64) -> WindowResult {
+        WindowResult {
+            key,
+            tag,
+            start,
+            end,
+            ts,
+            stats: self.stats,
+            rows: self.rows,
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Reads records from a CSV file. Malformed rows fail with the file's line number, or are
+//! skipped and counted; NaN/∞ values follow a per-source policy.
+
+use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus, Values};
+use csv::ByteRecord;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// What to do with NaN or infinite values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonFinitePolicy {
+    Keep,
+    Skip,
+    Fail,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvOptions {
+    pub path: PathBuf,
+    /// `None`: every row has the empty key.
+    pub key_column: Option<String>,
+    /// `None`: the event time is the data row's index.
+    pub time_column: Option<String>,
+    /// Empty: every column that is neither key nor time.
+    pub value_columns: Vec<String>,
+    pub has_header: bool,
+    pub delimiter: u8,
+    pub skip_bad_rows: bool,
+    pub non_finite: NonFinitePolicy,
+}
+
+fn reader(options: &CsvOptions) -> Result<csv::Reader<File>, String> {
+    let file = File::open(&options.path)
+        .map_err(|e| format!("cannot open '{}': {e}", options.path.display()))?;
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(options.delimiter)
+        .from_reader(file))
+}
+
+/// The column names: the header's, or c0, c1, … when there is none.
+pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, String> {
+    let mut rdr = reader(options)?;
+    let mut first = ByteRecord::new();
+    let found = rdr
+        .read_byte_record(&mut first)
+        .map_err(|e| format!("cannot read '{}': {e}", options.path.display()))?;
+    if !found {
+        return Err(format!("'{}' is empty", options.path.display()));
+    }
+    Ok(if options.has_header {
+        first
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+            .collect()
+    } else {
+        (0..first.len()).map(|i| format!("c{i}")).collect()
+    })
+}
+
+/// The value columns a source with these options produces, in order.
+pub fn value_field_names(options: &CsvOptions) -> Result<Vec<String>, String> {
+    Ok(resolve(options, &read_header(options)?)?.2)
+}
+
+type Resolved = (Option<usize>, Option<usize>, Vec<String>, Vec<usize>);
+
+fn resolve(options: &CsvOptions, header: &[String]) -> Result<Resolved, String> {
+    let find = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "no column '{name}' in '{}'; its columns are: {}",
+                options.path.display(),
+                header.join(", ")
+            )
+        })
+    };
+    let key = options.key_column.as_deref().map(find).transpose()?;
+    let time = options.time_column.as_deref().map(find).transpose()?;
+    let (names, indices): (Vec<String>, Vec<usize>) = if options.value_columns.is_empty() {
+        header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != key && Some(*i) != time)
+            .map(|(i, h)| (h.clone(), i))
+            .unzip()
+    } else {
+        let mut pairs = Vec::new();
+        for name in &options.value_columns {
+            pairs.push((name.clone(), find(name)?));
+        }
+        pairs.into_iter().unzip()
+    };
+    Ok((key, time, names, indices))
+}
+
+pub struct CsvSource {
+    display: String,
+    reader: csv::Reader<File>,
+    key: Option<usize>,
+    time: Option<usize>,
+    values: Vec<usize>,
+    value_names: Vec<String>,
+    time_name: String,
+    skip_bad_rows: bool,
+    non_finite: NonFinitePolicy,
+    row: ByteRecord,
+    data_rows: i64,
+    skipped: u64,
+    header_pending: bool,
+}
+
+impl CsvSource {
+    pub fn open(options: &CsvOptions) -> Result<Self, String> {
+        let header = read_header(options)?;
+        let (key, time, value_names, values) = resolve(options, &header)?;
+        Ok(Self {
+            display: file_name(&options.path),
+            reader: reader(options)?,
+            key,
+            time,
+            values,
+            value_names,
+            time_name: options.time_column.clone().unwrap_or_default(),
+            skip_bad_rows: options.skip_bad_rows,
+            non_finite: options.non_finite,
+            row: ByteRecord::new(),
+            data_rows: 0,
+            skipped: 0,
+            header_pending: options.has_header,
+        })
+    }
+
+    /// Parses the current row; the error names the column and the offending text.
+    fn parse_row(&self) -> Result<Option<Record>, String> {
+        let field = |i: usize| self.row.get(i).ok_or_else(|| format!("has {} fields, too few", self.row.len()));
+        let key = match self.key {
+            Some(i) => Key::text(std::str::from_utf8(field(i)?).map_err(|_| "key is not UTF-8 text".to_owned())?.trim()),
+            None => Key::default(),
+        };
+        let ts = match self.time {
+            Some(i) => {
+                let text = String::from_utf8_lossy(field(i)?);
+                text.trim().parse::<i64>().map_err(|_| {
+                    format!("column '{}': '{}' is not an integer time in ms", self.time_name, text.trim())
+                })?
+            }
+            None => self.data_rows,
+        };
+        let mut values = Values::with_capacity(self.values.len());
+        for (&i, name) in self.values.iter().zip(&self.value_names) {
+            let text = String::from_utf8_lossy(field(i)?);
+            let x: f64 = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("column '{name}': '{}' is not a number", text.trim()))?;
+            if !x.is_finite() {
+                match self.non_finite {
+                    NonFinitePolicy::Keep => {}
+                    NonFinitePolicy::Skip => return Ok(None),
+                    NonFinitePolicy::Fail => {
+                        return Err(format!("column '{name}': {x} is not a finite number"));
+                    }
+                }
+            }
+            values.push(x);
+        }
+        Ok(Some(Record { key, ts, values }))
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+impl Source for CsvSource {
+    fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
+        let mut produced = 0;
+        while produced < max {
+            let more = self.reader.read_byte_record(&mut self.row).map_err(|e| {
+                OpError::new(format!("{}: {e}", self.display))
+            })?;
+            if !more {
+                return Ok(SourceStatus::Exhausted);
+            }
+            if std::mem::take(&mut self.header_pending) {
+                continue;
+            }
+            let line = self.row.position().map_or(0, |p| p.line());
+            match self.parse_row() {
+                Ok(Some(record)) => {
+                    out.push(Item::Record(record));
+                    produced += 1;
+                }
+                Ok(None) => self.skipped += 1,
+                Err(reason) if self.skip_bad_rows => {
+                    let _ = reason;
+                    self.skipped += 1;
+                }
+                Err(reason) => {
+                    return Err(OpError::new(format!("{} row {line}: {reason}", self.display)));
+                }
+            }
+            self.data_rows += 1;
+        }
+        Ok(SourceStatus::More)
+    }
+
+    fn skipped_records(&self) -> u64 {
+        self.skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn options(path: &Path) -> CsvOptions {
+        CsvOptions {
+            path: path.to_owned(),
+            key_column: Some("key".into()),
+            time_column: Some("ts_ms".into()),
+            value_columns: vec![],
+            has_header: true,
+            delimiter: b',',
+            skip_bad_rows: false,
+            non_finite: NonFinitePolicy::Keep,
+        }
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    fn read_all(source: &mut CsvSource) -> Result<Vec<Record>, OpError> {
+        let mut out = Vec::new();
+        while source.fill(2, &mut out)? == SourceStatus::More {}
+        Ok(out
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Record(r) => Some(r),
+                _ => None,
+            })
+            .collect())
+    }
+
+    #[test]
+    fn reads_keys_times_and_values() {
+        let f = file("key,ts_ms,value,other\nk1,100,1.5,2\nk2,90,-3,4\n");
+        let mut s = CsvSource::open(&options(f.path())).unwrap();
+        let rows = read_all(&mut s).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].key, Key::text("k2"));
+        assert_eq!(rows[1].ts, 90);
+        assert_eq!(rows[1].values.as_slice(), &[-3.0, 4.0]);
+        assert_eq!(value_field_names(&options(f.path())).unwrap(), vec!["value", "other"]);
+    }
+
+    #[test]
+    fn malformed_row_fails_with_its_line_number() {
+        let f = file("key,ts_ms,value\nk1,100,1.5\nk2,abc,2\n");
+        let mut s = CsvSource::open(&options(f.path())).unwrap();
+        let err = read_all(&mut s).unwrap_err();
+        assert!(err.0.contains("row 3") && err.0.contains("'abc' is not an integer"), "{err}");
+    }
+
+    #[test]
+    fn malformed_rows_can_be_skipped_and_counted() {
+        let f = file("key,ts_ms,value\nk1,100,1.5\nk2,7\nk3,8,x\nk4,9,1\n");
+        let mut o = options(f.path());
+        o.skip_bad_rows = true;
+        let mut s = CsvSource::open(&o).unwrap();
+        assert_eq!(read_all(&mut s).unwrap().len(), 2);
+        assert_eq!(s.skipped_records(), 2);
+    }
+
+    #[test]
+    fn missing_file_and_missing_column_are_named() {
+        let err = CsvSource::open(&options(Path::new("/no/such.csv"))).err().unwrap();
+        assert!(err.contains("cannot open '/no/such.csv'"), "{err}");
+        let f = file("key,time,value\n");
+        let err = CsvSource::open(&options(f.path())).err().unwrap();
+        assert!(err.contains("no column 'ts_ms'") && err.contains("key, time, value"), "{err}");
+    }
+
+    #[test]
+    fn non_finite_values_follow_the_policy() {
+        let f = file("key,ts_ms,value\nk1,1,NaN\nk1,2,inf\nk1,3,1\n");
+        let mut o = options(f.path());
+        assert_eq!(read_all(&mut CsvSource::open(&o).unwrap()).unwrap().len(), 3);
+        o.non_finite = NonFinitePolicy::Skip;
+        let mut s = CsvSource::open(&o).unwrap();
+        assert_eq!(read_all(&mut s).unwrap().len(), 1);
+        assert_eq!(s.skipped_records(), 2);
+        o.non_finite = NonFinitePolicy::Fail;
+        let err = read_all(&mut CsvSource::open(&o).unwrap()).unwrap_err();
+        assert!(err.0.contains("row 2") && err.0.contains("not a finite"), "{err}");
+    }
+
+    #[test]
+    fn without_header_or_time_columns_are_numbered() {
+        let f = file("a,5\nb,6\n");
+        let o = CsvOptions {
+            key_column: Some("c0".into()),
+            time_column: None,
+            has_header: false,
+            ..options(f.path())
+        };
+        let rows = read_all(&mut CsvSource::open(&o).unwrap()).unwrap();
+        assert_eq!(rows.iter().map(|r| r.ts).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(rows[1].values.as_slice(), &[6.0]);
+    }
+}

@@ -1,0 +1,297 @@
+//! Synthetic keyed streams: a regular sequence (benchmarks), sensor readings with anomalies,
+//! and a clickstream with sessions. All seeded; bounded or endless.
+
+use super::rng::SeededRng;
+use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus, Values};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// What every generator shares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GeneratorOptions {
+    /// `None` = endless.
+    pub count: Option<u64>,
+    pub start_ms: i64,
+    pub seed: u64,
+}
+
+impl GeneratorOptions {
+    fn remaining(&self, emitted: u64) -> u64 {
+        self.count.map_or(u64::MAX, |c| c.saturating_sub(emitted))
+    }
+}
+
+/// Record i: key i mod `keys`, event time start + i·step, value uniform in [0, 100).
+pub struct SequenceSource {
+    options: GeneratorOptions,
+    keys: u64,
+    step_ms: i64,
+    emitted: u64,
+    rng: SeededRng,
+}
+
+impl SequenceSource {
+    pub const FIELDS: &'static [&'static str] = &["value"];
+
+    pub fn new(options: GeneratorOptions, keys: u64, step_ms: i64) -> Self {
+        let rng = SeededRng::new(options.seed);
+        Self {
+            options,
+            keys: keys.max(1),
+            step_ms,
+            emitted: 0,
+            rng,
+        }
+    }
+}
+
+impl Source for SequenceSource {
+    fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
+        let n = self.options.remaining(self.emitted).min(max as u64);
+        out.reserve(n as usize);
+        for _ in 0..n {
+            let i = self.emitted;
+            let mut values = Values::new();
+            values.push(self.rng.unit() * 100.0);
+            out.push(Item::Record(Record {
+                key: Key::Int((i % self.keys) as i64),
+                ts: self
+                    .options
+                    .start_ms
+                    .saturating_add((i as i64).saturating_mul(self.step_ms)),
+                values,
+            }));
+            self.emitted += 1;
+        }
+        Ok(status(self.options.remaining(self.emitted)))
+    }
+}
+
+fn status(remaining: u64) -> SourceStatus {
+    if remaining == 0 {
+        SourceStatus::Exhausted
+    } else {
+        SourceStatus::More
+    }
+}
+
+/// Sensors report in turn every `interval_ms`; values cycle slowly around each sensor's level
+/// with unit noise; anomalies are spikes of 6–10 σ, flagged in the `anomaly` field.
+pub struct SensorSource {
+    options: GeneratorOptions,
+    sensors: u64,
+    interval_ms: i64,
+    disorder_ms: i64,
+    anomaly_rate: f64,
+    levels: Vec<f64>,
+    names: Vec<Key>,
+    emitted: u64,
+    rng: SeededRng,
+}
+
+impl SensorSource {
+    pub const FIELDS: &'static [&'static str] = &["value", "anomaly"];
+    /// Period of the slow cycle, in event-time ms (one simulated hour).
+    const CYCLE_MS: f64 = 3_600_000.0;
+
+    pub fn new(
+        options: GeneratorOptions,
+        sensors: u64,
+        interval_ms: i64,
+        disorder_ms: i64,
+        anomaly_rate: f64,
+    ) -> Self {
+        let mut rng = SeededRng::new(options.seed);
+        let sensors = sensors.max(1);
+        let levels = (0..sensors).map(|_| 20.0 + 10.0 * rng.unit()).collect();
+        let names = (0..sensors).map(|s| Key::text(&format!("sensor-{s}"))).collect();
+        Self {
+            options,
+            sensors,
+            interval_ms: interval_ms.max(1),
+            disorder_ms: disorder_ms.max(0),
+            anomaly_rate,
+            levels,
+            names,
+            emitted: 0,
+            rng,
+        }
+    }
+}
+
+impl Source for SensorSource {
+    fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
+        let n = self.options.remaining(self.emitted).min(max as u64);
+        for _ in 0..n {
+            let j = self.emitted;
+            let sensor = (j % self.sensors) as usize;
+            let tick = (j / self.sensors) as i64;
+            let spread = self.interval_ms * sensor as i64 / self.sensors as i64;
+            let on_time = self.options.start_ms + tick * self.interval_ms + spread;
+            let jitter = self.rng.below(self.disorder_ms as u64 + 1) as i64;
+            let ts = on_time - jitter;
+            let level = self.levels.get(sensor).copied().unwrap_or(20.0);
+            let cycle = (std::f64::consts::TAU * (ts as f64) / Self::CYCLE_MS).sin();
+            let mut value = level + 3.0 * cycle + self.rng.normal();
+            let anomaly = self.rng.unit() < self.anomaly_rate;
+            if anomaly {
+                let sign = if self.rng.unit() < 0.5 { -1.0 } else { 1.0 };
+                value += sign * (6.0 + 4.0 * self.rng.unit());
+            }
+            let key = self.names.get(sensor).cloned().unwrap_or_default();
+            let mut values = Values::new();
+            values.push(value);
+            values.push(if anomaly { 1.0 } else { 0.0 });
+            out.push(Item::Record(Record { key, ts, values }));
+            self.emitted += 1;
+        }
+        Ok(status(self.options.remaining(self.emitted)))
+    }
+}
+
+/// Users click in sessions: `think_ms` apart on average within one, `idle_ms` between them.
+pub struct ClickSource {
+    options: GeneratorOptions,
+    pages: u64,
+    think_ms: f64,
+    idle_ms: f64,
+    /// Next click time per user, earliest first, so the stream is in event-time order.
+    next: BinaryHeap<Reverse<(i64, u64)>>,
+    last_click: Vec<i64>,
+    names: Vec<Key>,
+    emitted: u64,
+    rng: SeededRng,
+}
+
+impl ClickSource {
+    pub const FIELDS: &'static [&'static str] = &["page", "dwell_ms"];
+    /// Chance that a click is the last of its session.
+    const SESSION_END_CHANCE: f64 = 0.15;
+
+    pub fn new(options: GeneratorOptions, users: u64, pages: u64, think_ms: i64, idle_ms: i64) -> Self {
+        let mut rng = SeededRng::new(options.seed);
+        let users = users.max(1);
+        let idle = idle_ms.max(1) as f64;
+        let next = (0..users)
+            .map(|u| Reverse((options.start_ms + rng.exponential(idle) as i64, u)))
+            .collect();
+        Self {
+            pages: pages.max(1),
+            think_ms: think_ms.max(1) as f64,
+            idle_ms: idle,
+            next,
+            last_click: vec![i64::MIN; users as usize],
+            names: (0..users).map(|u| Key::text(&format!("user-{u}"))).collect(),
+            emitted: 0,
+            rng,
+            options,
+        }
+    }
+}
+
+impl Source for ClickSource {
+    fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
+        let n = self.options.remaining(self.emitted).min(max as u64);
+        for _ in 0..n {
+            let Some(Reverse((ts, user))) = self.next.pop() else {
+                break;
+            };
+            let u = user as usize;
+            let previous = self.last_click.get(u).copied().unwrap_or(i64::MIN);
+            let dwell = if previous == i64::MIN { 0.0 } else { (ts - previous) as f64 };
+            if let Some(slot) = self.last_click.get_mut(u) {
+                *slot = ts;
+            }
+            let gap = if self.rng.unit() < Self::SESSION_END_CHANCE {
+                self.idle_ms
+            } else {
+                self.think_ms
+            };
+            let next_ts = ts + 1 + self.rng.exponential(gap) as i64;
+            self.next.push(Reverse((next_ts, user)));
+            let mut values = Values::new();
+            values.push(self.rng.below(self.pages) as f64);
+            values.push(dwell);
+            let key = self.names.get(u).cloned().unwrap_or_default();
+            out.push(Item::Record(Record { key, ts, values }));
+            self.emitted += 1;
+        }
+        Ok(status(self.options.remaining(self.emitted)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(source: &mut dyn Source) -> Vec<Record> {
+        let mut out = Vec::new();
+        while source.fill(1000, &mut out).unwrap() == SourceStatus::More {}
+        out.into_iter()
+            .filter_map(|i| match i {
+                Item::Record(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn opts(count: u64, seed: u64) -> GeneratorOptions {
+        GeneratorOptions {
+            count: Some(count),
+            start_ms: 1000,
+            seed,
+        }
+    }
+
+    #[test]
+    fn sequence_follows_its_formula() {
+        let rows = drain(&mut SequenceSource::new(opts(2500, 1), 1000, 1));
+        assert_eq!(rows.len(), 2500);
+        assert_eq!(rows[1234].key, Key::Int(234));
+        assert_eq!(rows[1234].ts, 2234);
+        assert!(rows.iter().all(|r| (0.0..100.0).contains(&r.values[0])));
+    }
+
+    #[test]
+    fn same_seed_same_stream_other_seed_other_stream() {
+        let a = drain(&mut SensorSource::new(opts(500, 3), 4, 100, 50, 0.05));
+        let b = drain(&mut SensorSource::new(opts(500, 3), 4, 100, 50, 0.05));
+        let c = drain(&mut SensorSource::new(opts(500, 4), 4, 100, 50, 0.05));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn sensor_anomalies_are_flagged_and_stand_out() {
+        let rows = drain(&mut SensorSource::new(opts(20_000, 5), 4, 100, 0, 0.02));
+        let anomalies: Vec<_> = rows.iter().filter(|r| r.values[1] == 1.0).collect();
+        let share = anomalies.len() as f64 / rows.len() as f64;
+        assert!((0.01..0.03).contains(&share), "anomaly share {share}");
+    }
+
+    #[test]
+    fn clicks_come_in_event_time_order_with_session_gaps() {
+        let rows = drain(&mut ClickSource::new(opts(5000, 9), 20, 10, 2000, 60_000));
+        assert!(rows.windows(2).all(|w| w[0].ts <= w[1].ts));
+        let long_gaps = rows.iter().filter(|r| r.values[1] > 20_000.0).count();
+        assert!(long_gaps > 100, "idle gaps between sessions: {long_gaps}");
+    }
+
+    #[test]
+    fn endless_generator_keeps_giving() {
+        let mut s = SequenceSource::new(
+            GeneratorOptions {
+                count: None,
+                start_ms: 0,
+                seed: 1,
+            },
+            10,
+            1,
+        );
+        let mut out = Vec::new();
+        for _ in 0..5 {
+            assert_eq!(s.fill(100, &mut out).unwrap(), SourceStatus::More);
+        }
+        assert_eq!(out.len(), 500);
+    }
+}

@@ -1,0 +1,267 @@
+//! Tumbling and sliding event-time windows. All keys share window bounds, so state is kept in
+//! bins by window start, each holding one pane per key: firing a window is popping a bin.
+
+use super::assign::{cleanup_time, is_record_late, is_window_late, max_timestamp, sliding_starts};
+use super::pane::{Pane, PaneSpec};
+use super::{Item, Key, OpResult, Operator, Outputs, WindowTag};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// Output port of window results.
+pub const OUT: usize = 0;
+/// Output port of late records.
+pub const LATE: usize = 1;
+
+/// Window sizes of an aligned (tumbling or sliding) window. Tumbling is `slide == size`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AlignedWindows {
+    pub size_ms: i64,
+    pub slide_ms: i64,
+    pub offset_ms: i64,
+    pub allowed_lateness_ms: i64,
+}
+
+struct Bin {
+    end: i64,
+    /// The event-time timer at end − 1 has fired; later records re-fire per record.
+    fired: bool,
+    panes: FxHashMap<Key, Pane>,
+}
+
+/// Flink's `WindowOperator` with `TumblingEventTimeWindows`/`SlidingEventTimeWindows`,
+/// `EventTimeTrigger`, allowed lateness and a late side output.
+pub struct TimeWindowOperator {
+    windows: AlignedWindows,
+    pane_spec: PaneSpec,
+    watermark: i64,
+    bins: BTreeMap<i64, Bin>,
+    panes: usize,
+    late: u64,
+}
+
+impl TimeWindowOperator {
+    pub fn new(windows: AlignedWindows, pane_spec: PaneSpec) -> Self {
+        Self {
+            windows,
+            pane_spec,
+            watermark: i64::MIN,
+            bins: BTreeMap::new(),
+            panes: 0,
+            late: 0,
+        }
+    }
+
+    fn on_record(&mut self, record: super::Record, out: &mut Outputs) {
+        let AlignedWindows {
+            size_ms,
+            slide_ms,
+            offset_ms,
+            allowed_lateness_ms,
+        } = self.windows;
+        let watermark = self.watermark;
+        let mut skipped = true;
+        for start in sliding_starts(record.ts, size_ms, slide_ms, offset_ms) {
+            let end = start.saturating_add(size_ms);
+            if is_window_late(end, allowed_lateness_ms, watermark) {
+                continue;
+            }
+            skipped = false;
+            let bin = self.bins.entry(start).or_insert_with(|| Bin {
+                end,
+                fired: max_timestamp(end) <= watermark,
+                panes: FxHashMap::default(),
+            });
+            let pane = match bin.panes.get_mut(&record.key) {
+                Some(pane) => pane,
+                None => {
+                    self.panes += 1;
+                    bin.panes
+                        .entry(record.key.clone())
+                        .or_insert_with(|| Pane::new(&self.pane_spec))
+                }
+            };
+            pane.add(&record, &self.pane_spec);
+            if max_timestamp(end) <= watermark {
+                // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
+                let result = pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
+                out.push(OUT, Item::Window(Box::new(result)));
+            }
+        }
+        if skipped && is_record_late(record.ts, allowed_lateness_ms, watermark) {
+            self.late += 1;
+            out.push(LATE, Item::Record(record));
+        }
+    }
+}
+
+impl Operator for TimeWindowOperator {
+    fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        if let Item::Record(record) = item {
+            self.on_record(record, out);
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Outputs) -> OpResult {
+        if watermark <= self.watermark {
+            return Ok(());
+        }
+        self.watermark = watermark;
+        let lateness = self.windows.allowed_lateness_ms;
+        // Bins past their cleanup time fire (if they have not) for the last time and go.
+        while let Some(entry) = self.bins.first_entry() {
+            if cleanup_time(entry.get().end, lateness) > watermark {
+                break;
+            }
+            let start = *entry.key();
+            let bin = entry.remove();
+            self.panes -= bin.panes.len();
+            if !bin.fired {
+                let ts = max_timestamp(bin.end);
+                for (key, pane) in bin.panes {
+                    let result = pane.into_result(key, WindowTag::Time, start, bin.end, ts);
+                    out.push(OUT, Item::Window(Box::new(result)));
+                }
+            }
+        }
+        // Bins that reached end − 1 but are kept for allowed lateness fire once, by timer.
+        for (&start, bin) in self.bins.iter_mut() {
+            if max_timestamp(bin.end) > watermark {
+                break;
+            }
+            if !bin.fired {
+                bin.fired = true;
+                let ts = max_timestamp(bin.end);
+                for (key, pane) in &bin.panes {
+                    let result = pane.result(key, WindowTag::Time, start, bin.end, ts);
+                    out.push(OUT, Item::Window(Box::new(result)));
+                }
+            }
+        }
+        out.watermark(watermark);
+        Ok(())
+    }
+
+    fn state_entries(&self) -> usize {
+        self.panes
+    }
+
+    fn late_records(&self) -> u64 {
+        self.late
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::test_support::{fired, late_ts, rec, run};
+
+    fn tumbling(size: i64, lateness: i64) -> TimeWindowOperator {
+        TimeWindowOperator::new(
+            AlignedWindows {
+                size_ms: size,
+                slide_ms: size,
+                offset_ms: 0,
+                allowed_lateness_ms: lateness,
+            },
+            PaneSpec {
+                stats_fields: vec![0],
+                keep_rows: false,
+            },
+        )
+    }
+
+    #[test]
+    fn window_fires_when_watermark_reaches_end_minus_one() {
+        let mut op = tumbling(1000, 0);
+        let out = run(&mut op, vec![rec("a", 10, 1.0), Item::Watermark(998)]);
+        assert!(fired(&out).is_empty());
+        let out = run(&mut op, vec![Item::Watermark(999)]);
+        assert_eq!(fired(&out), vec![("a".into(), 0, 1000, 1, 1.0)]);
+    }
+
+    #[test]
+    fn record_on_the_boundary_belongs_to_the_next_window() {
+        let mut op = tumbling(1000, 0);
+        let out = run(
+            &mut op,
+            vec![rec("a", 999, 1.0), rec("a", 1000, 2.0), Item::Watermark(i64::MAX)],
+        );
+        assert_eq!(
+            fired(&out),
+            vec![("a".into(), 0, 1000, 1, 1.0), ("a".into(), 1000, 2000, 1, 2.0)]
+        );
+    }
+
+    #[test]
+    fn late_record_goes_to_side_output() {
+        let mut op = tumbling(1000, 0);
+        let out = run(&mut op, vec![rec("a", 1500, 1.0), Item::Watermark(1000), rec("a", 999, 5.0)]);
+        assert_eq!(late_ts(&out), vec![999]);
+        assert_eq!(op.late_records(), 1);
+    }
+
+    #[test]
+    fn allowed_lateness_refires_with_updated_contents() {
+        let mut op = tumbling(1000, 500);
+        let out = run(
+            &mut op,
+            vec![
+                rec("a", 100, 1.0),
+                Item::Watermark(999),
+                rec("a", 200, 2.0),
+                rec("a", 300, 3.0),
+                Item::Watermark(1499),
+                rec("a", 400, 4.0),
+            ],
+        );
+        assert_eq!(
+            fired(&out),
+            vec![
+                ("a".into(), 0, 1000, 1, 1.0),
+                ("a".into(), 0, 1000, 2, 3.0),
+                ("a".into(), 0, 1000, 3, 6.0),
+            ]
+        );
+        assert_eq!(late_ts(&out), vec![400]);
+        assert_eq!(op.state_entries(), 0, "state is dropped at the cleanup time");
+    }
+
+    #[test]
+    fn new_window_created_late_but_allowed_fires_per_record() {
+        let mut op = tumbling(1000, 5000);
+        let out = run(&mut op, vec![Item::Watermark(3000), rec("b", 1200, 7.0)]);
+        assert_eq!(fired(&out), vec![("b".into(), 1000, 2000, 1, 7.0)]);
+        let out = run(&mut op, vec![Item::Watermark(4000)]);
+        assert!(fired(&out).is_empty(), "no second firing by timer");
+    }
+
+    #[test]
+    fn negative_timestamps_fire_in_their_own_windows() {
+        let mut op = tumbling(1000, 0);
+        let out = run(&mut op, vec![rec("a", -1, 1.0), rec("a", -1000, 2.0), Item::Watermark(i64::MAX)]);
+        assert_eq!(fired(&out), vec![("a".into(), -1000, 0, 2, 3.0)]);
+    }
+
+    #[test]
+    fn sliding_record_counted_in_newer_window_is_not_late() {
+        let mut op = TimeWindowOperator::new(
+            AlignedWindows {
+                size_ms: 3000,
+                slide_ms: 1000,
+                offset_ms: 0,
+                allowed_lateness_ms: 0,
+            },
+            PaneSpec {
+                stats_fields: vec![0],
+                keep_rows: false,
+            },
+        );
+        // Watermark 2999 closes [0, 3000); a record at 2500 still fits [1000, 4000) and [2000, 5000).
+        let out = run(&mut op, vec![rec("a", 5, 1.0), Item::Watermark(2999), rec("a", 2500, 2.0)]);
+        assert!(late_ts(&out).is_empty());
+        let out = run(&mut op, vec![Item::Watermark(i64::MAX)]);
+        let windows: Vec<_> = fired(&out).into_iter().map(|w| (w.1, w.3)).collect();
+        assert_eq!(windows, vec![(1000, 1), (2000, 1)]);
+    }
+}
