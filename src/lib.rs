@@ -6,3 +6,6 @@ pub mod nn;
 pub mod graph;
 pub mod catalog;
 pub mod stream;
+pub mod plan;
+pub mod exec;
+pub mod cli;

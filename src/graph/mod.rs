@@ -4,7 +4,7 @@
 mod edit;
 mod file;
 
-pub use edit::EditError;
+pub use edit::{EditError, is_valid_name};
 pub use file::{FORMAT_VERSION, LoadError, SaveError, from_ron_str, load, save, to_ron_string};
 
 use serde::{Deserialize, Serialize};

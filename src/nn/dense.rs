@@ -225,6 +225,11 @@ impl DenseLayer {
         &self.output
     }
 
+    /// ∂L/∂x (batch, inputs) from the last backward pass (empty when it was skipped).
+    pub fn input_grads(&self) -> &Array2<f32> {
+        &self.input_grads
+    }
+
     pub(crate) fn params(&self) -> [ParamRef<'_>; 2] {
         [
             ParamRef {

@@ -65,6 +65,11 @@ impl DropoutLayer {
         &self.output
     }
 
+    /// ∂L/∂x (batch, width) from the last backward pass.
+    pub fn input_grads(&self) -> &Array2<f32> {
+        &self.input_grads
+    }
+
     /// Forward pass. x (batch, width) → y (batch, width) = x ⊙ mask in training, x otherwise.
     pub fn forward(&mut self, x: ArrayView2<f32>, train: bool) -> Result<&Array2<f32>, NnError> {
         let (rows, cols) = x.dim();

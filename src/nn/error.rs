@@ -62,6 +62,9 @@ pub enum NnError {
     /// A batch with zero rows.
     #[error("{layer}: the batch is empty")]
     EmptyBatch { layer: String },
+    /// `apply_gradients` without new gradients since the last step.
+    #[error("no new gradients to apply: call compute_gradients first")]
+    StaleGradients,
     /// Replicas whose parameters or gradients cannot be merged.
     #[error("replicas differ: {0}")]
     ReplicaMismatch(String),

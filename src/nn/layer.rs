@@ -137,6 +137,17 @@ impl Layer {
         }
     }
 
+    /// ∂L/∂x of the last backward pass (batch, input_width); empty for the first layer of a
+    /// model, whose input gradient is skipped.
+    pub fn input_grads(&self) -> &Array2<f32> {
+        match self {
+            Layer::Dense(l) => l.input_grads(),
+            Layer::Activation(l) => l.input_grads(),
+            Layer::Dropout(l) => l.input_grads(),
+            Layer::LayerNorm(l) => l.input_grads(),
+        }
+    }
+
     /// Parameter tensors and their gradients, in a fixed order (weights then bias).
     pub fn params(&self) -> impl Iterator<Item = ParamRef<'_>> {
         let params = match self {

@@ -150,6 +150,11 @@ impl LayerNormLayer {
         Ok(&self.input_grads)
     }
 
+    /// ∂L/∂x (batch, width) from the last backward pass.
+    pub fn input_grads(&self) -> &Array2<f32> {
+        &self.input_grads
+    }
+
     pub(crate) fn params(&self) -> [ParamRef<'_>; 2] {
         [
             ParamRef {

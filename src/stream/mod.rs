@@ -6,7 +6,7 @@ pub mod aggregate;
 pub mod assign;
 pub mod count_window;
 pub mod expr;
-mod operator;
+pub mod operator;
 pub mod pane;
 pub mod partition;
 mod record;

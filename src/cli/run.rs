@@ -1,0 +1,159 @@
+//! `flowbook run` and `flowbook check`: load, override, validate, run with a progress line,
+//! and print a summary that people and scripts can read.
+
+use super::{CliError, apply_sets};
+use crate::catalog::NodeKind;
+use crate::exec::{Control, NodeStatus, Outcome, RunOptions, RunReport, Telemetry, start};
+use crate::graph::{Graph, load};
+use crate::plan::{LogicalPlan, plan};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Loads, applies overrides and validates; every failure here is exit code 2.
+pub fn prepare(path: &Path, sets: &[String]) -> Result<(Graph, LogicalPlan), CliError> {
+    let mut graph = load(path).map_err(|e| CliError::invalid(e.to_string()))?;
+    apply_sets(&mut graph, sets)?;
+    let plan = plan(&graph).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        CliError::invalid(format!(
+            "{}: the graph is not valid:\n{}",
+            path.display(),
+            lines.join("\n")
+        ))
+    })?;
+    Ok((graph, plan))
+}
+
+pub fn check(path: &Path, sets: &[String]) -> Result<(), CliError> {
+    let (graph, plan) = prepare(path, sets)?;
+    println!(
+        "{}: valid, {} nodes, {} wires",
+        path.display(),
+        graph.nodes.len(),
+        graph.edges.len()
+    );
+    print!("{}", plan.describe());
+    Ok(())
+}
+
+pub fn run(path: &Path, sets: &[String], max_seconds: Option<f64>, quiet: bool) -> Result<(), CliError> {
+    let (_graph, plan) = prepare(path, sets)?;
+    let handle = start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let deadline = max_seconds.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    let mut finishing = false;
+    let report = loop {
+        if let Some(deadline) = deadline
+            && !finishing
+            && Instant::now() >= deadline
+        {
+            handle.send(Control::Finish);
+            finishing = true;
+        }
+        match handle.telemetry().recv_timeout(Duration::from_millis(50)) {
+            Ok(Telemetry::Progress { elapsed_s, nodes }) => {
+                if show_progress {
+                    eprint!("\r\x1b[2K{}", progress_line(elapsed_s, &plan, &nodes));
+                    let _ = std::io::stderr().flush();
+                }
+            }
+            Ok(Telemetry::Done(_)) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break handle.wait(),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+        }
+    };
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+    print!("{}", summary(&plan, &report));
+    match &report.outcome {
+        Outcome::Failed { node, message } => Err(CliError::failed(format!("node '{node}' failed: {message}"))),
+        Outcome::Stopped => Err(CliError::failed("the run was stopped before the end")),
+        Outcome::Finished => Ok(()),
+    }
+}
+
+fn human(n: f64) -> String {
+    if n >= 1e6 {
+        format!("{:.2}M", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.1}k", n / 1e3)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
+fn source_records(plan: &LogicalPlan, nodes: &[NodeStatus]) -> u64 {
+    nodes
+        .iter()
+        .filter(|n| plan.nodes.iter().any(|p| p.id == n.id && p.kind.is_source()))
+        .map(|n| n.records_out)
+        .sum()
+}
+
+fn progress_line(elapsed_s: f64, plan: &LogicalPlan, nodes: &[NodeStatus]) -> String {
+    let mut line = format!("{elapsed_s:6.1}s  {} events", human(source_records(plan, nodes) as f64));
+    for n in nodes.iter().filter(|n| n.in_per_s > 0.0 || n.late > 0).take(4) {
+        line.push_str(&format!("  {} {}/s", n.name, human(n.in_per_s)));
+        if n.late > 0 {
+            line.push_str(&format!(" late {}", n.late));
+        }
+    }
+    line
+}
+
+fn watermark_text(w: Option<i64>) -> String {
+    match w {
+        None => "-".into(),
+        Some(i64::MAX) => "+inf".into(),
+        Some(w) => w.to_string(),
+    }
+}
+
+/// The closing summary: outcome, a table per node, and the events/s of the sources.
+pub fn summary(plan: &LogicalPlan, report: &RunReport) -> String {
+    let mut out = String::new();
+    let outcome = match &report.outcome {
+        Outcome::Finished => "finished".to_string(),
+        Outcome::Stopped => "stopped".to_string(),
+        Outcome::Failed { node, .. } => format!("FAILED at node '{node}'"),
+    };
+    out.push_str(&format!("{outcome} in {:.3} s\n", report.elapsed_s));
+    out.push_str(&format!(
+        "{:<16} {:<16} {:>12} {:>12} {:>11} {:>8} {:>8} {:>15}\n",
+        "node", "kind", "in", "out", "in/s", "late", "skipped", "watermark"
+    ));
+    for n in &report.nodes {
+        let kind = plan
+            .nodes
+            .iter()
+            .find(|p| p.id == n.id)
+            .map_or("?", |p| p.kind.spec().id);
+        out.push_str(&format!(
+            "{:<16} {:<16} {:>12} {:>12} {:>11} {:>8} {:>8} {:>15}\n",
+            n.name,
+            kind,
+            n.records_in,
+            n.records_out,
+            human(n.in_per_s),
+            n.late,
+            n.skipped,
+            watermark_text(n.watermark)
+        ));
+    }
+    let events = source_records(plan, &report.nodes);
+    let late: u64 = report.nodes.iter().map(|n| n.late).sum();
+    let windows: u64 = report
+        .nodes
+        .iter()
+        .filter(|n| plan.nodes.iter().any(|p| p.id == n.id && p.kind == NodeKind::Window))
+        .map(|n| n.window_firings)
+        .sum();
+    out.push_str(&format!(
+        "events={events} seconds={:.3} events_per_s={:.0} late={late} windows_fired={windows}\n",
+        report.elapsed_s,
+        events as f64 / report.elapsed_s.max(1e-9)
+    ));
+    out
+}

@@ -1,0 +1,138 @@
+//! Builds the operator (or source) of each plan node instance: ONE exhaustive match over node
+//! kinds, so a new kind makes the compiler point here.
+
+use crate::catalog::NodeKind;
+use crate::plan::infer::{csv_options, is_count_window};
+use crate::plan::{LogicalPlan, PlanNode};
+use crate::stream::aggregate::{AggregateFn, AggregateOperator};
+use crate::stream::count_window::{CountWindowOperator, SlidingCountWindowOperator};
+use crate::stream::expr::{FilterOperator, MapOperator, compile, parse_assignments};
+use crate::stream::session_window::SessionWindowOperator;
+use crate::stream::sinks::{CsvSink, NullSink, resolve_columns};
+use crate::stream::sources::{ClickSource, CsvSource, GeneratorOptions, SensorSource, SequenceSource};
+use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
+use crate::stream::watermark::WatermarkOperator;
+use crate::stream::{Item, OpResult, Operator, Outputs, Source};
+use std::path::Path;
+
+/// What runs for one instance of a node.
+pub enum Built {
+    Source { source: Box<dyn Source>, rate_per_s: f64 },
+    Operator(Box<dyn Operator>),
+}
+
+/// Forwards everything: the operator of nodes whose work is routing (Partition, Merge).
+pub struct PassThrough;
+
+impl Operator for PassThrough {
+    fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        out.push(0, item);
+        Ok(())
+    }
+}
+
+fn generator_options(node: &PlanNode) -> GeneratorOptions {
+    let p = node.params();
+    GeneratorOptions {
+        count: p.bool("bounded").then(|| p.int("count").max(0) as u64),
+        start_ms: p.int("start_ms"),
+        seed: p.int("seed").max(0) as u64,
+    }
+}
+
+fn source(source: impl Source + 'static, node: &PlanNode) -> Built {
+    Built::Source {
+        source: Box::new(source),
+        rate_per_s: node.params().float("rate_per_s"),
+    }
+}
+
+fn operator(op: impl Operator + 'static) -> Built {
+    Built::Operator(Box::new(op))
+}
+
+/// Builds one instance of `node`. Errors here are about the outside world (files), since the
+/// plan has already been validated.
+pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
+    let Some(node) = plan.nodes.get(index) else {
+        return Err(format!("no node at plan index {index}"));
+    };
+    let p = node.params();
+    let input_fields = node
+        .input_schema(plan, 0)
+        .map(|s| s.fields.clone())
+        .unwrap_or_default();
+    let input_tag = node.input_schema(plan, 0).and_then(|s| s.tag.clone());
+    let built = match node.kind {
+        NodeKind::CsvSource => source(CsvSource::open(&csv_options(&p))?, node),
+        NodeKind::SequenceSource => source(
+            SequenceSource::new(generator_options(node), p.int("keys").max(1) as u64, p.int("step_ms")),
+            node,
+        ),
+        NodeKind::SensorSource => source(
+            SensorSource::new(
+                generator_options(node),
+                p.int("sensors").max(1) as u64,
+                p.int("interval_ms"),
+                p.int("disorder_ms"),
+                p.float("anomaly_rate"),
+            ),
+            node,
+        ),
+        NodeKind::ClickSource => source(
+            ClickSource::new(
+                generator_options(node),
+                p.int("users").max(1) as u64,
+                p.int("pages").max(1) as u64,
+                p.int("think_ms"),
+                p.int("idle_ms"),
+            ),
+            node,
+        ),
+        NodeKind::Watermark => operator(WatermarkOperator::new(p.int("delay_ms"))),
+        NodeKind::Partition | NodeKind::Merge => operator(PassThrough),
+        NodeKind::Map => operator(MapOperator::new(&input_fields, parse_assignments(&p.text("assign"))?)),
+        NodeKind::Filter => operator(FilterOperator::new(&input_fields, compile(&p.text("predicate"))?)),
+        NodeKind::Window => {
+            let pane = node.pane.clone().unwrap_or_default();
+            let lateness = p.int("allowed_lateness_ms");
+            match p.text("kind").as_str() {
+                "sliding" | "tumbling" => {
+                    let size_ms = p.int("size_ms");
+                    let slide_ms = if p.text("kind") == "sliding" { p.int("slide_ms") } else { size_ms };
+                    operator(TimeWindowOperator::new(
+                        AlignedWindows {
+                            size_ms,
+                            slide_ms,
+                            offset_ms: p.int("offset_ms"),
+                            allowed_lateness_ms: lateness,
+                        },
+                        pane,
+                    ))
+                }
+                "session" => operator(SessionWindowOperator::new(p.int("gap_ms"), lateness, pane)),
+                "count_sliding" => operator(SlidingCountWindowOperator::new(
+                    p.int("count") as u64,
+                    p.int("count_slide") as u64,
+                    pane,
+                )),
+                _ if is_count_window(&p) => operator(CountWindowOperator::new(p.int("count") as u64, pane)),
+                other => return Err(format!("unknown window kind '{other}'")),
+            }
+        }
+        NodeKind::Aggregate => {
+            let functions = p
+                .list("functions")
+                .iter()
+                .map(|f| AggregateFn::parse(f))
+                .collect::<Result<Vec<_>, _>>()?;
+            operator(AggregateOperator::new(functions, node.stats_index))
+        }
+        NodeKind::CsvSink => {
+            let (header, columns) = resolve_columns(&p.list("columns"), &input_fields, input_tag.as_deref())?;
+            operator(CsvSink::create(Path::new(&p.text("path")), &header, columns)?)
+        }
+        NodeKind::NullSink => operator(NullSink),
+    };
+    Ok(built)
+}

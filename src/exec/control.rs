@@ -1,0 +1,75 @@
+//! Commands into a run and the shared flags tasks poll between batches.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+/// What the UI or CLI can tell a running graph.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    /// Sources stop producing; in-flight records drain.
+    Pause,
+    Resume,
+    /// While paused: each source emits one more batch.
+    Step,
+    /// End now; outputs of unfinished sinks are discarded.
+    Stop,
+    /// End gracefully: sources end as if their input were over, windows fire, sinks complete.
+    Finish,
+}
+
+/// Flags and the first failure, shared by the monitor and every task.
+#[derive(Debug, Default)]
+pub struct Shared {
+    stop: AtomicBool,
+    finish: AtomicBool,
+    paused: AtomicBool,
+    step_epoch: AtomicU64,
+    failure: Mutex<Option<(String, String)>>,
+}
+
+impl Shared {
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(Relaxed)
+    }
+
+    pub fn finish_requested(&self) -> bool {
+        self.finish.load(Relaxed)
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused.load(Relaxed)
+    }
+
+    pub fn step_epoch(&self) -> u64 {
+        self.step_epoch.load(Relaxed)
+    }
+
+    pub fn apply(&self, control: &Control) {
+        match control {
+            Control::Pause => self.paused.store(true, Relaxed),
+            Control::Resume => self.paused.store(false, Relaxed),
+            Control::Step => {
+                self.step_epoch.fetch_add(1, Relaxed);
+            }
+            Control::Stop => self.stop.store(true, Relaxed),
+            Control::Finish => {
+                self.finish.store(true, Relaxed);
+                self.paused.store(false, Relaxed);
+            }
+        }
+    }
+
+    /// Records the first failure and stops every task.
+    pub fn fail(&self, node: String, message: String) {
+        if let Ok(mut slot) = self.failure.lock()
+            && slot.is_none()
+        {
+            *slot = Some((node, message));
+        }
+        self.stop.store(true, Relaxed);
+    }
+
+    pub fn failure(&self) -> Option<(String, String)> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+}

@@ -1,0 +1,13 @@
+//! The executor: compiles a logical plan into operator instances × parallelism on threads,
+//! joined by bounded channels that carry batches (back-pressure), with a control channel in
+//! and a telemetry channel out. It never calls into a UI; it only sends typed telemetry.
+
+mod build;
+mod control;
+mod run;
+mod task;
+mod telemetry;
+
+pub use control::Control;
+pub use run::{RunHandle, RunOptions, StartError, start};
+pub use telemetry::{NodeState, NodeStatus, Outcome, RunReport, Telemetry, WindowSample};

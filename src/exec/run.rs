@@ -1,0 +1,392 @@
+//! Starting a run: lays the plan out as tasks (chains of operators joined by local edges),
+//! exchanges and bounded channels; spawns one thread per task instance and a monitor that
+//! applies controls, samples counters into telemetry and reports how the run ended.
+
+use super::build::{Built, PassThrough, build};
+use super::control::{Control, Shared};
+use super::task::{Exchange, Lanes, Message, Route, Task, TaskError, TaskInput, TaskNode};
+use super::telemetry::{NodeCounters, NodeState, Outcome, RunReport, Sampler, Telemetry};
+use crate::catalog::NodeKind;
+use crate::plan::LogicalPlan;
+use crate::stream::Outputs;
+use crate::stream::partition::Strategy;
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Tuning of a run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Records per batch a source emits (batches are what channels carry).
+    pub batch_size: usize,
+    /// Batches a channel holds before the sender waits (back-pressure).
+    pub channel_capacity: usize,
+    /// How often telemetry is sampled.
+    pub tick: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 1024,
+            channel_capacity: 8,
+            tick: Duration::from_millis(100),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{node}: {message}")]
+    Node { node: String, message: String },
+    #[error("cannot start a thread: {0}")]
+    Thread(String),
+}
+
+/// A running graph: send controls, read telemetry, wait for the report.
+pub struct RunHandle {
+    control: Sender<Control>,
+    telemetry: Receiver<Telemetry>,
+    monitor: Option<JoinHandle<RunReport>>,
+}
+
+impl RunHandle {
+    pub fn send(&self, control: Control) {
+        // The monitor outlives every task; if it is gone the run is over and there is nothing to tell.
+        let _ = self.control.send(control);
+    }
+
+    pub fn telemetry(&self) -> &Receiver<Telemetry> {
+        &self.telemetry
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.monitor.as_ref().is_none_or(|m| m.is_finished())
+    }
+
+    /// Waits for the end of the run; every thread of the run has been joined on return.
+    pub fn wait(mut self) -> RunReport {
+        self.join()
+    }
+
+    fn join(&mut self) -> RunReport {
+        let Some(monitor) = self.monitor.take() else {
+            return RunReport {
+                outcome: Outcome::Stopped,
+                elapsed_s: 0.0,
+                nodes: Vec::new(),
+            };
+        };
+        monitor.join().unwrap_or_else(|_| RunReport {
+            outcome: Outcome::Failed {
+                node: "executor".into(),
+                message: "the run monitor panicked".into(),
+            },
+            elapsed_s: 0.0,
+            nodes: Vec::new(),
+        })
+    }
+}
+
+impl Drop for RunHandle {
+    fn drop(&mut self) {
+        if self.monitor.is_some() {
+            self.send(Control::Stop);
+            self.join();
+        }
+    }
+}
+
+/// Is the wire into input `j` of `consumer` a local (same thread) hand-over?
+fn is_local(plan: &LogicalPlan, consumer: usize, j: usize) -> bool {
+    let Some(c) = plan.nodes.get(consumer) else { return false };
+    let Some(input) = c.inputs.get(j) else { return false };
+    let Some(from) = plan.nodes.get(input.from) else { return false };
+    c.inputs.len() == 1 && from.kind != NodeKind::Partition && from.parallelism == c.parallelism
+}
+
+/// The exchange strategy of a non-local wire and the downstream instances upstream `u` feeds.
+fn exchange_targets(plan: &LogicalPlan, from: usize, consumer: usize, u: usize) -> (Strategy, Vec<usize>) {
+    let (pf, pc) = (plan.nodes[from].parallelism, plan.nodes[consumer].parallelism);
+    let strategy = if plan.nodes[from].kind == NodeKind::Partition {
+        Strategy::parse(&plan.nodes[from].params().text("strategy")).unwrap_or(Strategy::Hash)
+    } else if pc == 1 || pf == pc {
+        Strategy::Forward
+    } else {
+        Strategy::RoundRobin
+    };
+    let targets = if pc == 1 {
+        vec![0]
+    } else if strategy == Strategy::Forward {
+        vec![u % pc]
+    } else {
+        (0..pc).collect()
+    };
+    (strategy, targets)
+}
+
+/// Starts a run of a validated plan.
+pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, StartError> {
+    let counters: Vec<Arc<NodeCounters>> = plan
+        .nodes
+        .iter()
+        .map(|n| Arc::new(NodeCounters::new(n.id, &n.name, n.parallelism)))
+        .collect();
+    // Channels of every exchange wire: senders at (from, u, consumer, j), receivers at (consumer, d).
+    let mut senders: BTreeMap<(usize, usize, usize, usize), (Strategy, Vec<Sender<Message>>)> = BTreeMap::new();
+    let mut receivers: BTreeMap<(usize, usize), Vec<(Receiver<Message>, usize)>> = BTreeMap::new();
+    let mut lane_ports: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for (c, node) in plan.nodes.iter().enumerate() {
+        for (j, input) in node.inputs.iter().enumerate() {
+            if is_local(plan, c, j) {
+                continue;
+            }
+            for u in 0..plan.nodes[input.from].parallelism {
+                let (strategy, targets) = exchange_targets(plan, input.from, c, u);
+                let mut txs = Vec::new();
+                for d in targets {
+                    let (tx, rx) = bounded(options.channel_capacity);
+                    txs.push(tx);
+                    let ports = lane_ports.entry((c, d)).or_default();
+                    receivers.entry((c, d)).or_default().push((rx, ports.len()));
+                    ports.push(input.port);
+                }
+                senders.insert((input.from, u, c, j), (strategy, txs));
+            }
+        }
+    }
+    let shared = Arc::new(Shared::default());
+    let mut tasks = Vec::new();
+    for (h, head) in plan.nodes.iter().enumerate() {
+        let is_head = (0..head.inputs.len()).all(|j| !is_local(plan, h, j));
+        if !is_head {
+            continue;
+        }
+        for k in 0..head.parallelism {
+            tasks.push(assemble_task(plan, h, k, &counters, &mut senders, &mut receivers, &lane_ports, &options)?);
+        }
+    }
+    let (control_tx, control_rx) = unbounded();
+    let (telemetry_tx, telemetry_rx) = unbounded();
+    let (exit_tx, exit_rx) = unbounded::<()>();
+    let mut threads = Vec::new();
+    for mut task in tasks {
+        let shared = Arc::clone(&shared);
+        let exit = exit_tx.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("fb-{}", task.name))
+            .spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| task.run(&shared)));
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(TaskError::Stopped)) => shared.apply(&Control::Stop),
+                    Ok(Err(TaskError::Failed { node, message })) => shared.fail(node, message),
+                    Err(panic) => {
+                        let message = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".into());
+                        shared.fail(task.node_name(task.current), format!("panicked: {message}"));
+                    }
+                }
+                drop(task);
+                let _ = exit.send(());
+            })
+            .map_err(|e| StartError::Thread(e.to_string()))?;
+        threads.push(handle);
+    }
+    drop(exit_tx);
+    let monitor = Monitor {
+        shared,
+        counters,
+        threads,
+        control: control_rx,
+        exits: exit_rx,
+        telemetry: telemetry_tx,
+        tick: options.tick,
+    };
+    let monitor = std::thread::Builder::new()
+        .name("fb-monitor".into())
+        .spawn(move || monitor.run())
+        .map_err(|e| StartError::Thread(e.to_string()))?;
+    Ok(RunHandle {
+        control: control_tx,
+        telemetry: telemetry_rx,
+        monitor: Some(monitor),
+    })
+}
+
+type Senders = BTreeMap<(usize, usize, usize, usize), (Strategy, Vec<Sender<Message>>)>;
+type Receivers = BTreeMap<(usize, usize), Vec<(Receiver<Message>, usize)>>;
+
+/// Builds the task rooted at head `h`, instance `k`: the head and every node reachable from it
+/// through local wires, in plan (topological) order.
+#[allow(clippy::too_many_arguments)]
+fn assemble_task(
+    plan: &LogicalPlan,
+    h: usize,
+    k: usize,
+    counters: &[Arc<NodeCounters>],
+    senders: &mut Senders,
+    receivers: &mut Receivers,
+    lane_ports: &BTreeMap<(usize, usize), Vec<usize>>,
+    options: &RunOptions,
+) -> Result<Task, StartError> {
+    let mut members = vec![h];
+    for (c, node) in plan.nodes.iter().enumerate().skip(h + 1) {
+        if node.inputs.len() == 1 && is_local(plan, c, 0) && members.contains(&node.inputs[0].from) {
+            members.push(c);
+        }
+    }
+    let local_index = |plan_index: usize| members.iter().position(|&m| m == plan_index);
+    let mut nodes = Vec::new();
+    let mut exchanges = Vec::new();
+    let mut input = None;
+    for &m in &members {
+        let node = &plan.nodes[m];
+        let named = |message: String| StartError::Node {
+            node: node.name.clone(),
+            message,
+        };
+        let op: Box<dyn crate::stream::Operator> = match build(plan, m).map_err(named)? {
+            Built::Source { source, rate_per_s } => {
+                input = Some(TaskInput::Source { source, rate_per_s });
+                Box::new(PassThrough)
+            }
+            Built::Operator(op) => op,
+        };
+        let lanes = if m == h {
+            if !node.kind.is_source() {
+                input = Some(TaskInput::Channels(receivers.remove(&(h, k)).unwrap_or_default()));
+            }
+            Lanes::new(lane_ports.get(&(h, k)).cloned().unwrap_or_else(|| vec![0]))
+        } else {
+            Lanes::new(vec![node.inputs.first().map_or(0, |i| i.port)])
+        };
+        let mut routes = vec![Vec::new(); node.spec().outputs.len()];
+        for (port, port_routes) in routes.iter_mut().enumerate() {
+            for (c, inp) in plan.consumers(m, port) {
+                let j = plan.nodes[c].inputs.iter().position(|i| i == inp).unwrap_or(0);
+                if is_local(plan, c, j) {
+                    if let Some(li) = local_index(c) {
+                        port_routes.push(Route::Local(li));
+                    }
+                } else if let Some((strategy, txs)) = senders.remove(&(m, k, c, j)) {
+                    port_routes.push(Route::Exchange(exchanges.len()));
+                    exchanges.push(Exchange {
+                        strategy,
+                        buffers: txs.iter().map(|_| Vec::new()).collect(),
+                        senders: txs,
+                        next: k,
+                        counters: Arc::clone(&counters[m]),
+                        capacity: options.channel_capacity,
+                    });
+                }
+            }
+        }
+        nodes.push(TaskNode {
+            op,
+            outputs: Outputs::new(node.spec().outputs.len()),
+            routes,
+            lanes,
+            counters: Arc::clone(&counters[m]),
+            instance: k,
+            is_window: node.kind == NodeKind::Window,
+        });
+    }
+    Ok(Task {
+        name: format!("{}-{k}", plan.nodes[h].name),
+        nodes,
+        exchanges,
+        input,
+        batch_size: options.batch_size.max(1),
+        current: 0,
+    })
+}
+
+struct Monitor {
+    shared: Arc<Shared>,
+    counters: Vec<Arc<NodeCounters>>,
+    threads: Vec<JoinHandle<()>>,
+    control: Receiver<Control>,
+    exits: Receiver<()>,
+    telemetry: Sender<Telemetry>,
+    tick: Duration,
+}
+
+impl Monitor {
+    fn run(mut self) -> RunReport {
+        let started = Instant::now();
+        let mut sampler = Sampler::new(self.counters.len());
+        let mut running = self.threads.len();
+        let mut next_tick = started + self.tick;
+        let never = crossbeam_channel::never();
+        let mut control_open = true;
+        while running > 0 {
+            let timeout = next_tick.saturating_duration_since(Instant::now());
+            crossbeam_channel::select! {
+                recv(self.exits) -> _ => running -= 1,
+                recv(if control_open { &self.control } else { &never }) -> c => match c {
+                    Ok(control) => self.shared.apply(&control),
+                    // The handle is gone: nobody can stop the run later, so stop it now.
+                    Err(_) => {
+                        control_open = false;
+                        self.shared.apply(&Control::Stop);
+                    }
+                },
+                default(timeout) => {}
+            }
+            if Instant::now() >= next_tick {
+                next_tick += self.tick;
+                let elapsed_s = started.elapsed().as_secs_f64();
+                let nodes = sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
+                let _ = self.telemetry.send(Telemetry::Progress { elapsed_s, nodes });
+            }
+        }
+        for thread in std::mem::take(&mut self.threads) {
+            let _ = thread.join();
+        }
+        let elapsed_s = started.elapsed().as_secs_f64();
+        let outcome = match self.shared.failure() {
+            Some((node, message)) => Outcome::Failed { node, message },
+            None if self.shared.stop_requested() => Outcome::Stopped,
+            None => Outcome::Finished,
+        };
+        let mut final_sampler = Sampler::new(self.counters.len());
+        let mut nodes = final_sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
+        for (status, c) in nodes.iter_mut().zip(&self.counters) {
+            // Over the whole run, not since the last tick.
+            status.in_per_s = c.records_in.load(Relaxed) as f64 / elapsed_s.max(1e-9);
+            status.out_per_s = c.records_out.load(Relaxed) as f64 / elapsed_s.max(1e-9);
+        }
+        let report = RunReport {
+            outcome,
+            elapsed_s,
+            nodes,
+        };
+        let _ = self.telemetry.send(Telemetry::Done(report.clone()));
+        report
+    }
+
+    fn state_of(&self, c: &NodeCounters) -> (NodeState, Option<String>) {
+        if let Some((node, message)) = self.shared.failure()
+            && node == c.name
+        {
+            return (NodeState::Failed, Some(message));
+        }
+        if c.instances_done.load(Relaxed) >= c.instances() {
+            (NodeState::Finished, None)
+        } else if self.shared.stop_requested() {
+            (NodeState::Stopped, None)
+        } else if self.shared.paused() {
+            (NodeState::Paused, None)
+        } else {
+            (NodeState::Running, None)
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! One task: a chain (tree) of operator instances on one thread, fed by a source or by bounded
+//! channels, routing its outputs locally or through exchanges. It combines watermarks over its
+//! inputs (the minimum), counts what passes, and stops promptly when told to.
+
+use super::control::Shared;
+use super::telemetry::{NodeCounters, RECENT_WINDOWS, WindowSample};
+use crate::stream::operator::push_watermark;
+use crate::stream::partition::{Strategy, key_partition};
+use crate::stream::{Item, OpError, Operator, Outputs, Source, SourceStatus};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select, SendTimeoutError, Sender};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+/// What travels through a channel: a batch of items, or the end of that input.
+pub enum Message {
+    Items(Vec<Item>),
+    End,
+}
+
+/// How often blocked sends and receives look at the stop flag.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Why a task ended early.
+#[derive(Debug)]
+pub enum TaskError {
+    /// The run is stopping (asked to, or another task failed).
+    Stopped,
+    Failed { node: String, message: String },
+}
+
+/// Watermarks of each input lane; the operator sees their minimum when it advances.
+pub struct Lanes {
+    marks: Vec<i64>,
+    ended: Vec<bool>,
+    /// Input port each lane feeds.
+    pub ports: Vec<usize>,
+    current: i64,
+}
+
+impl Lanes {
+    pub fn new(ports: Vec<usize>) -> Self {
+        Self {
+            marks: vec![i64::MIN; ports.len()],
+            ended: vec![false; ports.len()],
+            ports,
+            current: i64::MIN,
+        }
+    }
+
+    fn combined(&self) -> i64 {
+        self.marks
+            .iter()
+            .zip(&self.ended)
+            .filter(|(_, ended)| !**ended)
+            .map(|(m, _)| *m)
+            .min()
+            .unwrap_or(i64::MAX)
+    }
+
+    /// Records a lane's watermark; returns the combined one if it advanced.
+    fn advance(&mut self, lane: usize, watermark: i64) -> Option<i64> {
+        if let Some(mark) = self.marks.get_mut(lane) {
+            *mark = (*mark).max(watermark);
+        }
+        self.take_if_advanced()
+    }
+
+    fn take_if_advanced(&mut self) -> Option<i64> {
+        let combined = self.combined();
+        (combined > self.current).then(|| {
+            self.current = combined;
+            combined
+        })
+    }
+
+    /// Marks a lane ended; returns (advanced watermark, all lanes ended).
+    fn end(&mut self, lane: usize) -> (Option<i64>, bool) {
+        if let Some(e) = self.ended.get_mut(lane) {
+            *e = true;
+        }
+        let all = self.ended.iter().all(|e| *e);
+        (if all { None } else { self.take_if_advanced() }, all)
+    }
+}
+
+/// Where one output port's items go.
+#[derive(Clone, Copy, Debug)]
+pub enum Route {
+    /// To a node of this task (its lane 0).
+    Local(usize),
+    /// Through an exchange of this task.
+    Exchange(usize),
+}
+
+/// One operator instance inside a task.
+pub struct TaskNode {
+    pub op: Box<dyn Operator>,
+    pub outputs: Outputs,
+    pub routes: Vec<Vec<Route>>,
+    pub lanes: Lanes,
+    pub counters: Arc<NodeCounters>,
+    pub instance: usize,
+    pub is_window: bool,
+}
+
+/// Sends one upstream instance's output to the downstream instances of an edge.
+pub struct Exchange {
+    pub strategy: Strategy,
+    pub senders: Vec<Sender<Message>>,
+    pub buffers: Vec<Vec<Item>>,
+    pub next: usize,
+    /// The sending node's counters, for back-pressure readings.
+    pub counters: Arc<NodeCounters>,
+    pub capacity: usize,
+}
+
+impl Exchange {
+    fn push(&mut self, batch: Vec<Item>) {
+        let n = self.buffers.len();
+        if n == 1 {
+            if let Some(buffer) = self.buffers.first_mut() {
+                if buffer.is_empty() {
+                    *buffer = batch;
+                } else {
+                    buffer.extend(batch);
+                }
+            }
+            return;
+        }
+        for item in batch {
+            let target = match &item {
+                Item::Watermark(w) => {
+                    for buffer in &mut self.buffers {
+                        push_watermark(buffer, *w);
+                    }
+                    continue;
+                }
+                Item::Record(r) => match self.strategy {
+                    Strategy::Hash => key_partition(&r.key, n),
+                    Strategy::RoundRobin => self.round_robin(),
+                    Strategy::Broadcast => {
+                        for buffer in &mut self.buffers {
+                            buffer.push(item.clone());
+                        }
+                        continue;
+                    }
+                    Strategy::Forward => 0,
+                },
+                Item::Window(w) => match self.strategy {
+                    Strategy::Hash => key_partition(&w.key, n),
+                    _ => self.round_robin(),
+                },
+            };
+            if let Some(buffer) = self.buffers.get_mut(target) {
+                buffer.push(item);
+            }
+        }
+    }
+
+    fn round_robin(&mut self) -> usize {
+        let target = self.next;
+        self.next = (self.next + 1) % self.buffers.len().max(1);
+        target
+    }
+
+    fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        let mut fullest = 0usize;
+        for (buffer, sender) in self.buffers.iter_mut().zip(&self.senders) {
+            if buffer.is_empty() {
+                continue;
+            }
+            let batch = std::mem::take(buffer);
+            send(sender, Message::Items(batch), shared)?;
+            fullest = fullest.max(sender.len());
+        }
+        let permille = (fullest * 1000 / self.capacity.max(1)) as u32;
+        self.counters.backpressure_permille.store(permille, Relaxed);
+        Ok(())
+    }
+
+    fn end(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        self.flush(shared)?;
+        for sender in &self.senders {
+            send(sender, Message::End, shared)?;
+        }
+        Ok(())
+    }
+}
+
+/// A blocking send that gives up when the run stops or the receiver is gone.
+fn send(sender: &Sender<Message>, mut message: Message, shared: &Shared) -> Result<(), TaskError> {
+    loop {
+        match sender.send_timeout(message, POLL) {
+            Ok(()) => return Ok(()),
+            Err(SendTimeoutError::Timeout(m)) => {
+                if shared.stop_requested() {
+                    return Err(TaskError::Stopped);
+                }
+                message = m;
+            }
+            Err(SendTimeoutError::Disconnected(_)) => return Err(TaskError::Stopped),
+        }
+    }
+}
+
+/// What feeds a task's head node.
+pub enum TaskInput {
+    Source { source: Box<dyn Source>, rate_per_s: f64 },
+    /// Each receiver with the head's lane it feeds.
+    Channels(Vec<(Receiver<Message>, usize)>),
+}
+
+pub struct Task {
+    pub name: String,
+    pub nodes: Vec<TaskNode>,
+    pub exchanges: Vec<Exchange>,
+    pub input: Option<TaskInput>,
+    pub batch_size: usize,
+    /// The node whose code runs now, to name it if it panics.
+    pub current: usize,
+}
+
+impl Task {
+    pub fn node_name(&self, index: usize) -> String {
+        self.nodes
+            .get(index)
+            .map(|n| n.counters.name.clone())
+            .unwrap_or_else(|| self.name.clone())
+    }
+
+    fn failed(&self, index: usize, error: OpError) -> TaskError {
+        TaskError::Failed {
+            node: self.node_name(index),
+            message: error.0,
+        }
+    }
+
+    /// Feeds a batch to a node's lane and routes what it emits.
+    fn deliver(&mut self, index: usize, lane: usize, items: Vec<Item>) -> Result<(), TaskError> {
+        self.current = index;
+        let Some(node) = self.nodes.get_mut(index) else {
+            return Ok(());
+        };
+        let port = node.lanes.ports.get(lane).copied().unwrap_or(0);
+        let mut records = 0u64;
+        let mut max_ts = i64::MIN;
+        let mut result = Ok(());
+        for item in items {
+            match item {
+                Item::Watermark(w) => {
+                    if let Some(combined) = node.lanes.advance(lane, w) {
+                        node.counters.watermarks[node.instance].store(combined, Relaxed);
+                        result = node.op.on_watermark(combined, &mut node.outputs);
+                    }
+                }
+                other => {
+                    records += 1;
+                    if let Item::Record(r) = &other {
+                        max_ts = max_ts.max(r.ts);
+                    }
+                    result = node.op.on_item(port, other, &mut node.outputs);
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        node.counters.records_in.fetch_add(records, Relaxed);
+        node.counters.max_event_time.fetch_max(max_ts, Relaxed);
+        if let Err(e) = result {
+            return Err(self.failed(index, e));
+        }
+        self.route(index)
+    }
+
+    /// Moves a node's output buffers to their routes.
+    fn route(&mut self, index: usize) -> Result<(), TaskError> {
+        let Some(node) = self.nodes.get_mut(index) else {
+            return Ok(());
+        };
+        node.counters.late[node.instance].store(node.op.late_records(), Relaxed);
+        node.counters.state_entries[node.instance].store(node.op.state_entries() as u64, Relaxed);
+        let mut work: Vec<(Vec<Item>, Vec<Route>)> = Vec::new();
+        for (port, buffer) in node.outputs.ports.iter_mut().enumerate() {
+            if buffer.is_empty() {
+                continue;
+            }
+            let batch = std::mem::take(buffer);
+            let records = batch.iter().filter(|i| !matches!(i, Item::Watermark(_))).count();
+            node.counters.records_out.fetch_add(records as u64, Relaxed);
+            if node.is_window && port == 0 {
+                tap_windows(&node.counters, &batch);
+            }
+            let routes = node.routes.get(port).cloned().unwrap_or_default();
+            work.push((batch, routes));
+        }
+        for (batch, routes) in work {
+            let Some((last, rest)) = routes.split_last() else {
+                continue;
+            };
+            for route in rest {
+                self.send_to(*route, batch.clone())?;
+            }
+            self.send_to(*last, batch)?;
+        }
+        Ok(())
+    }
+
+    fn send_to(&mut self, route: Route, batch: Vec<Item>) -> Result<(), TaskError> {
+        match route {
+            Route::Local(child) => self.deliver(child, 0, batch),
+            Route::Exchange(e) => {
+                if let Some(exchange) = self.exchanges.get_mut(e) {
+                    exchange.push(batch);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends a node's lane; when all its lanes ended, the node finishes and ends its consumers.
+    fn end_lane(&mut self, index: usize, lane: usize, shared: &Shared) -> Result<(), TaskError> {
+        self.current = index;
+        let Some(node) = self.nodes.get_mut(index) else {
+            return Ok(());
+        };
+        let (advanced, all_ended) = node.lanes.end(lane);
+        let mut result = Ok(());
+        if let Some(w) = advanced {
+            node.counters.watermarks[node.instance].store(w, Relaxed);
+            result = node.op.on_watermark(w, &mut node.outputs);
+        }
+        if all_ended && result.is_ok() {
+            result = node.op.on_end(&mut node.outputs);
+        }
+        if let Err(e) = result {
+            return Err(self.failed(index, e));
+        }
+        self.route(index)?;
+        if !all_ended {
+            return Ok(());
+        }
+        let routes: Vec<Route> = self
+            .nodes
+            .get(index)
+            .map(|n| n.routes.iter().flatten().copied().collect())
+            .unwrap_or_default();
+        for route in routes {
+            match route {
+                Route::Local(child) => self.end_lane(child, 0, shared)?,
+                Route::Exchange(e) => {
+                    if let Some(exchange) = self.exchanges.get_mut(e) {
+                        exchange.end(shared)?;
+                    }
+                }
+            }
+        }
+        if let Some(node) = self.nodes.get(index) {
+            node.counters.instances_done.fetch_add(1, Relaxed);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        for exchange in &mut self.exchanges {
+            exchange.flush(shared)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the task to its end.
+    pub fn run(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        match self.input.take() {
+            Some(TaskInput::Source { source, rate_per_s }) => self.run_source(source, rate_per_s, shared),
+            Some(TaskInput::Channels(receivers)) => self.run_channels(receivers, shared),
+            None => Ok(()),
+        }
+    }
+
+    fn run_source(&mut self, mut source: Box<dyn Source>, rate_per_s: f64, shared: &Shared) -> Result<(), TaskError> {
+        let started = Instant::now();
+        let mut emitted = 0u64;
+        let mut stepped_epoch = shared.step_epoch();
+        let batch_size = if rate_per_s > 0.0 {
+            ((rate_per_s * 0.02) as usize).clamp(1, self.batch_size)
+        } else {
+            self.batch_size
+        };
+        loop {
+            if shared.stop_requested() {
+                return Err(TaskError::Stopped);
+            }
+            if shared.finish_requested() {
+                break;
+            }
+            if shared.paused() {
+                let epoch = shared.step_epoch();
+                if epoch == stepped_epoch {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                stepped_epoch = epoch;
+            }
+            if rate_per_s > 0.0 {
+                let due = Duration::from_secs_f64(emitted as f64 / rate_per_s);
+                let now = started.elapsed();
+                if now < due {
+                    std::thread::sleep((due - now).min(POLL));
+                    continue;
+                }
+            }
+            let mut batch = Vec::with_capacity(batch_size);
+            self.current = 0;
+            let status = source.fill(batch_size, &mut batch).map_err(|e| self.failed(0, e))?;
+            if let Some(head) = self.nodes.first() {
+                head.counters.skipped.store(source.skipped_records(), Relaxed);
+            }
+            emitted += batch.len() as u64;
+            self.deliver(0, 0, batch)?;
+            self.flush(shared)?;
+            if status == SourceStatus::Exhausted {
+                break;
+            }
+        }
+        self.deliver(0, 0, vec![Item::Watermark(i64::MAX)])?;
+        self.end_lane(0, 0, shared)?;
+        self.flush(shared)
+    }
+
+    fn run_channels(&mut self, mut open: Vec<(Receiver<Message>, usize)>, shared: &Shared) -> Result<(), TaskError> {
+        while !open.is_empty() {
+            if shared.stop_requested() {
+                return Err(TaskError::Stopped);
+            }
+            let (index, received) = if let [(rx, _)] = open.as_slice() {
+                match rx.recv_timeout(POLL) {
+                    Ok(m) => (0, Ok(m)),
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => (0, Err(())),
+                }
+            } else {
+                let mut select = Select::new();
+                for (rx, _) in &open {
+                    select.recv(rx);
+                }
+                let Ok(operation) = select.select_timeout(POLL) else {
+                    continue;
+                };
+                let index = operation.index();
+                let Some((rx, _)) = open.get(index) else {
+                    continue;
+                };
+                (index, operation.recv(rx).map_err(|_| ()))
+            };
+            let lane = open.get(index).map(|(_, lane)| *lane).unwrap_or(0);
+            match received {
+                Ok(Message::Items(items)) => {
+                    self.deliver(0, lane, items)?;
+                    self.flush(shared)?;
+                }
+                Ok(Message::End) => {
+                    open.remove(index);
+                    self.end_lane(0, lane, shared)?;
+                    self.flush(shared)?;
+                }
+                // The sender vanished without an end: its task stopped or failed and says so.
+                Err(()) => return Err(TaskError::Stopped),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the newest window firings of a window node for display (a bounded ring).
+fn tap_windows(counters: &NodeCounters, batch: &[Item]) {
+    let fired = batch.iter().filter(|i| matches!(i, Item::Window(_))).count();
+    if fired == 0 {
+        return;
+    }
+    counters.window_firings.fetch_add(fired as u64, Relaxed);
+    let Ok(mut recent) = counters.recent_windows.lock() else {
+        return;
+    };
+    let newest = batch.iter().rev().filter_map(|i| match i {
+        Item::Window(w) => Some(w),
+        _ => None,
+    });
+    let mut taken: Vec<WindowSample> = newest
+        .take(RECENT_WINDOWS)
+        .map(|w| {
+            let s = w.stats.first().copied().unwrap_or_default();
+            WindowSample {
+                key: w.key.to_string(),
+                start: w.start,
+                end: w.end,
+                count: s.count.max(w.rows.len() as u64),
+                mean: s.mean(),
+                min: s.min,
+                max: s.max,
+            }
+        })
+        .collect();
+    taken.reverse();
+    recent.extend(taken);
+    while recent.len() > RECENT_WINDOWS {
+        recent.pop_front();
+    }
+}

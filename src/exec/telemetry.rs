@@ -1,0 +1,196 @@
+//! What a run reports: shared per-node counters written by tasks (a few atomic adds per batch)
+//! and the typed snapshots the monitor turns them into for the CLI and the UI.
+
+use crate::graph::NodeId;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+/// How many recent window firings each window node keeps for display.
+pub const RECENT_WINDOWS: usize = 256;
+
+/// One window firing, as plotted by the UI.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowSample {
+    pub key: String,
+    pub start: i64,
+    pub end: i64,
+    pub count: u64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Counters of one node, shared by its instances.
+#[derive(Debug)]
+pub struct NodeCounters {
+    pub id: NodeId,
+    pub name: String,
+    pub records_in: AtomicU64,
+    pub records_out: AtomicU64,
+    pub skipped: AtomicU64,
+    pub window_firings: AtomicU64,
+    /// Per instance: the operator's input watermark (i64::MIN until one arrives).
+    pub watermarks: Vec<AtomicI64>,
+    /// Per instance: late records sent aside so far.
+    pub late: Vec<AtomicU64>,
+    /// Per instance: entries in keyed state.
+    pub state_entries: Vec<AtomicU64>,
+    /// Highest fill of this node's outgoing channels at the last send, in per-mille.
+    pub backpressure_permille: AtomicU32,
+    pub max_event_time: AtomicI64,
+    pub instances_done: AtomicUsize,
+    pub recent_windows: Mutex<VecDeque<WindowSample>>,
+}
+
+impl NodeCounters {
+    pub fn new(id: NodeId, name: &str, instances: usize) -> Self {
+        Self {
+            id,
+            name: name.to_owned(),
+            records_in: AtomicU64::new(0),
+            records_out: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            window_firings: AtomicU64::new(0),
+            watermarks: (0..instances).map(|_| AtomicI64::new(i64::MIN)).collect(),
+            late: (0..instances).map(|_| AtomicU64::new(0)).collect(),
+            state_entries: (0..instances).map(|_| AtomicU64::new(0)).collect(),
+            backpressure_permille: AtomicU32::new(0),
+            max_event_time: AtomicI64::new(i64::MIN),
+            instances_done: AtomicUsize::new(0),
+            recent_windows: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub fn instances(&self) -> usize {
+        self.watermarks.len()
+    }
+}
+
+/// Where a node is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    Running,
+    Paused,
+    Finished,
+    Failed,
+    Stopped,
+}
+
+/// A node's status at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeStatus {
+    pub id: NodeId,
+    pub name: String,
+    pub state: NodeState,
+    pub records_in: u64,
+    pub records_out: u64,
+    pub in_per_s: f64,
+    pub out_per_s: f64,
+    /// The lowest input watermark over the node's instances, once every instance has one.
+    pub watermark: Option<i64>,
+    pub max_event_time: Option<i64>,
+    pub late: u64,
+    pub skipped: u64,
+    pub state_entries: u64,
+    pub window_firings: u64,
+    /// 0 = outgoing channels empty, 1 = full (downstream cannot keep up).
+    pub backpressure: f32,
+    pub error: Option<String>,
+    pub recent_windows: Vec<WindowSample>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every source was exhausted (or finished on request) and every node drained.
+    Finished,
+    /// Stopped on request before the end.
+    Stopped,
+    Failed { node: String, message: String },
+}
+
+/// The final word on a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    pub outcome: Outcome,
+    pub elapsed_s: f64,
+    pub nodes: Vec<NodeStatus>,
+}
+
+impl RunReport {
+    pub fn node(&self, name: &str) -> Option<&NodeStatus> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+/// What the executor sends out while running.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Telemetry {
+    Progress { elapsed_s: f64, nodes: Vec<NodeStatus> },
+    Done(RunReport),
+}
+
+/// Reads counters into statuses; rates are per second since the previous snapshot.
+pub struct Sampler {
+    previous: Vec<(u64, u64)>,
+    previous_s: f64,
+}
+
+impl Sampler {
+    pub fn new(nodes: usize) -> Self {
+        Self {
+            previous: vec![(0, 0); nodes],
+            previous_s: 0.0,
+        }
+    }
+
+    pub fn sample(
+        &mut self,
+        counters: &[std::sync::Arc<NodeCounters>],
+        elapsed_s: f64,
+        state_of: impl Fn(&NodeCounters) -> (NodeState, Option<String>),
+    ) -> Vec<NodeStatus> {
+        let dt = (elapsed_s - self.previous_s).max(1e-9);
+        self.previous_s = elapsed_s;
+        counters
+            .iter()
+            .zip(self.previous.iter_mut())
+            .map(|(c, prev)| {
+                let records_in = c.records_in.load(Relaxed);
+                let records_out = c.records_out.load(Relaxed);
+                let rates = (
+                    (records_in - prev.0.min(records_in)) as f64 / dt,
+                    (records_out - prev.1.min(records_out)) as f64 / dt,
+                );
+                *prev = (records_in, records_out);
+                let marks: Vec<i64> = c.watermarks.iter().map(|w| w.load(Relaxed)).collect();
+                let watermark = marks.iter().copied().min().filter(|&w| w != i64::MIN);
+                let max_event_time = Some(c.max_event_time.load(Relaxed)).filter(|&t| t != i64::MIN);
+                let (state, error) = state_of(c);
+                NodeStatus {
+                    id: c.id,
+                    name: c.name.clone(),
+                    state,
+                    records_in,
+                    records_out,
+                    in_per_s: rates.0,
+                    out_per_s: rates.1,
+                    watermark,
+                    max_event_time,
+                    late: c.late.iter().map(|l| l.load(Relaxed)).sum(),
+                    skipped: c.skipped.load(Relaxed),
+                    state_entries: c.state_entries.iter().map(|s| s.load(Relaxed)).sum(),
+                    window_firings: c.window_firings.load(Relaxed),
+                    backpressure: c.backpressure_permille.load(Relaxed) as f32 / 1000.0,
+                    error,
+                    recent_windows: c
+                        .recent_windows
+                        .lock()
+                        .map(|r| r.iter().cloned().collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,360 @@
+//! `Model`: a sequential stack of named layers with a loss, an optimizer and a learning-rate
+//! schedule, built and shape-checked from a `ModelConfig`. It owns every buffer of a training
+//! step; it never reads clocks, spawns threads or touches the UI (the executor drives it).
+
+use std::collections::BTreeSet;
+
+use ndarray::{Array2, ArrayView2};
+
+use super::config::{LossKind, ModelConfig};
+use super::error::NnError;
+use super::kernels::sum_of_squares;
+use super::layer::Layer;
+use super::loss::{BatchStats, Loss};
+use super::optim::{Optimizer, global_norm};
+use super::targets::Targets;
+
+/// What one optimizer step did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepStats {
+    /// Mean loss of the batch, before the update.
+    pub loss: f32,
+    /// Global L2 norm of the gradients before clipping.
+    pub grad_norm: f32,
+    /// Correctly classified rows (0 for MSE).
+    pub correct: usize,
+    pub samples: usize,
+    /// Learning rate the step used.
+    pub lr: f32,
+}
+
+/// Gradient flow and activation scale of one layer after a step, for colouring wires.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerStats {
+    pub name: String,
+    /// Root mean square of the layer's last output.
+    pub activation_rms: f32,
+    /// Root mean square of ∂L/∂(output) in the last backward pass.
+    pub output_grad_rms: f32,
+    /// L2 norm of the gradients of the layer's parameters (`None` without parameters).
+    pub param_grad_norm: Option<f32>,
+}
+
+/// A trainable sequential network. Cloning gives an independent replica with the same
+/// weights and optimizer state.
+///
+/// ```
+/// use flowbook::nn::{Model, ModelConfig, OptimizerConfig, Targets};
+/// use ndarray::array;
+///
+/// let config = ModelConfig::mlp(2, &[8], 2).with_optimizer(OptimizerConfig::sgd()).with_lr(0.1);
+/// let mut model = Model::new(config)?;
+/// let x = array![[0.0, 1.0], [1.0, 0.0]];
+/// let stats = model.train_step(x.view(), Targets::Classes(&[1, 0]))?;
+/// assert_eq!(stats.samples, 2);
+/// assert_eq!(model.predict(x.view())?.dim(), (2, 2));
+/// # Ok::<(), flowbook::nn::NnError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Model {
+    config: ModelConfig,
+    layers: Vec<Layer>,
+    loss: Loss,
+    optimizer: Optimizer,
+    base_lr: f32,
+    clip_grad_norm: Option<f32>,
+    /// True when the gradients changed since the last `apply_gradients`.
+    gradients_fresh: bool,
+}
+
+impl Model {
+    /// Builds the layers in order, inferring each input width from the previous layer and
+    /// checking stated widths, names, loss/output compatibility and all settings.
+    pub fn new(config: ModelConfig) -> Result<Model, NnError> {
+        if config.layers.is_empty() {
+            return Err(NnError::EmptyModel);
+        }
+        if config.input_width == 0 {
+            return Err(NnError::InvalidConfig("the model input needs at least one feature".into()));
+        }
+        config.schedule.validate()?;
+        check_clip(config.clip_grad_norm)?;
+        let optimizer = Optimizer::new(config.optimizer)?;
+        let layers = build_layers(&config)?;
+        check_loss_fits(config.loss, &layers)?;
+        Ok(Model {
+            loss: Loss::new(config.loss),
+            base_lr: config.schedule.lr,
+            clip_grad_norm: config.clip_grad_norm,
+            config,
+            layers,
+            optimizer,
+            gradients_fresh: false,
+        })
+    }
+
+    /// The config the model was built from (its `schedule.lr` is the initial base lr).
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    pub fn input_width(&self) -> usize {
+        self.config.input_width
+    }
+
+    pub fn output_width(&self) -> usize {
+        self.layers.last().map_or(0, Layer::output_width)
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The layer called `name`.
+    pub fn layer(&self, name: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.name() == name)
+    }
+
+    /// Direct access for inspection or surgery (e.g. loading weights); shapes cannot change.
+    pub fn layer_mut(&mut self, name: &str) -> Option<&mut Layer> {
+        self.layers.iter_mut().find(|l| l.name() == name)
+    }
+
+    pub fn loss_kind(&self) -> LossKind {
+        self.loss.kind()
+    }
+
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    /// Number of trainable scalars.
+    pub fn param_count(&self) -> usize {
+        self.layers.iter().map(Layer::param_count).sum()
+    }
+
+    /// Optimizer steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.optimizer.steps()
+    }
+
+    /// The learning rate the next step will use (schedule applied to the base lr).
+    pub fn lr(&self) -> f32 {
+        self.config.schedule.lr_at(self.base_lr, self.steps())
+    }
+
+    /// The base learning rate the schedule scales.
+    pub fn base_lr(&self) -> f32 {
+        self.base_lr
+    }
+
+    /// Changes the base learning rate, effective from the next step (a live parameter). The
+    /// schedule keeps its position: warm-up and decay factors still apply.
+    pub fn set_lr(&mut self, lr: f32) -> Result<(), NnError> {
+        if !(lr >= 0.0 && lr.is_finite()) {
+            return Err(NnError::InvalidConfig(format!(
+                "learning rate must be a finite number ≥ 0, got {lr}"
+            )));
+        }
+        self.base_lr = lr;
+        Ok(())
+    }
+
+    /// Changes gradient clipping, effective from the next step.
+    pub fn set_clip_grad_norm(&mut self, max_norm: Option<f32>) -> Result<(), NnError> {
+        check_clip(max_norm)?;
+        self.clip_grad_norm = max_norm;
+        Ok(())
+    }
+
+    /// Runs every layer. x (batch, input_width) → (batch, output_width), borrowed from the last
+    /// layer. `train` switches dropout on.
+    pub fn forward(&mut self, x: ArrayView2<f32>, train: bool) -> Result<&Array2<f32>, NnError> {
+        let Some((first, rest)) = self.layers.split_first_mut() else {
+            return Err(NnError::EmptyModel);
+        };
+        let mut out = first.forward(x, train)?;
+        for layer in rest {
+            out = layer.forward(out.view(), train)?;
+        }
+        Ok(out)
+    }
+
+    /// Forward in training mode, loss, and backward: leaves ∂(mean loss)/∂θ in the layers
+    /// without changing any weight. Use with [`Model::apply_gradients`] (and the gradient
+    /// merging methods in between for data parallelism).
+    pub fn compute_gradients(&mut self, x: ArrayView2<f32>, y: Targets) -> Result<BatchStats, NnError> {
+        self.forward(x, true)?;
+        let Some(last) = self.layers.last() else {
+            return Err(NnError::EmptyModel);
+        };
+        let stats = self.loss.forward_backward(last.output().view(), y)?;
+        let mut grad = self.loss.grad();
+        for (position, layer) in self.layers.iter_mut().enumerate().rev() {
+            if position == 0 {
+                layer.backward_params_only(grad.view())?;
+            } else {
+                grad = layer.backward(grad.view())?;
+            }
+        }
+        self.gradients_fresh = true;
+        Ok(stats)
+    }
+
+    /// Clips the gradients (if configured) and takes one optimizer step at [`Model::lr`].
+    /// Returns the global gradient norm before clipping. Fails if the gradients were already
+    /// applied, so a failed `compute_gradients` can never replay old gradients.
+    pub fn apply_gradients(&mut self) -> Result<f32, NnError> {
+        if !self.gradients_fresh {
+            return Err(NnError::StaleGradients);
+        }
+        let lr = self.lr();
+        let norm = global_norm(self.layers.iter().flat_map(Layer::params).map(|p| p.grad));
+        if let Some(max_norm) = self.clip_grad_norm {
+            let scale = max_norm / (norm + 1e-6);
+            if scale < 1.0 {
+                self.scale_gradients(scale);
+            }
+        }
+        self.optimizer.begin_step();
+        let mut slot = 0;
+        for layer in &mut self.layers {
+            for param in layer.params_mut() {
+                self.optimizer.update(slot, param.value, param.grad, lr);
+                slot += 1;
+            }
+        }
+        self.gradients_fresh = false;
+        Ok(norm)
+    }
+
+    /// One training step on a batch: forward, loss, backward, clip, optimizer step.
+    pub fn train_step(&mut self, x: ArrayView2<f32>, y: Targets) -> Result<StepStats, NnError> {
+        let stats = self.compute_gradients(x, y)?;
+        let lr = self.lr();
+        let grad_norm = self.apply_gradients()?;
+        Ok(StepStats {
+            loss: stats.loss,
+            grad_norm,
+            correct: stats.correct,
+            samples: stats.samples,
+            lr,
+        })
+    }
+
+    /// Outputs (logits for the classification losses) in evaluation mode (no dropout).
+    /// x (batch, input_width) → (batch, output_width).
+    pub fn predict(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>, NnError> {
+        self.forward(x, false).cloned()
+    }
+
+    /// Mean loss and correct count in evaluation mode; weights and gradients are untouched.
+    pub fn evaluate(&mut self, x: ArrayView2<f32>, y: Targets) -> Result<BatchStats, NnError> {
+        self.forward(x, false)?;
+        let Some(last) = self.layers.last() else {
+            return Err(NnError::EmptyModel);
+        };
+        self.loss.evaluate(last.output().view(), y)
+    }
+
+    /// Per-layer activation scale and gradient flow of the last forward/backward pass.
+    pub fn layer_stats(&self) -> Vec<LayerStats> {
+        let loss_grad = self.loss.grad();
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(position, layer)| {
+                let output_grad = self.layers.get(position + 1).map_or(loss_grad, Layer::input_grads);
+                let has_params = layer.param_count() > 0;
+                let param_sum_sq: f32 = layer.params().map(|p| sum_of_squares(p.grad)).sum();
+                LayerStats {
+                    name: layer.name().to_string(),
+                    activation_rms: rms(layer.output()),
+                    output_grad_rms: rms(output_grad),
+                    param_grad_norm: has_params.then(|| param_sum_sq.sqrt()),
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn layers_mut(&mut self) -> &mut [Layer] {
+        &mut self.layers
+    }
+
+    pub(crate) fn mark_gradients_fresh(&mut self) {
+        self.gradients_fresh = true;
+    }
+}
+
+fn rms(values: &Array2<f32>) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let sum_sq: f32 = values.iter().map(|v| v * v).sum();
+    (sum_sq / values.len() as f32).sqrt()
+}
+
+fn check_clip(max_norm: Option<f32>) -> Result<(), NnError> {
+    match max_norm {
+        Some(n) if !(n > 0.0 && n.is_finite()) => Err(NnError::InvalidConfig(format!(
+            "gradient clipping norm must be a finite number > 0, got {n}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Names (generated when empty), uniqueness, stated input widths and the layers themselves.
+fn build_layers(config: &ModelConfig) -> Result<Vec<Layer>, NnError> {
+    let mut names = BTreeSet::new();
+    let mut layers: Vec<Layer> = Vec::with_capacity(config.layers.len());
+    let mut width = config.input_width;
+    for (position, spec) in config.layers.iter().enumerate() {
+        let name = if spec.name.is_empty() {
+            format!("{}{}", spec.kind.short_name(), position + 1)
+        } else {
+            spec.name.clone()
+        };
+        if !names.insert(name.clone()) {
+            return Err(NnError::DuplicateLayerName { name });
+        }
+        if let super::config::LayerKind::Dense {
+            inputs: Some(expected),
+            ..
+        } = spec.kind
+            && expected != width
+        {
+            return Err(match layers.last() {
+                Some(previous) => NnError::LayerWidthMismatch {
+                    layer: name,
+                    previous: previous.name().to_string(),
+                    expected,
+                    got: width,
+                },
+                None => NnError::InputWidth {
+                    layer: name,
+                    expected,
+                    got: width,
+                },
+            });
+        }
+        let layer = Layer::build(&name, &spec.kind, width, config.seed, position)?;
+        width = layer.output_width();
+        layers.push(layer);
+    }
+    Ok(layers)
+}
+
+/// Cross-entropy needs at least two classes; the other losses work with any width.
+fn check_loss_fits(loss: LossKind, layers: &[Layer]) -> Result<(), NnError> {
+    let Some(last) = layers.last() else {
+        return Err(NnError::EmptyModel);
+    };
+    if loss == LossKind::CrossEntropy && last.output_width() < 2 {
+        return Err(NnError::InvalidConfig(format!(
+            "cross-entropy needs at least 2 outputs, but the last layer `{}` has {}",
+            last.name(),
+            last.output_width()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! From a graph document to a checked logical plan: every problem found (naming the node, and
+//! the port or parameter), the nodes in topological order, each port's fields, and each node's
+//! parallelism. The editor shows `validate`'s problems live; `exec` runs a `LogicalPlan`.
+
+pub mod infer;
+mod structure;
+
+use crate::catalog::{NodeKind, NodeParams, NodeSpec};
+use crate::graph::{Graph, Node, NodeId};
+use crate::stream::Schema;
+use crate::stream::pane::PaneSpec;
+use std::fmt;
+use std::sync::Arc;
+
+/// One finding of the validator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub node: Option<NodeId>,
+    /// The node's name at the time of the check, for messages.
+    pub node_name: Option<String>,
+    pub port: Option<String>,
+    pub param: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn graph(message: impl Into<String>) -> Self {
+        Self {
+            node: None,
+            node_name: None,
+            port: None,
+            param: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn node(node: &Node, message: impl Into<String>) -> Self {
+        Self {
+            node: Some(node.id),
+            node_name: Some(node.name.clone()),
+            port: None,
+            param: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn with_port(mut self, port: &str) -> Self {
+        self.port = Some(port.to_owned());
+        self
+    }
+
+    pub fn with_param(mut self, param: &str) -> Self {
+        self.param = Some(param.to_owned());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.node_name, &self.param, &self.port) {
+            (Some(n), Some(p), _) => write!(f, "{n}.{p}: {}", self.message),
+            (Some(n), None, Some(p)) => write!(f, "{n} (port '{p}'): {}", self.message),
+            (Some(n), None, None) => write!(f, "{n}: {}", self.message),
+            (None, ..) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// An input wire of a plan node, by plan index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanInput {
+    pub port: usize,
+    pub from: usize,
+    pub from_port: usize,
+}
+
+/// A node ready to run: its kind, parameters and what the planner decided about it.
+#[derive(Clone, Debug)]
+pub struct PlanNode {
+    pub id: NodeId,
+    pub name: String,
+    pub kind: NodeKind,
+    pub node: Node,
+    pub inputs: Vec<PlanInput>,
+    /// Fields (and tag) of each output port; for a Windows port, of the records it holds.
+    pub outputs: Vec<Arc<Schema>>,
+    /// Instances of this node that run in parallel.
+    pub parallelism: usize,
+    /// Whether this node's output instances each hold whole keys (hash-partitioned or single).
+    pub keyed: bool,
+    /// For windows: what each pane keeps, decided from the window's consumers.
+    pub pane: Option<PaneSpec>,
+    /// For aggregates: which of the upstream window's statistics to read.
+    pub stats_index: usize,
+}
+
+impl PlanNode {
+    pub fn spec(&self) -> &'static NodeSpec {
+        self.kind.spec()
+    }
+
+    pub fn params(&self) -> NodeParams<'_> {
+        NodeParams::new(&self.node, self.kind.spec())
+    }
+
+    /// Fields of the records arriving on input `port` (from the upstream's schema).
+    pub fn input_schema<'a>(&self, plan: &'a LogicalPlan, port: usize) -> Option<&'a Arc<Schema>> {
+        let input = self.inputs.iter().find(|i| i.port == port)?;
+        plan.nodes.get(input.from)?.outputs.get(input.from_port)
+    }
+}
+
+/// A validated graph, in topological order.
+#[derive(Clone, Debug)]
+pub struct LogicalPlan {
+    pub nodes: Vec<PlanNode>,
+}
+
+impl LogicalPlan {
+    pub fn index_of(&self, id: NodeId) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+
+    /// (plan index, input) pairs of the nodes fed by `from`'s output `port`.
+    pub fn consumers(&self, from: usize, port: usize) -> Vec<(usize, &PlanInput)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.inputs.iter().map(move |inp| (i, inp)))
+            .filter(|(_, inp)| inp.from == from && inp.from_port == port)
+            .collect()
+    }
+
+    /// A readable description of the plan, as `flowbook check` prints it.
+    pub fn describe(&self) -> String {
+        let mut text = String::new();
+        for node in &self.nodes {
+            let inputs: Vec<String> = node
+                .inputs
+                .iter()
+                .filter_map(|i| self.nodes.get(i.from).map(|n| n.name.clone()))
+                .collect();
+            let fields: Vec<String> = node
+                .outputs
+                .iter()
+                .zip(node.spec().outputs)
+                .map(|(s, p)| format!("{}[{}]", p.name, s.fields.join(",")))
+                .collect();
+            text.push_str(&format!(
+                "{:<16} {:<16} ×{:<3} {}{}\n",
+                node.name,
+                node.spec().id,
+                node.parallelism,
+                if inputs.is_empty() {
+                    String::new()
+                } else {
+                    format!("← {}  ", inputs.join(", "))
+                },
+                fields.join(" ")
+            ));
+        }
+        text
+    }
+}
+
+/// Every problem with a graph; empty when it can run.
+pub fn validate(graph: &Graph) -> Vec<Problem> {
+    match plan(graph) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems,
+    }
+}
+
+/// Checks a graph and builds its logical plan, or returns all problems found.
+pub fn plan(graph: &Graph) -> Result<LogicalPlan, Vec<Problem>> {
+    let order = structure::check(graph)?;
+    infer::infer(graph, &order)
+}

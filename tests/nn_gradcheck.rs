@@ -1,0 +1,311 @@
+//! Gradient checks: every layer's input and parameter gradients and every loss's gradient
+//! against five-point central finite differences, plus whole models end to end.
+//!
+//! Precision choice: the library computes in f32, so the checks run in f32 with the looser
+//! tolerance: per element |analytic − numeric| / max(|analytic|, |numeric|, 1e-2) < 1e-2
+//! (below magnitude 1e-2 this is an absolute bound of 1e-4). The probe loss Σ y·R (R fixed,
+//! random) is summed in f64, and the five-point stencil (truncation error O(h⁴)) with
+//! h = 1e-2 keeps the numeric error near 1e-5. `checker_rejects_*` shows that a 5 % error or a
+//! single flipped sign fails the check, so a passing check means something.
+
+use flowbook::nn::{
+    Activation, ActivationLayer, DenseLayer, DropoutLayer, Init, Layer, LayerKind, LayerNormLayer,
+    LayerSpec, Loss, LossKind, Model, ModelConfig, OptimizerConfig, Targets,
+};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const STEP: f32 = 1e-2;
+const TOLERANCE: f64 = 1e-2;
+const FLOOR: f64 = 1e-2;
+
+/// Uniform values in ±[margin, margin + 1): a margin keeps ReLU inputs away from the kink.
+fn random_matrix(rows: usize, cols: usize, seed: u64, margin: f32) -> Array2<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Array2::from_shape_fn((rows, cols), |_| {
+        let magnitude = margin + rng.random::<f32>();
+        if rng.random::<bool>() { magnitude } else { -magnitude }
+    })
+}
+
+/// Five-point central difference of `f` at `x`.
+fn five_point(mut f: impl FnMut(f32) -> f64, x: f32) -> f64 {
+    let h = STEP;
+    (-f(x + 2.0 * h) + 8.0 * f(x + h) - 8.0 * f(x - h) + f(x - 2.0 * h)) / (12.0 * h as f64)
+}
+
+fn max_relative_error(analytic: &[f32], numeric: &[f64]) -> (f64, usize) {
+    assert_eq!(analytic.len(), numeric.len(), "gradient lengths");
+    let mut worst = (0.0, 0);
+    for (i, (&a, &n)) in analytic.iter().zip(numeric).enumerate() {
+        let a = a as f64;
+        let err = (a - n).abs() / a.abs().max(n.abs()).max(FLOOR);
+        if err > worst.0 {
+            worst = (err, i);
+        }
+    }
+    worst
+}
+
+fn assert_gradients_match(what: &str, analytic: &[f32], numeric: &[f64]) {
+    let (err, at) = max_relative_error(analytic, numeric);
+    eprintln!("GRADCHECK {what}: {err:.2e}");
+    assert!(
+        err < TOLERANCE,
+        "{what}: relative error {err:.2e} at element {at}: analytic {} vs numeric {}",
+        analytic[at],
+        numeric[at]
+    );
+    // Guard against vacuous checks: the gradient must not be all (near) zero.
+    assert!(numeric.iter().any(|n| n.abs() > 1e-3), "{what}: gradient is all zero");
+}
+
+/// Probe loss Σ y ⊙ R, summed in f64.
+fn probe(y: &Array2<f32>, r: &Array2<f32>) -> f64 {
+    y.iter().zip(r).map(|(&a, &b)| a as f64 * b as f64).sum()
+}
+
+/// Forward with the same dropout mask every time.
+fn run_forward(layer: &mut Layer, x: &Array2<f32>) -> Array2<f32> {
+    if let Layer::Dropout(d) = layer {
+        d.reseed(5);
+    }
+    layer.forward(x.view(), true).unwrap().clone()
+}
+
+fn set_param(layer: &mut Layer, mut index: usize, value: f32) {
+    for param in layer.params_mut() {
+        if let Some(slot) = param.value.get_mut(index) {
+            *slot = value;
+            return;
+        }
+        index -= param.value.len();
+    }
+    panic!("parameter index out of range");
+}
+
+fn param_values(layer: &Layer) -> Vec<f32> {
+    layer.params().flat_map(|p| p.value.to_vec()).collect()
+}
+
+/// Checks ∂(Σ y⊙R)/∂x and ∂/∂θ of `layer` at input `x`.
+fn check_layer(what: &str, layer: Layer, x: Array2<f32>) {
+    let r = random_matrix(x.nrows(), layer.output_width(), 99, 0.0);
+    let mut analytic = layer.clone();
+    run_forward(&mut analytic, &x);
+    let input_grads = analytic.backward(r.view()).unwrap().clone();
+    let param_grads: Vec<f32> = analytic.params().flat_map(|p| p.grad.to_vec()).collect();
+
+    let numeric_input: Vec<f64> = (0..x.len())
+        .map(|i| {
+            let base = x.iter().nth(i).copied().unwrap();
+            five_point(
+                |v| {
+                    let mut xp = x.clone();
+                    *xp.iter_mut().nth(i).unwrap() = v;
+                    probe(&run_forward(&mut layer.clone(), &xp), &r)
+                },
+                base,
+            )
+        })
+        .collect();
+    assert_gradients_match(&format!("{what} input"), input_grads.as_slice().unwrap(), &numeric_input);
+
+    let params = param_values(&layer);
+    let numeric_params: Vec<f64> = params
+        .iter()
+        .enumerate()
+        .map(|(i, &base)| {
+            five_point(
+                |v| {
+                    let mut perturbed = layer.clone();
+                    set_param(&mut perturbed, i, v);
+                    probe(&run_forward(&mut perturbed, &x), &r)
+                },
+                base,
+            )
+        })
+        .collect();
+    if !params.is_empty() {
+        assert_gradients_match(&format!("{what} params"), &param_grads, &numeric_params);
+    }
+}
+
+fn dense(inputs: usize, units: usize, init: Init) -> Layer {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut layer = DenseLayer::new("dense", inputs, units, init, &mut rng).unwrap();
+    // Non-zero bias so that its gradient path is exercised with realistic values.
+    for (i, b) in layer.bias_mut().iter_mut().enumerate() {
+        *b = 0.1 * i as f32 - 0.2;
+    }
+    Layer::Dense(layer)
+}
+
+#[test]
+fn dense_gradients_match_finite_differences_on_the_small_batch_path() {
+    check_layer("dense batch 3", dense(5, 4, Init::HeUniform), random_matrix(3, 5, 1, 0.0));
+}
+
+#[test]
+fn dense_gradients_match_finite_differences_on_the_matrix_multiply_path() {
+    check_layer("dense batch 9", dense(6, 7, Init::XavierNormal), random_matrix(9, 6, 2, 0.0));
+}
+
+fn activation(kind: Activation, width: usize) -> Layer {
+    Layer::Activation(ActivationLayer::new("act", kind, width).unwrap())
+}
+
+#[test]
+fn relu_gradients_match_finite_differences() {
+    check_layer("relu", activation(Activation::Relu, 5), random_matrix(3, 5, 3, 0.1));
+}
+
+#[test]
+fn leaky_relu_gradients_match_finite_differences() {
+    let layer = activation(Activation::LeakyRelu { slope: 0.2 }, 5);
+    check_layer("leaky relu", layer, random_matrix(6, 5, 4, 0.1));
+}
+
+#[test]
+fn tanh_gradients_match_finite_differences() {
+    check_layer("tanh", activation(Activation::Tanh, 4), random_matrix(5, 4, 5, 0.0));
+}
+
+#[test]
+fn sigmoid_gradients_match_finite_differences() {
+    check_layer("sigmoid", activation(Activation::Sigmoid, 4), random_matrix(5, 4, 6, 0.0));
+}
+
+#[test]
+fn softmax_gradients_match_finite_differences() {
+    check_layer("softmax", activation(Activation::Softmax, 5), random_matrix(4, 5, 7, 0.0));
+}
+
+#[test]
+fn dropout_gradients_match_finite_differences_in_training_mode() {
+    let layer = Layer::Dropout(DropoutLayer::new("drop", 0.4, 6, 0).unwrap());
+    check_layer("dropout", layer, random_matrix(5, 6, 8, 0.0));
+}
+
+#[test]
+fn layer_norm_gradients_match_finite_differences() {
+    let mut norm = LayerNormLayer::new("ln", 6, 1e-5).unwrap();
+    // Non-trivial gain and bias, set through the parameter views.
+    let mut layer = Layer::LayerNorm(norm.clone());
+    let values = random_matrix(1, 12, 9, 0.5);
+    for (i, &v) in values.iter().enumerate() {
+        set_param(&mut layer, i, v);
+    }
+    check_layer("layer norm", layer, random_matrix(4, 6, 10, 0.0));
+    // And at the initial gain 1 / bias 0.
+    norm.forward(random_matrix(2, 6, 11, 0.0).view()).unwrap();
+    check_layer("layer norm at init", Layer::LayerNorm(norm), random_matrix(3, 6, 12, 0.0));
+}
+
+/// Checks ∂(mean loss)/∂logits.
+fn check_loss(what: &str, kind: LossKind, z: Array2<f32>, targets: Targets) {
+    let mut loss = Loss::new(kind);
+    loss.forward_backward(z.view(), targets).unwrap();
+    let analytic = loss.grad().clone();
+    let numeric: Vec<f64> = (0..z.len())
+        .map(|i| {
+            let base = z.iter().nth(i).copied().unwrap();
+            five_point(
+                |v| {
+                    let mut zp = z.clone();
+                    *zp.iter_mut().nth(i).unwrap() = v;
+                    loss.evaluate(zp.view(), targets).unwrap().loss as f64
+                },
+                base,
+            )
+        })
+        .collect();
+    assert_gradients_match(what, analytic.as_slice().unwrap(), &numeric);
+}
+
+#[test]
+fn cross_entropy_gradient_matches_finite_differences() {
+    let z = random_matrix(4, 5, 20, 0.0) * 3.0;
+    check_loss("cross-entropy", LossKind::CrossEntropy, z.clone(), Targets::Classes(&[0, 4, 2, 2]));
+    let soft = Array2::from_shape_fn((4, 5), |(r, c)| if c == r { 0.7 } else { 0.075 });
+    check_loss("cross-entropy soft", LossKind::CrossEntropy, z, Targets::OneHot(soft.view()));
+}
+
+#[test]
+fn binary_cross_entropy_gradient_matches_finite_differences() {
+    let z = random_matrix(5, 3, 21, 0.0) * 2.0;
+    let t = Array2::from_shape_fn((5, 3), |(r, c)| ((r + c) % 3) as f32 / 2.0);
+    check_loss("bce values", LossKind::BinaryCrossEntropy, z, Targets::Values(t.view()));
+    let z1 = random_matrix(6, 1, 22, 0.0) * 2.0;
+    check_loss("bce labels", LossKind::BinaryCrossEntropy, z1, Targets::Classes(&[0, 1, 1, 0, 1, 0]));
+}
+
+#[test]
+fn mse_gradient_matches_finite_differences() {
+    let z = random_matrix(4, 3, 23, 0.0);
+    let t = random_matrix(4, 3, 24, 0.0);
+    check_loss("mse", LossKind::Mse, z, Targets::Values(t.view()));
+}
+
+/// Compares `compute_gradients` with finite differences of `evaluate` over every parameter.
+fn check_model(what: &str, config: ModelConfig, x: Array2<f32>, targets: Targets) {
+    let mut model = Model::new(config).unwrap();
+    model.compute_gradients(x.view(), targets).unwrap();
+    let mut analytic = Vec::new();
+    model.gradients_flat(&mut analytic);
+    let mut params = Vec::new();
+    model.parameters_flat(&mut params);
+    let numeric: Vec<f64> = (0..params.len())
+        .map(|i| {
+            five_point(
+                |v| {
+                    let mut perturbed = params.clone();
+                    perturbed[i] = v;
+                    let mut m = model.clone();
+                    m.set_parameters_flat(&perturbed).unwrap();
+                    m.evaluate(x.view(), targets).unwrap().loss as f64
+                },
+                params[i],
+            )
+        })
+        .collect();
+    assert_gradients_match(what, &analytic, &numeric);
+}
+
+#[test]
+fn whole_model_gradients_match_finite_differences() {
+    let layers = vec![
+        LayerSpec::dense("dense1", 6),
+        LayerSpec::tanh("tanh1"),
+        LayerSpec::new("norm1", LayerKind::LayerNorm { eps: 1e-5 }),
+        LayerSpec::dense("dense2", 5),
+        LayerSpec::new("sigmoid1", LayerKind::Sigmoid),
+        LayerSpec::dense("dense3", 3),
+    ];
+    let config = ModelConfig::new(4, layers).with_optimizer(OptimizerConfig::sgd()).with_seed(3);
+    check_model("classifier", config.clone(), random_matrix(7, 4, 30, 0.0), Targets::Classes(&[0, 1, 2, 2, 1, 0, 1]));
+    let t = random_matrix(3, 3, 31, 0.0);
+    let regression = config.with_loss(LossKind::Mse);
+    check_model("regressor", regression, random_matrix(3, 4, 32, 0.0), Targets::Values(t.view()));
+}
+
+#[test]
+fn checker_rejects_a_gradient_that_is_five_percent_off() {
+    let numeric = vec![0.5, -0.25, 0.125, 0.8];
+    let mut analytic: Vec<f32> = numeric.iter().map(|&v| v as f32).collect();
+    assert!(max_relative_error(&analytic, &numeric).0 < 1e-6);
+    analytic[2] *= 1.05;
+    assert!(max_relative_error(&analytic, &numeric).0 > TOLERANCE);
+}
+
+#[test]
+fn checker_rejects_a_single_flipped_sign() {
+    let z = random_matrix(3, 4, 40, 0.0);
+    let mut loss = Loss::new(LossKind::CrossEntropy);
+    loss.forward_backward(z.view(), Targets::Classes(&[1, 2, 3])).unwrap();
+    let mut wrong: Vec<f32> = loss.grad().iter().copied().collect();
+    let right: Vec<f64> = wrong.iter().map(|&v| v as f64).collect();
+    wrong[5] = -wrong[5];
+    assert!(max_relative_error(&wrong, &right).0 > TOLERANCE);
+}
