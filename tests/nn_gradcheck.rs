@@ -25,7 +25,11 @@ fn random_matrix(rows: usize, cols: usize, seed: u64, margin: f32) -> Array2<f32
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     Array2::from_shape_fn((rows, cols), |_| {
         let magnitude = margin + rng.random::<f32>();
-        if rng.random::<bool>() { magnitude } else { -magnitude }
+        if rng.random::<bool>() {
+            magnitude
+        } else {
+            -magnitude
+        }
     })
 }
 
@@ -50,7 +54,6 @@ fn max_relative_error(analytic: &[f32], numeric: &[f64]) -> (f64, usize) {
 
 fn assert_gradients_match(what: &str, analytic: &[f32], numeric: &[f64]) {
     let (err, at) = max_relative_error(analytic, numeric);
-    eprintln!("GRADCHECK {what}: {err:.2e}");
     assert!(
         err < TOLERANCE,
         "{what}: relative error {err:.2e} at element {at}: analytic {} vs numeric {}",
@@ -58,7 +61,10 @@ fn assert_gradients_match(what: &str, analytic: &[f32], numeric: &[f64]) {
         numeric[at]
     );
     // Guard against vacuous checks: the gradient must not be all (near) zero.
-    assert!(numeric.iter().any(|n| n.abs() > 1e-3), "{what}: gradient is all zero");
+    assert!(
+        numeric.iter().any(|n| n.abs() > 1e-3),
+        "{what}: gradient is all zero"
+    );
 }
 
 /// Probe loss Σ y ⊙ R, summed in f64.
@@ -110,7 +116,11 @@ fn check_layer(what: &str, layer: Layer, x: Array2<f32>) {
             )
         })
         .collect();
-    assert_gradients_match(&format!("{what} input"), input_grads.as_slice().unwrap(), &numeric_input);
+    assert_gradients_match(
+        &format!("{what} input"),
+        input_grads.as_slice().unwrap(),
+        &numeric_input,
+    );
 
     let params = param_values(&layer);
     let numeric_params: Vec<f64> = params
@@ -144,12 +154,20 @@ fn dense(inputs: usize, units: usize, init: Init) -> Layer {
 
 #[test]
 fn dense_gradients_match_finite_differences_on_the_small_batch_path() {
-    check_layer("dense batch 3", dense(5, 4, Init::HeUniform), random_matrix(3, 5, 1, 0.0));
+    check_layer(
+        "dense batch 3",
+        dense(5, 4, Init::HeUniform),
+        random_matrix(3, 5, 1, 0.0),
+    );
 }
 
 #[test]
 fn dense_gradients_match_finite_differences_on_the_matrix_multiply_path() {
-    check_layer("dense batch 9", dense(6, 7, Init::XavierNormal), random_matrix(9, 6, 2, 0.0));
+    check_layer(
+        "dense batch 9",
+        dense(6, 7, Init::XavierNormal),
+        random_matrix(9, 6, 2, 0.0),
+    );
 }
 
 fn activation(kind: Activation, width: usize) -> Layer {
@@ -158,7 +176,11 @@ fn activation(kind: Activation, width: usize) -> Layer {
 
 #[test]
 fn relu_gradients_match_finite_differences() {
-    check_layer("relu", activation(Activation::Relu, 5), random_matrix(3, 5, 3, 0.1));
+    check_layer(
+        "relu",
+        activation(Activation::Relu, 5),
+        random_matrix(3, 5, 3, 0.1),
+    );
 }
 
 #[test]
@@ -169,17 +191,29 @@ fn leaky_relu_gradients_match_finite_differences() {
 
 #[test]
 fn tanh_gradients_match_finite_differences() {
-    check_layer("tanh", activation(Activation::Tanh, 4), random_matrix(5, 4, 5, 0.0));
+    check_layer(
+        "tanh",
+        activation(Activation::Tanh, 4),
+        random_matrix(5, 4, 5, 0.0),
+    );
 }
 
 #[test]
 fn sigmoid_gradients_match_finite_differences() {
-    check_layer("sigmoid", activation(Activation::Sigmoid, 4), random_matrix(5, 4, 6, 0.0));
+    check_layer(
+        "sigmoid",
+        activation(Activation::Sigmoid, 4),
+        random_matrix(5, 4, 6, 0.0),
+    );
 }
 
 #[test]
 fn softmax_gradients_match_finite_differences() {
-    check_layer("softmax", activation(Activation::Softmax, 5), random_matrix(4, 5, 7, 0.0));
+    check_layer(
+        "softmax",
+        activation(Activation::Softmax, 5),
+        random_matrix(4, 5, 7, 0.0),
+    );
 }
 
 #[test]
@@ -200,7 +234,11 @@ fn layer_norm_gradients_match_finite_differences() {
     check_layer("layer norm", layer, random_matrix(4, 6, 10, 0.0));
     // And at the initial gain 1 / bias 0.
     norm.forward(random_matrix(2, 6, 11, 0.0).view()).unwrap();
-    check_layer("layer norm at init", Layer::LayerNorm(norm), random_matrix(3, 6, 12, 0.0));
+    check_layer(
+        "layer norm at init",
+        Layer::LayerNorm(norm),
+        random_matrix(3, 6, 12, 0.0),
+    );
 }
 
 /// Checks ∂(mean loss)/∂logits.
@@ -227,18 +265,38 @@ fn check_loss(what: &str, kind: LossKind, z: Array2<f32>, targets: Targets) {
 #[test]
 fn cross_entropy_gradient_matches_finite_differences() {
     let z = random_matrix(4, 5, 20, 0.0) * 3.0;
-    check_loss("cross-entropy", LossKind::CrossEntropy, z.clone(), Targets::Classes(&[0, 4, 2, 2]));
+    check_loss(
+        "cross-entropy",
+        LossKind::CrossEntropy,
+        z.clone(),
+        Targets::Classes(&[0, 4, 2, 2]),
+    );
     let soft = Array2::from_shape_fn((4, 5), |(r, c)| if c == r { 0.7 } else { 0.075 });
-    check_loss("cross-entropy soft", LossKind::CrossEntropy, z, Targets::OneHot(soft.view()));
+    check_loss(
+        "cross-entropy soft",
+        LossKind::CrossEntropy,
+        z,
+        Targets::OneHot(soft.view()),
+    );
 }
 
 #[test]
 fn binary_cross_entropy_gradient_matches_finite_differences() {
     let z = random_matrix(5, 3, 21, 0.0) * 2.0;
     let t = Array2::from_shape_fn((5, 3), |(r, c)| ((r + c) % 3) as f32 / 2.0);
-    check_loss("bce values", LossKind::BinaryCrossEntropy, z, Targets::Values(t.view()));
+    check_loss(
+        "bce values",
+        LossKind::BinaryCrossEntropy,
+        z,
+        Targets::Values(t.view()),
+    );
     let z1 = random_matrix(6, 1, 22, 0.0) * 2.0;
-    check_loss("bce labels", LossKind::BinaryCrossEntropy, z1, Targets::Classes(&[0, 1, 1, 0, 1, 0]));
+    check_loss(
+        "bce labels",
+        LossKind::BinaryCrossEntropy,
+        z1,
+        Targets::Classes(&[0, 1, 1, 0, 1, 0]),
+    );
 }
 
 #[test]
@@ -283,11 +341,23 @@ fn whole_model_gradients_match_finite_differences() {
         LayerSpec::new("sigmoid1", LayerKind::Sigmoid),
         LayerSpec::dense("dense3", 3),
     ];
-    let config = ModelConfig::new(4, layers).with_optimizer(OptimizerConfig::sgd()).with_seed(3);
-    check_model("classifier", config.clone(), random_matrix(7, 4, 30, 0.0), Targets::Classes(&[0, 1, 2, 2, 1, 0, 1]));
+    let config = ModelConfig::new(4, layers)
+        .with_optimizer(OptimizerConfig::sgd())
+        .with_seed(3);
+    check_model(
+        "classifier",
+        config.clone(),
+        random_matrix(7, 4, 30, 0.0),
+        Targets::Classes(&[0, 1, 2, 2, 1, 0, 1]),
+    );
     let t = random_matrix(3, 3, 31, 0.0);
     let regression = config.with_loss(LossKind::Mse);
-    check_model("regressor", regression, random_matrix(3, 4, 32, 0.0), Targets::Values(t.view()));
+    check_model(
+        "regressor",
+        regression,
+        random_matrix(3, 4, 32, 0.0),
+        Targets::Values(t.view()),
+    );
 }
 
 #[test]
@@ -303,7 +373,8 @@ fn checker_rejects_a_gradient_that_is_five_percent_off() {
 fn checker_rejects_a_single_flipped_sign() {
     let z = random_matrix(3, 4, 40, 0.0);
     let mut loss = Loss::new(LossKind::CrossEntropy);
-    loss.forward_backward(z.view(), Targets::Classes(&[1, 2, 3])).unwrap();
+    loss.forward_backward(z.view(), Targets::Classes(&[1, 2, 3]))
+        .unwrap();
     let mut wrong: Vec<f32> = loss.grad().iter().copied().collect();
     let right: Vec<f64> = wrong.iter().map(|&v| v as f64).collect();
     wrong[5] = -wrong[5];

@@ -51,8 +51,14 @@ pub struct PortSpec {
 /// The type and allowed values of a parameter.
 #[derive(Debug)]
 pub enum ParamKind {
-    Int { min: i64, max: i64 },
-    Float { min: f64, max: f64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
     Bool,
     Text,
     /// A file path; the editor offers a file picker.
@@ -126,6 +132,7 @@ pub enum NodeKind {
     Aggregate,
     CsvSink,
     NullSink,
+    Fault,
 }
 
 /// The full description of a node kind.
@@ -179,6 +186,7 @@ impl NodeKind {
         NodeKind::Aggregate,
         NodeKind::CsvSink,
         NodeKind::NullSink,
+        NodeKind::Fault,
     ];
 
     pub fn spec(self) -> &'static NodeSpec {
@@ -197,6 +205,7 @@ impl NodeKind {
             NodeKind::Aggregate => &s::AGGREGATE,
             NodeKind::CsvSink => &s::CSV_SINK,
             NodeKind::NullSink => &s::NULL_SINK,
+            NodeKind::Fault => &s::FAULT,
         }
     }
 

@@ -37,7 +37,10 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Result<(), String> {
             }
         }
         (ParamKind::Bool, ParamValue::Bool(_)) => {}
-        (ParamKind::Text | ParamKind::Path | ParamKind::Expr | ParamKind::List, ParamValue::Text(_)) => {}
+        (
+            ParamKind::Text | ParamKind::Path | ParamKind::Expr | ParamKind::List,
+            ParamValue::Text(_),
+        ) => {}
         (ParamKind::Choice(options), ParamValue::Text(s)) => {
             if !options.contains(&s.as_str()) {
                 return Err(format!("is '{s}', expected one of: {}", options.join(", ")));
@@ -85,9 +88,11 @@ pub fn parse_param_text(spec: &ParamSpec, text: &str) -> Result<ParamValue, Stri
             "false" | "no" | "0" | "off" => ParamValue::Bool(false),
             _ => return Err(format!("'{text}' is not true or false")),
         },
-        ParamKind::Text | ParamKind::Path | ParamKind::Expr | ParamKind::List | ParamKind::Choice(_) => {
-            ParamValue::Text(text.to_owned())
-        }
+        ParamKind::Text
+        | ParamKind::Path
+        | ParamKind::Expr
+        | ParamKind::List
+        | ParamKind::Choice(_) => ParamValue::Text(text.to_owned()),
     };
     check_value(spec, &value)?;
     Ok(value)
@@ -180,9 +185,17 @@ mod tests {
         let spec = NodeKind::Window.spec();
         let size = spec.param("size_ms").unwrap();
         assert_eq!(parse_param_text(size, "1_000"), Ok(ParamValue::Int(1000)));
-        assert!(parse_param_text(size, "abc").unwrap_err().contains("not an integer"));
+        assert!(
+            parse_param_text(size, "abc")
+                .unwrap_err()
+                .contains("not an integer")
+        );
         assert!(parse_param_text(size, "0").unwrap_err().contains("outside"));
         let kind = spec.param("kind").unwrap();
-        assert!(parse_param_text(kind, "hopping").unwrap_err().contains("tumbling"));
+        assert!(
+            parse_param_text(kind, "hopping")
+                .unwrap_err()
+                .contains("tumbling")
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Specs of the stream node kinds: sources, time, partitioning, transforms, windows and sinks.
 
-use super::{Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, ParamSpec, PortSpec, PortType};
+use super::{
+    Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, ParamSpec, PortSpec, PortType,
+};
 
 const RECORDS_IN: PortSpec = PortSpec {
     name: "in",
@@ -58,13 +60,48 @@ pub static CSV_SOURCE: NodeSpec = NodeSpec {
     outputs: &[RECORDS_OUT],
     params: &[
         p("path", K::Path, D::Text(""), "the CSV file to read"),
-        p("key_column", K::Text, D::Text("key"), "column holding the key; empty = one key for all rows"),
-        p("time_column", K::Text, D::Text("ts_ms"), "column holding the event time in ms; empty = row number"),
-        p("value_columns", K::List, D::Text(""), "comma-separated numeric columns; empty = all others"),
-        p("has_header", K::Bool, D::Bool(true), "the first row names the columns (else they are c0, c1, …)"),
-        p("delimiter", K::Choice(&[",", ";", "tab", "|"]), D::Text(","), "field separator"),
-        p("bad_rows", K::Choice(&["fail", "skip"]), D::Text("fail"), "a malformed row stops the run, or is skipped and counted"),
-        p("non_finite", K::Choice(&["keep", "skip", "fail"]), D::Text("keep"), "what to do with NaN or infinite values"),
+        p(
+            "key_column",
+            K::Text,
+            D::Text("key"),
+            "column holding the key; empty = one key for all rows",
+        ),
+        p(
+            "time_column",
+            K::Text,
+            D::Text("ts_ms"),
+            "column holding the event time in ms; empty = row number",
+        ),
+        p(
+            "value_columns",
+            K::List,
+            D::Text(""),
+            "comma-separated numeric columns; empty = all others",
+        ),
+        p(
+            "has_header",
+            K::Bool,
+            D::Bool(true),
+            "the first row names the columns (else they are c0, c1, …)",
+        ),
+        p(
+            "delimiter",
+            K::Choice(&[",", ";", "tab", "|"]),
+            D::Text(","),
+            "field separator",
+        ),
+        p(
+            "bad_rows",
+            K::Choice(&["fail", "skip"]),
+            D::Text("fail"),
+            "a malformed row stops the run, or is skipped and counted",
+        ),
+        p(
+            "non_finite",
+            K::Choice(&["keep", "skip", "fail"]),
+            D::Text("keep"),
+            "what to do with NaN or infinite values",
+        ),
     ],
 };
 
@@ -80,8 +117,24 @@ pub static SEQUENCE_SOURCE: NodeSpec = NodeSpec {
     outputs: &[RECORDS_OUT],
     params: generator_params!(
         1_000_000,
-        p("keys", K::Int { min: 1, max: 100_000_000 }, D::Int(1000), "number of distinct keys"),
-        p("step_ms", K::Int { min: 0, max: 86_400_000 }, D::Int(1), "event-time step between records"),
+        p(
+            "keys",
+            K::Int {
+                min: 1,
+                max: 100_000_000
+            },
+            D::Int(1000),
+            "number of distinct keys"
+        ),
+        p(
+            "step_ms",
+            K::Int {
+                min: 0,
+                max: 86_400_000
+            },
+            D::Int(1),
+            "event-time step between records"
+        ),
     ),
 };
 
@@ -99,10 +152,39 @@ pub static SENSOR_SOURCE: NodeSpec = NodeSpec {
     outputs: &[RECORDS_OUT],
     params: generator_params!(
         100_000,
-        p("sensors", K::Int { min: 1, max: 1_000_000 }, D::Int(8), "number of sensors (keys)"),
-        p("interval_ms", K::Int { min: 1, max: 86_400_000 }, D::Int(100), "event time between two readings of one sensor"),
-        p("disorder_ms", K::Int { min: 0, max: 86_400_000 }, D::Int(0), "maximum lateness of a reading's event time"),
-        p("anomaly_rate", K::Float { min: 0.0, max: 1.0 }, D::Float(0.01), "fraction of readings that are anomalies"),
+        p(
+            "sensors",
+            K::Int {
+                min: 1,
+                max: 1_000_000
+            },
+            D::Int(8),
+            "number of sensors (keys)"
+        ),
+        p(
+            "interval_ms",
+            K::Int {
+                min: 1,
+                max: 86_400_000
+            },
+            D::Int(100),
+            "event time between two readings of one sensor"
+        ),
+        p(
+            "disorder_ms",
+            K::Int {
+                min: 0,
+                max: 86_400_000
+            },
+            D::Int(0),
+            "maximum lateness of a reading's event time"
+        ),
+        p(
+            "anomaly_rate",
+            K::Float { min: 0.0, max: 1.0 },
+            D::Float(0.01),
+            "fraction of readings that are anomalies"
+        ),
     ),
 };
 
@@ -119,10 +201,42 @@ pub static CLICK_SOURCE: NodeSpec = NodeSpec {
     outputs: &[RECORDS_OUT],
     params: generator_params!(
         50_000,
-        p("users", K::Int { min: 1, max: 10_000_000 }, D::Int(50), "number of users (keys)"),
-        p("pages", K::Int { min: 1, max: 1_000_000 }, D::Int(20), "number of distinct pages"),
-        p("think_ms", K::Int { min: 1, max: 86_400_000 }, D::Int(2_000), "mean time between clicks within a session"),
-        p("idle_ms", K::Int { min: 1, max: 864_000_000 }, D::Int(60_000), "mean idle time between sessions"),
+        p(
+            "users",
+            K::Int {
+                min: 1,
+                max: 10_000_000
+            },
+            D::Int(50),
+            "number of users (keys)"
+        ),
+        p(
+            "pages",
+            K::Int {
+                min: 1,
+                max: 1_000_000
+            },
+            D::Int(20),
+            "number of distinct pages"
+        ),
+        p(
+            "think_ms",
+            K::Int {
+                min: 1,
+                max: 86_400_000
+            },
+            D::Int(2_000),
+            "mean time between clicks within a session"
+        ),
+        p(
+            "idle_ms",
+            K::Int {
+                min: 1,
+                max: 864_000_000
+            },
+            D::Int(60_000),
+            "mean idle time between sessions"
+        ),
     ),
 };
 
@@ -137,7 +251,15 @@ pub static WATERMARK: NodeSpec = NodeSpec {
           by the records before it. At the end of a bounded input the watermark jumps to +∞.",
     inputs: &[RECORDS_IN],
     outputs: &[RECORDS_OUT],
-    params: &[p("delay_ms", K::Int { min: 0, max: 864_000_000 }, D::Int(200), "how late a record may arrive and still be on time")],
+    params: &[p(
+        "delay_ms",
+        K::Int {
+            min: 0,
+            max: 864_000_000,
+        },
+        D::Int(200),
+        "how late a record may arrive and still be on time",
+    )],
 };
 
 pub static PARTITION: NodeSpec = NodeSpec {
@@ -154,8 +276,18 @@ pub static PARTITION: NodeSpec = NodeSpec {
     inputs: &[RECORDS_IN],
     outputs: &[RECORDS_OUT],
     params: &[
-        p("strategy", K::Choice(&["hash", "round_robin", "broadcast", "forward"]), D::Text("hash"), "how records are spread over the sub-streams"),
-        p("parallelism", K::Int { min: 1, max: 256 }, D::Int(1), "number of parallel sub-streams"),
+        p(
+            "strategy",
+            K::Choice(&["hash", "round_robin", "broadcast", "forward"]),
+            D::Text("hash"),
+            "how records are spread over the sub-streams",
+        ),
+        p(
+            "parallelism",
+            K::Int { min: 1, max: 256 },
+            D::Int(1),
+            "number of parallel sub-streams",
+        ),
     ],
 };
 
@@ -189,7 +321,12 @@ pub static MAP: NodeSpec = NodeSpec {
           `max`. An assignment to an existing field replaces it. Booleans become 1 or 0.",
     inputs: &[RECORDS_IN],
     outputs: &[RECORDS_OUT],
-    params: &[p("assign", K::Expr, D::Text("doubled = value * 2"), "assignments `name = expression`, separated by `;`")],
+    params: &[p(
+        "assign",
+        K::Expr,
+        D::Text("doubled = value * 2"),
+        "assignments `name = expression`, separated by `;`",
+    )],
 };
 
 pub static FILTER: NodeSpec = NodeSpec {
@@ -201,7 +338,12 @@ pub static FILTER: NodeSpec = NodeSpec {
     doc: "The condition sees the record's fields, `key` and `ts`, like Map's expressions.",
     inputs: &[RECORDS_IN],
     outputs: &[RECORDS_OUT],
-    params: &[p("predicate", K::Expr, D::Text("value > 0"), "records for which this is true pass")],
+    params: &[p(
+        "predicate",
+        K::Expr,
+        D::Text("value > 0"),
+        "records for which this is true pass",
+    )],
 };
 
 pub static WINDOW: NodeSpec = NodeSpec {
@@ -235,14 +377,75 @@ pub static WINDOW: NodeSpec = NodeSpec {
         },
     ],
     params: &[
-        p("kind", K::Choice(&["tumbling", "sliding", "session", "count", "count_sliding"]), D::Text("tumbling"), "how records are grouped"),
-        p("size_ms", K::Int { min: 1, max: 864_000_000_000 }, D::Int(1000), "window length (tumbling, sliding)"),
-        p("slide_ms", K::Int { min: 1, max: 864_000_000_000 }, D::Int(500), "distance between window starts (sliding)"),
-        p("offset_ms", K::Int { min: -864_000_000_000, max: 864_000_000_000 }, D::Int(0), "shifts window starts (tumbling, sliding)"),
-        p("gap_ms", K::Int { min: 1, max: 864_000_000_000 }, D::Int(500), "idle time that closes a session"),
-        p("count", K::Int { min: 1, max: 100_000_000 }, D::Int(5), "records per count window"),
-        p("count_slide", K::Int { min: 1, max: 100_000_000 }, D::Int(2), "fire every this many records (count_sliding)"),
-        p("allowed_lateness_ms", K::Int { min: 0, max: 864_000_000_000 }, D::Int(0), "keep windows this long after they fire, re-firing for late records"),
+        p(
+            "kind",
+            K::Choice(&["tumbling", "sliding", "session", "count", "count_sliding"]),
+            D::Text("tumbling"),
+            "how records are grouped",
+        ),
+        p(
+            "size_ms",
+            K::Int {
+                min: 1,
+                max: 864_000_000_000,
+            },
+            D::Int(1000),
+            "window length (tumbling, sliding)",
+        ),
+        p(
+            "slide_ms",
+            K::Int {
+                min: 1,
+                max: 864_000_000_000,
+            },
+            D::Int(500),
+            "distance between window starts (sliding)",
+        ),
+        p(
+            "offset_ms",
+            K::Int {
+                min: -864_000_000_000,
+                max: 864_000_000_000,
+            },
+            D::Int(0),
+            "shifts window starts (tumbling, sliding)",
+        ),
+        p(
+            "gap_ms",
+            K::Int {
+                min: 1,
+                max: 864_000_000_000,
+            },
+            D::Int(500),
+            "idle time that closes a session",
+        ),
+        p(
+            "count",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(5),
+            "records per count window",
+        ),
+        p(
+            "count_slide",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(2),
+            "fire every this many records (count_sliding)",
+        ),
+        p(
+            "allowed_lateness_ms",
+            K::Int {
+                min: 0,
+                max: 864_000_000_000,
+            },
+            D::Int(0),
+            "keep windows this long after they fire, re-firing for late records",
+        ),
     ],
 };
 
@@ -265,8 +468,18 @@ pub static AGGREGATE: NodeSpec = NodeSpec {
     }],
     outputs: &[RECORDS_OUT],
     params: &[
-        p("functions", K::List, D::Text("count,sum,min,max,mean"), "any of count, sum, min, max, mean, variance, std"),
-        p("field", K::Text, D::Text(""), "the field to aggregate; empty = the first field"),
+        p(
+            "functions",
+            K::List,
+            D::Text("count,sum,min,max,mean"),
+            "any of count, sum, min, max, mean, variance, std",
+        ),
+        p(
+            "field",
+            K::Text,
+            D::Text(""),
+            "the field to aggregate; empty = the first field",
+        ),
     ],
 };
 
@@ -284,7 +497,41 @@ pub static CSV_SINK: NodeSpec = NodeSpec {
     outputs: &[],
     params: &[
         p("path", K::Path, D::Text("out.csv"), "the file to write"),
-        p("columns", K::List, D::Text(""), "comma-separated columns to write; empty = all"),
+        p(
+            "columns",
+            K::List,
+            D::Text(""),
+            "comma-separated columns to write; empty = all",
+        ),
+    ],
+};
+
+pub static FAULT: NodeSpec = NodeSpec {
+    kind: NodeKind::Fault,
+    id: "fault",
+    title: "Fault injector",
+    category: Category::Transform,
+    summary: "Passes records through, then fails or panics at record N (to try what a failure does).",
+    doc: "For testing robustness: the run must stop cleanly, name this node and keep the app \
+          usable. With parallelism, each instance counts its own records.",
+    inputs: &[RECORDS_IN],
+    outputs: &[RECORDS_OUT],
+    params: &[
+        p(
+            "at_record",
+            K::Int {
+                min: 1,
+                max: i64::MAX,
+            },
+            D::Int(1000),
+            "the record (1-based) at which to fail",
+        ),
+        p(
+            "mode",
+            K::Choice(&["error", "panic"]),
+            D::Text("error"),
+            "return an error, or panic inside the operator",
+        ),
     ],
 };
 

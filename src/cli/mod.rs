@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "flowbook", version, about = "A visual dataflow notebook: Flink-exact windows and neural networks on streams")]
+#[command(
+    name = "flowbook",
+    version,
+    about = "A visual dataflow notebook: Flink-exact windows and neural networks on streams"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -108,10 +112,14 @@ pub fn main_with(cli: Cli) -> ExitCode {
 pub fn apply_sets(graph: &mut Graph, sets: &[String]) -> Result<(), CliError> {
     for set in sets {
         let Some((target, value)) = set.split_once('=') else {
-            return Err(CliError::invalid(format!("--set {set}: expected NODE.PARAM=VALUE")));
+            return Err(CliError::invalid(format!(
+                "--set {set}: expected NODE.PARAM=VALUE"
+            )));
         };
         let Some((node_name, param)) = target.split_once('.') else {
-            return Err(CliError::invalid(format!("--set {set}: expected NODE.PARAM=VALUE")));
+            return Err(CliError::invalid(format!(
+                "--set {set}: expected NODE.PARAM=VALUE"
+            )));
         };
         let Some(node) = graph.node_by_name(node_name) else {
             let names: Vec<&str> = graph.nodes.iter().map(|n| n.name.as_str()).collect();
@@ -121,7 +129,10 @@ pub fn apply_sets(graph: &mut Graph, sets: &[String]) -> Result<(), CliError> {
             )));
         };
         let Some(kind) = NodeKind::from_id(&node.kind) else {
-            return Err(CliError::invalid(format!("--set {set}: node '{node_name}' has an unknown kind '{}'", node.kind)));
+            return Err(CliError::invalid(format!(
+                "--set {set}: node '{node_name}' has an unknown kind '{}'",
+                node.kind
+            )));
         };
         let Some(spec) = kind.spec().param(param) else {
             let names: Vec<&str> = kind.spec().params.iter().map(|p| p.name).collect();

@@ -39,7 +39,11 @@ pub fn catalogue_text(markdown: bool) -> String {
             }
         }
         if markdown {
-            let _ = writeln!(out, "#### `{}` — {}\n\n{}\n\n{}\n", spec.id, spec.title, spec.summary, spec.doc);
+            let _ = writeln!(
+                out,
+                "#### `{}` — {}\n\n{}\n\n{}\n",
+                spec.id, spec.title, spec.summary, spec.doc
+            );
         } else {
             let _ = writeln!(out, "\n{} ({})\n  {}", spec.id, spec.title, spec.summary);
         }
@@ -47,13 +51,20 @@ pub fn catalogue_text(markdown: bool) -> String {
             .inputs
             .iter()
             .map(|p| format!("in {}: {}", p.name, p.ty))
-            .chain(spec.outputs.iter().map(|p| format!("out {}: {}", p.name, p.ty)))
+            .chain(
+                spec.outputs
+                    .iter()
+                    .map(|p| format!("out {}: {}", p.name, p.ty)),
+            )
             .collect::<Vec<_>>()
             .join(", ");
         if markdown {
             let _ = writeln!(out, "Ports: {ports}\n");
             if !spec.params.is_empty() {
-                let _ = writeln!(out, "| parameter | type | default | meaning |\n|---|---|---|---|");
+                let _ = writeln!(
+                    out,
+                    "| parameter | type | default | meaning |\n|---|---|---|---|"
+                );
             }
         } else {
             let _ = writeln!(out, "  ports: {ports}");

@@ -37,9 +37,27 @@ pub fn check(path: &Path, sets: &[String]) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn run(path: &Path, sets: &[String], max_seconds: Option<f64>, quiet: bool) -> Result<(), CliError> {
+pub fn run(
+    path: &Path,
+    sets: &[String],
+    max_seconds: Option<f64>,
+    quiet: bool,
+) -> Result<(), CliError> {
     let (_graph, plan) = prepare(path, sets)?;
-    let handle = start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
+    let mut options = RunOptions::default();
+    if let Some(b) = std::env::var("FLOWBOOK_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.batch_size = b;
+    }
+    if let Some(c) = std::env::var("FLOWBOOK_CHANNEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.channel_capacity = c;
+    }
+    let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
     let deadline = max_seconds.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
@@ -59,7 +77,9 @@ pub fn run(path: &Path, sets: &[String], max_seconds: Option<f64>, quiet: bool) 
                     let _ = std::io::stderr().flush();
                 }
             }
-            Ok(Telemetry::Done(_)) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break handle.wait(),
+            Ok(Telemetry::Done(_)) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                break handle.wait();
+            }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
         }
     };
@@ -68,7 +88,9 @@ pub fn run(path: &Path, sets: &[String], max_seconds: Option<f64>, quiet: bool) 
     }
     print!("{}", summary(&plan, &report));
     match &report.outcome {
-        Outcome::Failed { node, message } => Err(CliError::failed(format!("node '{node}' failed: {message}"))),
+        Outcome::Failed { node, message } => {
+            Err(CliError::failed(format!("node '{node}' failed: {message}")))
+        }
         Outcome::Stopped => Err(CliError::failed("the run was stopped before the end")),
         Outcome::Finished => Ok(()),
     }
@@ -87,14 +109,25 @@ fn human(n: f64) -> String {
 fn source_records(plan: &LogicalPlan, nodes: &[NodeStatus]) -> u64 {
     nodes
         .iter()
-        .filter(|n| plan.nodes.iter().any(|p| p.id == n.id && p.kind.is_source()))
+        .filter(|n| {
+            plan.nodes
+                .iter()
+                .any(|p| p.id == n.id && p.kind.is_source())
+        })
         .map(|n| n.records_out)
         .sum()
 }
 
 fn progress_line(elapsed_s: f64, plan: &LogicalPlan, nodes: &[NodeStatus]) -> String {
-    let mut line = format!("{elapsed_s:6.1}s  {} events", human(source_records(plan, nodes) as f64));
-    for n in nodes.iter().filter(|n| n.in_per_s > 0.0 || n.late > 0).take(4) {
+    let mut line = format!(
+        "{elapsed_s:6.1}s  {} events",
+        human(source_records(plan, nodes) as f64)
+    );
+    for n in nodes
+        .iter()
+        .filter(|n| n.in_per_s > 0.0 || n.late > 0)
+        .take(4)
+    {
         line.push_str(&format!("  {} {}/s", n.name, human(n.in_per_s)));
         if n.late > 0 {
             line.push_str(&format!(" late {}", n.late));
@@ -147,7 +180,11 @@ pub fn summary(plan: &LogicalPlan, report: &RunReport) -> String {
     let windows: u64 = report
         .nodes
         .iter()
-        .filter(|n| plan.nodes.iter().any(|p| p.id == n.id && p.kind == NodeKind::Window))
+        .filter(|n| {
+            plan.nodes
+                .iter()
+                .any(|p| p.id == n.id && p.kind == NodeKind::Window)
+        })
         .map(|n| n.window_firings)
         .sum();
     out.push_str(&format!(

@@ -33,7 +33,10 @@ pub fn parse_digits_csv(reader: impl Read, source_name: &str) -> Result<Dataset,
         source_name: source_name.to_string(),
         message,
     };
-    let headers = csv.headers().map_err(|e| header_error(e.to_string()))?.clone();
+    let headers = csv
+        .headers()
+        .map_err(|e| header_error(e.to_string()))?
+        .clone();
     check_header(&headers).map_err(header_error)?;
 
     let mut pixels: Vec<f32> = Vec::new();
@@ -71,12 +74,22 @@ pub fn parse_digits_csv(reader: impl Read, source_name: &str) -> Result<Dataset,
 
 fn check_header(headers: &csv::StringRecord) -> Result<(), String> {
     if headers.len() != PIXELS + 1 {
-        return Err(format!("expected 65 columns (p0..p63,label), found {}", headers.len()));
+        return Err(format!(
+            "expected 65 columns (p0..p63,label), found {}",
+            headers.len()
+        ));
     }
     for (i, name) in headers.iter().enumerate() {
-        let expected = if i < PIXELS { format!("p{i}") } else { "label".to_string() };
+        let expected = if i < PIXELS {
+            format!("p{i}")
+        } else {
+            "label".to_string()
+        };
         if name.trim() != expected {
-            return Err(format!("column {} is `{name}`, expected `{expected}`", i + 1));
+            return Err(format!(
+                "column {} is `{name}`, expected `{expected}`",
+                i + 1
+            ));
         }
     }
     Ok(())
@@ -145,10 +158,17 @@ mod tests {
         );
         let text = format!("{}\n{}\n", header(), row("1", "12"));
         let err = parse_digits_csv(text.as_bytes(), "digits.csv").unwrap_err();
-        assert!(err.to_string().contains("line 2 (data row 1): column label: 12"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("line 2 (data row 1): column label: 12"),
+            "{err}"
+        );
         let text = format!("{}\n1,2,3\n", header());
         let err = parse_digits_csv(text.as_bytes(), "digits.csv").unwrap_err();
-        assert!(err.to_string().contains("expected 65 fields, found 3"), "{err}");
+        assert!(
+            err.to_string().contains("expected 65 fields, found 3"),
+            "{err}"
+        );
         let text = format!("{}\n{}\n", header(), row("17", "1"));
         assert!(parse_digits_csv(text.as_bytes(), "d").is_err());
     }
@@ -163,7 +183,11 @@ mod tests {
     #[test]
     fn missing_file_names_the_path() {
         let err = load_digits_csv("/nonexistent/digits.csv").unwrap_err();
-        assert!(err.to_string().starts_with("cannot read /nonexistent/digits.csv"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot read /nonexistent/digits.csv"),
+            "{err}"
+        );
     }
 
     #[test]

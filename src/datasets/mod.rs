@@ -26,7 +26,10 @@ pub enum DatasetError {
         source: std::io::Error,
     },
     #[error("{source_name}: bad header: {message}")]
-    BadHeader { source_name: String, message: String },
+    BadHeader {
+        source_name: String,
+        message: String,
+    },
     /// `line` counts lines of the file (the header is line 1), `row` data rows from 1.
     #[error("{source_name} line {line} (data row {row}): {message}")]
     BadRow {
@@ -127,11 +130,20 @@ mod tests {
             .chain(test.x.rows())
             .map(|r| (r[0].to_bits(), r[1].to_bits()))
             .collect();
-        let mut original: Vec<(u32, u32)> = data.x.rows().into_iter().map(|r| (r[0].to_bits(), r[1].to_bits())).collect();
+        let mut original: Vec<(u32, u32)> = data
+            .x
+            .rows()
+            .into_iter()
+            .map(|r| (r[0].to_bits(), r[1].to_bits()))
+            .collect();
         rows.sort_unstable();
         original.sort_unstable();
         assert_eq!(rows, original);
-        assert_eq!(data.split(0.8, 42).unwrap().0, train, "same seed, same split");
+        assert_eq!(
+            data.split(0.8, 42).unwrap().0,
+            train,
+            "same seed, same split"
+        );
         assert_ne!(data.split(0.8, 43).unwrap().0, train);
     }
 

@@ -88,10 +88,18 @@ pub fn regression(n: usize, noise: f32, seed: u64) -> Dataset {
 
 /// i/(count − 1), i.e. `linspace(0, 1, count)`; 0 for a single point.
 fn fraction(i: usize, count: usize) -> f64 {
-    if count <= 1 { 0.0 } else { i as f64 / (count - 1) as f64 }
+    if count <= 1 {
+        0.0
+    } else {
+        i as f64 / (count - 1) as f64
+    }
 }
 
-fn add_noise(points: Vec<([f64; 2], usize)>, noise: f32, rng: &mut ChaCha8Rng) -> Vec<([f64; 2], usize)> {
+fn add_noise(
+    points: Vec<([f64; 2], usize)>,
+    noise: f32,
+    rng: &mut ChaCha8Rng,
+) -> Vec<([f64; 2], usize)> {
     points
         .into_iter()
         .map(|([a, b], label)| {
@@ -135,10 +143,20 @@ mod tests {
     fn classes_are_balanced() {
         let data = spiral(301, 0.2, 1);
         let labels = data.class_labels().unwrap();
-        let counts: Vec<usize> = (0..3).map(|c| labels.iter().filter(|&&l| l == c).count()).collect();
+        let counts: Vec<usize> = (0..3)
+            .map(|c| labels.iter().filter(|&&l| l == c).count())
+            .collect();
         assert_eq!(counts, vec![101, 100, 100]);
         let moons = moons(11, 0.0, 1);
-        assert_eq!(moons.class_labels().unwrap().iter().filter(|&&l| l == 0).count(), 5);
+        assert_eq!(
+            moons
+                .class_labels()
+                .unwrap()
+                .iter()
+                .filter(|&&l| l == 0)
+                .count(),
+            5
+        );
     }
 
     #[test]
@@ -162,7 +180,9 @@ mod tests {
     #[test]
     fn noiseless_regression_targets_follow_the_formula() {
         let data = regression(20, 0.0, 4);
-        let Labels::Values(y) = &data.y else { panic!("regression has value targets") };
+        let Labels::Values(y) = &data.y else {
+            panic!("regression has value targets")
+        };
         for (row, &t) in data.x.rows().into_iter().zip(y.iter()) {
             let expected = row[0].sin() + 0.5 * row[1] * row[1];
             assert!((t - expected).abs() < 1e-5);

@@ -9,7 +9,9 @@ use crate::stream::count_window::{CountWindowOperator, SlidingCountWindowOperato
 use crate::stream::expr::{FilterOperator, MapOperator, compile, parse_assignments};
 use crate::stream::session_window::SessionWindowOperator;
 use crate::stream::sinks::{CsvSink, NullSink, resolve_columns};
-use crate::stream::sources::{ClickSource, CsvSource, GeneratorOptions, SensorSource, SequenceSource};
+use crate::stream::sources::{
+    ClickSource, CsvSource, GeneratorOptions, SensorSource, SequenceSource,
+};
 use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
 use crate::stream::watermark::WatermarkOperator;
 use crate::stream::{Item, OpResult, Operator, Outputs, Source};
@@ -17,7 +19,10 @@ use std::path::Path;
 
 /// What runs for one instance of a node.
 pub enum Built {
-    Source { source: Box<dyn Source>, rate_per_s: f64 },
+    Source {
+        source: Box<dyn Source>,
+        rate_per_s: f64,
+    },
     Operator(Box<dyn Operator>),
 }
 
@@ -26,6 +31,28 @@ pub struct PassThrough;
 
 impl Operator for PassThrough {
     fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        out.push(0, item);
+        Ok(())
+    }
+}
+
+/// Forwards records until the chosen one, then fails or panics (robustness testing).
+pub struct FaultOperator {
+    at_record: u64,
+    panic: bool,
+    seen: u64,
+}
+
+impl Operator for FaultOperator {
+    fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        self.seen += 1;
+        if self.seen >= self.at_record {
+            let message = format!("injected fault at record {}", self.seen);
+            if self.panic {
+                panic!("{message}");
+            }
+            return Err(crate::stream::OpError::new(message));
+        }
         out.push(0, item);
         Ok(())
     }
@@ -66,7 +93,11 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
     let built = match node.kind {
         NodeKind::CsvSource => source(CsvSource::open(&csv_options(&p))?, node),
         NodeKind::SequenceSource => source(
-            SequenceSource::new(generator_options(node), p.int("keys").max(1) as u64, p.int("step_ms")),
+            SequenceSource::new(
+                generator_options(node),
+                p.int("keys").max(1) as u64,
+                p.int("step_ms"),
+            ),
             node,
         ),
         NodeKind::SensorSource => source(
@@ -91,15 +122,25 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
         ),
         NodeKind::Watermark => operator(WatermarkOperator::new(p.int("delay_ms"))),
         NodeKind::Partition | NodeKind::Merge => operator(PassThrough),
-        NodeKind::Map => operator(MapOperator::new(&input_fields, parse_assignments(&p.text("assign"))?)),
-        NodeKind::Filter => operator(FilterOperator::new(&input_fields, compile(&p.text("predicate"))?)),
+        NodeKind::Map => operator(MapOperator::new(
+            &input_fields,
+            parse_assignments(&p.text("assign"))?,
+        )),
+        NodeKind::Filter => operator(FilterOperator::new(
+            &input_fields,
+            compile(&p.text("predicate"))?,
+        )),
         NodeKind::Window => {
             let pane = node.pane.clone().unwrap_or_default();
             let lateness = p.int("allowed_lateness_ms");
             match p.text("kind").as_str() {
                 "sliding" | "tumbling" => {
                     let size_ms = p.int("size_ms");
-                    let slide_ms = if p.text("kind") == "sliding" { p.int("slide_ms") } else { size_ms };
+                    let slide_ms = if p.text("kind") == "sliding" {
+                        p.int("slide_ms")
+                    } else {
+                        size_ms
+                    };
                     operator(TimeWindowOperator::new(
                         AlignedWindows {
                             size_ms,
@@ -116,7 +157,9 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
                     p.int("count_slide") as u64,
                     pane,
                 )),
-                _ if is_count_window(&p) => operator(CountWindowOperator::new(p.int("count") as u64, pane)),
+                _ if is_count_window(&p) => {
+                    operator(CountWindowOperator::new(p.int("count") as u64, pane))
+                }
                 other => return Err(format!("unknown window kind '{other}'")),
             }
         }
@@ -129,10 +172,20 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
             operator(AggregateOperator::new(functions, node.stats_index))
         }
         NodeKind::CsvSink => {
-            let (header, columns) = resolve_columns(&p.list("columns"), &input_fields, input_tag.as_deref())?;
-            operator(CsvSink::create(Path::new(&p.text("path")), &header, columns)?)
+            let (header, columns) =
+                resolve_columns(&p.list("columns"), &input_fields, input_tag.as_deref())?;
+            operator(CsvSink::create(
+                Path::new(&p.text("path")),
+                &header,
+                columns,
+            )?)
         }
         NodeKind::NullSink => operator(NullSink),
+        NodeKind::Fault => operator(FaultOperator {
+            at_record: p.int("at_record").max(1) as u64,
+            panic: p.text("mode") == "panic",
+            seen: 0,
+        }),
     };
     Ok(built)
 }

@@ -103,15 +103,29 @@ impl Drop for RunHandle {
 
 /// Is the wire into input `j` of `consumer` a local (same thread) hand-over?
 fn is_local(plan: &LogicalPlan, consumer: usize, j: usize) -> bool {
-    let Some(c) = plan.nodes.get(consumer) else { return false };
-    let Some(input) = c.inputs.get(j) else { return false };
-    let Some(from) = plan.nodes.get(input.from) else { return false };
+    let Some(c) = plan.nodes.get(consumer) else {
+        return false;
+    };
+    let Some(input) = c.inputs.get(j) else {
+        return false;
+    };
+    let Some(from) = plan.nodes.get(input.from) else {
+        return false;
+    };
     c.inputs.len() == 1 && from.kind != NodeKind::Partition && from.parallelism == c.parallelism
 }
 
 /// The exchange strategy of a non-local wire and the downstream instances upstream `u` feeds.
-fn exchange_targets(plan: &LogicalPlan, from: usize, consumer: usize, u: usize) -> (Strategy, Vec<usize>) {
-    let (pf, pc) = (plan.nodes[from].parallelism, plan.nodes[consumer].parallelism);
+fn exchange_targets(
+    plan: &LogicalPlan,
+    from: usize,
+    consumer: usize,
+    u: usize,
+) -> (Strategy, Vec<usize>) {
+    let (pf, pc) = (
+        plan.nodes[from].parallelism,
+        plan.nodes[consumer].parallelism,
+    );
     let strategy = if plan.nodes[from].kind == NodeKind::Partition {
         Strategy::parse(&plan.nodes[from].params().text("strategy")).unwrap_or(Strategy::Hash)
     } else if pc == 1 || pf == pc {
@@ -137,7 +151,8 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         .map(|n| Arc::new(NodeCounters::new(n.id, &n.name, n.parallelism)))
         .collect();
     // Channels of every exchange wire: senders at (from, u, consumer, j), receivers at (consumer, d).
-    let mut senders: BTreeMap<(usize, usize, usize, usize), (Strategy, Vec<Sender<Message>>)> = BTreeMap::new();
+    let mut senders: BTreeMap<(usize, usize, usize, usize), (Strategy, Vec<Sender<Message>>)> =
+        BTreeMap::new();
     let mut receivers: BTreeMap<(usize, usize), Vec<(Receiver<Message>, usize)>> = BTreeMap::new();
     let mut lane_ports: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (c, node) in plan.nodes.iter().enumerate() {
@@ -167,7 +182,16 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
             continue;
         }
         for k in 0..head.parallelism {
-            tasks.push(assemble_task(plan, h, k, &counters, &mut senders, &mut receivers, &lane_ports, &options)?);
+            tasks.push(assemble_task(
+                plan,
+                h,
+                k,
+                &counters,
+                &mut senders,
+                &mut receivers,
+                &lane_ports,
+                &options,
+            )?);
         }
     }
     let (control_tx, control_rx) = unbounded();
@@ -239,7 +263,8 @@ fn assemble_task(
 ) -> Result<Task, StartError> {
     let mut members = vec![h];
     for (c, node) in plan.nodes.iter().enumerate().skip(h + 1) {
-        if node.inputs.len() == 1 && is_local(plan, c, 0) && members.contains(&node.inputs[0].from) {
+        if node.inputs.len() == 1 && is_local(plan, c, 0) && members.contains(&node.inputs[0].from)
+        {
             members.push(c);
         }
     }
@@ -262,7 +287,9 @@ fn assemble_task(
         };
         let lanes = if m == h {
             if !node.kind.is_source() {
-                input = Some(TaskInput::Channels(receivers.remove(&(h, k)).unwrap_or_default()));
+                input = Some(TaskInput::Channels(
+                    receivers.remove(&(h, k)).unwrap_or_default(),
+                ));
             }
             Lanes::new(lane_ports.get(&(h, k)).cloned().unwrap_or_else(|| vec![0]))
         } else {
@@ -271,7 +298,11 @@ fn assemble_task(
         let mut routes = vec![Vec::new(); node.spec().outputs.len()];
         for (port, port_routes) in routes.iter_mut().enumerate() {
             for (c, inp) in plan.consumers(m, port) {
-                let j = plan.nodes[c].inputs.iter().position(|i| i == inp).unwrap_or(0);
+                let j = plan.nodes[c]
+                    .inputs
+                    .iter()
+                    .position(|i| i == inp)
+                    .unwrap_or(0);
                 if is_local(plan, c, j) {
                     if let Some(li) = local_index(c) {
                         port_routes.push(Route::Local(li));
@@ -297,6 +328,8 @@ fn assemble_task(
             counters: Arc::clone(&counters[m]),
             instance: k,
             is_window: node.kind == NodeKind::Window,
+            forward_only: node.kind.is_source()
+                || matches!(node.kind, NodeKind::Partition | NodeKind::Merge),
         });
     }
     Ok(Task {
@@ -345,7 +378,9 @@ impl Monitor {
                 next_tick += self.tick;
                 let elapsed_s = started.elapsed().as_secs_f64();
                 let nodes = sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
-                let _ = self.telemetry.send(Telemetry::Progress { elapsed_s, nodes });
+                let _ = self
+                    .telemetry
+                    .send(Telemetry::Progress { elapsed_s, nodes });
             }
         }
         for thread in std::mem::take(&mut self.threads) {

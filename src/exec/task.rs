@@ -26,7 +26,10 @@ const POLL: Duration = Duration::from_millis(20);
 pub enum TaskError {
     /// The run is stopping (asked to, or another task failed).
     Stopped,
-    Failed { node: String, message: String },
+    Failed {
+        node: String,
+        message: String,
+    },
 }
 
 /// Watermarks of each input lane; the operator sees their minimum when it advances.
@@ -60,6 +63,14 @@ impl Lanes {
 
     /// Records a lane's watermark; returns the combined one if it advanced.
     fn advance(&mut self, lane: usize, watermark: i64) -> Option<i64> {
+        if self.marks.len() == 1 {
+            // One input: its watermark is the combined one.
+            if watermark > self.current {
+                self.current = watermark;
+                return Some(watermark);
+            }
+            return None;
+        }
         if let Some(mark) = self.marks.get_mut(lane) {
             *mark = (*mark).max(watermark);
         }
@@ -102,6 +113,9 @@ pub struct TaskNode {
     pub counters: Arc<NodeCounters>,
     pub instance: usize,
     pub is_window: bool,
+    /// The operator forwards everything unchanged (sources' heads, Partition, Merge): whole
+    /// batches move to the output without touching each item.
+    pub forward_only: bool,
 }
 
 /// Sends one upstream instance's output to the downstream instances of an edge.
@@ -206,7 +220,10 @@ fn send(sender: &Sender<Message>, mut message: Message, shared: &Shared) -> Resu
 
 /// What feeds a task's head node.
 pub enum TaskInput {
-    Source { source: Box<dyn Source>, rate_per_s: f64 },
+    Source {
+        source: Box<dyn Source>,
+        rate_per_s: f64,
+    },
     /// Each receiver with the head's lane it feeds.
     Channels(Vec<(Receiver<Message>, usize)>),
 }
@@ -242,7 +259,13 @@ impl Task {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
+        if node.forward_only && node.lanes.ports.len() == 1 {
+            return self.forward(index, items);
+        }
         let port = node.lanes.ports.get(lane).copied().unwrap_or(0);
+        if let Some(buffer) = node.outputs.ports.first_mut() {
+            buffer.reserve(items.len());
+        }
         let mut records = 0u64;
         let mut max_ts = i64::MIN;
         let mut result = Ok(());
@@ -274,6 +297,41 @@ impl Task {
         self.route(index)
     }
 
+    /// Passes a whole batch through a forwarding node, counting as it goes.
+    fn forward(&mut self, index: usize, items: Vec<Item>) -> Result<(), TaskError> {
+        let Some(node) = self.nodes.get_mut(index) else {
+            return Ok(());
+        };
+        let mut records = 0u64;
+        let mut max_ts = i64::MIN;
+        let mut watermark = None;
+        for item in &items {
+            match item {
+                Item::Watermark(w) => watermark = Some(*w),
+                Item::Record(r) => {
+                    records += 1;
+                    max_ts = max_ts.max(r.ts);
+                }
+                Item::Window(_) => records += 1,
+            }
+        }
+        node.counters.records_in.fetch_add(records, Relaxed);
+        node.counters.max_event_time.fetch_max(max_ts, Relaxed);
+        if let Some(w) = watermark
+            && let Some(combined) = node.lanes.advance(0, w)
+        {
+            node.counters.watermarks[node.instance].store(combined, Relaxed);
+        }
+        if let Some(buffer) = node.outputs.ports.first_mut() {
+            if buffer.is_empty() {
+                *buffer = items;
+            } else {
+                buffer.extend(items);
+            }
+        }
+        self.route(index)
+    }
+
     /// Moves a node's output buffers to their routes.
     fn route(&mut self, index: usize) -> Result<(), TaskError> {
         let Some(node) = self.nodes.get_mut(index) else {
@@ -287,7 +345,10 @@ impl Task {
                 continue;
             }
             let batch = std::mem::take(buffer);
-            let records = batch.iter().filter(|i| !matches!(i, Item::Watermark(_))).count();
+            let records = batch
+                .iter()
+                .filter(|i| !matches!(i, Item::Watermark(_)))
+                .count();
             node.counters.records_out.fetch_add(records as u64, Relaxed);
             if node.is_window && port == 0 {
                 tap_windows(&node.counters, &batch);
@@ -372,13 +433,20 @@ impl Task {
     /// Runs the task to its end.
     pub fn run(&mut self, shared: &Shared) -> Result<(), TaskError> {
         match self.input.take() {
-            Some(TaskInput::Source { source, rate_per_s }) => self.run_source(source, rate_per_s, shared),
+            Some(TaskInput::Source { source, rate_per_s }) => {
+                self.run_source(source, rate_per_s, shared)
+            }
             Some(TaskInput::Channels(receivers)) => self.run_channels(receivers, shared),
             None => Ok(()),
         }
     }
 
-    fn run_source(&mut self, mut source: Box<dyn Source>, rate_per_s: f64, shared: &Shared) -> Result<(), TaskError> {
+    fn run_source(
+        &mut self,
+        mut source: Box<dyn Source>,
+        rate_per_s: f64,
+        shared: &Shared,
+    ) -> Result<(), TaskError> {
         let started = Instant::now();
         let mut emitted = 0u64;
         let mut stepped_epoch = shared.step_epoch();
@@ -412,9 +480,13 @@ impl Task {
             }
             let mut batch = Vec::with_capacity(batch_size);
             self.current = 0;
-            let status = source.fill(batch_size, &mut batch).map_err(|e| self.failed(0, e))?;
+            let status = source
+                .fill(batch_size, &mut batch)
+                .map_err(|e| self.failed(0, e))?;
             if let Some(head) = self.nodes.first() {
-                head.counters.skipped.store(source.skipped_records(), Relaxed);
+                head.counters
+                    .skipped
+                    .store(source.skipped_records(), Relaxed);
             }
             emitted += batch.len() as u64;
             self.deliver(0, 0, batch)?;
@@ -428,7 +500,11 @@ impl Task {
         self.flush(shared)
     }
 
-    fn run_channels(&mut self, mut open: Vec<(Receiver<Message>, usize)>, shared: &Shared) -> Result<(), TaskError> {
+    fn run_channels(
+        &mut self,
+        mut open: Vec<(Receiver<Message>, usize)>,
+        shared: &Shared,
+    ) -> Result<(), TaskError> {
         while !open.is_empty() {
             if shared.stop_requested() {
                 return Err(TaskError::Stopped);
@@ -474,7 +550,10 @@ impl Task {
 
 /// Keeps the newest window firings of a window node for display (a bounded ring).
 fn tap_windows(counters: &NodeCounters, batch: &[Item]) {
-    let fired = batch.iter().filter(|i| matches!(i, Item::Window(_))).count();
+    let fired = batch
+        .iter()
+        .filter(|i| matches!(i, Item::Window(_)))
+        .count();
     if fired == 0 {
         return;
     }
@@ -489,12 +568,12 @@ fn tap_windows(counters: &NodeCounters, batch: &[Item]) {
     let mut taken: Vec<WindowSample> = newest
         .take(RECENT_WINDOWS)
         .map(|w| {
-            let s = w.stats.first().copied().unwrap_or_default();
+            let s = w.first_stats;
             WindowSample {
                 key: w.key.to_string(),
                 start: w.start,
                 end: w.end,
-                count: s.count.max(w.rows.len() as u64),
+                count: s.count,
                 mean: s.mean(),
                 min: s.min,
                 max: s.max,

@@ -107,7 +107,10 @@ pub enum Outcome {
     Finished,
     /// Stopped on request before the end.
     Stopped,
-    Failed { node: String, message: String },
+    Failed {
+        node: String,
+        message: String,
+    },
 }
 
 /// The final word on a run.
@@ -127,7 +130,10 @@ impl RunReport {
 /// What the executor sends out while running.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Telemetry {
-    Progress { elapsed_s: f64, nodes: Vec<NodeStatus> },
+    Progress {
+        elapsed_s: f64,
+        nodes: Vec<NodeStatus>,
+    },
     Done(RunReport),
 }
 
@@ -166,7 +172,8 @@ impl Sampler {
                 *prev = (records_in, records_out);
                 let marks: Vec<i64> = c.watermarks.iter().map(|w| w.load(Relaxed)).collect();
                 let watermark = marks.iter().copied().min().filter(|&w| w != i64::MIN);
-                let max_event_time = Some(c.max_event_time.load(Relaxed)).filter(|&t| t != i64::MIN);
+                let max_event_time =
+                    Some(c.max_event_time.load(Relaxed)).filter(|&t| t != i64::MIN);
                 let (state, error) = state_of(c);
                 NodeStatus {
                     id: c.id,

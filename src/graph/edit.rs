@@ -57,11 +57,7 @@ impl Graph {
         if !is_valid_name(new_name) {
             return Err(EditError::BadName(new_name.to_owned()));
         }
-        if self
-            .nodes
-            .iter()
-            .any(|n| n.name == new_name && n.id != id)
-        {
+        if self.nodes.iter().any(|n| n.name == new_name && n.id != id) {
             return Err(EditError::NameTaken(new_name.to_owned()));
         }
         let node = self
@@ -113,7 +109,10 @@ mod tests {
         let a = g.add_node("window", "a", [0.0, 0.0]);
         g.add_node("window", "b", [0.0, 0.0]);
         assert_eq!(g.rename_node(a, "b"), Err(EditError::NameTaken("b".into())));
-        assert_eq!(g.rename_node(a, "x.y"), Err(EditError::BadName("x.y".into())));
+        assert_eq!(
+            g.rename_node(a, "x.y"),
+            Err(EditError::BadName("x.y".into()))
+        );
         g.rename_node(a, "c").unwrap();
         assert_eq!(g.display_name(a), "c");
     }

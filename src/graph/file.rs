@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn malformed_text_reports_line_and_column() {
-        let err = from_ron_str("(\n  format_version: 1,\n  nodes: [ (id: ]\n)", "bad.ron").unwrap_err();
+        let err =
+            from_ron_str("(\n  format_version: 1,\n  nodes: [ (id: ]\n)", "bad.ron").unwrap_err();
         let (line, column) = err.position().expect("a syntax error has a position");
         assert_eq!(line, 3);
         assert!(column > 1, "{err}");
@@ -208,9 +209,15 @@ mod tests {
 
     #[test]
     fn future_version_is_refused_by_name() {
-        let err = from_ron_str("(format_version: 99, nodes: [], edges: [], wormholes: 3)", "f.ron")
-            .unwrap_err();
-        assert!(matches!(err, LoadError::FutureVersion { found: 99, .. }), "{err}");
+        let err = from_ron_str(
+            "(format_version: 99, nodes: [], edges: [], wormholes: 3)",
+            "f.ron",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, LoadError::FutureVersion { found: 99, .. }),
+            "{err}"
+        );
     }
 
     #[test]

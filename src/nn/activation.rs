@@ -35,13 +35,13 @@ impl ActivationLayer {
         width: usize,
     ) -> Result<Self, NnError> {
         let name = name.into();
-        if let Activation::LeakyRelu { slope } = activation
-            && !(0.0..1.0).contains(&slope)
-        {
-            return Err(NnError::InvalidLayer {
-                layer: name,
-                message: format!("LeakyReLU slope must be in [0, 1), got {slope}"),
-            });
+        if let Activation::LeakyRelu { slope } = activation {
+            if !(0.0..1.0).contains(&slope) {
+                return Err(NnError::InvalidLayer {
+                    layer: name,
+                    message: format!("LeakyReLU slope must be in [0, 1), got {slope}"),
+                });
+            }
         }
         Ok(ActivationLayer {
             name,
@@ -133,7 +133,10 @@ impl ActivationLayer {
             Activation::Sigmoid => map2_into(y, grad_out, dx, |y, g| g * y * (1.0 - y)),
             Activation::Softmax => {
                 map2_into(y, grad_out, dx, |_, g| g);
-                for (y_row, dx_row) in flat(y).chunks_exact(cols).zip(flat_mut(dx).chunks_exact_mut(cols)) {
+                for (y_row, dx_row) in flat(y)
+                    .chunks_exact(cols)
+                    .zip(flat_mut(dx).chunks_exact_mut(cols))
+                {
                     let weighted: f32 = y_row.iter().zip(dx_row.iter()).map(|(y, g)| y * g).sum();
                     for (d, &y) in dx_row.iter_mut().zip(y_row) {
                         *d = y * (*d - weighted);
@@ -182,14 +185,22 @@ fn map_into(x: ArrayView2<f32>, out: &mut Array2<f32>, f: impl Fn(f32) -> f32) {
 }
 
 /// out = f(y, g) elementwise, y being a buffer of ours and g the incoming gradient.
-fn map2_into(y: &Array2<f32>, g: ArrayView2<f32>, out: &mut Array2<f32>, f: impl Fn(f32, f32) -> f32) {
+fn map2_into(
+    y: &Array2<f32>,
+    g: ArrayView2<f32>,
+    out: &mut Array2<f32>,
+    f: impl Fn(f32, f32) -> f32,
+) {
     match g.as_slice() {
         Some(gs) => {
             for ((o, &y), &g) in flat_mut(out).iter_mut().zip(flat(y)).zip(gs) {
                 *o = f(y, g);
             }
         }
-        None => Zip::from(out).and(y).and(&g).for_each(|o, &y, &g| *o = f(y, g)),
+        None => Zip::from(out)
+            .and(y)
+            .and(&g)
+            .for_each(|o, &y, &g| *o = f(y, g)),
     }
 }
 
@@ -219,7 +230,9 @@ mod tests {
     #[test]
     fn softmax_rows_sum_to_one_even_for_huge_logits() {
         let mut softmax = ActivationLayer::new("s", Activation::Softmax, 3).unwrap();
-        let y = softmax.forward(array![[1000.0, 1000.0, -1000.0]].view()).unwrap();
+        let y = softmax
+            .forward(array![[1000.0, 1000.0, -1000.0]].view())
+            .unwrap();
         assert!((y[[0, 0]] - 0.5).abs() < 1e-6 && y[[0, 2]] == 0.0);
         assert!(y.iter().all(|v| v.is_finite()));
     }
@@ -233,7 +246,11 @@ mod tests {
 
     #[test]
     fn slope_outside_zero_one_is_rejected() {
-        let err = ActivationLayer::new("leaky", Activation::LeakyRelu { slope: 1.5 }, 2).unwrap_err();
-        assert!(err.to_string().starts_with("leaky: LeakyReLU slope"), "{err}");
+        let err =
+            ActivationLayer::new("leaky", Activation::LeakyRelu { slope: 1.5 }, 2).unwrap_err();
+        assert!(
+            err.to_string().starts_with("leaky: LeakyReLU slope"),
+            "{err}"
+        );
     }
 }

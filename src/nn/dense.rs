@@ -42,7 +42,9 @@ impl DenseLayer {
         if inputs == 0 || units == 0 {
             return Err(NnError::InvalidLayer {
                 layer: name,
-                message: format!("needs at least one input and one unit, got {inputs} inputs and {units} units"),
+                message: format!(
+                    "needs at least one input and one unit, got {inputs} inputs and {units} units"
+                ),
             });
         }
         let weights = init_weights(init, inputs, units, rng);
@@ -185,7 +187,13 @@ impl DenseLayer {
                     }
                 }
                 if need_input_grads {
-                    general_mat_mul(1.0, &grad_out, &self.weights.t(), 0.0, &mut self.input_grads);
+                    general_mat_mul(
+                        1.0,
+                        &grad_out,
+                        &self.weights.t(),
+                        0.0,
+                        &mut self.input_grads,
+                    );
                 }
             }
         }

@@ -90,7 +90,11 @@ impl DropoutLayer {
         if train && self.p > 0.0 {
             let keep_scale = 1.0 / (1.0 - self.p);
             for m in flat_mut(&mut self.mask) {
-                *m = if self.rng.random::<f32>() < self.p { 0.0 } else { keep_scale };
+                *m = if self.rng.random::<f32>() < self.p {
+                    0.0
+                } else {
+                    keep_scale
+                };
             }
         } else {
             self.mask.fill(1.0);
@@ -117,7 +121,11 @@ impl DropoutLayer {
         ensure_shape(&mut self.input_grads, rows, cols);
         match grad_out.as_slice() {
             Some(g) => {
-                for ((d, &g), &m) in flat_mut(&mut self.input_grads).iter_mut().zip(g).zip(flat(&self.mask)) {
+                for ((d, &g), &m) in flat_mut(&mut self.input_grads)
+                    .iter_mut()
+                    .zip(g)
+                    .zip(flat(&self.mask))
+                {
                     *d = g * m;
                 }
             }
@@ -147,7 +155,10 @@ mod tests {
         let x = Array2::from_elem((100, 100), 1.0);
         let y = dropout.forward(x.view(), true).unwrap();
         let dropped = y.iter().filter(|&&v| v == 0.0).count();
-        assert!((2300..2700).contains(&dropped), "dropped {dropped} of 10000");
+        assert!(
+            (2300..2700).contains(&dropped),
+            "dropped {dropped} of 10000"
+        );
         assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
         // The mean is preserved in expectation.
         let mean = y.sum() / 10_000.0;
@@ -159,7 +170,9 @@ mod tests {
         let mut dropout = DropoutLayer::new("drop", 0.5, 8, 3).unwrap();
         let x = Array2::from_elem((4, 8), 2.0);
         let y = dropout.forward(x.view(), true).unwrap().clone();
-        let dx = dropout.backward(Array2::from_elem((4, 8), 1.0).view()).unwrap();
+        let dx = dropout
+            .backward(Array2::from_elem((4, 8), 1.0).view())
+            .unwrap();
         for (y, d) in y.iter().zip(dx.iter()) {
             assert_eq!(*y == 0.0, *d == 0.0);
         }
@@ -170,7 +183,10 @@ mod tests {
         let x = Array2::from_elem((5, 6), 1.0);
         let mut a = DropoutLayer::new("d", 0.3, 6, 42).unwrap();
         let mut b = DropoutLayer::new("d", 0.3, 6, 42).unwrap();
-        assert_eq!(a.forward(x.view(), true).unwrap(), b.forward(x.view(), true).unwrap());
+        assert_eq!(
+            a.forward(x.view(), true).unwrap(),
+            b.forward(x.view(), true).unwrap()
+        );
     }
 
     #[test]

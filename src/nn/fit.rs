@@ -34,7 +34,9 @@ impl EpochTrainer {
     /// `seed` drives the shuffling; `batch_size` must be at least 1.
     pub fn new(batch_size: usize, seed: u64) -> Result<Self, NnError> {
         if batch_size == 0 {
-            return Err(NnError::InvalidConfig("batch size must be at least 1".into()));
+            return Err(NnError::InvalidConfig(
+                "batch size must be at least 1".into(),
+            ));
         }
         Ok(EpochTrainer {
             batch_size,
@@ -45,7 +47,12 @@ impl EpochTrainer {
     }
 
     /// One pass over (x, y) in a fresh random order; the last batch may be smaller.
-    pub fn train_epoch(&mut self, model: &mut Model, x: ArrayView2<f32>, y: &Labels) -> Result<EpochStats, NnError> {
+    pub fn train_epoch(
+        &mut self,
+        model: &mut Model,
+        x: ArrayView2<f32>,
+        y: &Labels,
+    ) -> Result<EpochStats, NnError> {
         if x.nrows() != y.len() {
             return Err(NnError::TargetShape(format!(
                 "{} input rows but {} labels",

@@ -16,7 +16,12 @@ pub fn layer_rng(seed: u64, position: usize) -> ChaCha8Rng {
 }
 
 /// A (fan_in, fan_out) weight matrix drawn from `init`.
-pub fn init_weights(init: Init, fan_in: usize, fan_out: usize, rng: &mut ChaCha8Rng) -> Array2<f32> {
+pub fn init_weights(
+    init: Init,
+    fan_in: usize,
+    fan_out: usize,
+    rng: &mut ChaCha8Rng,
+) -> Array2<f32> {
     let fan_in_f = fan_in.max(1) as f64;
     let fan_sum = (fan_in + fan_out).max(1) as f64;
     let mut weights = Array2::zeros((fan_in, fan_out));
@@ -84,9 +89,15 @@ mod tests {
         let var = he.iter().map(|&w| (w as f64 - mean).powi(2)).sum::<f64>() / n;
         let expected_var = 2.0 / 200.0;
         assert!(mean.abs() < 0.005, "mean {mean}");
-        assert!((var / expected_var - 1.0).abs() < 0.05, "variance {var} vs {expected_var}");
+        assert!(
+            (var / expected_var - 1.0).abs() < 0.05,
+            "variance {var} vs {expected_var}"
+        );
         let xavier = init_weights(Init::XavierNormal, 200, 100, &mut layer_rng(3, 0));
         let var_x = xavier.iter().map(|&w| (w as f64).powi(2)).sum::<f64>() / n;
-        assert!((var_x / (2.0 / 300.0) - 1.0).abs() < 0.05, "variance {var_x}");
+        assert!(
+            (var_x / (2.0 / 300.0) - 1.0).abs() < 0.05,
+            "variance {var_x}"
+        );
     }
 }

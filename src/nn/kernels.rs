@@ -4,6 +4,8 @@
 
 use ndarray::Array2;
 
+use super::simd::multiversion;
+
 /// Batches with at most this many rows use the slice kernels below instead of
 /// `general_mat_mul`, whose packing overhead dominates for a handful of rows.
 pub(crate) const SMALL_BATCH_ROWS: usize = 4;
@@ -32,42 +34,83 @@ pub(crate) fn flat_mut(a: &mut Array2<f32>) -> &mut [f32] {
 }
 
 /// y += alpha · x, elementwise over the shorter of the two.
-#[inline]
+#[inline(always)]
 pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     for (y, &x) in y.iter_mut().zip(x) {
         *y += alpha * x;
     }
 }
 
-/// Σ a·b with eight independent partial sums, so the loop vectorises without fast-math.
-#[inline]
+/// Number of independent partial sums in [`dot`]. Fixed, so that the SSE, AVX2 and AVX-512
+/// builds of a kernel add in the same order and agree bit for bit.
+pub(crate) const LANES: usize = 16;
+
+/// Σ a·b over the common length, with sixteen independent partial sums so that the loop
+/// vectorises without fast-math.
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let a_chunks = a.chunks_exact(8);
-    let b_chunks = b.chunks_exact(8);
-    let tail: f32 = a_chunks
-        .remainder()
-        .iter()
-        .zip(b_chunks.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let len = a.len().min(b.len());
+    let (a, b) = (a.split_at(len).0, b.split_at(len).0);
+    let mut lanes = [0.0f32; LANES];
+    let a_chunks = a.chunks_exact(LANES);
+    let b_chunks = b.chunks_exact(LANES);
+    let (a_rest, b_rest) = (a_chunks.remainder(), b_chunks.remainder());
     for (xa, xb) in a_chunks.zip(b_chunks) {
-        for ((lane, x), y) in lanes.iter_mut().zip(xa).zip(xb) {
-            *lane += x * y;
-        }
+        add_products(&mut lanes, xa, xb);
     }
-    lanes.iter().sum::<f32>() + tail
+    add_products(&mut lanes, a_rest, b_rest);
+    tree_sum(lanes)
 }
 
-/// Σ x² with eight partial sums.
-#[inline]
-pub fn sum_of_squares(x: &[f32]) -> f32 {
+/// lanes[k] += a[k]·b[k] for the first min(len) lanes.
+#[inline(always)]
+pub(crate) fn add_products(lanes: &mut [f32; LANES], a: &[f32], b: &[f32]) {
+    for ((lane, x), y) in lanes.iter_mut().zip(a).zip(b) {
+        *lane += x * y;
+    }
+}
+
+/// Sum of the sixteen lanes as a fixed pairwise tree (lane k + lane k+8, then k + k+4, ...):
+/// four dependent vector adds instead of fifteen scalar ones, in the same order everywhere.
+#[inline(always)]
+pub(crate) fn tree_sum(lanes: [f32; LANES]) -> f32 {
+    let mut width = LANES / 2;
+    let mut values = lanes;
+    while width > 0 {
+        let (low, high) = values.split_at_mut(width);
+        for (l, h) in low.iter_mut().zip(high.iter()) {
+            *l += *h;
+        }
+        width /= 2;
+    }
+    values.first().copied().unwrap_or(0.0)
+}
+
+multiversion! {
+    /// Σ x² (sixteen partial sums).
+    pub fn sum_of_squares => sum_of_squares_kernel(x: &[f32]) -> f32
+}
+
+#[inline(always)]
+fn sum_of_squares_kernel(x: &[f32]) -> f32 {
     dot(x, x)
 }
 
-/// out = x·W + b for a few rows. x (batch, inputs), w (inputs, units), bias (units),
-/// out (batch, units), all row-major. Zero inputs (common after ReLU) are skipped.
-pub(crate) fn dense_forward_rows(
+multiversion! {
+    /// out = x·W + b for a few rows. x (batch, inputs), w (inputs, units), bias (units),
+    /// out (batch, units), all row-major. Zero inputs (common after ReLU) are skipped.
+    pub(crate) fn dense_forward_rows => dense_forward_rows_kernel(
+        x: &[f32],
+        w: &[f32],
+        bias: &[f32],
+        out: &mut [f32],
+        inputs: usize,
+        units: usize,
+    )
+}
+
+#[inline(always)]
+fn dense_forward_rows_kernel(
     x: &[f32],
     w: &[f32],
     bias: &[f32],
@@ -85,8 +128,19 @@ pub(crate) fn dense_forward_rows(
     }
 }
 
-/// dW = xᵀ·g for a few rows. x (batch, inputs), g (batch, units), dw (inputs, units).
-pub(crate) fn dense_weight_grads_rows(
+multiversion! {
+    /// dW = xᵀ·g for a few rows. x (batch, inputs), g (batch, units), dw (inputs, units).
+    pub(crate) fn dense_weight_grads_rows => dense_weight_grads_rows_kernel(
+        x: &[f32],
+        g: &[f32],
+        dw: &mut [f32],
+        inputs: usize,
+        units: usize,
+    )
+}
+
+#[inline(always)]
+fn dense_weight_grads_rows_kernel(
     x: &[f32],
     g: &[f32],
     dw: &mut [f32],
@@ -114,8 +168,25 @@ pub(crate) fn dense_weight_grads_rows(
     }
 }
 
-/// dx = g·Wᵀ for a few rows. g (batch, units), w (inputs, units), dx (batch, inputs).
-pub(crate) fn dense_input_grads_rows(g: &[f32], w: &[f32], dx: &mut [f32], inputs: usize, units: usize) {
+multiversion! {
+    /// dx = g·Wᵀ for a few rows. g (batch, units), w (inputs, units), dx (batch, inputs).
+    pub(crate) fn dense_input_grads_rows => dense_input_grads_rows_kernel(
+        g: &[f32],
+        w: &[f32],
+        dx: &mut [f32],
+        inputs: usize,
+        units: usize,
+    )
+}
+
+#[inline(always)]
+fn dense_input_grads_rows_kernel(
+    g: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    inputs: usize,
+    units: usize,
+) {
     for (g_row, dx_row) in g.chunks_exact(units).zip(dx.chunks_exact_mut(inputs)) {
         for (d, w_row) in dx_row.iter_mut().zip(w.chunks_exact(units)) {
             *d = dot(w_row, g_row);
@@ -123,8 +194,13 @@ pub(crate) fn dense_input_grads_rows(g: &[f32], w: &[f32], dx: &mut [f32], input
     }
 }
 
-/// out = Σ over rows of g. g (batch, cols), out (cols).
-pub(crate) fn column_sums(g: &[f32], out: &mut [f32], cols: usize) {
+multiversion! {
+    /// out = Σ over rows of g. g (batch, cols), out (cols).
+    pub(crate) fn column_sums => column_sums_kernel(g: &[f32], out: &mut [f32], cols: usize)
+}
+
+#[inline(always)]
+fn column_sums_kernel(g: &[f32], out: &mut [f32], cols: usize) {
     out.fill(0.0);
     for row in g.chunks_exact(cols) {
         for (o, &v) in out.iter_mut().zip(row) {

@@ -64,7 +64,9 @@ impl Layer {
             LayerKind::Dropout { p } => {
                 Layer::Dropout(DropoutLayer::new(name, p, input_width, rng.random())?)
             }
-            LayerKind::LayerNorm { eps } => Layer::LayerNorm(LayerNormLayer::new(name, input_width, eps)?),
+            LayerKind::LayerNorm { eps } => {
+                Layer::LayerNorm(LayerNormLayer::new(name, input_width, eps)?)
+            }
         })
     }
 

@@ -32,7 +32,9 @@ impl LayerNormLayer {
         if !(eps > 0.0 && eps.is_finite()) || width == 0 {
             return Err(NnError::InvalidLayer {
                 layer: name,
-                message: format!("layer norm needs eps > 0 and width ≥ 1, got eps {eps}, width {width}"),
+                message: format!(
+                    "layer norm needs eps > 0 and width ≥ 1, got eps {eps}, width {width}"
+                ),
             });
         }
         Ok(LayerNormLayer {
@@ -88,7 +90,9 @@ impl LayerNormLayer {
         ensure_shape(&mut self.normalised, rows, cols);
         ensure_shape(&mut self.output, rows, cols);
         self.inv_std.resize(rows, 0.0);
-        Zip::from(&mut self.normalised).and(&x).for_each(|n, &x| *n = x);
+        Zip::from(&mut self.normalised)
+            .and(&x)
+            .for_each(|n, &x| *n = x);
         let n = width as f32;
         let rows_iter = flat_mut(&mut self.normalised)
             .chunks_exact_mut(width)
@@ -98,7 +102,12 @@ impl LayerNormLayer {
             let mean = xhat.iter().sum::<f32>() / n;
             let var = xhat.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
             *inv_std = 1.0 / (var + self.eps).sqrt();
-            for (((v, y), &g), &b) in xhat.iter_mut().zip(y.iter_mut()).zip(&self.gain).zip(&self.bias) {
+            for (((v, y), &g), &b) in xhat
+                .iter_mut()
+                .zip(y.iter_mut())
+                .zip(&self.gain)
+                .zip(&self.bias)
+            {
                 *v = (*v - mean) * *inv_std;
                 *y = g * *v + b;
             }
@@ -122,7 +131,9 @@ impl LayerNormLayer {
         }
         ensure_shape(&mut self.input_grads, rows, cols);
         // Start from dx = g, then transform each row in place.
-        Zip::from(&mut self.input_grads).and(&grad_out).for_each(|d, &g| *d = g);
+        Zip::from(&mut self.input_grads)
+            .and(&grad_out)
+            .for_each(|d, &g| *d = g);
         self.gain_grads.fill(0.0);
         self.bias_grads.fill(0.0);
         let n = cols as f32;
@@ -133,7 +144,11 @@ impl LayerNormLayer {
         for ((dx, xhat), &inv_std) in rows_iter {
             let mut sum_d = 0.0;
             let mut sum_d_xhat = 0.0;
-            let params = self.gain.iter().zip(self.gain_grads.iter_mut()).zip(self.bias_grads.iter_mut());
+            let params = self
+                .gain
+                .iter()
+                .zip(self.gain_grads.iter_mut())
+                .zip(self.bias_grads.iter_mut());
             for ((d, &xh), ((&gain, dgain), dbias)) in dx.iter_mut().zip(xhat).zip(params) {
                 let g = *d;
                 *dgain += g * xh;
@@ -192,11 +207,16 @@ mod tests {
     #[test]
     fn output_rows_have_zero_mean_and_unit_variance() {
         let mut norm = LayerNormLayer::new("ln", 4, 1e-5).unwrap();
-        let y = norm.forward(array![[1.0, 2.0, 3.0, 4.0], [10.0, 0.0, -10.0, 0.0]].view()).unwrap();
+        let y = norm
+            .forward(array![[1.0, 2.0, 3.0, 4.0], [10.0, 0.0, -10.0, 0.0]].view())
+            .unwrap();
         for row in y.rows() {
             let mean = row.sum() / 4.0;
             let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 4.0;
-            assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-3, "mean {mean} var {var}");
+            assert!(
+                mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-3,
+                "mean {mean} var {var}"
+            );
         }
     }
 

@@ -80,7 +80,11 @@ impl Loss {
     }
 
     /// Mean loss without a gradient.
-    pub fn evaluate(&self, outputs: ArrayView2<f32>, targets: Targets) -> Result<BatchStats, NnError> {
+    pub fn evaluate(
+        &self,
+        outputs: ArrayView2<f32>,
+        targets: Targets,
+    ) -> Result<BatchStats, NnError> {
         compute(self.kind, outputs, targets, None)
     }
 
@@ -104,13 +108,27 @@ fn compute(
         unreachable!("a standard-layout array is contiguous")
     };
     let (loss_sum, correct) = match (kind, targets) {
-        (LossKind::CrossEntropy, Targets::Classes(labels)) => {
-            cross_entropy(z, cols, |row, j| if labels.get(row) == Some(&j) { 1.0 } else { 0.0 }, grad)
-        }
+        (LossKind::CrossEntropy, Targets::Classes(labels)) => cross_entropy(
+            z,
+            cols,
+            |row, j| {
+                if labels.get(row) == Some(&j) {
+                    1.0
+                } else {
+                    0.0
+                }
+            },
+            grad,
+        ),
         (LossKind::CrossEntropy, Targets::OneHot(t)) => {
             let t = t.as_standard_layout();
             let t = t.as_slice().unwrap_or_default();
-            cross_entropy(z, cols, |row, j| t.get(row * cols + j).copied().unwrap_or(0.0), grad)
+            cross_entropy(
+                z,
+                cols,
+                |row, j| t.get(row * cols + j).copied().unwrap_or(0.0),
+                grad,
+            )
         }
         (LossKind::BinaryCrossEntropy, Targets::Classes(labels)) => {
             binary_cross_entropy(z, cols, |i| labels.get(i).map_or(0.0, |&l| l as f32), grad)
@@ -219,7 +237,9 @@ fn cross_entropy(
         }
         if let Some(grad) = grad.as_deref_mut() {
             let start = row * cols;
-            let Some(g_row) = grad.get_mut(start..start + cols) else { continue };
+            let Some(g_row) = grad.get_mut(start..start + cols) else {
+                continue;
+            };
             for (j, (g, &v)) in g_row.iter_mut().zip(logits).enumerate() {
                 let softmax = (v - max).exp() / exp_sum;
                 *g = (softmax * target_sum - target(row, j)) * inv_rows;
@@ -261,7 +281,11 @@ fn binary_cross_entropy(
 /// MSE averaged over all elements: Σ(z − t)²/(rows·cols), grad = 2(z − t)/(rows·cols).
 /// Returns the sum per row (Σ/cols) like the other losses.
 fn mean_squared_error(z: &[f32], t: &[f32], cols: usize, grad: Option<&mut [f32]>) -> (f64, usize) {
-    let loss_sum: f64 = z.iter().zip(t).map(|(&a, &b)| ((a - b) as f64).powi(2)).sum();
+    let loss_sum: f64 = z
+        .iter()
+        .zip(t)
+        .map(|(&a, &b)| ((a - b) as f64).powi(2))
+        .sum();
     if let Some(grad) = grad {
         let scale = 2.0 / z.len().max(1) as f32;
         for ((g, &a), &b) in grad.iter_mut().zip(z).zip(t) {
@@ -315,7 +339,9 @@ mod tests {
     fn cross_entropy_matches_hand_computed_values() {
         let mut loss = Loss::new(LossKind::CrossEntropy);
         let z = array![[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]];
-        let stats = loss.forward_backward(z.view(), Targets::Classes(&[2, 0])).unwrap();
+        let stats = loss
+            .forward_backward(z.view(), Targets::Classes(&[2, 0]))
+            .unwrap();
         // row 0: lse = 3 + ln(1 + e^-1 + e^-2) = 3.40761, loss 0.40761; row 1: ln 3 = 1.09861
         assert!((stats.loss - 0.753_11).abs() < 1e-4, "{}", stats.loss);
         // Row 0's argmax is 2; row 1 is a three-way tie, which resolves to the first class (0).
@@ -335,12 +361,21 @@ mod tests {
         let z = array![[0.3, -1.2, 2.0], [0.0, 0.5, -0.5]];
         let mut a = Loss::new(LossKind::CrossEntropy);
         let mut b = Loss::new(LossKind::CrossEntropy);
-        let sa = a.forward_backward(z.view(), Targets::Classes(&[1, 2])).unwrap();
+        let sa = a
+            .forward_backward(z.view(), Targets::Classes(&[1, 2]))
+            .unwrap();
         let one_hot = array![[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
-        let sb = b.forward_backward(z.view(), Targets::OneHot(one_hot.view())).unwrap();
+        let sb = b
+            .forward_backward(z.view(), Targets::OneHot(one_hot.view()))
+            .unwrap();
         assert!((sa.loss - sb.loss).abs() < 1e-6);
         assert_eq!(sa.correct, sb.correct);
-        assert!(a.grad().iter().zip(b.grad()).all(|(x, y)| (x - y).abs() < 1e-7));
+        assert!(
+            a.grad()
+                .iter()
+                .zip(b.grad())
+                .all(|(x, y)| (x - y).abs() < 1e-7)
+        );
     }
 
     #[test]
@@ -367,10 +402,17 @@ mod tests {
     fn label_outside_the_class_count_is_an_error() {
         let loss = Loss::new(LossKind::CrossEntropy);
         let z = Array2::zeros((3, 4));
-        let err = loss.evaluate(z.view(), Targets::Classes(&[0, 4, 1])).unwrap_err();
-        assert_eq!(err.to_string(), "label 4 in row 1 is outside the 4 classes (0..4)");
+        let err = loss
+            .evaluate(z.view(), Targets::Classes(&[0, 4, 1]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "label 4 in row 1 is outside the 4 classes (0..4)"
+        );
         let bce = Loss::new(LossKind::BinaryCrossEntropy);
-        let err = bce.evaluate(Array2::zeros((1, 1)).view(), Targets::Classes(&[2])).unwrap_err();
+        let err = bce
+            .evaluate(Array2::zeros((1, 1)).view(), Targets::Classes(&[2]))
+            .unwrap_err();
         assert!(matches!(err, NnError::LabelOutOfRange { classes: 2, .. }));
     }
 
@@ -391,8 +433,16 @@ mod tests {
 
     #[test]
     fn merged_shard_stats_weight_the_loss_by_samples() {
-        let a = BatchStats { loss: 1.0, correct: 1, samples: 1 };
-        let b = BatchStats { loss: 4.0, correct: 2, samples: 3 };
+        let a = BatchStats {
+            loss: 1.0,
+            correct: 1,
+            samples: 1,
+        };
+        let b = BatchStats {
+            loss: 4.0,
+            correct: 2,
+            samples: 3,
+        };
         let m = a.merge(b);
         assert_eq!((m.loss, m.correct, m.samples), (3.25, 3, 4));
     }

@@ -21,7 +21,9 @@ pub mod model;
 pub mod optim;
 pub mod replicas;
 pub mod schedule;
+mod simd;
 pub mod targets;
+mod update_rules;
 
 pub use activation::{Activation, ActivationLayer};
 pub use config::{Init, LayerKind, LayerSpec, LossKind, ModelConfig};

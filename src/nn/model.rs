@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use ndarray::{Array2, ArrayView2};
 
-use super::config::{LossKind, ModelConfig};
+use super::config::{LayerKind, LossKind, ModelConfig};
 use super::error::NnError;
 use super::kernels::sum_of_squares;
 use super::layer::Layer;
@@ -75,7 +75,9 @@ impl Model {
             return Err(NnError::EmptyModel);
         }
         if config.input_width == 0 {
-            return Err(NnError::InvalidConfig("the model input needs at least one feature".into()));
+            return Err(NnError::InvalidConfig(
+                "the model input needs at least one feature".into(),
+            ));
         }
         config.schedule.validate()?;
         check_clip(config.clip_grad_norm)?;
@@ -183,7 +185,11 @@ impl Model {
     /// Forward in training mode, loss, and backward: leaves ∂(mean loss)/∂θ in the layers
     /// without changing any weight. Use with [`Model::apply_gradients`] (and the gradient
     /// merging methods in between for data parallelism).
-    pub fn compute_gradients(&mut self, x: ArrayView2<f32>, y: Targets) -> Result<BatchStats, NnError> {
+    pub fn compute_gradients(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: Targets,
+    ) -> Result<BatchStats, NnError> {
         self.forward(x, true)?;
         let Some(last) = self.layers.last() else {
             return Err(NnError::EmptyModel);
@@ -209,23 +215,30 @@ impl Model {
             return Err(NnError::StaleGradients);
         }
         let lr = self.lr();
-        let norm = global_norm(self.layers.iter().flat_map(Layer::params).map(|p| p.grad));
-        if let Some(max_norm) = self.clip_grad_norm {
-            let scale = max_norm / (norm + 1e-6);
-            if scale < 1.0 {
-                self.scale_gradients(scale);
+        // With clipping the norm is needed before the update; without, the update loops
+        // return Σ g² as they go (same summation order, so the same bits).
+        let clip_norm = match self.clip_grad_norm {
+            Some(max_norm) => {
+                let norm = global_norm(self.layers.iter().flat_map(Layer::params).map(|p| p.grad));
+                let scale = max_norm / (norm + 1e-6);
+                if scale < 1.0 {
+                    self.scale_gradients(scale);
+                }
+                Some(norm)
             }
-        }
+            None => None,
+        };
         self.optimizer.begin_step();
         let mut slot = 0;
+        let mut sum_sq = 0.0f32;
         for layer in &mut self.layers {
             for param in layer.params_mut() {
-                self.optimizer.update(slot, param.value, param.grad, lr);
+                sum_sq += self.optimizer.update(slot, param.value, param.grad, lr);
                 slot += 1;
             }
         }
         self.gradients_fresh = false;
-        Ok(norm)
+        Ok(clip_norm.unwrap_or_else(|| sum_sq.sqrt()))
     }
 
     /// One training step on a batch: forward, loss, backward, clip, optimizer step.
@@ -264,9 +277,14 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(position, layer)| {
-                let output_grad = self.layers.get(position + 1).map_or(loss_grad, Layer::input_grads);
+                let output_grad = self
+                    .layers
+                    .get(position + 1)
+                    .map_or(loss_grad, Layer::input_grads);
                 let has_params = layer.param_count() > 0;
-                let param_sum_sq: f32 = layer.params().map(|p| sum_of_squares(p.grad)).sum();
+                let param_sum_sq = layer
+                    .params()
+                    .fold(0.0, |sum, p| sum + sum_of_squares(p.grad));
                 LayerStats {
                     name: layer.name().to_string(),
                     activation_rms: rms(layer.output()),
@@ -317,12 +335,11 @@ fn build_layers(config: &ModelConfig) -> Result<Vec<Layer>, NnError> {
         if !names.insert(name.clone()) {
             return Err(NnError::DuplicateLayerName { name });
         }
-        if let super::config::LayerKind::Dense {
-            inputs: Some(expected),
-            ..
-        } = spec.kind
-            && expected != width
-        {
+        let stated_inputs = match spec.kind {
+            LayerKind::Dense { inputs, .. } => inputs,
+            _ => None,
+        };
+        if let Some(expected) = stated_inputs.filter(|&expected| expected != width) {
             return Err(match layers.last() {
                 Some(previous) => NnError::LayerWidthMismatch {
                     layer: name,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::error::NnError;
 use super::kernels::sum_of_squares;
 use super::layer::ParamMut;
+use super::update_rules as rules;
 
 /// Which optimizer, with its hyper-parameters (the learning rate lives in the schedule).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -140,12 +141,21 @@ pub struct SlotState {
     pub second_moment: Vec<f32>,
 }
 
+impl SlotState {
+    fn resize_moments(&mut self, len: usize) {
+        self.first_moment.resize(len, 0.0);
+        self.second_moment.resize(len, 0.0);
+    }
+}
+
 /// An optimizer and its explicit state, one slot per parameter tensor in a fixed order.
 #[derive(Clone, Debug)]
 pub struct Optimizer {
     config: OptimizerConfig,
     /// Steps begun so far; Adam's bias correction uses it as t.
     steps: u64,
+    /// Adam's 1 − β1^t and 1 − β2^t for the current step, computed once per step.
+    bias_corrections: (f64, f64),
     slots: Vec<SlotState>,
 }
 
@@ -155,6 +165,7 @@ impl Optimizer {
         Ok(Optimizer {
             config,
             steps: 0,
+            bias_corrections: (1.0, 1.0),
             slots: Vec::new(),
         })
     }
@@ -182,11 +193,23 @@ impl Optimizer {
     /// Begins a step: call once, then [`Optimizer::update`] for every tensor.
     pub fn begin_step(&mut self) {
         self.steps += 1;
+        if let OptimizerConfig::Adam { beta1, beta2, .. }
+        | OptimizerConfig::AdamW { beta1, beta2, .. } = self.config
+        {
+            let t = self.steps.min(i32::MAX as u64) as i32;
+            self.bias_corrections = (1.0 - (beta1 as f64).powi(t), 1.0 - (beta2 as f64).powi(t));
+        }
     }
 
-    /// Updates the tensor with state slot `slot` (its position in parameter order) in place.
-    pub fn update(&mut self, slot: usize, params: &mut [f32], grads: &[f32], lr: f32) {
-        assert_eq!(params.len(), grads.len(), "a parameter and its gradient have the same length");
+    /// Updates the tensor with state slot `slot` (its position in parameter order) in place
+    /// and returns Σ g² of the gradients it consumed (free here, since the loop reads them
+    /// anyway; summed in the same order as [`global_norm`]).
+    pub fn update(&mut self, slot: usize, params: &mut [f32], grads: &[f32], lr: f32) -> f32 {
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "a parameter and its gradient have the same length"
+        );
         if self.slots.len() <= slot {
             self.slots.resize_with(slot + 1, SlotState::default);
         }
@@ -200,11 +223,16 @@ impl Optimizer {
                 weight_decay,
             } => {
                 if momentum == 0.0 {
-                    sgd_update(params, grads, lr, weight_decay);
+                    rules::sgd(params, grads, lr, weight_decay)
                 } else {
                     state.first_moment.resize(params.len(), 0.0);
-                    let buf = &mut state.first_moment;
-                    momentum_update(params, grads, buf, lr, momentum, nesterov, weight_decay);
+                    let rule = rules::Momentum {
+                        lr,
+                        momentum,
+                        nesterov,
+                        weight_decay,
+                    };
+                    rules::momentum(params, grads, &mut state.first_moment, rule)
                 }
             }
             OptimizerConfig::Adam {
@@ -213,8 +241,16 @@ impl Optimizer {
                 eps,
                 weight_decay,
             } => {
-                let rule = AdamRule::new(lr, beta1, beta2, eps, self.steps);
-                rule.apply(params, grads, state, weight_decay);
+                let rule =
+                    rules::Adam::new(lr, beta1, beta2, eps, weight_decay, self.bias_corrections);
+                state.resize_moments(params.len());
+                rules::adam(
+                    params,
+                    grads,
+                    &mut state.first_moment,
+                    &mut state.second_moment,
+                    rule,
+                )
             }
             OptimizerConfig::AdamW {
                 beta1,
@@ -226,101 +262,36 @@ impl Optimizer {
                 for p in params.iter_mut() {
                     *p *= decay;
                 }
-                let rule = AdamRule::new(lr, beta1, beta2, eps, self.steps);
-                rule.apply(params, grads, state, 0.0);
+                let rule = rules::Adam::new(lr, beta1, beta2, eps, 0.0, self.bias_corrections);
+                state.resize_moments(params.len());
+                rules::adam(
+                    params,
+                    grads,
+                    &mut state.first_moment,
+                    &mut state.second_moment,
+                    rule,
+                )
             }
         }
     }
 
-    /// One whole step over `tensors` (slot i = tensor i).
-    pub fn step(&mut self, tensors: &mut [ParamMut], lr: f32) {
+    /// One whole step over `tensors` (slot i = tensor i); returns their global gradient norm.
+    pub fn step(&mut self, tensors: &mut [ParamMut], lr: f32) -> f32 {
         self.begin_step();
+        let mut sum_sq = 0.0f32;
         for (slot, tensor) in tensors.iter_mut().enumerate() {
-            self.update(slot, tensor.value, tensor.grad, lr);
+            sum_sq += self.update(slot, tensor.value, tensor.grad, lr);
         }
-    }
-}
-
-/// p ← p − lr·(g + wd·p)
-fn sgd_update(params: &mut [f32], grads: &[f32], lr: f32, weight_decay: f32) {
-    if weight_decay == 0.0 {
-        for (p, &g) in params.iter_mut().zip(grads) {
-            *p -= lr * g;
-        }
-    } else {
-        for (p, &g) in params.iter_mut().zip(grads) {
-            *p -= lr * (g + weight_decay * *p);
-        }
-    }
-}
-
-/// buf ← μ·buf + g'; p ← p − lr·(g' + μ·buf) with Nesterov, p ← p − lr·buf without
-/// (g' = g + wd·p). A zero-initialised buffer gives buf = g' on the first step, as PyTorch.
-fn momentum_update(
-    params: &mut [f32],
-    grads: &[f32],
-    buf: &mut [f32],
-    lr: f32,
-    momentum: f32,
-    nesterov: bool,
-    weight_decay: f32,
-) {
-    for ((p, &g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
-        let g = g + weight_decay * *p;
-        *b = momentum * *b + g;
-        let direction = if nesterov { g + momentum * *b } else { *b };
-        *p -= lr * direction;
-    }
-}
-
-/// Adam's constants for step t: p ← p − (lr/bc1)·m / (√v/√bc2 + eps), bc_i = 1 − β_i^t.
-struct AdamRule {
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    step_size: f32,
-    inv_sqrt_bc2: f32,
-}
-
-impl AdamRule {
-    fn new(lr: f32, beta1: f32, beta2: f32, eps: f32, step: u64) -> Self {
-        let t = step.clamp(1, i32::MAX as u64) as i32;
-        let bc1 = 1.0 - (beta1 as f64).powi(t);
-        let bc2 = 1.0 - (beta2 as f64).powi(t);
-        AdamRule {
-            beta1,
-            beta2,
-            eps,
-            step_size: (lr as f64 / bc1) as f32,
-            inv_sqrt_bc2: (1.0 / bc2.sqrt()) as f32,
-        }
-    }
-
-    /// m ← β1·m + (1−β1)·g'; v ← β2·v + (1−β2)·g'²; g' = g + wd·p.
-    fn apply(&self, params: &mut [f32], grads: &[f32], state: &mut SlotState, weight_decay: f32) {
-        state.first_moment.resize(params.len(), 0.0);
-        state.second_moment.resize(params.len(), 0.0);
-        let AdamRule {
-            beta1,
-            beta2,
-            eps,
-            step_size,
-            inv_sqrt_bc2,
-        } = *self;
-        let (one_minus_b1, one_minus_b2) = (1.0 - beta1, 1.0 - beta2);
-        let moments = state.first_moment.iter_mut().zip(state.second_moment.iter_mut());
-        for ((p, &g), (m, v)) in params.iter_mut().zip(grads).zip(moments) {
-            let g = g + weight_decay * *p;
-            *m = beta1 * *m + one_minus_b1 * g;
-            *v = beta2 * *v + one_minus_b2 * g * g;
-            *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
-        }
+        sum_sq.sqrt()
     }
 }
 
 /// L2 norm of all gradients together.
 pub fn global_norm<'a>(grads: impl IntoIterator<Item = &'a [f32]>) -> f32 {
-    grads.into_iter().map(sum_of_squares).sum::<f32>().sqrt()
+    grads
+        .into_iter()
+        .fold(0.0, |sum, g| sum + sum_of_squares(g))
+        .sqrt()
 }
 
 /// Scales all gradients by max_norm/(norm + 1e-6) when their global norm exceeds `max_norm`
@@ -363,7 +334,10 @@ mod tests {
     #[test]
     fn sgd_steps_against_the_gradient() {
         // p − lr·g by hand: 1 − 0.1·0.5 = 0.95, then 0.95 − 0.1·(−1) = 1.05.
-        assert!(close(&run(OptimizerConfig::sgd(), 0.1, &[0.5, -1.0]), &[0.95, 1.05]));
+        assert!(close(
+            &run(OptimizerConfig::sgd(), 0.1, &[0.5, -1.0]),
+            &[0.95, 1.05]
+        ));
     }
 
     #[test]
@@ -397,7 +371,10 @@ mod tests {
             weight_decay: 0.01,
         };
         let p = run(config, 0.1, &[0.5, -1.0]);
-        assert!(close(&p, &[0.9000000019607843, 0.9355236415321513]), "{p:?}");
+        assert!(
+            close(&p, &[0.9000000019607843, 0.9355236415321513]),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -412,14 +389,24 @@ mod tests {
         let (mut a, mut b) = ([1.0f32, 2.0], [3.0f32]);
         opt.step(
             &mut [
-                ParamMut { value: &mut a, grad: &mut [0.1, 0.2] },
-                ParamMut { value: &mut b, grad: &mut [0.3] },
+                ParamMut {
+                    value: &mut a,
+                    grad: &mut [0.1, 0.2],
+                },
+                ParamMut {
+                    value: &mut b,
+                    grad: &mut [0.3],
+                },
             ],
             0.01,
         );
         assert_eq!(opt.steps(), 1);
         assert_eq!(opt.state().len(), 2);
-        let first: Vec<f32> = opt.state().iter().flat_map(|s| s.first_moment.clone()).collect();
+        let first: Vec<f32> = opt
+            .state()
+            .iter()
+            .flat_map(|s| s.first_moment.clone())
+            .collect();
         // m = (1 − 0.9)·g after one step.
         assert!(close(&first, &[0.01, 0.02, 0.03]), "{first:?}");
     }

@@ -89,7 +89,12 @@ impl Model {
         }
     }
 
-    fn combine_flat(&mut self, flat: &[f32], op: impl Fn(&mut f32, f32), what: &str) -> Result<(), NnError> {
+    fn combine_flat(
+        &mut self,
+        flat: &[f32],
+        op: impl Fn(&mut f32, f32),
+        what: &str,
+    ) -> Result<(), NnError> {
         let expected = self.param_count();
         if flat.len() != expected {
             return Err(flat_length_error(what, expected, flat.len()));
@@ -154,7 +159,11 @@ fn check_same_shapes(a: &Model, b: &Model) -> Result<(), NnError> {
         .iter()
         .flat_map(Layer::params)
         .map(|p| p.value.len())
-        .eq(b.layers().iter().flat_map(Layer::params).map(|p| p.value.len()));
+        .eq(b
+            .layers()
+            .iter()
+            .flat_map(Layer::params)
+            .map(|p| p.value.len()));
     if !same {
         return Err(NnError::ReplicaMismatch(format!(
             "parameter tensors {:?} vs {:?}",

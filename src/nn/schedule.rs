@@ -72,7 +72,11 @@ impl LrSchedule {
     /// Checks ranges: lr ≥ 0 and finite, step decay every ≥ 1 step with gamma in (0, 1],
     /// cosine over ≥ 1 step with a floor ≥ 0.
     pub fn validate(&self) -> Result<(), NnError> {
-        let bad = |message: String| Err(NnError::InvalidConfig(format!("learning-rate schedule: {message}")));
+        let bad = |message: String| {
+            Err(NnError::InvalidConfig(format!(
+                "learning-rate schedule: {message}"
+            )))
+        };
         if !(self.lr >= 0.0 && self.lr.is_finite()) {
             return bad(format!("lr must be a finite number ≥ 0, got {}", self.lr));
         }
@@ -86,7 +90,10 @@ impl LrSchedule {
                 }
                 Ok(())
             }
-            Decay::Cosine { total_steps, floor_lr } => {
+            Decay::Cosine {
+                total_steps,
+                floor_lr,
+            } => {
                 if total_steps == 0 || !(floor_lr >= 0.0 && floor_lr.is_finite()) {
                     return bad(format!(
                         "cosine needs total_steps ≥ 1 and floor_lr ≥ 0, got {total_steps} and {floor_lr}"

@@ -50,7 +50,11 @@ impl Labels {
         let mut rows = Array2::zeros((labels.len(), classes));
         for (row, (mut out, &label)) in rows.rows_mut().into_iter().zip(labels).enumerate() {
             let Some(cell) = out.get_mut(label) else {
-                return Err(NnError::LabelOutOfRange { row, label, classes });
+                return Err(NnError::LabelOutOfRange {
+                    row,
+                    label,
+                    classes,
+                });
             };
             *cell = 1.0;
         }
@@ -97,7 +101,8 @@ impl Labels {
                 }
                 Ok(())
             }
-            (Labels::OneHot(src), Labels::OneHot(dst)) | (Labels::Values(src), Labels::Values(dst)) => {
+            (Labels::OneHot(src), Labels::OneHot(dst))
+            | (Labels::Values(src), Labels::Values(dst)) => {
                 select_rows_into(src.view(), indices, dst)
             }
             (src, dst) => {
@@ -131,7 +136,12 @@ impl Default for Batch {
 impl Batch {
     /// Copies rows `indices` of `x` and `y` into this batch; allocates only when the batch
     /// size or label kind changes.
-    pub fn fill(&mut self, x: ArrayView2<f32>, y: &Labels, indices: &[usize]) -> Result<(), NnError> {
+    pub fn fill(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: &Labels,
+        indices: &[usize],
+    ) -> Result<(), NnError> {
         if x.nrows() != y.len() {
             return Err(NnError::TargetShape(format!(
                 "{} input rows but {} labels",
@@ -145,7 +155,11 @@ impl Batch {
 }
 
 /// dst = the rows `indices` of `src` (len(indices), cols).
-pub fn select_rows_into(src: ArrayView2<f32>, indices: &[usize], dst: &mut Array2<f32>) -> Result<(), NnError> {
+pub fn select_rows_into(
+    src: ArrayView2<f32>,
+    indices: &[usize],
+    dst: &mut Array2<f32>,
+) -> Result<(), NnError> {
     let (rows, cols) = src.dim();
     ensure_shape(dst, indices.len(), cols);
     if cols == 0 {
@@ -180,7 +194,10 @@ mod tests {
     #[test]
     fn one_hot_rejects_labels_outside_the_classes() {
         let err = Labels::one_hot(&[0, 3, 1], 3).unwrap_err();
-        assert_eq!(err.to_string(), "label 3 in row 1 is outside the 3 classes (0..3)");
+        assert_eq!(
+            err.to_string(),
+            "label 3 in row 1 is outside the 3 classes (0..3)"
+        );
         let ok = Labels::one_hot(&[2, 0], 3).unwrap();
         assert_eq!(ok, Labels::OneHot(array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]));
     }

@@ -5,13 +5,13 @@ use super::structure::Order;
 use super::{LogicalPlan, PlanInput, PlanNode, Problem};
 use crate::catalog::{NodeKind, NodeParams};
 use crate::graph::Graph;
+use crate::stream::Schema;
 use crate::stream::aggregate::{AggregateFn, output_fields};
 use crate::stream::expr::{check_variables, compile, map_output_fields, parse_assignments};
 use crate::stream::pane::PaneSpec;
 use crate::stream::partition::Strategy;
 use crate::stream::sinks::resolve_columns;
 use crate::stream::sources::csv_file::{CsvOptions, NonFinitePolicy, value_field_names};
-use crate::stream::Schema;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -67,8 +67,16 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
             .filter_map(|e| {
                 let from = plan.index_of(e.from.node)?;
                 let from_port = plan.nodes.get(from)?.spec().output_index(&e.from.port)?;
-                let port = kind.spec().inputs.iter().position(|p| p.name == e.to.port)?;
-                Some(PlanInput { port, from, from_port })
+                let port = kind
+                    .spec()
+                    .inputs
+                    .iter()
+                    .position(|p| p.name == e.to.port)?;
+                Some(PlanInput {
+                    port,
+                    from,
+                    from_port,
+                })
             })
             .collect();
         let mut plan_node = PlanNode {
@@ -88,13 +96,22 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
             Err(problem) => {
                 problems.push(problem);
                 // Keep going with empty schemas so later nodes are still checked structurally.
-                plan_node.outputs = kind.spec().outputs.iter().map(|_| schema(Vec::new(), None)).collect();
+                plan_node.outputs = kind
+                    .spec()
+                    .outputs
+                    .iter()
+                    .map(|_| schema(Vec::new(), None))
+                    .collect();
             }
         }
         plan.nodes.push(plan_node);
     }
     decide_window_panes(&mut plan);
-    if problems.is_empty() { Ok(plan) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Parallelism and keyedness a node's consumers see on its output.
@@ -116,7 +133,10 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
     let node = n.node.clone();
     let problem = |message: String| Problem::node(&node, message);
     let params = NodeParams::new(&node, n.kind.spec());
-    let upstream = n.inputs.first().and_then(|i| plan.nodes.get(i.from).map(|u| (u, i.from_port)));
+    let upstream = n
+        .inputs
+        .first()
+        .and_then(|i| plan.nodes.get(i.from).map(|u| (u, i.from_port)));
     let input: Arc<Schema> = upstream
         .and_then(|(u, port)| u.outputs.get(port).cloned())
         .unwrap_or_default();
@@ -128,15 +148,26 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
         NodeKind::CsvSource => {
             let options = csv_options(&params);
             if options.path.as_os_str().is_empty() {
-                return Err(problem("no file chosen: set 'path' to a CSV file".into()).with_param("path"));
+                return Err(
+                    problem("no file chosen: set 'path' to a CSV file".into()).with_param("path")
+                );
             }
             let names = value_field_names(&options).map_err(|e| problem(e).with_param("path"))?;
             vec![schema(names, None)]
         }
-        NodeKind::SequenceSource => vec![schema(strings(crate::stream::sources::SequenceSource::FIELDS), None)],
-        NodeKind::SensorSource => vec![schema(strings(crate::stream::sources::SensorSource::FIELDS), None)],
-        NodeKind::ClickSource => vec![schema(strings(crate::stream::sources::ClickSource::FIELDS), None)],
-        NodeKind::Watermark | NodeKind::Filter => {
+        NodeKind::SequenceSource => vec![schema(
+            strings(crate::stream::sources::SequenceSource::FIELDS),
+            None,
+        )],
+        NodeKind::SensorSource => vec![schema(
+            strings(crate::stream::sources::SensorSource::FIELDS),
+            None,
+        )],
+        NodeKind::ClickSource => vec![schema(
+            strings(crate::stream::sources::ClickSource::FIELDS),
+            None,
+        )],
+        NodeKind::Watermark | NodeKind::Filter | NodeKind::Fault => {
             if n.kind == NodeKind::Filter {
                 let text = params.text("predicate");
                 compile(&text)
@@ -160,7 +191,10 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             n.parallelism = 1;
             n.keyed = true;
             for i in &n.inputs {
-                let other = plan.nodes.get(i.from).and_then(|u| u.outputs.get(i.from_port));
+                let other = plan
+                    .nodes
+                    .get(i.from)
+                    .and_then(|u| u.outputs.get(i.from_port));
                 if let Some(other) = other
                     && other.fields != fields
                 {
@@ -174,8 +208,8 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             vec![input.clone()]
         }
         NodeKind::Map => {
-            let assignments =
-                parse_assignments(&params.text("assign")).map_err(|e| problem(e).with_param("assign"))?;
+            let assignments = parse_assignments(&params.text("assign"))
+                .map_err(|e| problem(e).with_param("assign"))?;
             let mut visible = fields.clone();
             for (name, expr) in &assignments {
                 check_variables(expr, &visible).map_err(|e| problem(e).with_param("assign"))?;
@@ -183,7 +217,10 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
                     visible.push(name.clone());
                 }
             }
-            vec![schema(map_output_fields(&fields, &assignments), input.tag.as_deref())]
+            vec![schema(
+                map_output_fields(&fields, &assignments),
+                input.tag.as_deref(),
+            )]
         }
         NodeKind::Window => {
             if n.parallelism > 1 && !n.keyed {
@@ -194,19 +231,28 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             }
             let p = params;
             if p.text("kind") == "sliding" && p.int("slide_ms") > p.int("size_ms") {
-                return Err(problem("slide_ms is larger than size_ms: some records would fall in no window".into())
-                    .with_param("slide_ms"));
+                return Err(problem(
+                    "slide_ms is larger than size_ms: some records would fall in no window".into(),
+                )
+                .with_param("slide_ms"));
             }
             if p.text("kind") == "count_sliding" && p.int("count_slide") > p.int("count") {
-                return Err(problem("count_slide is larger than count".into()).with_param("count_slide"));
+                return Err(
+                    problem("count_slide is larger than count".into()).with_param("count_slide")
+                );
             }
             let tag = if is_count_window(&p) { "C" } else { "W" };
-            vec![schema(fields.clone(), Some(tag)), schema(fields.clone(), Some("L"))]
+            vec![
+                schema(fields.clone(), Some(tag)),
+                schema(fields.clone(), Some("L")),
+            ]
         }
         NodeKind::Aggregate => {
             let mut functions = Vec::new();
             for name in params.list("functions") {
-                functions.push(AggregateFn::parse(&name).map_err(|e| problem(e).with_param("functions"))?);
+                functions.push(
+                    AggregateFn::parse(&name).map_err(|e| problem(e).with_param("functions"))?,
+                );
             }
             if functions.is_empty() {
                 return Err(problem("choose at least one function".into()).with_param("functions"));
@@ -246,11 +292,16 @@ fn decide_window_panes(plan: &mut LogicalPlan) {
         if plan.nodes.get(w).map(|n| n.kind) != Some(NodeKind::Window) {
             continue;
         }
-        let fields = plan.nodes[w].input_schema(plan, 0).map(|s| s.fields.clone()).unwrap_or_default();
+        let fields = plan.nodes[w]
+            .input_schema(plan, 0)
+            .map(|s| s.fields.clone())
+            .unwrap_or_default();
         let mut pane = PaneSpec::default();
         let consumers: Vec<usize> = plan.consumers(w, 0).into_iter().map(|(i, _)| i).collect();
         for c in consumers {
-            let Some(consumer) = plan.nodes.get(c) else { continue };
+            let Some(consumer) = plan.nodes.get(c) else {
+                continue;
+            };
             if consumer.kind != NodeKind::Aggregate {
                 pane.keep_rows = true;
                 continue;

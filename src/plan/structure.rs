@@ -32,7 +32,10 @@ fn check_nodes(graph: &Graph, problems: &mut Vec<Problem>) -> BTreeMap<NodeId, N
     let mut ids = BTreeSet::new();
     for node in &graph.nodes {
         if !ids.insert(node.id) {
-            problems.push(Problem::node(node, format!("id {} is used by another node too", node.id)));
+            problems.push(Problem::node(
+                node,
+                format!("id {} is used by another node too", node.id),
+            ));
         }
         if !crate::graph::is_valid_name(&node.name) {
             problems.push(Problem::node(
@@ -41,7 +44,10 @@ fn check_nodes(graph: &Graph, problems: &mut Vec<Problem>) -> BTreeMap<NodeId, N
             ));
         }
         if !names.insert(node.name.as_str()) {
-            problems.push(Problem::node(node, "another node has the same name; names must be unique"));
+            problems.push(Problem::node(
+                node,
+                "another node has the same name; names must be unique",
+            ));
         }
         let Some(kind) = NodeKind::from_id(&node.kind) else {
             problems.push(Problem::node(
@@ -61,7 +67,12 @@ fn check_nodes(graph: &Graph, problems: &mut Vec<Problem>) -> BTreeMap<NodeId, N
                     format!(
                         "{} has no parameter '{name}'; it has: {}",
                         kind.spec().id,
-                        kind.spec().params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                        kind.spec()
+                            .params
+                            .iter()
+                            .map(|p| p.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
                 .with_param(name),
@@ -80,7 +91,11 @@ fn check_edges(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut
     let mut wired_inputs: BTreeMap<(NodeId, &str), usize> = BTreeMap::new();
     for edge in &graph.edges {
         let (Some(from), Some(to)) = (graph.node(edge.from.node), graph.node(edge.to.node)) else {
-            let missing = if graph.node(edge.from.node).is_none() { edge.from.node } else { edge.to.node };
+            let missing = if graph.node(edge.from.node).is_none() {
+                edge.from.node
+            } else {
+                edge.to.node
+            };
             problems.push(Problem::graph(format!(
                 "a wire {} → {} refers to node {missing}, which does not exist",
                 graph.display_name(edge.from.node),
@@ -89,7 +104,10 @@ fn check_edges(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut
             continue;
         };
         if !seen.insert(edge) {
-            problems.push(Problem::node(to, format!("the wire from {} is drawn twice", from.name)).with_port(&edge.to.port));
+            problems.push(
+                Problem::node(to, format!("the wire from {} is drawn twice", from.name))
+                    .with_port(&edge.to.port),
+            );
             continue;
         }
         let (Some(from_kind), Some(to_kind)) = (kinds.get(&from.id), kinds.get(&to.id)) else {
@@ -97,13 +115,15 @@ fn check_edges(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut
         };
         let Some(out_port) = from_kind.spec().output(&edge.from.port) else {
             problems.push(
-                Problem::node(from, format!("has no output port '{}'", edge.from.port)).with_port(&edge.from.port),
+                Problem::node(from, format!("has no output port '{}'", edge.from.port))
+                    .with_port(&edge.from.port),
             );
             continue;
         };
         let Some(in_port) = to_kind.spec().input(&edge.to.port) else {
             problems.push(
-                Problem::node(to, format!("has no input port '{}'", edge.to.port)).with_port(&edge.to.port),
+                Problem::node(to, format!("has no input port '{}'", edge.to.port))
+                    .with_port(&edge.to.port),
             );
             continue;
         };
@@ -123,32 +143,48 @@ fn check_edges(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut
         *count += 1;
         if *count == 2 && !in_port.many {
             problems.push(
-                Problem::node(to, "takes one wire; put a Merge node in front to join streams")
-                    .with_port(in_port.name),
+                Problem::node(
+                    to,
+                    "takes one wire; put a Merge node in front to join streams",
+                )
+                .with_port(in_port.name),
             );
         }
     }
 }
 
-fn check_required_inputs(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut Vec<Problem>) {
+fn check_required_inputs(
+    graph: &Graph,
+    kinds: &BTreeMap<NodeId, NodeKind>,
+    problems: &mut Vec<Problem>,
+) {
     for node in &graph.nodes {
         let Some(kind) = kinds.get(&node.id) else {
             continue;
         };
         for port in kind.spec().inputs.iter().filter(|p| p.required) {
-            let wired = graph
-                .inputs_of(node.id)
-                .any(|e| e.to.port == port.name);
+            let wired = graph.inputs_of(node.id).any(|e| e.to.port == port.name);
             if !wired {
-                problems.push(Problem::node(node, format!("input '{}' is not connected", port.name)).with_port(port.name));
+                problems.push(
+                    Problem::node(node, format!("input '{}' is not connected", port.name))
+                        .with_port(port.name),
+                );
             }
         }
     }
 }
 
 /// Kahn's algorithm; on a cycle, names it (`a → b → c → a`).
-fn topological_order(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>) -> Result<Order, Vec<Problem>> {
-    let index: BTreeMap<NodeId, usize> = graph.nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+fn topological_order(
+    graph: &Graph,
+    kinds: &BTreeMap<NodeId, NodeKind>,
+) -> Result<Order, Vec<Problem>> {
+    let index: BTreeMap<NodeId, usize> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id, i))
+        .collect();
     let mut indegree = vec![0usize; graph.nodes.len()];
     let mut next: Vec<Vec<usize>> = vec![Vec::new(); graph.nodes.len()];
     for edge in &graph.edges {
@@ -157,7 +193,10 @@ fn topological_order(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>) -> Resul
             indegree[b] += 1;
         }
     }
-    let mut ready: Vec<usize> = (0..graph.nodes.len()).filter(|&i| indegree[i] == 0).rev().collect();
+    let mut ready: Vec<usize> = (0..graph.nodes.len())
+        .filter(|&i| indegree[i] == 0)
+        .rev()
+        .collect();
     let mut order = Vec::new();
     while let Some(i) = ready.pop() {
         order.push(i);
@@ -170,18 +209,32 @@ fn topological_order(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>) -> Resul
     }
     if order.len() < graph.nodes.len() {
         let cycle = find_cycle(&next, &indegree);
-        let names: Vec<&str> = cycle.iter().filter_map(|&i| graph.nodes.get(i)).map(|n| n.name.as_str()).collect();
+        let names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|&i| graph.nodes.get(i))
+            .map(|n| n.name.as_str())
+            .collect();
         let Some(first) = cycle.first().and_then(|&i| graph.nodes.get(i)) else {
             return Err(vec![Problem::graph("the graph has a cycle")]);
         };
         return Err(vec![Problem::node(
             first,
-            format!("is part of a cycle: {} → {}; streams must flow one way", names.join(" → "), first.name),
+            format!(
+                "is part of a cycle: {} → {}; streams must flow one way",
+                names.join(" → "),
+                first.name
+            ),
         )]);
     }
     Ok(order
         .into_iter()
-        .filter_map(|i| graph.nodes.get(i).and_then(|n| kinds.get(&n.id)).map(|k| (i, *k)))
+        .filter_map(|i| {
+            graph
+                .nodes
+                .get(i)
+                .and_then(|n| kinds.get(&n.id))
+                .map(|k| (i, *k))
+        })
         .collect())
 }
 

@@ -91,7 +91,7 @@ impl Operator for AggregateOperator {
         let Item::Window(window) = item else {
             return Ok(());
         };
-        let stats = window.stats.get(self.stats_index).ok_or_else(|| {
+        let stats = window.stats(self.stats_index).ok_or_else(|| {
             OpError::new("the window keeps no statistics for the aggregated field")
         })?;
         let mut values = Values::new();

@@ -5,7 +5,13 @@
 /// `ts − ((ts − offset) mod size)` with the remainder taken non-negative, as Flink's
 /// `TimeWindow.getWindowStartWithOffset`. Computed in i128 so no timestamp overflows.
 pub fn window_start(ts: i64, offset: i64, size: i64) -> i64 {
-    let size = i128::from(size.max(1));
+    let size = size.max(1);
+    if let Some(shifted) = ts.checked_sub(offset)
+        && let Some(start) = ts.checked_sub(shifted.rem_euclid(size))
+    {
+        return start;
+    }
+    let size = i128::from(size);
     let rem = (i128::from(ts) - i128::from(offset)).rem_euclid(size);
     clamp_i64(i128::from(ts) - rem)
 }
@@ -20,7 +26,8 @@ pub fn sliding_starts(ts: i64, size: i64, slide: i64, offset: i64) -> impl Itera
     let last = window_start(ts, offset, slide);
     let slide = slide.max(1);
     let lowest_exclusive = ts.saturating_sub(size);
-    std::iter::successors(Some(last), move |s| s.checked_sub(slide)).take_while(move |s| *s > lowest_exclusive)
+    std::iter::successors(Some(last), move |s| s.checked_sub(slide))
+        .take_while(move |s| *s > lowest_exclusive)
 }
 
 /// `end − 1`, the last timestamp a window [start, end) holds (Flink's `maxTimestamp`).
@@ -71,7 +78,11 @@ mod tests {
             (1_700_000_000_300, 300, 1000, 1_700_000_000_300),
         ];
         for (ts, offset, size, start) in cases {
-            assert_eq!(window_start(ts, offset, size), start, "ts={ts} offset={offset}");
+            assert_eq!(
+                window_start(ts, offset, size),
+                start,
+                "ts={ts} offset={offset}"
+            );
         }
     }
 
@@ -104,7 +115,11 @@ mod tests {
         let starts: Vec<_> = sliding_starts(2500, 3000, 1000, 0).collect();
         assert_eq!(starts, vec![2000, 1000, 0]);
         let starts: Vec<_> = sliding_starts(3000, 3000, 1000, 0).collect();
-        assert_eq!(starts, vec![3000, 2000, 1000], "a boundary ts starts a window and leaves one");
+        assert_eq!(
+            starts,
+            vec![3000, 2000, 1000],
+            "a boundary ts starts a window and leaves one"
+        );
         let starts: Vec<_> = sliding_starts(-1, 3000, 1000, 0).collect();
         assert_eq!(starts, vec![-1000, -2000, -3000]);
     }

@@ -42,7 +42,7 @@ impl Operator for CountWindowOperator {
             let full = std::mem::replace(pane, Pane::new(&self.pane_spec));
             let (start, end) = (full.first_ts, full.last_ts);
             let result = full.into_result(record.key, WindowTag::Count, start, end, end);
-            out.push(OUT, Item::Window(Box::new(result)));
+            out.push(OUT, Item::Window(result));
         }
         Ok(())
     }
@@ -83,10 +83,13 @@ impl Operator for SlidingCountWindowOperator {
         };
         let state = match self.keys.get_mut(&record.key) {
             Some(state) => state,
-            None => self.keys.entry(record.key.clone()).or_insert_with(|| SlidingState {
-                last: VecDeque::new(),
-                since_fire: 0,
-            }),
+            None => self
+                .keys
+                .entry(record.key.clone())
+                .or_insert_with(|| SlidingState {
+                    last: VecDeque::new(),
+                    since_fire: 0,
+                }),
         };
         let key = record.key.clone();
         state.last.push_back(record);
@@ -104,7 +107,7 @@ impl Operator for SlidingCountWindowOperator {
             }
             let (start, end) = (pane.first_ts, pane.last_ts);
             let result = pane.into_result(key, WindowTag::Count, start, end, end);
-            out.push(OUT, Item::Window(Box::new(result)));
+            out.push(OUT, Item::Window(result));
         }
         Ok(())
     }

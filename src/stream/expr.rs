@@ -4,8 +4,7 @@
 
 use super::{Item, Key, OpError, OpResult, Operator, Outputs, Record, Values};
 use evalexpr::{
-    Context, DefaultNumericTypes, EvalexprError, EvalexprResult, Node,
-    Value, build_operator_tree,
+    Context, DefaultNumericTypes, EvalexprError, EvalexprResult, Node, Value, build_operator_tree,
 };
 use rustc_hash::FxHashMap;
 
@@ -190,8 +189,14 @@ impl Context for RecordContext {
         self.slots.get(identifier).and_then(|&i| self.values.get(i))
     }
 
-    fn call_function(&self, identifier: &str, _argument: &Value) -> evalexpr::error::EvalexprResultValue {
-        Err(EvalexprError::FunctionIdentifierNotFound(identifier.to_owned()))
+    fn call_function(
+        &self,
+        identifier: &str,
+        _argument: &Value,
+    ) -> evalexpr::error::EvalexprResultValue {
+        Err(EvalexprError::FunctionIdentifierNotFound(
+            identifier.to_owned(),
+        ))
     }
 
     fn are_builtin_functions_disabled(&self) -> bool {
@@ -199,7 +204,9 @@ impl Context for RecordContext {
     }
 
     fn set_builtin_functions_disabled(&mut self, _disabled: bool) -> EvalexprResult<()> {
-        Err(EvalexprError::CustomMessage("builtins cannot be disabled".into()))
+        Err(EvalexprError::CustomMessage(
+            "builtins cannot be disabled".into(),
+        ))
     }
 }
 
@@ -270,7 +277,11 @@ impl Operator for MapOperator {
         for (field, expr) in &self.assignments {
             self.context.load(&record, &self.field_slots);
             let value = expr.tree.eval_with_context(&self.context).map_err(|e| {
-                OpError::new(format!("`{}` failed for {}: {e}", expr.text, record_label(&record)))
+                OpError::new(format!(
+                    "`{}` failed for {}: {e}",
+                    expr.text,
+                    record_label(&record)
+                ))
             })?;
             let number = as_number(value).ok_or_else(|| {
                 OpError::new(format!(
@@ -355,13 +366,25 @@ mod tests {
 
     #[test]
     fn map_adds_and_replaces_fields_in_order() {
-        let assignments = parse_assignments("c = (value - 32) * 5 / 9; value = value * 2; big = c >= 100").unwrap();
+        let assignments =
+            parse_assignments("c = (value - 32) * 5 / 9; value = value * 2; big = c >= 100")
+                .unwrap();
         let input = fields(&["value"]);
-        assert_eq!(map_output_fields(&input, &assignments), fields(&["value", "c", "big"]));
+        assert_eq!(
+            map_output_fields(&input, &assignments),
+            fields(&["value", "c", "big"])
+        );
         let mut op = MapOperator::new(&input, assignments);
         let mut out = Outputs::new(1);
-        op.on_item(0, Item::Record(record(Key::text("a"), 5, &[212.0])), &mut out).unwrap();
-        let Some(Item::Record(r)) = out.ports[0].pop() else { panic!("no output") };
+        op.on_item(
+            0,
+            Item::Record(record(Key::text("a"), 5, &[212.0])),
+            &mut out,
+        )
+        .unwrap();
+        let Some(Item::Record(r)) = out.ports[0].pop() else {
+            panic!("no output")
+        };
         assert_eq!(r.values.as_slice(), &[424.0, 100.0, 1.0]);
     }
 
@@ -371,7 +394,8 @@ mod tests {
         let mut op = FilterOperator::new(&fields(&["value"]), pred);
         let mut out = Outputs::new(1);
         for (k, v) in [("k0", 11.0), ("k1", 50.0), ("k2", 3.0)] {
-            op.on_item(0, Item::Record(record(Key::text(k), 1, &[v])), &mut out).unwrap();
+            op.on_item(0, Item::Record(record(Key::text(k), 1, &[v])), &mut out)
+                .unwrap();
         }
         assert_eq!(out.ports[0].len(), 1);
     }
@@ -380,11 +404,18 @@ mod tests {
     fn unknown_fields_and_bad_syntax_are_refused_with_names() {
         let e = compile("valeu > 3").unwrap();
         let err = check_variables(&e, &fields(&["value"])).unwrap_err();
-        assert!(err.contains("unknown field 'valeu'") && err.contains("value"), "{err}");
+        assert!(
+            err.contains("unknown field 'valeu'") && err.contains("value"),
+            "{err}"
+        );
         let incomplete = compile("value > ").and_then(|e| check_variables(&e, &fields(&["value"])));
         assert!(incomplete.is_err());
         assert!(parse_assignments("x == 3").is_err());
-        assert!(parse_assignments("2x = 3").unwrap_err().contains("not a field name"));
+        assert!(
+            parse_assignments("2x = 3")
+                .unwrap_err()
+                .contains("not a field name")
+        );
     }
 
     #[test]
@@ -401,7 +432,11 @@ mod tests {
         let mut op = MapOperator::new(&fields(&["value"]), assignments);
         let mut out = Outputs::new(1);
         let err = op
-            .on_item(0, Item::Record(record(Key::text("k9"), 77, &[1.0])), &mut out)
+            .on_item(
+                0,
+                Item::Record(record(Key::text("k9"), 77, &[1.0])),
+                &mut out,
+            )
             .unwrap_err();
         assert!(err.0.contains("key=k9 ts=77"), "{err}");
     }

@@ -18,7 +18,7 @@ pub mod time_window;
 pub mod watermark;
 
 pub use operator::{OpError, OpResult, Operator, Outputs, Source, SourceStatus};
-pub use record::{Item, Key, Record, Schema, Values, WindowResult, WindowTag};
+pub use record::{Item, Key, Record, Schema, Values, WindowExtra, WindowResult, WindowTag};
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -2,7 +2,7 @@
 //! consumer needs them, the records themselves.
 
 use super::stats::Stats;
-use super::{Key, Record, WindowResult, WindowTag};
+use super::{Key, Record, WindowExtra, WindowResult, WindowTag};
 use smallvec::SmallVec;
 
 /// What a window keeps per pane, decided by the planner from the window's consumers.
@@ -66,27 +66,55 @@ impl Pane {
 
     /// A result that leaves the pane in place (it may fire again with allowed lateness).
     pub fn result(&self, key: &Key, tag: WindowTag, start: i64, end: i64, ts: i64) -> WindowResult {
+        let extra = (self.stats.len() > 1 || !self.rows.is_empty()).then(|| {
+            Box::new(WindowExtra {
+                more_stats: self.stats.iter().skip(1).copied().collect(),
+                rows: self.rows.clone(),
+            })
+        });
         WindowResult {
             key: key.clone(),
             tag,
             start,
             end,
             ts,
-            stats: self.stats.clone(),
-            rows: self.rows.clone(),
+            first_stats: self.first_stats(),
+            extra,
         }
     }
 
     /// A result that consumes the pane (it fires for the last time).
-    pub fn into_result(self, key: Key, tag: WindowTag, start: i64, end: i64, ts: i64) -> WindowResult {
+    pub fn into_result(
+        self,
+        key: Key,
+        tag: WindowTag,
+        start: i64,
+        end: i64,
+        ts: i64,
+    ) -> WindowResult {
+        let first_stats = self.first_stats();
+        let extra = (self.stats.len() > 1 || !self.rows.is_empty()).then(|| {
+            Box::new(WindowExtra {
+                more_stats: self.stats.iter().skip(1).copied().collect(),
+                rows: self.rows,
+            })
+        });
         WindowResult {
             key,
             tag,
             start,
             end,
             ts,
-            stats: self.stats,
-            rows: self.rows,
+            first_stats,
+            extra,
         }
+    }
+
+    /// The first kept field's statistics; a window that keeps none still counts its records.
+    fn first_stats(&self) -> Stats {
+        self.stats
+            .first()
+            .copied()
+            .unwrap_or_else(|| Stats::count_only(self.count))
     }
 }

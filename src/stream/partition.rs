@@ -71,7 +71,10 @@ mod tests {
         }
         assert!(counts.iter().all(|&c| c > 800), "{counts:?}");
         // Pinned values: a change of hash would silently move keys between runs' files.
-        assert_eq!(stable_key_hash(&Key::text("k0")), stable_key_hash(&Key::text("k0")));
+        assert_eq!(
+            stable_key_hash(&Key::text("k0")),
+            stable_key_hash(&Key::text("k0"))
+        );
         assert_eq!(key_partition(&Key::text("user-1"), 1), 0);
     }
 }

@@ -75,17 +75,41 @@ pub struct WindowResult {
     pub end: i64,
     /// Event time of the result: end − 1 for time windows, the last element's for count windows.
     pub ts: i64,
-    /// Statistics of the fields the planner asked the window to keep, in that order.
-    pub stats: SmallVec<[crate::stream::stats::Stats; 1]>,
+    /// Statistics of the first kept field (the common case, stored inline: no allocation).
+    pub first_stats: crate::stream::stats::Stats,
+    /// Statistics of further kept fields and the rows, only when the planner asked for them.
+    pub extra: Option<Box<WindowExtra>>,
+}
+
+/// The rarely needed parts of a window result, boxed to keep `Item` small.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WindowExtra {
+    /// Statistics of the kept fields after the first, in order.
+    pub more_stats: Vec<crate::stream::stats::Stats>,
     /// The window's records in arrival order, when a consumer needs them (e.g. a Batch node).
     pub rows: Vec<Record>,
+}
+
+impl WindowResult {
+    /// Statistics of the `index`-th kept field.
+    pub fn stats(&self, index: usize) -> Option<&crate::stream::stats::Stats> {
+        match index {
+            0 => Some(&self.first_stats),
+            i => self.extra.as_ref()?.more_stats.get(i - 1),
+        }
+    }
+
+    /// The window's records (empty unless a consumer asked for them).
+    pub fn rows(&self) -> &[Record] {
+        self.extra.as_ref().map_or(&[], |e| e.rows.as_slice())
+    }
 }
 
 /// What travels along a wire and through a channel.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Record(Record),
-    Window(Box<WindowResult>),
+    Window(WindowResult),
     /// Event time up to which the stream is complete (Flink's watermark).
     Watermark(i64),
 }
@@ -105,5 +129,20 @@ impl Schema {
 
     pub fn index_of(&self, field: &str) -> Option<usize> {
         self.fields.iter().position(|f| f == field)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn print_sizes() {
+        eprintln!(
+            "Item {} Record {} WindowResult {} Key {} Values {}",
+            std::mem::size_of::<super::Item>(),
+            std::mem::size_of::<super::Record>(),
+            std::mem::size_of::<super::WindowResult>(),
+            std::mem::size_of::<super::Key>(),
+            std::mem::size_of::<super::Values>()
+        );
     }
 }

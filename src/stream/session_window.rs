@@ -120,7 +120,7 @@ impl SessionWindowOperator {
         pane.add(&record, &self.pane_spec);
         if max_timestamp(end) <= watermark {
             let result = pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
-            out.push(OUT, Item::Window(Box::new(result)));
+            out.push(OUT, Item::Window(result));
         } else {
             let [fire, _] = self.timers_of(&record.key, start, end);
             self.timers.insert(fire);
@@ -158,7 +158,7 @@ impl SessionWindowOperator {
                 session.end,
                 timer.time,
             );
-            out.push(OUT, Item::Window(Box::new(result)));
+            out.push(OUT, Item::Window(result));
         }
     }
 }
@@ -218,11 +218,19 @@ mod tests {
         let mut op = sessions(500, 0);
         let out = run(
             &mut op,
-            vec![rec("a", 0, 1.0), rec("a", 500, 2.0), rec("a", 1001, 4.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 0, 1.0),
+                rec("a", 500, 2.0),
+                rec("a", 1001, 4.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         assert_eq!(
             fired(&out),
-            vec![("a".into(), 0, 1000, 2, 3.0), ("a".into(), 1001, 1501, 1, 4.0)]
+            vec![
+                ("a".into(), 0, 1000, 2, 3.0),
+                ("a".into(), 1001, 1501, 1, 4.0)
+            ]
         );
     }
 
@@ -231,14 +239,24 @@ mod tests {
         let mut op = sessions(100, 0);
         let out = run(
             &mut op,
-            vec![rec("a", 0, 1.0), rec("a", 300, 2.0), rec("a", 150, 4.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 0, 1.0),
+                rec("a", 300, 2.0),
+                rec("a", 150, 4.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         // [0,100) and [300,400) are 200 apart; [150,250) touches neither.
         assert_eq!(fired(&out).len(), 3);
         let mut op = sessions(100, 0);
         let out = run(
             &mut op,
-            vec![rec("a", 0, 1.0), rec("a", 200, 2.0), rec("a", 100, 4.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 0, 1.0),
+                rec("a", 200, 2.0),
+                rec("a", 100, 4.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         assert_eq!(fired(&out), vec![("a".into(), 0, 300, 3, 7.0)]);
         assert_eq!(op.state_entries(), 0);
@@ -260,7 +278,12 @@ mod tests {
         // Watermark 1200 is past ts 700, but [700,1200) touches the live [1000,1500).
         let out = run(
             &mut op,
-            vec![rec("a", 1000, 1.0), Item::Watermark(1200), rec("a", 700, 2.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 1000, 1.0),
+                Item::Watermark(1200),
+                rec("a", 700, 2.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         assert!(late_ts(&out).is_empty());
         assert_eq!(fired(&out), vec![("a".into(), 700, 1500, 2, 3.0)]);
@@ -271,7 +294,11 @@ mod tests {
         let mut op = sessions(100, 0);
         let out = run(
             &mut op,
-            vec![rec("a", 0, 1.0), rec("b", 50, 2.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 0, 1.0),
+                rec("b", 50, 2.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         assert_eq!(
             fired(&out),
@@ -284,7 +311,12 @@ mod tests {
         let mut op = sessions(100, 1000);
         let out = run(
             &mut op,
-            vec![rec("a", 0, 1.0), Item::Watermark(500), rec("a", 50, 2.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 0, 1.0),
+                Item::Watermark(500),
+                rec("a", 50, 2.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         assert_eq!(
             fired(&out),

@@ -75,8 +75,8 @@ impl CsvSink {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out.csv".into());
         let temp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-        let file = File::create(&temp)
-            .map_err(|e| format!("cannot create '{}': {e}", path.display()))?;
+        let file =
+            File::create(&temp).map_err(|e| format!("cannot create '{}': {e}", path.display()))?;
         let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
         writer
             .write_record(header)
@@ -111,7 +111,9 @@ impl CsvSink {
             }
             writer.write_field(&self.line).map_err(|e| e.to_string())?;
         }
-        writer.write_record(None::<&[u8]>).map_err(|e| e.to_string())
+        writer
+            .write_record(None::<&[u8]>)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -122,8 +124,9 @@ fn itoa_i64(i: i64) -> String {
 impl Operator for CsvSink {
     fn on_item(&mut self, _port: usize, item: Item, _out: &mut Outputs) -> OpResult {
         if let Item::Record(record) = item {
-            self.write(&record)
-                .map_err(|e| OpError::new(format!("cannot write '{}': {e}", self.path.display())))?;
+            self.write(&record).map_err(|e| {
+                OpError::new(format!("cannot write '{}': {e}", self.path.display()))
+            })?;
         }
         Ok(())
     }
@@ -132,7 +135,8 @@ impl Operator for CsvSink {
         let Some(writer) = self.writer.take() else {
             return Ok(());
         };
-        let fail = |e: String| OpError::new(format!("cannot finish '{}': {e}", self.path.display()));
+        let fail =
+            |e: String| OpError::new(format!("cannot finish '{}': {e}", self.path.display()));
         let buffered = writer.into_inner().map_err(|e| fail(e.to_string()))?;
         let file = buffered.into_inner().map_err(|e| fail(e.to_string()))?;
         file.sync_all().map_err(|e| fail(e.to_string()))?;
@@ -164,7 +168,6 @@ impl Operator for NullSink {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,8 +186,12 @@ mod tests {
         .unwrap();
         let mut sink = CsvSink::create(&path, &header, columns).unwrap();
         let mut out = Outputs::new(0);
-        sink.on_item(0, Item::Record(record(Key::text("k,1"), 5, &[1000.0, 2.5])), &mut out)
-            .unwrap();
+        sink.on_item(
+            0,
+            Item::Record(record(Key::text("k,1"), 5, &[1000.0, 2.5])),
+            &mut out,
+        )
+        .unwrap();
         assert!(!path.exists(), "nothing under the real name before the end");
         sink.on_end(&mut out).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -194,6 +201,9 @@ mod tests {
     #[test]
     fn unknown_column_is_refused_with_the_choices() {
         let err = resolve_columns(&["mean".into()], &["value".into()], None).unwrap_err();
-        assert!(err.contains("no field 'mean'") && err.contains("value"), "{err}");
+        assert!(
+            err.contains("no field 'mean'") && err.contains("value"),
+            "{err}"
+        );
     }
 }

@@ -31,8 +31,8 @@ pub fn fired(out: &Outputs) -> Vec<(String, i64, i64, u64, f64)> {
                 w.key.to_string(),
                 w.start,
                 w.end,
-                w.stats.first().map(|s| s.count).unwrap_or(0),
-                w.stats.first().map(|s| s.sum).unwrap_or(0.0),
+                w.first_stats.count,
+                w.first_stats.sum,
             )),
             _ => None,
         })

@@ -37,6 +37,11 @@ pub struct TimeWindowOperator {
     bins: BTreeMap<i64, Bin>,
     panes: usize,
     late: u64,
+    /// Emptied pane maps of fired bins, reused so steady state allocates nothing.
+    spare_maps: Vec<FxHashMap<Key, Pane>>,
+    /// The earliest watermark at which some bin fires or is dropped: below it, a watermark
+    /// only moves the clock.
+    next_timer: i64,
 }
 
 impl TimeWindowOperator {
@@ -48,6 +53,16 @@ impl TimeWindowOperator {
             bins: BTreeMap::new(),
             panes: 0,
             late: 0,
+            spare_maps: Vec::new(),
+            next_timer: i64::MAX,
+        }
+    }
+
+    fn timer_of(&self, bin: &Bin) -> i64 {
+        if bin.fired {
+            cleanup_time(bin.end, self.windows.allowed_lateness_ms)
+        } else {
+            max_timestamp(bin.end)
         }
     }
 
@@ -66,25 +81,32 @@ impl TimeWindowOperator {
                 continue;
             }
             skipped = false;
-            let bin = self.bins.entry(start).or_insert_with(|| Bin {
-                end,
-                fired: max_timestamp(end) <= watermark,
-                panes: FxHashMap::default(),
-            });
-            let pane = match bin.panes.get_mut(&record.key) {
-                Some(pane) => pane,
-                None => {
-                    self.panes += 1;
-                    bin.panes
-                        .entry(record.key.clone())
-                        .or_insert_with(|| Pane::new(&self.pane_spec))
+            let spare = &mut self.spare_maps;
+            let next_timer = &mut self.next_timer;
+            let bin = self.bins.entry(start).or_insert_with(|| {
+                let fired = max_timestamp(end) <= watermark;
+                let timer = if fired {
+                    cleanup_time(end, allowed_lateness_ms)
+                } else {
+                    max_timestamp(end)
+                };
+                *next_timer = (*next_timer).min(timer);
+                Bin {
+                    end,
+                    fired,
+                    panes: spare.pop().unwrap_or_default(),
                 }
-            };
+            });
+            let pane = bin.panes.entry(record.key.clone()).or_insert_with(|| {
+                self.panes += 1;
+                Pane::new(&self.pane_spec)
+            });
             pane.add(&record, &self.pane_spec);
             if max_timestamp(end) <= watermark {
                 // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
-                let result = pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
-                out.push(OUT, Item::Window(Box::new(result)));
+                let result =
+                    pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
+                out.push(OUT, Item::Window(result));
             }
         }
         if skipped && is_record_late(record.ts, allowed_lateness_ms, watermark) {
@@ -107,6 +129,10 @@ impl Operator for TimeWindowOperator {
             return Ok(());
         }
         self.watermark = watermark;
+        if watermark < self.next_timer {
+            out.watermark(watermark);
+            return Ok(());
+        }
         let lateness = self.windows.allowed_lateness_ms;
         // Bins past their cleanup time fire (if they have not) for the last time and go.
         while let Some(entry) = self.bins.first_entry() {
@@ -114,14 +140,17 @@ impl Operator for TimeWindowOperator {
                 break;
             }
             let start = *entry.key();
-            let bin = entry.remove();
+            let mut bin = entry.remove();
             self.panes -= bin.panes.len();
-            if !bin.fired {
-                let ts = max_timestamp(bin.end);
-                for (key, pane) in bin.panes {
+            let ts = max_timestamp(bin.end);
+            for (key, pane) in bin.panes.drain() {
+                if !bin.fired {
                     let result = pane.into_result(key, WindowTag::Time, start, bin.end, ts);
-                    out.push(OUT, Item::Window(Box::new(result)));
+                    out.push(OUT, Item::Window(result));
                 }
+            }
+            if self.spare_maps.len() < 4 {
+                self.spare_maps.push(bin.panes);
             }
         }
         // Bins that reached end − 1 but are kept for allowed lateness fire once, by timer.
@@ -134,10 +163,16 @@ impl Operator for TimeWindowOperator {
                 let ts = max_timestamp(bin.end);
                 for (key, pane) in &bin.panes {
                     let result = pane.result(key, WindowTag::Time, start, bin.end, ts);
-                    out.push(OUT, Item::Window(Box::new(result)));
+                    out.push(OUT, Item::Window(result));
                 }
             }
         }
+        self.next_timer = self
+            .bins
+            .values()
+            .map(|b| self.timer_of(b))
+            .min()
+            .unwrap_or(i64::MAX);
         out.watermark(watermark);
         Ok(())
     }
@@ -185,18 +220,32 @@ mod tests {
         let mut op = tumbling(1000, 0);
         let out = run(
             &mut op,
-            vec![rec("a", 999, 1.0), rec("a", 1000, 2.0), Item::Watermark(i64::MAX)],
+            vec![
+                rec("a", 999, 1.0),
+                rec("a", 1000, 2.0),
+                Item::Watermark(i64::MAX),
+            ],
         );
         assert_eq!(
             fired(&out),
-            vec![("a".into(), 0, 1000, 1, 1.0), ("a".into(), 1000, 2000, 1, 2.0)]
+            vec![
+                ("a".into(), 0, 1000, 1, 1.0),
+                ("a".into(), 1000, 2000, 1, 2.0)
+            ]
         );
     }
 
     #[test]
     fn late_record_goes_to_side_output() {
         let mut op = tumbling(1000, 0);
-        let out = run(&mut op, vec![rec("a", 1500, 1.0), Item::Watermark(1000), rec("a", 999, 5.0)]);
+        let out = run(
+            &mut op,
+            vec![
+                rec("a", 1500, 1.0),
+                Item::Watermark(1000),
+                rec("a", 999, 5.0),
+            ],
+        );
         assert_eq!(late_ts(&out), vec![999]);
         assert_eq!(op.late_records(), 1);
     }
@@ -224,7 +273,11 @@ mod tests {
             ]
         );
         assert_eq!(late_ts(&out), vec![400]);
-        assert_eq!(op.state_entries(), 0, "state is dropped at the cleanup time");
+        assert_eq!(
+            op.state_entries(),
+            0,
+            "state is dropped at the cleanup time"
+        );
     }
 
     #[test]
@@ -239,7 +292,14 @@ mod tests {
     #[test]
     fn negative_timestamps_fire_in_their_own_windows() {
         let mut op = tumbling(1000, 0);
-        let out = run(&mut op, vec![rec("a", -1, 1.0), rec("a", -1000, 2.0), Item::Watermark(i64::MAX)]);
+        let out = run(
+            &mut op,
+            vec![
+                rec("a", -1, 1.0),
+                rec("a", -1000, 2.0),
+                Item::Watermark(i64::MAX),
+            ],
+        );
         assert_eq!(fired(&out), vec![("a".into(), -1000, 0, 2, 3.0)]);
     }
 
@@ -258,7 +318,10 @@ mod tests {
             },
         );
         // Watermark 2999 closes [0, 3000); a record at 2500 still fits [1000, 4000) and [2000, 5000).
-        let out = run(&mut op, vec![rec("a", 5, 1.0), Item::Watermark(2999), rec("a", 2500, 2.0)]);
+        let out = run(
+            &mut op,
+            vec![rec("a", 5, 1.0), Item::Watermark(2999), rec("a", 2500, 2.0)],
+        );
         assert!(late_ts(&out).is_empty());
         let out = run(&mut op, vec![Item::Watermark(i64::MAX)]);
         let windows: Vec<_> = fired(&out).into_iter().map(|w| (w.1, w.3)).collect();

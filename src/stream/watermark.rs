@@ -64,7 +64,12 @@ mod tests {
         let mut op = WatermarkOperator::new(200);
         let out = run(
             &mut op,
-            vec![rec("a", 1000, 0.0), rec("a", 900, 0.0), rec("a", 1500, 0.0), Item::Watermark(7)],
+            vec![
+                rec("a", 1000, 0.0),
+                rec("a", 900, 0.0),
+                rec("a", 1500, 0.0),
+                Item::Watermark(7),
+            ],
         );
         let marks: Vec<i64> = out.ports[0]
             .iter()
@@ -74,7 +79,11 @@ mod tests {
             })
             .collect();
         assert_eq!(marks, vec![799, 1299]);
-        assert_eq!(out.ports[0].len(), 5, "three records, two watermarks, upstream 7 ignored");
+        assert_eq!(
+            out.ports[0].len(),
+            5,
+            "three records, two watermarks, upstream 7 ignored"
+        );
     }
 
     #[test]

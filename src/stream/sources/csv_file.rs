@@ -134,16 +134,28 @@ impl CsvSource {
 
     /// Parses the current row; the error names the column and the offending text.
     fn parse_row(&self) -> Result<Option<Record>, String> {
-        let field = |i: usize| self.row.get(i).ok_or_else(|| format!("has {} fields, too few", self.row.len()));
+        let field = |i: usize| {
+            self.row
+                .get(i)
+                .ok_or_else(|| format!("has {} fields, too few", self.row.len()))
+        };
         let key = match self.key {
-            Some(i) => Key::text(std::str::from_utf8(field(i)?).map_err(|_| "key is not UTF-8 text".to_owned())?.trim()),
+            Some(i) => Key::text(
+                std::str::from_utf8(field(i)?)
+                    .map_err(|_| "key is not UTF-8 text".to_owned())?
+                    .trim(),
+            ),
             None => Key::default(),
         };
         let ts = match self.time {
             Some(i) => {
                 let text = String::from_utf8_lossy(field(i)?);
                 text.trim().parse::<i64>().map_err(|_| {
-                    format!("column '{}': '{}' is not an integer time in ms", self.time_name, text.trim())
+                    format!(
+                        "column '{}': '{}' is not an integer time in ms",
+                        self.time_name,
+                        text.trim()
+                    )
                 })?
             }
             None => self.data_rows,
@@ -178,9 +190,10 @@ impl Source for CsvSource {
     fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
         let mut produced = 0;
         while produced < max {
-            let more = self.reader.read_byte_record(&mut self.row).map_err(|e| {
-                OpError::new(format!("{}: {e}", self.display))
-            })?;
+            let more = self
+                .reader
+                .read_byte_record(&mut self.row)
+                .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?;
             if !more {
                 return Ok(SourceStatus::Exhausted);
             }
@@ -199,7 +212,10 @@ impl Source for CsvSource {
                     self.skipped += 1;
                 }
                 Err(reason) => {
-                    return Err(OpError::new(format!("{} row {line}: {reason}", self.display)));
+                    return Err(OpError::new(format!(
+                        "{} row {line}: {reason}",
+                        self.display
+                    )));
                 }
             }
             self.data_rows += 1;
@@ -257,7 +273,10 @@ mod tests {
         assert_eq!(rows[1].key, Key::text("k2"));
         assert_eq!(rows[1].ts, 90);
         assert_eq!(rows[1].values.as_slice(), &[-3.0, 4.0]);
-        assert_eq!(value_field_names(&options(f.path())).unwrap(), vec!["value", "other"]);
+        assert_eq!(
+            value_field_names(&options(f.path())).unwrap(),
+            vec!["value", "other"]
+        );
     }
 
     #[test]
@@ -265,7 +284,10 @@ mod tests {
         let f = file("key,ts_ms,value\nk1,100,1.5\nk2,abc,2\n");
         let mut s = CsvSource::open(&options(f.path())).unwrap();
         let err = read_all(&mut s).unwrap_err();
-        assert!(err.0.contains("row 3") && err.0.contains("'abc' is not an integer"), "{err}");
+        assert!(
+            err.0.contains("row 3") && err.0.contains("'abc' is not an integer"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -280,25 +302,36 @@ mod tests {
 
     #[test]
     fn missing_file_and_missing_column_are_named() {
-        let err = CsvSource::open(&options(Path::new("/no/such.csv"))).err().unwrap();
+        let err = CsvSource::open(&options(Path::new("/no/such.csv")))
+            .err()
+            .unwrap();
         assert!(err.contains("cannot open '/no/such.csv'"), "{err}");
         let f = file("key,time,value\n");
         let err = CsvSource::open(&options(f.path())).err().unwrap();
-        assert!(err.contains("no column 'ts_ms'") && err.contains("key, time, value"), "{err}");
+        assert!(
+            err.contains("no column 'ts_ms'") && err.contains("key, time, value"),
+            "{err}"
+        );
     }
 
     #[test]
     fn non_finite_values_follow_the_policy() {
         let f = file("key,ts_ms,value\nk1,1,NaN\nk1,2,inf\nk1,3,1\n");
         let mut o = options(f.path());
-        assert_eq!(read_all(&mut CsvSource::open(&o).unwrap()).unwrap().len(), 3);
+        assert_eq!(
+            read_all(&mut CsvSource::open(&o).unwrap()).unwrap().len(),
+            3
+        );
         o.non_finite = NonFinitePolicy::Skip;
         let mut s = CsvSource::open(&o).unwrap();
         assert_eq!(read_all(&mut s).unwrap().len(), 1);
         assert_eq!(s.skipped_records(), 2);
         o.non_finite = NonFinitePolicy::Fail;
         let err = read_all(&mut CsvSource::open(&o).unwrap()).unwrap_err();
-        assert!(err.0.contains("row 2") && err.0.contains("not a finite"), "{err}");
+        assert!(
+            err.0.contains("row 2") && err.0.contains("not a finite"),
+            "{err}"
+        );
     }
 
     #[test]

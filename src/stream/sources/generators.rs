@@ -104,7 +104,9 @@ impl SensorSource {
         let mut rng = SeededRng::new(options.seed);
         let sensors = sensors.max(1);
         let levels = (0..sensors).map(|_| 20.0 + 10.0 * rng.unit()).collect();
-        let names = (0..sensors).map(|s| Key::text(&format!("sensor-{s}"))).collect();
+        let names = (0..sensors)
+            .map(|s| Key::text(&format!("sensor-{s}")))
+            .collect();
         Self {
             options,
             sensors,
@@ -168,7 +170,13 @@ impl ClickSource {
     /// Chance that a click is the last of its session.
     const SESSION_END_CHANCE: f64 = 0.15;
 
-    pub fn new(options: GeneratorOptions, users: u64, pages: u64, think_ms: i64, idle_ms: i64) -> Self {
+    pub fn new(
+        options: GeneratorOptions,
+        users: u64,
+        pages: u64,
+        think_ms: i64,
+        idle_ms: i64,
+    ) -> Self {
         let mut rng = SeededRng::new(options.seed);
         let users = users.max(1);
         let idle = idle_ms.max(1) as f64;
@@ -181,7 +189,9 @@ impl ClickSource {
             idle_ms: idle,
             next,
             last_click: vec![i64::MIN; users as usize],
-            names: (0..users).map(|u| Key::text(&format!("user-{u}"))).collect(),
+            names: (0..users)
+                .map(|u| Key::text(&format!("user-{u}")))
+                .collect(),
             emitted: 0,
             rng,
             options,
@@ -198,7 +208,11 @@ impl Source for ClickSource {
             };
             let u = user as usize;
             let previous = self.last_click.get(u).copied().unwrap_or(i64::MIN);
-            let dwell = if previous == i64::MIN { 0.0 } else { (ts - previous) as f64 };
+            let dwell = if previous == i64::MIN {
+                0.0
+            } else {
+                (ts - previous) as f64
+            };
             if let Some(slot) = self.last_click.get_mut(u) {
                 *slot = ts;
             }

@@ -1,0 +1,288 @@
+//! Every kind of bad input gets a clear message that names the place, the right exit code, and
+//! never a panic.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+
+/// Writes a graph file into a temp dir and returns (dir guard, path).
+fn graph_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.ron");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+fn node(id: u32, name: &str, kind: &str, params: &str) -> String {
+    format!(
+        "(id: {id}, name: \"{name}\", kind: \"{kind}\", pos: (0.0, 0.0), params: {{{params}}}),"
+    )
+}
+
+fn edge(a: u32, ap: &str, b: u32, bp: &str) -> String {
+    format!("(from: (node: {a}, port: \"{ap}\"), to: (node: {b}, port: \"{bp}\")),")
+}
+
+fn graph(nodes: &[String], edges: &[String]) -> String {
+    format!(
+        "(format_version: 1, name: \"t\", nodes: [{}], edges: [{}])",
+        nodes.join("\n"),
+        edges.join("\n")
+    )
+}
+
+/// Runs `flowbook check` (and `run`) on a graph text; returns (exit code, stderr).
+fn check(text: &str) -> (i32, String) {
+    let (_dir, path) = graph_file(text);
+    let out = flowbook(&["check", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    let run = flowbook(&["run", "--quiet", path.to_str().unwrap()]);
+    assert!(!stderr(&run).contains("panicked"), "{}", stderr(&run));
+    (out.status.code().unwrap_or(-1), err)
+}
+
+fn sequence() -> String {
+    node(1, "source", "sequence_source", "\"count\": 100")
+}
+
+#[test]
+fn malformed_ron_names_line_and_column() {
+    let (code, err) =
+        check("(\n  format_version: 1,\n  nodes: [\n    (id: 1 name: \"x\")\n  ],\n)");
+    assert_eq!(code, 2);
+    assert!(err.contains("g.ron:4:"), "{err}");
+}
+
+#[test]
+fn unknown_kind_is_named() {
+    let (code, err) = check(&graph(&[node(1, "blender", "blender", "")], &[]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("blender: unknown node kind 'blender'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn type_mismatch_names_both_ends() {
+    let text = graph(
+        &[
+            sequence(),
+            node(2, "agg", "aggregate", ""),
+            node(3, "sink", "null_sink", ""),
+        ],
+        &[edge(1, "out", 2, "in"), edge(2, "out", 3, "in")],
+    );
+    let (code, err) = check(&text);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("agg (port 'in'): Records cannot feed a Windows input (wire from source.out)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cycle_is_named_in_order() {
+    let text = graph(
+        &[
+            sequence(),
+            node(2, "merge", "merge", ""),
+            node(3, "filter", "filter", "\"predicate\": \"value > 1\""),
+            node(4, "map", "map", ""),
+        ],
+        &[
+            edge(1, "out", 2, "in"),
+            edge(2, "out", 3, "in"),
+            edge(3, "out", 4, "in"),
+            edge(4, "out", 2, "in"),
+        ],
+    );
+    let (code, err) = check(&text);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is part of a cycle: merge → filter → map → merge"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_input_and_dangling_wire_are_named() {
+    let text = graph(
+        &[sequence(), node(2, "win", "window", "")],
+        &[edge(1, "out", 9, "in")],
+    );
+    let (code, err) = check(&text);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("win (port 'in'): input 'in' is not connected"),
+        "{err}"
+    );
+    assert!(
+        err.contains("refers to node #9, which does not exist"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_names_and_bad_ports_are_named() {
+    let text = graph(
+        &[sequence(), node(2, "source", "null_sink", "")],
+        &[edge(1, "output", 2, "in")],
+    );
+    let (code, err) = check(&text);
+    assert_eq!(code, 2);
+    assert!(err.contains("another node has the same name"), "{err}");
+    assert!(err.contains("has no output port 'output'"), "{err}");
+}
+
+#[test]
+fn out_of_range_and_mistyped_params_are_named() {
+    let text = graph(
+        &[
+            sequence(),
+            node(
+                2,
+                "window",
+                "window",
+                "\"size_ms\": 0, \"kind\": \"hopping\", \"gap\": 5",
+            ),
+            node(3, "sink", "null_sink", ""),
+        ],
+        &[edge(1, "out", 2, "in")],
+    );
+    let (code, err) = check(&text);
+    assert_eq!(code, 2);
+    assert!(err.contains("window.size_ms: is 0, outside 1..="), "{err}");
+    assert!(
+        err.contains("window.kind: is 'hopping', expected one of: tumbling"),
+        "{err}"
+    );
+    assert!(
+        err.contains("window.gap: window has no parameter 'gap'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn future_format_version_is_refused() {
+    let (code, err) = check("(format_version: 7, name: \"t\", nodes: [], edges: [])");
+    assert_eq!(code, 2);
+    assert!(err.contains("format_version 7"), "{err}");
+}
+
+#[test]
+fn missing_csv_file_is_named() {
+    let out = flowbook(&[
+        "run",
+        "example-graphs/window-stats.ron",
+        "--set",
+        "source.path=/no/such/file.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("source.path: cannot open '/no/such/file.csv'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn malformed_csv_row_fails_the_run_with_its_row_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("events.csv");
+    std::fs::write(
+        &csv,
+        "key,ts_ms,value\nk1,1000,1.5\nk1,1100,2.5\nk2,oops,3\n",
+    )
+    .unwrap();
+    let sink = dir.path().join("w.csv");
+    let late = dir.path().join("l.csv");
+    let out = flowbook(&[
+        "run",
+        "--quiet",
+        "example-graphs/window-stats.ron",
+        "--set",
+        &format!("source.path={}", csv.display()),
+        "--set",
+        &format!("sink.path={}", sink.display()),
+        "--set",
+        &format!("late_sink.path={}", late.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("node 'source' failed") && err.contains("row 4") && err.contains("'oops'"),
+        "{err}"
+    );
+    assert!(!sink.exists(), "a failed run leaves no half-written output");
+}
+
+#[test]
+fn bad_set_arguments_are_explained() {
+    let out = flowbook(&[
+        "check",
+        "example-graphs/window-stats.ron",
+        "--set",
+        "windw.size_ms=5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no node named 'windw'; nodes are: source, watermark"),
+        "{}",
+        stderr(&out)
+    );
+    let out = flowbook(&[
+        "check",
+        "example-graphs/window-stats.ron",
+        "--set",
+        "window.size_ms=abc",
+    ]);
+    assert!(
+        stderr(&out).contains("'abc' is not an integer"),
+        "{}",
+        stderr(&out)
+    );
+    let out = flowbook(&[
+        "check",
+        "example-graphs/window-stats.ron",
+        "--set",
+        "window.size=5",
+    ]);
+    assert!(
+        stderr(&out).contains("has no parameter 'size'; it has: kind, size_ms"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_expression_is_named_with_the_field_list() {
+    let text = graph(
+        &[
+            sequence(),
+            node(2, "filter", "filter", "\"predicate\": \"valeu > 3\""),
+            node(3, "sink", "null_sink", ""),
+        ],
+        &[edge(1, "out", 2, "in"), edge(2, "out", 3, "in")],
+    );
+    let (code, err) = check(&text);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("filter.predicate: unknown field 'valeu'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreadable_graph_file_is_an_error_not_a_panic() {
+    let out = flowbook(&["run", "/no/such/graph.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/no/such/graph.ron: cannot read the file"),
+        "{}",
+        stderr(&out)
+    );
+    let out = flowbook(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,82 @@
+//! Shared helpers for integration tests: running the CLI binary and comparing CSV outputs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `flowbook` with arguments from the crate root.
+pub fn flowbook(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowbook"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the flowbook binary runs")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A CSV file as rows of text fields, header dropped, sorted (outputs are multisets).
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows: Vec<Vec<String>> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn close(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-9),
+        _ => a == b,
+    }
+}
+
+/// Orders rows field by field, numbers numerically, so equal data sorts equally on both sides.
+fn row_order(a: &[String], b: &[String]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x.parse::<f64>(), y.parse::<f64>()) {
+            (Ok(p), Ok(q)) => p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal),
+            _ => x.cmp(y),
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Compares two CSV outputs as multisets of rows, numbers within 1e-9 relative.
+pub fn assert_same_rows(expected: &Path, got: &Path) {
+    let mut e = csv_rows(expected);
+    let mut g = csv_rows(got);
+    e.sort_by(|a, b| row_order(a, b));
+    g.sort_by(|a, b| row_order(a, b));
+    assert_eq!(
+        e.len(),
+        g.len(),
+        "row count of {} vs {}",
+        got.display(),
+        expected.display()
+    );
+    for (a, b) in e.iter().zip(&g) {
+        assert!(
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(x, y)),
+            "{}: expected {a:?}, got {b:?}",
+            got.display()
+        );
+    }
+}

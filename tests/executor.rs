@@ -1,0 +1,254 @@
+//! The executor as a library: failures name their node and stop cleanly at any parallelism,
+//! stop joins every thread promptly, pause/step/resume work, and results do not depend on
+//! parallelism.
+
+use flowbook::exec::{Control, Outcome, RunOptions, Telemetry, start};
+use flowbook::graph::{Graph, ParamValue, load};
+use flowbook::plan::plan;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn example(name: &str) -> Graph {
+    load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("example-graphs")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn set(g: &mut Graph, node: &str, param: &str, value: ParamValue) {
+    g.set_param(node, param, value).unwrap();
+}
+
+/// Executor threads alive in this process (they are all named `fb-…`).
+fn thread_count() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("fb-"))
+        .count()
+}
+
+/// Tests here count threads, so they run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The benchmark graph with a fault injector between watermark and partition.
+fn faulty(mode: &str, parallelism: i64) -> Graph {
+    let mut g = example("bench-window.ron");
+    set(&mut g, "source", "count", ParamValue::Int(200_000));
+    set(
+        &mut g,
+        "partition",
+        "parallelism",
+        ParamValue::Int(parallelism),
+    );
+    let fault = g.add_node("fault", "fault", [0.0, 0.0]);
+    set(&mut g, "fault", "at_record", ParamValue::Int(5000));
+    set(&mut g, "fault", "mode", ParamValue::Text(mode.into()));
+    // Re-wire watermark → fault → window (fault after the partition runs in parallel).
+    let window = g.node_by_name("window").unwrap().id;
+    let partition = g.node_by_name("partition").unwrap().id;
+    g.edges.retain(|e| e.to.node != window);
+    g.edges.push(flowbook::graph::Edge {
+        from: flowbook::graph::PortRef::new(partition, "out"),
+        to: flowbook::graph::PortRef::new(fault, "in"),
+    });
+    g.edges.push(flowbook::graph::Edge {
+        from: flowbook::graph::PortRef::new(fault, "out"),
+        to: flowbook::graph::PortRef::new(window, "in"),
+    });
+    g
+}
+
+#[test]
+fn failing_and_panicking_operators_stop_the_run_and_are_named() {
+    let _serial = serial();
+    let before = thread_count();
+    for mode in ["error", "panic"] {
+        for parallelism in [1, 2] {
+            let plan = plan(&faulty(mode, parallelism)).unwrap();
+            let started = Instant::now();
+            let report = start(&plan, RunOptions::default()).unwrap().wait();
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{mode} p={parallelism} took too long"
+            );
+            match &report.outcome {
+                Outcome::Failed { node, message } => {
+                    assert_eq!(node, "fault", "{mode} p={parallelism}");
+                    assert!(
+                        message.contains("injected fault at record 5000"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{mode} p={parallelism}: expected a failure, got {other:?}"),
+            }
+            assert_eq!(
+                thread_count(),
+                before,
+                "every thread is joined after {mode} p={parallelism}"
+            );
+        }
+    }
+}
+
+#[test]
+fn stop_ends_an_endless_run_promptly_and_joins_every_thread() {
+    let _serial = serial();
+    let before = thread_count();
+    let mut g = example("bench-window.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(false));
+    set(&mut g, "partition", "parallelism", ParamValue::Int(2));
+    let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(thread_count() > before, "the run has threads of its own");
+    let asked = Instant::now();
+    handle.send(Control::Stop);
+    let report = handle.wait();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "stop took {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert!(report.node("source").unwrap().records_out > 0);
+    assert_eq!(thread_count(), before);
+}
+
+#[test]
+fn finish_ends_an_endless_run_gracefully() {
+    let _serial = serial();
+    let mut g = example("bench-window.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(false));
+    let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    handle.send(Control::Finish);
+    let report = handle.wait();
+    assert_eq!(report.outcome, Outcome::Finished);
+    let source = report.node("source").unwrap().records_out;
+    // Every record was windowed: the final +inf watermark fired every window.
+    assert_eq!(report.node("window").unwrap().window_firings, source);
+}
+
+#[test]
+fn pause_holds_the_sources_and_step_releases_one_batch() {
+    let _serial = serial();
+    let mut g = example("bench-window.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(false));
+    let options = RunOptions {
+        batch_size: 100,
+        ..RunOptions::default()
+    };
+    let handle = start(&plan(&g).unwrap(), options).unwrap();
+    handle.send(Control::Pause);
+    std::thread::sleep(Duration::from_millis(150));
+    let count = |h: &flowbook::exec::RunHandle| {
+        let mut last = None;
+        while let Ok(t) = h.telemetry().try_recv() {
+            if let Telemetry::Progress { nodes, .. } = t {
+                last = nodes
+                    .iter()
+                    .find(|n| n.name == "source")
+                    .map(|n| n.records_out);
+            }
+        }
+        last
+    };
+    std::thread::sleep(Duration::from_millis(250));
+    let paused_a = count(&handle).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let paused_b = count(&handle).unwrap();
+    assert_eq!(paused_a, paused_b, "no records while paused");
+    handle.send(Control::Step);
+    std::thread::sleep(Duration::from_millis(300));
+    let stepped = count(&handle).unwrap();
+    assert_eq!(stepped, paused_b + 100, "one step = one batch");
+    handle.send(Control::Resume);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(count(&handle).unwrap() > stepped + 1000, "resumed");
+    handle.send(Control::Stop);
+    assert_eq!(handle.wait().outcome, Outcome::Stopped);
+}
+
+#[test]
+fn results_do_not_depend_on_parallelism() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for parallelism in [1, 2, 3] {
+        let mut g = example("sensor-windows.ron");
+        let path = dir.path().join(format!("p{parallelism}.csv"));
+        set(
+            &mut g,
+            "partition",
+            "parallelism",
+            ParamValue::Int(parallelism),
+        );
+        set(
+            &mut g,
+            "sink",
+            "path",
+            ParamValue::Text(path.display().to_string()),
+        );
+        let report = start(&plan(&g).unwrap(), RunOptions::default())
+            .unwrap()
+            .wait();
+        assert_eq!(report.outcome, Outcome::Finished);
+        let mut rows: Vec<String> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        rows.sort();
+        assert!(rows.len() > 100);
+        outputs.push(rows);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+}
+
+#[test]
+fn telemetry_reports_watermarks_late_records_and_window_samples() {
+    let _serial = serial();
+    let mut g = example("window-stats.ron");
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/flink/events_a.csv");
+    set(
+        &mut g,
+        "source",
+        "path",
+        ParamValue::Text(data.display().to_string()),
+    );
+    set(
+        &mut g,
+        "sink",
+        "path",
+        ParamValue::Text(dir.path().join("w.csv").display().to_string()),
+    );
+    set(
+        &mut g,
+        "late_sink",
+        "path",
+        ParamValue::Text(dir.path().join("l.csv").display().to_string()),
+    );
+    let report = start(&plan(&g).unwrap(), RunOptions::default())
+        .unwrap()
+        .wait();
+    assert_eq!(report.outcome, Outcome::Finished);
+    let window = report.node("window").unwrap();
+    assert_eq!(window.records_in, 5000);
+    assert_eq!(
+        window.late, 52,
+        "as many as Flink's late file of tumbling_1000 has rows"
+    );
+    assert_eq!(window.watermark, Some(i64::MAX));
+    assert!(!window.recent_windows.is_empty());
+    assert_eq!(report.node("late_sink").unwrap().records_in, 52);
+}

@@ -1,0 +1,95 @@
+//! Every Apache Flink reference case (tests/data/flink, produced by a real Flink 2.3 run) is
+//! reproduced exactly by `flowbook run example-graphs/window-stats.ron`, at parallelism 1 and 2.
+
+mod common;
+use common::*;
+
+fn run_case(name: &str, kind: &str, extra: &[&str]) {
+    let data = root().join("tests/data/flink");
+    for parallelism in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.csv");
+        let late = dir.path().join("late.csv");
+        let mut args = vec![
+            "run".to_string(),
+            "example-graphs/window-stats.ron".into(),
+            "--quiet".into(),
+        ];
+        let mut set = |s: String| {
+            args.push("--set".into());
+            args.push(s);
+        };
+        set(format!(
+            "source.path={}",
+            data.join("events_a.csv").display()
+        ));
+        set("watermark.delay_ms=200".into());
+        set(format!("partition.parallelism={parallelism}"));
+        set(format!("window.kind={kind}"));
+        for e in extra {
+            set((*e).to_string());
+        }
+        set(format!("sink.path={}", out.display()));
+        set(format!("late_sink.path={}", late.display()));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = flowbook(&argv);
+        assert!(
+            result.status.success(),
+            "{name} p={parallelism}: {}",
+            stderr(&result)
+        );
+        assert_same_rows(&data.join(format!("cases/{name}.expected.csv")), &out);
+        assert_same_rows(&data.join(format!("cases/{name}.late.csv")), &late);
+    }
+}
+
+#[test]
+fn tumbling_1000() {
+    run_case("tumbling_1000", "tumbling", &["window.size_ms=1000"]);
+}
+
+#[test]
+fn tumbling_1000_offset_300() {
+    run_case(
+        "tumbling_1000_offset_300",
+        "tumbling",
+        &["window.size_ms=1000", "window.offset_ms=300"],
+    );
+}
+
+#[test]
+fn sliding_3000_1000() {
+    run_case(
+        "sliding_3000_1000",
+        "sliding",
+        &["window.size_ms=3000", "window.slide_ms=1000"],
+    );
+}
+
+#[test]
+fn session_500() {
+    run_case("session_500", "session", &["window.gap_ms=500"]);
+}
+
+#[test]
+fn count_5() {
+    run_case("count_5", "count", &["window.count=5"]);
+}
+
+#[test]
+fn count_5_2() {
+    run_case(
+        "count_5_2",
+        "count_sliding",
+        &["window.count=5", "window.count_slide=2"],
+    );
+}
+
+#[test]
+fn lateness_1000_1000() {
+    run_case(
+        "lateness_1000_1000",
+        "tumbling",
+        &["window.size_ms=1000", "window.allowed_lateness_ms=1000"],
+    );
+}
