@@ -1,6 +1,9 @@
-//! The hot loop allocates nothing: after a warm-up step at a given batch size, further
-//! `train_step`s (forward, loss, backward, optimizer) make no heap allocation. Counted with a
-//! global allocator; this file holds a single test so no other test pollutes the count.
+//! The hot loop allocates nothing of its own: after a warm-up step at a given batch size,
+//! further `train_step`s (forward, loss, backward, optimizer) make no heap allocation at
+//! batch ≤ 2 (the slice kernels), and at larger batches only the one packing buffer that
+//! matrixmultiply (behind ndarray's `general_mat_mul`) allocates per matrix product.
+//! Counted with a global allocator; this file holds a single test so no other test pollutes
+//! the count.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,7 +49,13 @@ fn training_steps_allocate_nothing_once_buffers_exist() {
         OptimizerConfig::sgd(),
         OptimizerConfig::momentum(0.9, true),
     ] {
-        for (batch, clip) in [(32, None), (1, None), (32, Some(1.0)), (1, Some(1.0))] {
+        for (batch, clip) in [
+            (32, None),
+            (1, None),
+            (2, None),
+            (32, Some(1.0)),
+            (1, Some(1.0)),
+        ] {
             let config = ModelConfig::mlp(64, &[128, 64], 10)
                 .with_optimizer(optimizer)
                 .with_clip_grad_norm(clip);
@@ -59,8 +68,12 @@ fn training_steps_allocate_nothing_once_buffers_exist() {
                 model.train_step(x, y).unwrap();
             }
             let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+            // 3 dense layers: 3 forward products, 3 weight-gradient products and 2 input-gradient
+            // products (the first layer's input gradient is skipped).
+            let matrix_products = if batch <= 2 { 0 } else { 8 };
             assert_eq!(
-                allocations, 0,
+                allocations,
+                20 * matrix_products,
                 "{optimizer:?}, batch {batch}, clip {clip:?}: {allocations} allocations in 20 steps"
             );
         }

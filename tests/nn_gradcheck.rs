@@ -154,10 +154,16 @@ fn dense(inputs: usize, units: usize, init: Init) -> Layer {
 
 #[test]
 fn dense_gradients_match_finite_differences_on_the_small_batch_path() {
+    // One and two rows take the slice kernels (batches of at most 2 rows).
     check_layer(
-        "dense batch 3",
+        "dense batch 1",
         dense(5, 4, Init::HeUniform),
-        random_matrix(3, 5, 1, 0.0),
+        random_matrix(1, 5, 1, 0.0),
+    );
+    check_layer(
+        "dense batch 2",
+        dense(5, 4, Init::HeUniform),
+        random_matrix(2, 5, 13, 0.0),
     );
 }
 

@@ -109,10 +109,10 @@ fn check_data_parallel(rows: usize, split: usize) {
 fn data_parallel_gradient_merge_equals_the_whole_batch_gradient() {
     check_data_parallel(32, 16);
     check_data_parallel(32, 20);
-    // Shards of 3 and 2 rows take the small-batch kernels, the whole batch does too.
-    check_data_parallel(5, 3);
-    // A 3-row shard (small kernels) against a 29-row shard (matrix multiply).
-    check_data_parallel(32, 3);
+    // Shards of 2 rows take the slice kernels, the whole batch of 4 the matrix multiply.
+    check_data_parallel(4, 2);
+    // A 1-row shard (slice kernels) against a 31-row shard (matrix multiply).
+    check_data_parallel(32, 1);
 }
 
 #[test]
@@ -389,4 +389,11 @@ fn one_hot_targets_train_like_class_labels() {
     let sb = b.train_step(x.view(), one_hot.as_targets()).unwrap();
     assert!((sa.loss - sb.loss).abs() < 1e-6);
     assert_eq!(sa.correct, sb.correct);
+}
+
+#[test]
+fn models_can_move_to_and_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Model>();
+    assert_send_sync::<NnError>();
 }

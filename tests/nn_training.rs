@@ -34,7 +34,7 @@ fn fit(
 
 #[test]
 fn moons_reach_95_percent_with_nesterov_momentum() {
-    let (train, test) = datasets::moons(1000, 0.1, 1).split(0.8, 2).unwrap();
+    let (train, test) = datasets::moons(1000, 0.15, 1).split(0.8, 2).unwrap();
     let config = ModelConfig::mlp(2, &[32, 32], 2)
         .with_optimizer(OptimizerConfig::momentum(0.9, true))
         .with_schedule(LrSchedule::step_decay(0.05, 1000, 0.5))

@@ -11,7 +11,11 @@ fn kind_text(kind: &ParamKind) -> String {
         ParamKind::Text => "text".into(),
         ParamKind::Path => "file path".into(),
         ParamKind::Expr => "expression".into(),
-        ParamKind::Choice(options) => options.join(" | "),
+        ParamKind::Choice(options) => options
+            .iter()
+            .map(|o| format!("`{o}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
         ParamKind::List => "comma-separated list".into(),
     }
 }
@@ -50,11 +54,11 @@ pub fn catalogue_text(markdown: bool) -> String {
         let ports = spec
             .inputs
             .iter()
-            .map(|p| format!("in {}: {}", p.name, p.ty))
+            .map(|p| format!("input `{}` ({})", p.name, p.ty))
             .chain(
                 spec.outputs
                     .iter()
-                    .map(|p| format!("out {}: {}", p.name, p.ty)),
+                    .map(|p| format!("output `{}` ({})", p.name, p.ty)),
             )
             .collect::<Vec<_>>()
             .join(", ");

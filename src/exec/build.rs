@@ -122,6 +122,7 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
         ),
         NodeKind::Watermark => operator(WatermarkOperator::new(p.int("delay_ms"))),
         NodeKind::Partition | NodeKind::Merge => operator(PassThrough),
+        NodeKind::Aggregate if node.fused => operator(PassThrough),
         NodeKind::Map => operator(MapOperator::new(
             &input_fields,
             parse_assignments(&p.text("assign"))?,

@@ -4,7 +4,9 @@
 
 use super::build::{Built, PassThrough, build};
 use super::control::{Control, Shared};
-use super::task::{Exchange, Lanes, Message, Route, Task, TaskError, TaskInput, TaskNode};
+use super::task::{
+    Exchange, Lanes, Message, Route, Task, TaskError, TaskInput, TaskNode, WindowTap,
+};
 use super::telemetry::{NodeCounters, NodeState, Outcome, RunReport, Sampler, Telemetry};
 use crate::catalog::NodeKind;
 use crate::plan::LogicalPlan;
@@ -151,9 +153,8 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         .map(|n| Arc::new(NodeCounters::new(n.id, &n.name, n.parallelism)))
         .collect();
     // Channels of every exchange wire: senders at (from, u, consumer, j), receivers at (consumer, d).
-    let mut senders: BTreeMap<(usize, usize, usize, usize), (Strategy, Vec<Sender<Message>>)> =
-        BTreeMap::new();
-    let mut receivers: BTreeMap<(usize, usize), Vec<(Receiver<Message>, usize)>> = BTreeMap::new();
+    let mut senders = Senders::new();
+    let mut receivers = Receivers::new();
     let mut lane_ports: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (c, node) in plan.nodes.iter().enumerate() {
         for (j, input) in node.inputs.iter().enumerate() {
@@ -327,9 +328,10 @@ fn assemble_task(
             lanes,
             counters: Arc::clone(&counters[m]),
             instance: k,
-            is_window: node.kind == NodeKind::Window,
+            window_tap: (node.kind == NodeKind::Window).then(|| WindowTap::of(node.pane.as_ref())),
             forward_only: node.kind.is_source()
-                || matches!(node.kind, NodeKind::Partition | NodeKind::Merge),
+                || matches!(node.kind, NodeKind::Partition | NodeKind::Merge)
+                || (node.kind == NodeKind::Aggregate && node.fused),
         });
     }
     Ok(Task {

@@ -112,7 +112,8 @@ pub struct TaskNode {
     pub lanes: Lanes,
     pub counters: Arc<NodeCounters>,
     pub instance: usize,
-    pub is_window: bool,
+    /// For window nodes: how to read firings for the telemetry's recent-window samples.
+    pub window_tap: Option<WindowTap>,
     /// The operator forwards everything unchanged (sources' heads, Partition, Merge): whole
     /// batches move to the output without touching each item.
     pub forward_only: bool,
@@ -350,8 +351,8 @@ impl Task {
                 .filter(|i| !matches!(i, Item::Watermark(_)))
                 .count();
             node.counters.records_out.fetch_add(records as u64, Relaxed);
-            if node.is_window && port == 0 {
-                tap_windows(&node.counters, &batch);
+            if let (Some(tap), 0) = (&node.window_tap, port) {
+                tap.record(&node.counters, &batch);
             }
             let routes = node.routes.get(port).cloned().unwrap_or_default();
             work.push((batch, routes));
@@ -548,41 +549,94 @@ impl Task {
     }
 }
 
-/// Keeps the newest window firings of a window node for display (a bounded ring).
-fn tap_windows(counters: &NodeCounters, batch: &[Item]) {
-    let fired = batch
-        .iter()
-        .filter(|i| matches!(i, Item::Window(_)))
-        .count();
-    if fired == 0 {
-        return;
+/// Reads window firings from a window node's output: window results, or the records of a fused
+/// aggregate (`start, end, <functions>`), at the positions of count, mean, min and max.
+#[derive(Clone, Debug)]
+pub enum WindowTap {
+    Results,
+    FusedRecords {
+        count: Option<usize>,
+        mean: Option<usize>,
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+}
+
+impl WindowTap {
+    pub fn of(pane: Option<&crate::stream::pane::PaneSpec>) -> Self {
+        use crate::stream::aggregate::AggregateFn;
+        let Some(functions) = pane.and_then(|p| p.fused_aggregate.as_ref()) else {
+            return WindowTap::Results;
+        };
+        let at = |f: AggregateFn| functions.iter().position(|g| *g == f).map(|i| i + 2);
+        WindowTap::FusedRecords {
+            count: at(AggregateFn::Count),
+            mean: at(AggregateFn::Mean),
+            min: at(AggregateFn::Min),
+            max: at(AggregateFn::Max),
+        }
     }
-    counters.window_firings.fetch_add(fired as u64, Relaxed);
-    let Ok(mut recent) = counters.recent_windows.lock() else {
-        return;
-    };
-    let newest = batch.iter().rev().filter_map(|i| match i {
-        Item::Window(w) => Some(w),
-        _ => None,
-    });
-    let mut taken: Vec<WindowSample> = newest
-        .take(RECENT_WINDOWS)
-        .map(|w| {
-            let s = w.first_stats;
-            WindowSample {
+
+    fn sample(&self, item: &Item) -> Option<WindowSample> {
+        match (self, item) {
+            (WindowTap::Results, Item::Window(w)) => Some(WindowSample {
                 key: w.key.to_string(),
                 start: w.start,
                 end: w.end,
-                count: s.count,
-                mean: s.mean(),
-                min: s.min,
-                max: s.max,
+                count: w.first_stats.count,
+                mean: w.first_stats.mean(),
+                min: w.first_stats.min,
+                max: w.first_stats.max,
+            }),
+            (
+                WindowTap::FusedRecords {
+                    count,
+                    mean,
+                    min,
+                    max,
+                },
+                Item::Record(r),
+            ) => {
+                let at = |i: &Option<usize>| {
+                    i.and_then(|i| r.values.get(i).copied()).unwrap_or(f64::NAN)
+                };
+                Some(WindowSample {
+                    key: r.key.to_string(),
+                    start: r.values.first().copied().unwrap_or(f64::NAN) as i64,
+                    end: r.values.get(1).copied().unwrap_or(f64::NAN) as i64,
+                    count: at(count) as u64,
+                    mean: at(mean),
+                    min: at(min),
+                    max: at(max),
+                })
             }
-        })
-        .collect();
-    taken.reverse();
-    recent.extend(taken);
-    while recent.len() > RECENT_WINDOWS {
-        recent.pop_front();
+            _ => None,
+        }
+    }
+
+    /// Counts the firings in a batch and keeps the newest few (a bounded ring).
+    fn record(&self, counters: &NodeCounters, batch: &[Item]) {
+        let fired = batch
+            .iter()
+            .filter(|i| !matches!(i, Item::Watermark(_)))
+            .count();
+        if fired == 0 {
+            return;
+        }
+        counters.window_firings.fetch_add(fired as u64, Relaxed);
+        let Ok(mut recent) = counters.recent_windows.lock() else {
+            return;
+        };
+        let mut newest: Vec<WindowSample> = batch
+            .iter()
+            .rev()
+            .filter_map(|i| self.sample(i))
+            .take(RECENT_WINDOWS)
+            .collect();
+        newest.reverse();
+        recent.extend(newest);
+        while recent.len() > RECENT_WINDOWS {
+            recent.pop_front();
+        }
     }
 }

@@ -108,7 +108,7 @@ impl ActivationLayer {
     }
 
     /// Backward pass. grad_out (batch, width) = ∂L/∂y → ∂L/∂x (batch, width):
-    /// ReLU g·[y>0]; LeakyReLU g·(y>0 ? 1 : slope); tanh g·(1−y²); sigmoid g·y·(1−y);
+    /// ReLU g·𝟙(y > 0); LeakyReLU g·(1 if y > 0 else slope); tanh g·(1−y²); sigmoid g·y·(1−y);
     /// softmax y ⊙ (g − Σ_j g_j·y_j) per row.
     pub fn backward(&mut self, grad_out: ArrayView2<f32>) -> Result<&Array2<f32>, NnError> {
         let (rows, cols) = self.output.dim();
@@ -235,6 +235,33 @@ mod tests {
             .unwrap();
         assert!((y[[0, 0]] - 0.5).abs() < 1e-6 && y[[0, 2]] == 0.0);
         assert!(y.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn strided_inputs_and_gradients_match_contiguous_ones() {
+        let wide = Array2::from_shape_fn((3, 8), |(r, c)| (r * 8 + c) as f32 * 0.3 - 3.0);
+        let strided = wide.slice(ndarray::s![.., ..;2]);
+        let contiguous = strided.to_owned();
+        let g = Array2::from_shape_fn((4, 3), |(c, r)| (r + c) as f32 * 0.1 - 0.2);
+        for activation in [
+            Activation::Relu,
+            Activation::Tanh,
+            Activation::Sigmoid,
+            Activation::Softmax,
+        ] {
+            let mut a = ActivationLayer::new("a", activation, 4).unwrap();
+            let mut b = ActivationLayer::new("b", activation, 4).unwrap();
+            assert_eq!(
+                a.forward(strided).unwrap(),
+                b.forward(contiguous.view()).unwrap()
+            );
+            let g_view = g.t();
+            let g_owned = g_view.to_owned();
+            assert_eq!(
+                a.backward(g_view).unwrap(),
+                b.backward(g_owned.view()).unwrap()
+            );
+        }
     }
 
     #[test]

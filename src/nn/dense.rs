@@ -59,7 +59,13 @@ impl DenseLayer {
     ) -> Result<Self, NnError> {
         let name = name.into();
         let (inputs, units) = weights.dim();
-        if bias.len() != units || inputs == 0 || units == 0 {
+        if inputs == 0 || units == 0 {
+            return Err(NnError::InvalidLayer {
+                layer: name,
+                message: format!("weights must be non-empty, got {inputs}x{units}"),
+            });
+        }
+        if bias.len() != units {
             return Err(NnError::InvalidLayer {
                 layer: name,
                 message: format!(
@@ -301,6 +307,35 @@ mod tests {
             assert!(dense.weight_grads().iter().all(|&d| d == 0.5 * rows as f32));
             // dx[b, i] = 0.5 · (W[i, 0] + W[i, 1])
             assert_eq!(dx.row(0), array![1.5, 3.5, 5.5]);
+        }
+    }
+
+    #[test]
+    fn strided_inputs_and_gradients_give_the_same_results_as_contiguous_ones() {
+        // x as every other column of a wider array, g as a transposed view: neither contiguous.
+        let wide = Array2::from_shape_fn((6, 6), |(r, c)| (r * 6 + c) as f32 * 0.1 - 1.0);
+        let strided = wide.slice(ndarray::s![.., ..;2]);
+        let contiguous = strided.to_owned();
+        let g_t = Array2::from_shape_fn((2, 6), |(c, r)| (r + 3 * c) as f32 * 0.05 - 0.3);
+        for rows in [2, 6] {
+            let (mut a, mut b) = (layer(), layer());
+            let x_strided = strided.slice(ndarray::s![..rows, ..]);
+            let x_contiguous = contiguous.slice(ndarray::s![..rows, ..]);
+            assert_eq!(
+                a.forward(x_strided).unwrap(),
+                b.forward(x_contiguous).unwrap()
+            );
+            let g_view = g_t.slice(ndarray::s![.., ..rows]).reversed_axes();
+            assert!(
+                g_view.as_slice().is_none(),
+                "the test gradient must be non-contiguous"
+            );
+            let g_owned = g_view.to_owned();
+            let dx_a = a.backward(g_view).unwrap().clone();
+            let dx_b = b.backward(g_owned.view()).unwrap().clone();
+            assert_eq!(dx_a, dx_b);
+            assert_eq!(a.weight_grads(), b.weight_grads());
+            assert_eq!(a.bias_grads(), b.bias_grads());
         }
     }
 

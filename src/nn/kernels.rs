@@ -8,7 +8,7 @@ use super::simd::multiversion;
 
 /// Batches with at most this many rows use the slice kernels below instead of
 /// `general_mat_mul`, whose packing overhead dominates for a handful of rows.
-pub(crate) const SMALL_BATCH_ROWS: usize = 4;
+pub(crate) const SMALL_BATCH_ROWS: usize = 2;
 
 /// Makes `buf` a (rows, cols) array, reallocating only when the shape changes.
 pub(crate) fn ensure_shape(buf: &mut Array2<f32>, rows: usize, cols: usize) {
@@ -219,6 +219,52 @@ mod tests {
         let b: Vec<f32> = (0..19).map(|i| 1.0 - i as f32 * 0.1).collect();
         let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         assert!((dot(&a, &b) - plain).abs() < 1e-4);
+    }
+
+    fn sample(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7919 + seed * 104_729) % 997) as f32 / 997.0 - 0.5)
+            .collect()
+    }
+
+    /// The dispatched (AVX-512/AVX2 on capable CPUs) and baseline builds add in the same
+    /// order, so they must agree bit for bit: reproducibility does not depend on the CPU.
+    /// (Meaningful in release builds, where the loops are vectorised.)
+    #[test]
+    fn simd_builds_agree_bit_for_bit_with_the_baseline() {
+        for len in [1, 10, 16, 37, 128] {
+            let (a, b) = (sample(len, 1), sample(len, 2));
+            assert_eq!(
+                sum_of_squares(&a).to_bits(),
+                sum_of_squares_kernel(&a).to_bits()
+            );
+            assert_eq!(dot(&a, &b).to_bits(), dot_baseline(&a, &b).to_bits());
+        }
+        let (rows, inputs, units) = (2, 37, 19);
+        let (x, w, bias, g) = (
+            sample(rows * inputs, 3),
+            sample(inputs * units, 4),
+            sample(units, 5),
+            sample(rows * units, 6),
+        );
+        let (mut fast, mut base) = (vec![0.0; rows * units], vec![0.0; rows * units]);
+        dense_forward_rows(&x, &w, &bias, &mut fast, inputs, units);
+        dense_forward_rows_kernel(&x, &w, &bias, &mut base, inputs, units);
+        assert_eq!(fast, base);
+        let (mut fast, mut base) = (vec![0.0; inputs * units], vec![0.0; inputs * units]);
+        dense_weight_grads_rows(&x, &g, &mut fast, inputs, units);
+        dense_weight_grads_rows_kernel(&x, &g, &mut base, inputs, units);
+        assert_eq!(fast, base);
+        let (mut fast, mut base) = (vec![0.0; rows * inputs], vec![0.0; rows * inputs]);
+        dense_input_grads_rows(&g, &w, &mut fast, inputs, units);
+        dense_input_grads_rows_kernel(&g, &w, &mut base, inputs, units);
+        assert_eq!(fast, base);
+    }
+
+    /// `dot` compiled without any target feature (it is `inline(always)`, so calling it
+    /// here inlines the baseline build).
+    fn dot_baseline(a: &[f32], b: &[f32]) -> f32 {
+        dot(a, b)
     }
 
     #[test]

@@ -41,7 +41,18 @@ pub struct LayerStats {
 }
 
 /// A trainable sequential network. Cloning gives an independent replica with the same
-/// weights and optimizer state.
+/// weights and optimizer state; the same config and the same batches give the same loss curve
+/// bit for bit on a given machine.
+///
+/// Single replica: [`Model::train_step`] per batch. Data parallel over N replicas (clones):
+/// each runs [`Model::compute_gradients`] on its shard, then [`average_gradients`] (or
+/// [`Model::gradients_flat`] / [`Model::add_scaled_gradients_flat`] across threads) merges them
+/// weighted by shard size, then [`Model::apply_gradients`] on every replica (they stay
+/// identical) or on one, followed by [`Model::parameters_flat`] / [`Model::set_parameters_flat`].
+/// [`Model::predict`] and [`Model::evaluate`] take `&mut self` because they reuse the layer
+/// buffers; give a predictor its own clone.
+///
+/// [`average_gradients`]: super::average_gradients
 ///
 /// ```
 /// use flowbook::nn::{Model, ModelConfig, OptimizerConfig, Targets};
@@ -117,11 +128,6 @@ impl Model {
         self.layers.iter().find(|l| l.name() == name)
     }
 
-    /// Direct access for inspection or surgery (e.g. loading weights); shapes cannot change.
-    pub fn layer_mut(&mut self, name: &str) -> Option<&mut Layer> {
-        self.layers.iter_mut().find(|l| l.name() == name)
-    }
-
     pub fn loss_kind(&self) -> LossKind {
         self.loss.kind()
     }
@@ -190,6 +196,8 @@ impl Model {
         x: ArrayView2<f32>,
         y: Targets,
     ) -> Result<BatchStats, NnError> {
+        // Until backward completes, the stored gradients belong to no batch.
+        self.gradients_fresh = false;
         self.forward(x, true)?;
         let Some(last) = self.layers.last() else {
             return Err(NnError::EmptyModel);

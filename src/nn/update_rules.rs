@@ -231,6 +231,38 @@ mod tests {
     }
 
     #[test]
+    fn simd_builds_agree_bit_for_bit_with_the_baseline() {
+        let grads: Vec<f32> = (0..45)
+            .map(|i| ((i * 31) % 17) as f32 * 0.07 - 0.5)
+            .collect();
+        let start: Vec<f32> = (0..45).map(|i| (i as f32 * 0.37).sin()).collect();
+        let (mut fast, mut base) = (start.clone(), start.clone());
+        let a = sgd(&mut fast, &grads, 0.1, 0.01);
+        let b = sgd_kernel(&mut base, &grads, 0.1, 0.01);
+        assert_eq!((fast.clone(), a.to_bits()), (base.clone(), b.to_bits()));
+        let rule = Momentum {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 0.01,
+        };
+        let (mut buf_fast, mut buf_base) = (vec![0.1; 45], vec![0.1; 45]);
+        let a = momentum(&mut fast, &grads, &mut buf_fast, rule);
+        let b = momentum_kernel(&mut base, &grads, &mut buf_base, rule);
+        assert_eq!(
+            (&fast, &buf_fast, a.to_bits()),
+            (&base, &buf_base, b.to_bits())
+        );
+        let rule = Adam::new(0.01, 0.9, 0.999, 1e-8, 0.01, (0.19, 0.002));
+        let (mut m_fast, mut v_fast) = (vec![0.01; 45], vec![0.001; 45]);
+        let (mut m_base, mut v_base) = (m_fast.clone(), v_fast.clone());
+        let a = adam(&mut fast, &grads, &mut m_fast, &mut v_fast, rule);
+        let b = adam_kernel(&mut base, &grads, &mut m_base, &mut v_base, rule);
+        assert_eq!((&fast, &m_fast, &v_fast), (&base, &m_base, &v_base));
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
+
+    #[test]
     fn decaying_adam_moments_reach_zero_instead_of_subnormals() {
         let (mut p, mut m, mut v) = (vec![1.0f32; 20], vec![1e-3f32; 20], vec![1e-6f32; 20]);
         let rule = Adam::new(0.001, 0.9, 0.999, 1e-8, 0.0, (1.0, 1.0));

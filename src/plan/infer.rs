@@ -90,6 +90,7 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
             keyed: true,
             pane: None,
             stats_index: 0,
+            fused: false,
         };
         match infer_node(&plan, &mut plan_node) {
             Ok(()) => {}
@@ -318,6 +319,26 @@ fn decide_window_panes(plan: &mut LogicalPlan) {
             if let Some(consumer) = plan.nodes.get_mut(c) {
                 consumer.stats_index = slot;
             }
+        }
+        let only_consumer = match plan.consumers(w, 0).as_slice() {
+            [(c, _)] => Some(*c),
+            _ => None,
+        };
+        if let Some(c) = only_consumer
+            && let Some(aggregate) = plan.nodes.get_mut(c)
+            && aggregate.kind == NodeKind::Aggregate
+            && aggregate.stats_index == 0
+            && pane.stats_fields.len() == 1
+            && !pane.keep_rows
+        {
+            let functions = aggregate
+                .params()
+                .list("functions")
+                .iter()
+                .filter_map(|f| AggregateFn::parse(f).ok())
+                .collect();
+            aggregate.fused = true;
+            pane.fused_aggregate = Some(functions);
         }
         if let Some(window) = plan.nodes.get_mut(w) {
             window.pane = Some(pane);

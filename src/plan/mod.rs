@@ -92,6 +92,9 @@ pub struct PlanNode {
     pub pane: Option<PaneSpec>,
     /// For aggregates: which of the upstream window's statistics to read.
     pub stats_index: usize,
+    /// For aggregates: the upstream window computes this node's records itself (fused), so
+    /// this node only passes them on.
+    pub fused: bool,
 }
 
 impl PlanNode {

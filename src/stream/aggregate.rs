@@ -1,6 +1,6 @@
 //! Turns window results into records of statistics: count, sum, min, max, mean, variance, std.
 
-use super::{Item, OpError, OpResult, Operator, Outputs, Record, Values};
+use super::{Item, OpError, OpResult, Operator, Outputs, Record, Values, WindowResult};
 
 /// One statistic of a window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +70,27 @@ pub fn output_fields(functions: &[AggregateFn]) -> Vec<String> {
         .collect()
 }
 
+/// The record `{start, end, <functions>}` of a window result, with its key and event time.
+/// `stats_index` picks which of the window's kept fields the functions read.
+pub fn aggregate_record(
+    functions: &[AggregateFn],
+    window: &WindowResult,
+    stats_index: usize,
+) -> Record {
+    let mut values = Values::new();
+    values.push(window.start as f64);
+    values.push(window.end as f64);
+    match window.stats(stats_index) {
+        Some(stats) => values.extend(functions.iter().map(|f| f.of(stats))),
+        None => values.extend(functions.iter().map(|_| f64::NAN)),
+    }
+    Record {
+        key: window.key.clone(),
+        ts: window.ts,
+        values,
+    }
+}
+
 /// Window result → record `{start, end, <functions>}` with the window's key and event time.
 pub struct AggregateOperator {
     functions: Vec<AggregateFn>,
@@ -91,20 +112,14 @@ impl Operator for AggregateOperator {
         let Item::Window(window) = item else {
             return Ok(());
         };
-        let stats = window.stats(self.stats_index).ok_or_else(|| {
-            OpError::new("the window keeps no statistics for the aggregated field")
-        })?;
-        let mut values = Values::new();
-        values.push(window.start as f64);
-        values.push(window.end as f64);
-        values.extend(self.functions.iter().map(|f| f.of(stats)));
+        if window.stats(self.stats_index).is_none() {
+            return Err(OpError::new(
+                "the window keeps no statistics for the aggregated field",
+            ));
+        }
         out.push(
             0,
-            Item::Record(Record {
-                key: window.key,
-                ts: window.ts,
-                values,
-            }),
+            Item::Record(aggregate_record(&self.functions, &window, self.stats_index)),
         );
         Ok(())
     }

@@ -3,7 +3,6 @@
 //! a partial window is never emitted, not even at the end of input.
 
 use super::pane::{Pane, PaneSpec};
-use super::time_window::OUT;
 use super::{Item, Key, OpResult, Operator, Outputs, Record, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -42,7 +41,7 @@ impl Operator for CountWindowOperator {
             let full = std::mem::replace(pane, Pane::new(&self.pane_spec));
             let (start, end) = (full.first_ts, full.last_ts);
             let result = full.into_result(record.key, WindowTag::Count, start, end, end);
-            out.push(OUT, Item::Window(result));
+            self.pane_spec.emit(result, out);
         }
         Ok(())
     }
@@ -107,7 +106,7 @@ impl Operator for SlidingCountWindowOperator {
             }
             let (start, end) = (pane.first_ts, pane.last_ts);
             let result = pane.into_result(key, WindowTag::Count, start, end, end);
-            out.push(OUT, Item::Window(result));
+            self.pane_spec.emit(result, out);
         }
         Ok(())
     }
@@ -126,6 +125,7 @@ mod tests {
         PaneSpec {
             stats_fields: vec![0],
             keep_rows: false,
+            ..Default::default()
         }
     }
 

@@ -1,17 +1,34 @@
 //! A window's accumulated contents for one key: statistics of chosen fields and, only when a
 //! consumer needs them, the records themselves.
 
+use super::aggregate::{AggregateFn, aggregate_record};
 use super::stats::Stats;
-use super::{Key, Record, WindowExtra, WindowResult, WindowTag};
+use super::time_window::OUT;
+use super::{Item, Key, Outputs, Record, WindowExtra, WindowResult, WindowTag};
 use smallvec::SmallVec;
 
-/// What a window keeps per pane, decided by the planner from the window's consumers.
+/// What a window keeps per pane and emits, decided by the planner from its consumers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaneSpec {
     /// Field indices whose statistics are kept, in the order results report them.
     pub stats_fields: Vec<usize>,
     /// Keep the records too (a consumer needs the rows, e.g. to stack a mini-batch).
     pub keep_rows: bool,
+    /// When the window's only consumer is an Aggregate, the window applies it itself (as
+    /// Flink's incremental `aggregate()` does) and emits its records: no result objects at all.
+    pub fused_aggregate: Option<Vec<AggregateFn>>,
+}
+
+impl PaneSpec {
+    /// Sends one firing downstream: as a window result, or as the fused aggregate's record.
+    #[inline]
+    pub fn emit(&self, result: WindowResult, out: &mut Outputs) {
+        let item = match &self.fused_aggregate {
+            None => Item::Window(result),
+            Some(functions) => Item::Record(aggregate_record(functions, &result, 0)),
+        };
+        out.push(OUT, item);
+    }
 }
 
 /// One key's contents of one window.

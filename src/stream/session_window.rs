@@ -5,7 +5,7 @@ use super::assign::{
     cleanup_time, is_record_late, is_window_late, max_timestamp, session_of, sessions_touch,
 };
 use super::pane::{Pane, PaneSpec};
-use super::time_window::{LATE, OUT};
+use super::time_window::LATE;
 use super::{Item, Key, OpResult, Operator, Outputs, Record, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -120,7 +120,7 @@ impl SessionWindowOperator {
         pane.add(&record, &self.pane_spec);
         if max_timestamp(end) <= watermark {
             let result = pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
-            out.push(OUT, Item::Window(result));
+            self.pane_spec.emit(result, out);
         } else {
             let [fire, _] = self.timers_of(&record.key, start, end);
             self.timers.insert(fire);
@@ -158,7 +158,7 @@ impl SessionWindowOperator {
                 session.end,
                 timer.time,
             );
-            out.push(OUT, Item::Window(result));
+            self.pane_spec.emit(result, out);
         }
     }
 }
@@ -209,6 +209,7 @@ mod tests {
             PaneSpec {
                 stats_fields: vec![0],
                 keep_rows: false,
+                ..Default::default()
             },
         )
     }

@@ -106,7 +106,7 @@ impl TimeWindowOperator {
                 // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
                 let result =
                     pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
-                out.push(OUT, Item::Window(result));
+                self.pane_spec.emit(result, out);
             }
         }
         if skipped && is_record_late(record.ts, allowed_lateness_ms, watermark) {
@@ -146,7 +146,7 @@ impl Operator for TimeWindowOperator {
             for (key, pane) in bin.panes.drain() {
                 if !bin.fired {
                     let result = pane.into_result(key, WindowTag::Time, start, bin.end, ts);
-                    out.push(OUT, Item::Window(result));
+                    self.pane_spec.emit(result, out);
                 }
             }
             if self.spare_maps.len() < 4 {
@@ -163,7 +163,7 @@ impl Operator for TimeWindowOperator {
                 let ts = max_timestamp(bin.end);
                 for (key, pane) in &bin.panes {
                     let result = pane.result(key, WindowTag::Time, start, bin.end, ts);
-                    out.push(OUT, Item::Window(result));
+                    self.pane_spec.emit(result, out);
                 }
             }
         }
@@ -202,6 +202,7 @@ mod tests {
             PaneSpec {
                 stats_fields: vec![0],
                 keep_rows: false,
+                ..Default::default()
             },
         )
     }
@@ -315,6 +316,7 @@ mod tests {
             PaneSpec {
                 stats_fields: vec![0],
                 keep_rows: false,
+                ..Default::default()
             },
         );
         // Watermark 2999 closes [0, 3000); a record at 2500 still fits [1000, 4000) and [2000, 5000).

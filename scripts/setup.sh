@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the system packages Flowbook needs on a fresh Debian/Ubuntu machine.
+# Safe to run again: it installs only what is missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(build-essential pkg-config ca-certificates python3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  cat >&2 <<'MSG'
+setup: Rust is not installed. Flowbook needs Rust 1.85 or newer (Debian's packaged rustc is older):
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh
+then open a new shell and run this script again.
+MSG
+  exit 1
+fi
+echo "setup: ready ($(cargo --version))"
