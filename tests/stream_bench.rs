@@ -93,5 +93,5 @@ fn window_hot_path_ns_per_record() {
     );
 }
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// #[global_allocator]
+// static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

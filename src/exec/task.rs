@@ -18,6 +18,10 @@ pub enum Message {
     End,
 }
 
+/// Window firings sampled for telemetry from each batch: a few of the newest are plenty for a
+/// live view, and keep sampling cheap.
+const SAMPLES_PER_BATCH: usize = 16;
+
 /// How often blocked sends and receives look at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -631,7 +635,7 @@ impl WindowTap {
             .iter()
             .rev()
             .filter_map(|i| self.sample(i))
-            .take(RECENT_WINDOWS)
+            .take(SAMPLES_PER_BATCH)
             .collect();
         newest.reverse();
         recent.extend(newest);

@@ -48,7 +48,8 @@ impl AggregateFn {
         }
     }
 
-    fn of(self, stats: &super::stats::Stats) -> f64 {
+    /// This statistic of a window's values.
+    pub fn of(self, stats: &super::stats::Stats) -> f64 {
         match self {
             AggregateFn::Count => stats.count as f64,
             AggregateFn::Sum => stats.sum,

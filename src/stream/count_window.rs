@@ -2,7 +2,7 @@
 //! `countWindow(n, slide)` (fire every slide-th record over the last n). They ignore event time;
 //! a partial window is never emitted, not even at the end of input.
 
-use super::pane::{Pane, PaneSpec};
+use super::pane::{Firing, Pane, PaneSpec};
 use super::{Item, Key, OpResult, Operator, Outputs, Record, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -40,8 +40,8 @@ impl Operator for CountWindowOperator {
         if pane.count >= self.size {
             let full = std::mem::replace(pane, Pane::new(&self.pane_spec));
             let (start, end) = (full.first_ts, full.last_ts);
-            let result = full.into_result(record.key, WindowTag::Count, start, end, end);
-            self.pane_spec.emit(result, out);
+            let at = Firing { tag: WindowTag::Count, start, end, ts: end };
+            self.pane_spec.fire_last(record.key, at, full, out);
         }
         Ok(())
     }
@@ -105,8 +105,8 @@ impl Operator for SlidingCountWindowOperator {
                 pane.add(r, &self.pane_spec);
             }
             let (start, end) = (pane.first_ts, pane.last_ts);
-            let result = pane.into_result(key, WindowTag::Count, start, end, end);
-            self.pane_spec.emit(result, out);
+            let at = Firing { tag: WindowTag::Count, start, end, ts: end };
+            self.pane_spec.fire_last(key, at, pane, out);
         }
         Ok(())
     }

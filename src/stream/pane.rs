@@ -1,11 +1,10 @@
 //! A window's accumulated contents for one key: statistics of chosen fields and, only when a
-//! consumer needs them, the records themselves.
+//! consumer needs them, the records themselves; and how a firing leaves the window.
 
-use super::aggregate::{AggregateFn, aggregate_record};
+use super::aggregate::AggregateFn;
 use super::stats::Stats;
 use super::time_window::OUT;
-use super::{Item, Key, Outputs, Record, WindowExtra, WindowResult, WindowTag};
-use smallvec::SmallVec;
+use super::{Item, Key, Outputs, Record, Values, WindowExtra, WindowResult, WindowTag};
 
 /// What a window keeps per pane and emits, decided by the planner from its consumers.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,47 +18,120 @@ pub struct PaneSpec {
     pub fused_aggregate: Option<Vec<AggregateFn>>,
 }
 
+/// Where and when a window fired: its tag, bounds and the event time of the result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Firing {
+    pub tag: WindowTag,
+    pub start: i64,
+    pub end: i64,
+    pub ts: i64,
+}
+
 impl PaneSpec {
-    /// Sends one firing downstream: as a window result, or as the fused aggregate's record.
+    /// Emits a pane that stays (it may fire again with allowed lateness).
     #[inline]
-    pub fn emit(&self, result: WindowResult, out: &mut Outputs) {
+    pub fn fire(&self, key: &Key, at: Firing, pane: &Pane, out: &mut Outputs) {
         let item = match &self.fused_aggregate {
-            None => Item::Window(result),
-            Some(functions) => Item::Record(aggregate_record(functions, &result, 0)),
+            Some(functions) => Item::Record(fused_record(functions, key.clone(), at, pane.first_stats())),
+            None => Item::Window(WindowResult {
+                key: key.clone(),
+                tag: at.tag,
+                start: at.start,
+                end: at.end,
+                ts: at.ts,
+                first_stats: pane.first_stats(),
+                extra: pane.extra.clone(),
+            }),
+        };
+        out.push(OUT, item);
+    }
+
+    /// Emits a pane for the last time, consuming it.
+    #[inline]
+    pub fn fire_last(&self, key: Key, at: Firing, pane: Pane, out: &mut Outputs) {
+        let item = match &self.fused_aggregate {
+            Some(functions) => Item::Record(fused_record(functions, key, at, pane.first_stats())),
+            None => Item::Window(WindowResult {
+                key,
+                tag: at.tag,
+                start: at.start,
+                end: at.end,
+                ts: at.ts,
+                first_stats: pane.first_stats(),
+                extra: pane.extra,
+            }),
         };
         out.push(OUT, item);
     }
 }
 
+/// The record a fused Aggregate would have made: `{start, end, <functions>}`.
+#[inline]
+fn fused_record(functions: &[AggregateFn], key: Key, at: Firing, stats: Stats) -> Record {
+    let mut inline = [0.0; 8];
+    let values = if functions.len() + 2 <= inline.len() {
+        inline[0] = at.start as f64;
+        inline[1] = at.end as f64;
+        for (slot, f) in inline.iter_mut().skip(2).zip(functions) {
+            *slot = f.of(&stats);
+        }
+        Values::from_buf_and_len(inline, functions.len() + 2)
+    } else {
+        let mut values = Values::new();
+        values.push(at.start as f64);
+        values.push(at.end as f64);
+        values.extend(functions.iter().map(|f| f.of(&stats)));
+        values
+    };
+    Record { key, ts: at.ts, values }
+}
+
 /// One key's contents of one window.
 #[derive(Clone, Debug, Default)]
 pub struct Pane {
-    pub stats: SmallVec<[Stats; 1]>,
-    pub rows: Vec<Record>,
+    /// Statistics of the first kept field.
+    first: Stats,
+    pub count: u64,
     pub first_ts: i64,
     pub last_ts: i64,
-    pub count: u64,
+    /// Statistics of further fields and the rows, only when the spec asks for them.
+    extra: Option<Box<WindowExtra>>,
+    /// No field is kept: `first` stays empty and results report only the count.
+    counts_only: bool,
 }
 
 impl Pane {
     pub fn new(spec: &PaneSpec) -> Self {
+        let extra = (spec.stats_fields.len() > 1 || spec.keep_rows).then(|| {
+            Box::new(WindowExtra {
+                more_stats: vec![Stats::default(); spec.stats_fields.len().saturating_sub(1)],
+                rows: Vec::new(),
+            })
+        });
         Self {
-            stats: spec.stats_fields.iter().map(|_| Stats::default()).collect(),
+            extra,
+            counts_only: spec.stats_fields.is_empty(),
             ..Default::default()
         }
     }
 
+    #[inline]
     pub fn add(&mut self, record: &Record, spec: &PaneSpec) {
         if self.count == 0 {
             self.first_ts = record.ts;
         }
         self.count += 1;
         self.last_ts = record.ts;
-        for (stats, &field) in self.stats.iter_mut().zip(&spec.stats_fields) {
-            stats.add(record.values.get(field).copied().unwrap_or(f64::NAN));
+        if let Some(&field) = spec.stats_fields.first() {
+            self.first.add(record.values.get(field).copied().unwrap_or(f64::NAN));
         }
-        if spec.keep_rows {
-            self.rows.push(record.clone());
+        if let Some(extra) = self.extra.as_mut() {
+            for (stats, &field) in extra.more_stats.iter_mut().zip(spec.stats_fields.iter().skip(1)) {
+                stats.add(record.values.get(field).copied().unwrap_or(f64::NAN));
+            }
+            if spec.keep_rows {
+                extra.rows.push(record.clone());
+            }
         }
     }
 
@@ -72,66 +144,24 @@ impl Pane {
             *self = other;
             return;
         }
-        for (mine, theirs) in self.stats.iter_mut().zip(&other.stats) {
-            mine.merge(theirs);
+        self.first.merge(&other.first);
+        if let (Some(mine), Some(theirs)) = (self.extra.as_mut(), other.extra) {
+            for (m, t) in mine.more_stats.iter_mut().zip(&theirs.more_stats) {
+                m.merge(t);
+            }
+            mine.rows.extend(theirs.rows);
         }
         self.first_ts = self.first_ts.min(other.first_ts);
         self.last_ts = self.last_ts.max(other.last_ts);
         self.count += other.count;
-        self.rows.extend(other.rows);
-    }
-
-    /// A result that leaves the pane in place (it may fire again with allowed lateness).
-    pub fn result(&self, key: &Key, tag: WindowTag, start: i64, end: i64, ts: i64) -> WindowResult {
-        let extra = (self.stats.len() > 1 || !self.rows.is_empty()).then(|| {
-            Box::new(WindowExtra {
-                more_stats: self.stats.iter().skip(1).copied().collect(),
-                rows: self.rows.clone(),
-            })
-        });
-        WindowResult {
-            key: key.clone(),
-            tag,
-            start,
-            end,
-            ts,
-            first_stats: self.first_stats(),
-            extra,
-        }
-    }
-
-    /// A result that consumes the pane (it fires for the last time).
-    pub fn into_result(
-        self,
-        key: Key,
-        tag: WindowTag,
-        start: i64,
-        end: i64,
-        ts: i64,
-    ) -> WindowResult {
-        let first_stats = self.first_stats();
-        let extra = (self.stats.len() > 1 || !self.rows.is_empty()).then(|| {
-            Box::new(WindowExtra {
-                more_stats: self.stats.iter().skip(1).copied().collect(),
-                rows: self.rows,
-            })
-        });
-        WindowResult {
-            key,
-            tag,
-            start,
-            end,
-            ts,
-            first_stats,
-            extra,
-        }
     }
 
     /// The first kept field's statistics; a window that keeps none still counts its records.
-    fn first_stats(&self) -> Stats {
-        self.stats
-            .first()
-            .copied()
-            .unwrap_or_else(|| Stats::count_only(self.count))
+    pub fn first_stats(&self) -> Stats {
+        if self.counts_only {
+            Stats::count_only(self.count)
+        } else {
+            self.first
+        }
     }
 }

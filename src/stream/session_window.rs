@@ -4,7 +4,7 @@
 use super::assign::{
     cleanup_time, is_record_late, is_window_late, max_timestamp, session_of, sessions_touch,
 };
-use super::pane::{Pane, PaneSpec};
+use super::pane::{Firing, Pane, PaneSpec};
 use super::time_window::LATE;
 use super::{Item, Key, OpResult, Operator, Outputs, Record, WindowTag};
 use rustc_hash::FxHashMap;
@@ -119,8 +119,8 @@ impl SessionWindowOperator {
         }
         pane.add(&record, &self.pane_spec);
         if max_timestamp(end) <= watermark {
-            let result = pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
-            self.pane_spec.emit(result, out);
+            let at = Firing { tag: WindowTag::Time, start, end, ts: max_timestamp(end) };
+            self.pane_spec.fire(&record.key, at, &pane, out);
         } else {
             let [fire, _] = self.timers_of(&record.key, start, end);
             self.timers.insert(fire);
@@ -151,14 +151,13 @@ impl SessionWindowOperator {
             }
             drop(session);
         } else if max_timestamp(session.end) == timer.time {
-            let result = session.pane.result(
-                &timer.key,
-                WindowTag::Time,
-                session.start,
-                session.end,
-                timer.time,
-            );
-            self.pane_spec.emit(result, out);
+            let at = Firing {
+                tag: WindowTag::Time,
+                start: session.start,
+                end: session.end,
+                ts: timer.time,
+            };
+            self.pane_spec.fire(&timer.key, at, &session.pane, out);
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Tumbling and sliding event-time windows. All keys share window bounds, so state is kept in
 //! bins by window start, each holding one pane per key: firing a window is popping a bin.
 
-use super::assign::{cleanup_time, is_record_late, is_window_late, max_timestamp, sliding_starts};
-use super::pane::{Pane, PaneSpec};
+use super::assign::{
+    cleanup_time, is_record_late, is_window_late, max_timestamp, sliding_starts, window_start,
+};
+use super::pane::{Firing, Pane, PaneSpec};
 use super::{Item, Key, OpResult, Operator, Outputs, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -73,46 +75,51 @@ impl TimeWindowOperator {
             offset_ms,
             allowed_lateness_ms,
         } = self.windows;
-        let watermark = self.watermark;
-        let mut skipped = true;
-        for start in sliding_starts(record.ts, size_ms, slide_ms, offset_ms) {
-            let end = start.saturating_add(size_ms);
-            if is_window_late(end, allowed_lateness_ms, watermark) {
-                continue;
-            }
-            skipped = false;
-            let spare = &mut self.spare_maps;
-            let next_timer = &mut self.next_timer;
-            let bin = self.bins.entry(start).or_insert_with(|| {
-                let fired = max_timestamp(end) <= watermark;
-                let timer = if fired {
-                    cleanup_time(end, allowed_lateness_ms)
-                } else {
-                    max_timestamp(end)
-                };
-                *next_timer = (*next_timer).min(timer);
-                Bin {
-                    end,
-                    fired,
-                    panes: spare.pop().unwrap_or_default(),
-                }
-            });
-            let pane = bin.panes.entry(record.key.clone()).or_insert_with(|| {
-                self.panes += 1;
-                Pane::new(&self.pane_spec)
-            });
-            pane.add(&record, &self.pane_spec);
-            if max_timestamp(end) <= watermark {
-                // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
-                let result =
-                    pane.result(&record.key, WindowTag::Time, start, end, max_timestamp(end));
-                self.pane_spec.emit(result, out);
+        let mut assigned = false;
+        if slide_ms == size_ms {
+            assigned = self.add_to_window(window_start(record.ts, offset_ms, size_ms), &record, out);
+        } else {
+            for start in sliding_starts(record.ts, size_ms, slide_ms, offset_ms) {
+                assigned |= self.add_to_window(start, &record, out);
             }
         }
-        if skipped && is_record_late(record.ts, allowed_lateness_ms, watermark) {
+        if !assigned && is_record_late(record.ts, allowed_lateness_ms, self.watermark) {
             self.late += 1;
             out.push(LATE, Item::Record(record));
         }
+    }
+
+    /// Adds a record to the window starting at `start`, unless that window is already late.
+    /// Returns whether it was added.
+    #[inline]
+    fn add_to_window(&mut self, start: i64, record: &super::Record, out: &mut Outputs) -> bool {
+        let lateness = self.windows.allowed_lateness_ms;
+        let watermark = self.watermark;
+        let end = start.saturating_add(self.windows.size_ms);
+        if is_window_late(end, lateness, watermark) {
+            return false;
+        }
+        let bin = match self.bins.get_mut(&start) {
+            Some(bin) => bin,
+            None => {
+                let fired = max_timestamp(end) <= watermark;
+                let timer = if fired { cleanup_time(end, lateness) } else { max_timestamp(end) };
+                self.next_timer = self.next_timer.min(timer);
+                let panes = self.spare_maps.pop().unwrap_or_default();
+                self.bins.entry(start).or_insert(Bin { end, fired, panes })
+            }
+        };
+        let pane = bin.panes.entry(record.key.clone()).or_insert_with(|| {
+            self.panes += 1;
+            Pane::new(&self.pane_spec)
+        });
+        pane.add(record, &self.pane_spec);
+        if max_timestamp(end) <= watermark {
+            // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
+            let at = Firing { tag: WindowTag::Time, start, end, ts: max_timestamp(end) };
+            self.pane_spec.fire(&record.key, at, pane, out);
+        }
+        true
     }
 }
 
@@ -145,8 +152,8 @@ impl Operator for TimeWindowOperator {
             let ts = max_timestamp(bin.end);
             for (key, pane) in bin.panes.drain() {
                 if !bin.fired {
-                    let result = pane.into_result(key, WindowTag::Time, start, bin.end, ts);
-                    self.pane_spec.emit(result, out);
+                    let at = Firing { tag: WindowTag::Time, start, end: bin.end, ts };
+                    self.pane_spec.fire_last(key, at, pane, out);
                 }
             }
             if self.spare_maps.len() < 4 {
@@ -162,8 +169,8 @@ impl Operator for TimeWindowOperator {
                 bin.fired = true;
                 let ts = max_timestamp(bin.end);
                 for (key, pane) in &bin.panes {
-                    let result = pane.result(key, WindowTag::Time, start, bin.end, ts);
-                    self.pane_spec.emit(result, out);
+                    let at = Firing { tag: WindowTag::Time, start, end: bin.end, ts };
+                    self.pane_spec.fire(key, at, pane, out);
                 }
             }
         }
