@@ -18,6 +18,24 @@ pub enum Message {
     End,
 }
 
+/// Counts a batch: (records and window results, newest event time, last watermark).
+fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
+    let mut records = 0u64;
+    let mut max_ts = i64::MIN;
+    let mut watermark = None;
+    for item in items {
+        match item {
+            Item::Watermark(w) => watermark = Some(*w),
+            Item::Record(r) => {
+                records += 1;
+                max_ts = max_ts.max(r.ts);
+            }
+            Item::Window(_) => records += 1,
+        }
+    }
+    (records, max_ts, watermark)
+}
+
 /// Window firings sampled for telemetry from each batch: a few of the newest are plenty for a
 /// live view, and keep sampling cheap.
 const SAMPLES_PER_BATCH: usize = 16;
@@ -264,8 +282,12 @@ impl Task {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
-        if node.forward_only && node.lanes.ports.len() == 1 {
-            return self.forward(index, items);
+        if node.lanes.ports.len() == 1 {
+            return if node.forward_only {
+                self.forward(index, items)
+            } else {
+                self.deliver_batch(index, items)
+            };
         }
         let port = node.lanes.ports.get(lane).copied().unwrap_or(0);
         if let Some(buffer) = node.outputs.ports.first_mut() {
@@ -273,12 +295,13 @@ impl Task {
         }
         let mut records = 0u64;
         let mut max_ts = i64::MIN;
+        let mut watermark = None;
         let mut result = Ok(());
         for item in items {
             match item {
                 Item::Watermark(w) => {
                     if let Some(combined) = node.lanes.advance(lane, w) {
-                        node.counters.watermarks[node.instance].store(combined, Relaxed);
+                        watermark = Some(combined);
                         result = node.op.on_watermark(combined, &mut node.outputs);
                     }
                 }
@@ -296,7 +319,33 @@ impl Task {
         }
         node.counters.records_in.fetch_add(records, Relaxed);
         node.counters.max_event_time.fetch_max(max_ts, Relaxed);
+        if let Some(w) = watermark {
+            node.counters.watermarks[node.instance].store(w, Relaxed);
+        }
         if let Err(e) = result {
+            return Err(self.failed(index, e));
+        }
+        self.route(index)
+    }
+
+    /// Hands a whole batch from a node's only input to its operator, counting first.
+    fn deliver_batch(&mut self, index: usize, items: Vec<Item>) -> Result<(), TaskError> {
+        let Some(node) = self.nodes.get_mut(index) else {
+            return Ok(());
+        };
+        let (records, max_ts, watermark) = scan(&items);
+        node.counters.records_in.fetch_add(records, Relaxed);
+        node.counters.max_event_time.fetch_max(max_ts, Relaxed);
+        if let Some(w) = watermark
+            && let Some(advanced) = node.lanes.advance(0, w)
+        {
+            node.counters.watermarks[node.instance].store(advanced, Relaxed);
+        }
+        if let Some(buffer) = node.outputs.ports.first_mut() {
+            buffer.reserve(items.len());
+        }
+        let port = node.lanes.ports.first().copied().unwrap_or(0);
+        if let Err(e) = node.op.on_batch(port, items, &mut node.outputs) {
             return Err(self.failed(index, e));
         }
         self.route(index)
@@ -307,19 +356,7 @@ impl Task {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
-        let mut records = 0u64;
-        let mut max_ts = i64::MIN;
-        let mut watermark = None;
-        for item in &items {
-            match item {
-                Item::Watermark(w) => watermark = Some(*w),
-                Item::Record(r) => {
-                    records += 1;
-                    max_ts = max_ts.max(r.ts);
-                }
-                Item::Window(_) => records += 1,
-            }
-        }
+        let (records, max_ts, watermark) = scan(&items);
         node.counters.records_in.fetch_add(records, Relaxed);
         node.counters.max_event_time.fetch_max(max_ts, Relaxed);
         if let Some(w) = watermark
@@ -342,6 +379,7 @@ impl Task {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
+        node.outputs.settle();
         node.counters.late[node.instance].store(node.op.late_records(), Relaxed);
         node.counters.state_entries[node.instance].store(node.op.state_entries() as u64, Relaxed);
         let mut work: Vec<(Vec<Item>, Vec<Route>)> = Vec::new();

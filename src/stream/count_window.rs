@@ -11,7 +11,8 @@ use std::collections::VecDeque;
 pub struct CountWindowOperator {
     size: u64,
     pane_spec: PaneSpec,
-    panes: FxHashMap<Key, Pane>,
+    /// Per key: the open pane and the event times of its first and last record.
+    panes: FxHashMap<Key, (Pane, i64, i64)>,
 }
 
 impl CountWindowOperator {
@@ -29,18 +30,27 @@ impl Operator for CountWindowOperator {
         let Item::Record(record) = item else {
             return Ok(());
         };
-        let pane = match self.panes.get_mut(&record.key) {
-            Some(pane) => pane,
+        let (pane, first_ts, last_ts) = match self.panes.get_mut(&record.key) {
+            Some(entry) => entry,
             None => self
                 .panes
                 .entry(record.key.clone())
-                .or_insert_with(|| Pane::new(&self.pane_spec)),
+                .or_insert_with(|| (Pane::new(&self.pane_spec), record.ts, record.ts)),
         };
+        if pane.count() == 0 {
+            *first_ts = record.ts;
+        }
+        *last_ts = record.ts;
         pane.add(&record, &self.pane_spec);
-        if pane.count >= self.size {
+        if pane.count() >= self.size {
             let full = std::mem::replace(pane, Pane::new(&self.pane_spec));
-            let (start, end) = (full.first_ts, full.last_ts);
-            let at = Firing { tag: WindowTag::Count, start, end, ts: end };
+            let (start, end) = (*first_ts, *last_ts);
+            let at = Firing {
+                tag: WindowTag::Count,
+                start,
+                end,
+                ts: end,
+            };
             self.pane_spec.fire_last(record.key, at, full, out);
         }
         Ok(())
@@ -104,8 +114,14 @@ impl Operator for SlidingCountWindowOperator {
             for r in &state.last {
                 pane.add(r, &self.pane_spec);
             }
-            let (start, end) = (pane.first_ts, pane.last_ts);
-            let at = Firing { tag: WindowTag::Count, start, end, ts: end };
+            let start = state.last.front().map_or(0, |r| r.ts);
+            let end = state.last.back().map_or(0, |r| r.ts);
+            let at = Firing {
+                tag: WindowTag::Count,
+                start,
+                end,
+                ts: end,
+            };
             self.pane_spec.fire_last(key, at, pane, out);
         }
         Ok(())

@@ -15,20 +15,26 @@ impl OpError {
 
 pub type OpResult = Result<(), OpError>;
 
-/// Output buffers, one per output port. Operators push; `exec` routes and empties them.
+/// Output buffers, one per output port. Operators push; `exec` settles, routes and empties them.
 #[derive(Debug, Default)]
 pub struct Outputs {
     pub ports: Vec<Vec<Item>>,
+    /// A watermark not yet written: it goes out before the next item, or when settled. Most
+    /// watermarks are followed by another before any item, so most are never written at all.
+    pending_watermark: Option<i64>,
 }
 
 impl Outputs {
     pub fn new(port_count: usize) -> Self {
         Self {
             ports: (0..port_count).map(|_| Vec::new()).collect(),
+            pending_watermark: None,
         }
     }
 
+    #[inline]
     pub fn push(&mut self, port: usize, item: Item) {
+        self.settle();
         if let Some(buffer) = self.ports.get_mut(port) {
             buffer.push(item);
         }
@@ -36,9 +42,21 @@ impl Outputs {
 
     /// Sends a watermark on every port. A watermark directly after another replaces it:
     /// nothing happened in between that the older one could order.
+    #[inline]
     pub fn watermark(&mut self, watermark: i64) {
-        for buffer in &mut self.ports {
-            push_watermark(buffer, watermark);
+        self.pending_watermark = Some(
+            self.pending_watermark
+                .map_or(watermark, |w| w.max(watermark)),
+        );
+    }
+
+    /// Writes a held watermark into every port. Call before reading the buffers.
+    #[inline]
+    pub fn settle(&mut self) {
+        if let Some(watermark) = self.pending_watermark.take() {
+            for buffer in &mut self.ports {
+                push_watermark(buffer, watermark);
+            }
         }
     }
 }
@@ -62,6 +80,19 @@ pub trait Operator: Send {
     /// The input watermark advanced. The default forwards it.
     fn on_watermark(&mut self, watermark: i64, out: &mut Outputs) -> OpResult {
         out.watermark(watermark);
+        Ok(())
+    }
+
+    /// A whole batch from a single input. Its watermarks never decrease (they may repeat).
+    /// The default feeds the items one by one; hot operators override it to loop without a
+    /// call per item.
+    fn on_batch(&mut self, port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
+        for item in items {
+            match item {
+                Item::Watermark(w) => self.on_watermark(w, out)?,
+                other => self.on_item(port, other, out)?,
+            }
+        }
         Ok(())
     }
 

@@ -32,14 +32,19 @@ impl PaneSpec {
     #[inline]
     pub fn fire(&self, key: &Key, at: Firing, pane: &Pane, out: &mut Outputs) {
         let item = match &self.fused_aggregate {
-            Some(functions) => Item::Record(fused_record(functions, key.clone(), at, pane.first_stats())),
+            Some(functions) => Item::Record(fused_record(
+                functions,
+                key.clone(),
+                at,
+                pane.first_stats(self),
+            )),
             None => Item::Window(WindowResult {
                 key: key.clone(),
                 tag: at.tag,
                 start: at.start,
                 end: at.end,
                 ts: at.ts,
-                first_stats: pane.first_stats(),
+                first_stats: pane.first_stats(self),
                 extra: pane.extra.clone(),
             }),
         };
@@ -50,14 +55,16 @@ impl PaneSpec {
     #[inline]
     pub fn fire_last(&self, key: Key, at: Firing, pane: Pane, out: &mut Outputs) {
         let item = match &self.fused_aggregate {
-            Some(functions) => Item::Record(fused_record(functions, key, at, pane.first_stats())),
+            Some(functions) => {
+                Item::Record(fused_record(functions, key, at, pane.first_stats(self)))
+            }
             None => Item::Window(WindowResult {
                 key,
                 tag: at.tag,
                 start: at.start,
                 end: at.end,
                 ts: at.ts,
-                first_stats: pane.first_stats(),
+                first_stats: pane.first_stats(self),
                 extra: pane.extra,
             }),
         };
@@ -83,21 +90,20 @@ fn fused_record(functions: &[AggregateFn], key: Key, at: Firing, stats: Stats) -
         values.extend(functions.iter().map(|f| f.of(&stats)));
         values
     };
-    Record { key, ts: at.ts, values }
+    Record {
+        key,
+        ts: at.ts,
+        values,
+    }
 }
 
-/// One key's contents of one window.
+/// One key's contents of one window. Kept small: a window holds one per key.
 #[derive(Clone, Debug, Default)]
 pub struct Pane {
-    /// Statistics of the first kept field.
+    /// Statistics of the first kept field; when no field is kept, only its count moves.
     first: Stats,
-    pub count: u64,
-    pub first_ts: i64,
-    pub last_ts: i64,
     /// Statistics of further fields and the rows, only when the spec asks for them.
     extra: Option<Box<WindowExtra>>,
-    /// No field is kept: `first` stays empty and results report only the count.
-    counts_only: bool,
 }
 
 impl Pane {
@@ -110,23 +116,29 @@ impl Pane {
         });
         Self {
             extra,
-            counts_only: spec.stats_fields.is_empty(),
             ..Default::default()
         }
     }
 
+    /// Records in the pane.
+    pub fn count(&self) -> u64 {
+        self.first.count
+    }
+
     #[inline]
     pub fn add(&mut self, record: &Record, spec: &PaneSpec) {
-        if self.count == 0 {
-            self.first_ts = record.ts;
-        }
-        self.count += 1;
-        self.last_ts = record.ts;
-        if let Some(&field) = spec.stats_fields.first() {
-            self.first.add(record.values.get(field).copied().unwrap_or(f64::NAN));
+        match spec.stats_fields.first() {
+            Some(&field) => self
+                .first
+                .add(record.values.get(field).copied().unwrap_or(f64::NAN)),
+            None => self.first.count += 1,
         }
         if let Some(extra) = self.extra.as_mut() {
-            for (stats, &field) in extra.more_stats.iter_mut().zip(spec.stats_fields.iter().skip(1)) {
+            for (stats, &field) in extra
+                .more_stats
+                .iter_mut()
+                .zip(spec.stats_fields.iter().skip(1))
+            {
                 stats.add(record.values.get(field).copied().unwrap_or(f64::NAN));
             }
             if spec.keep_rows {
@@ -137,10 +149,10 @@ impl Pane {
 
     /// Absorbs another pane (a session merge). Statistics combine; rows concatenate.
     pub fn merge(&mut self, other: Pane) {
-        if other.count == 0 {
+        if other.count() == 0 {
             return;
         }
-        if self.count == 0 {
+        if self.count() == 0 {
             *self = other;
             return;
         }
@@ -151,15 +163,12 @@ impl Pane {
             }
             mine.rows.extend(theirs.rows);
         }
-        self.first_ts = self.first_ts.min(other.first_ts);
-        self.last_ts = self.last_ts.max(other.last_ts);
-        self.count += other.count;
     }
 
-    /// The first kept field's statistics; a window that keeps none still counts its records.
-    pub fn first_stats(&self) -> Stats {
-        if self.counts_only {
-            Stats::count_only(self.count)
+    /// The first kept field's statistics; a window that keeps none reports only its count.
+    pub fn first_stats(&self, spec: &PaneSpec) -> Stats {
+        if spec.stats_fields.is_empty() {
+            Stats::count_only(self.first.count)
         } else {
             self.first
         }

@@ -119,7 +119,12 @@ impl SessionWindowOperator {
         }
         pane.add(&record, &self.pane_spec);
         if max_timestamp(end) <= watermark {
-            let at = Firing { tag: WindowTag::Time, start, end, ts: max_timestamp(end) };
+            let at = Firing {
+                tag: WindowTag::Time,
+                start,
+                end,
+                ts: max_timestamp(end),
+            };
             self.pane_spec.fire(&record.key, at, &pane, out);
         } else {
             let [fire, _] = self.timers_of(&record.key, start, end);

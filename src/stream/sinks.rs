@@ -163,6 +163,10 @@ impl Operator for NullSink {
         Ok(())
     }
 
+    fn on_batch(&mut self, _port: usize, _items: Vec<Item>, _out: &mut Outputs) -> OpResult {
+        Ok(())
+    }
+
     fn on_watermark(&mut self, _watermark: i64, _out: &mut Outputs) -> OpResult {
         Ok(())
     }

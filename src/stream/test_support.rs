@@ -19,6 +19,7 @@ pub fn run(op: &mut dyn Operator, items: Vec<Item>) -> Outputs {
             other => op.on_item(0, other, &mut out).unwrap(),
         }
     }
+    out.settle();
     out
 }
 

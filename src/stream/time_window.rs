@@ -77,7 +77,8 @@ impl TimeWindowOperator {
         } = self.windows;
         let mut assigned = false;
         if slide_ms == size_ms {
-            assigned = self.add_to_window(window_start(record.ts, offset_ms, size_ms), &record, out);
+            assigned =
+                self.add_to_window(window_start(record.ts, offset_ms, size_ms), &record, out);
         } else {
             for start in sliding_starts(record.ts, size_ms, slide_ms, offset_ms) {
                 assigned |= self.add_to_window(start, &record, out);
@@ -103,7 +104,11 @@ impl TimeWindowOperator {
             Some(bin) => bin,
             None => {
                 let fired = max_timestamp(end) <= watermark;
-                let timer = if fired { cleanup_time(end, lateness) } else { max_timestamp(end) };
+                let timer = if fired {
+                    cleanup_time(end, lateness)
+                } else {
+                    max_timestamp(end)
+                };
                 self.next_timer = self.next_timer.min(timer);
                 let panes = self.spare_maps.pop().unwrap_or_default();
                 self.bins.entry(start).or_insert(Bin { end, fired, panes })
@@ -116,7 +121,12 @@ impl TimeWindowOperator {
         pane.add(record, &self.pane_spec);
         if max_timestamp(end) <= watermark {
             // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
-            let at = Firing { tag: WindowTag::Time, start, end, ts: max_timestamp(end) };
+            let at = Firing {
+                tag: WindowTag::Time,
+                start,
+                end,
+                ts: max_timestamp(end),
+            };
             self.pane_spec.fire(&record.key, at, pane, out);
         }
         true
@@ -127,6 +137,17 @@ impl Operator for TimeWindowOperator {
     fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
         if let Item::Record(record) = item {
             self.on_record(record, out);
+        }
+        Ok(())
+    }
+
+    fn on_batch(&mut self, _port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
+        for item in items {
+            match item {
+                Item::Record(record) => self.on_record(record, out),
+                Item::Watermark(w) => self.on_watermark(w, out)?,
+                Item::Window(_) => {}
+            }
         }
         Ok(())
     }
@@ -152,7 +173,12 @@ impl Operator for TimeWindowOperator {
             let ts = max_timestamp(bin.end);
             for (key, pane) in bin.panes.drain() {
                 if !bin.fired {
-                    let at = Firing { tag: WindowTag::Time, start, end: bin.end, ts };
+                    let at = Firing {
+                        tag: WindowTag::Time,
+                        start,
+                        end: bin.end,
+                        ts,
+                    };
                     self.pane_spec.fire_last(key, at, pane, out);
                 }
             }
@@ -169,7 +195,12 @@ impl Operator for TimeWindowOperator {
                 bin.fired = true;
                 let ts = max_timestamp(bin.end);
                 for (key, pane) in &bin.panes {
-                    let at = Firing { tag: WindowTag::Time, start, end: bin.end, ts };
+                    let at = Firing {
+                        tag: WindowTag::Time,
+                        start,
+                        end: bin.end,
+                        ts,
+                    };
                     self.pane_spec.fire(key, at, pane, out);
                 }
             }
