@@ -35,13 +35,13 @@ impl ActivationLayer {
         width: usize,
     ) -> Result<Self, NnError> {
         let name = name.into();
-        if let Activation::LeakyRelu { slope } = activation {
-            if !(0.0..1.0).contains(&slope) {
-                return Err(NnError::InvalidLayer {
-                    layer: name,
-                    message: format!("LeakyReLU slope must be in [0, 1), got {slope}"),
-                });
-            }
+        if let Activation::LeakyRelu { slope } = activation
+            && !(0.0..1.0).contains(&slope)
+        {
+            return Err(NnError::InvalidLayer {
+                layer: name,
+                message: format!("LeakyReLU slope must be in [0, 1), got {slope}"),
+            });
         }
         Ok(ActivationLayer {
             name,
