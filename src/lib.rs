@@ -6,6 +6,7 @@ pub mod cli;
 pub mod datasets;
 pub mod exec;
 pub mod graph;
+pub mod learn;
 pub mod nn;
 pub mod plan;
 pub mod stream;

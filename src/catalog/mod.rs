@@ -1,6 +1,7 @@
 //! The node catalogue: every node kind with its ports, parameters (types, defaults, ranges,
 //! one-line docs) and documentation. Pure description: no execution and no UI here.
 
+mod learn_nodes;
 mod params;
 mod stream_nodes;
 
@@ -19,8 +20,20 @@ pub enum PortType {
     Batches,
     /// Activations between layer nodes.
     Tensor,
-    /// Named scalar series over steps or time.
+    /// Named scalar series over steps or time (records keyed by the trainer, time = step).
     Metrics,
+    /// Snapshots of a trained model.
+    Model,
+}
+
+impl PortType {
+    /// Whether an output of type `from` may feed an input of this type: the same type, a
+    /// Batch node's mini-batches into the first layer, or metrics into any records input.
+    pub fn accepts(self, from: PortType) -> bool {
+        self == from
+            || (self == PortType::Tensor && from == PortType::Batches)
+            || (self == PortType::Records && from == PortType::Metrics)
+    }
 }
 
 impl fmt::Display for PortType {
@@ -31,6 +44,7 @@ impl fmt::Display for PortType {
             PortType::Batches => "Batches",
             PortType::Tensor => "Tensor",
             PortType::Metrics => "Metrics",
+            PortType::Model => "Model",
         };
         f.write_str(name)
     }
@@ -98,6 +112,8 @@ pub enum Category {
     Partitioning,
     Transform,
     Windows,
+    Learning,
+    Layers,
     Sinks,
 }
 
@@ -109,6 +125,8 @@ impl fmt::Display for Category {
             Category::Partitioning => "Partitioning",
             Category::Transform => "Transform",
             Category::Windows => "Windows",
+            Category::Learning => "Learning",
+            Category::Layers => "Layers",
             Category::Sinks => "Sinks",
         };
         f.write_str(name)
@@ -133,6 +151,22 @@ pub enum NodeKind {
     CsvSink,
     NullSink,
     Fault,
+    DatasetSource,
+    Split,
+    Normalize,
+    Batch,
+    Dense,
+    Relu,
+    LeakyRelu,
+    Tanh,
+    Sigmoid,
+    Softmax,
+    Dropout,
+    LayerNorm,
+    Loss,
+    Trainer,
+    Predict,
+    Shard,
 }
 
 /// The full description of a node kind.
@@ -174,6 +208,7 @@ impl NodeSpec {
 impl NodeKind {
     pub const ALL: &'static [NodeKind] = &[
         NodeKind::CsvSource,
+        NodeKind::DatasetSource,
         NodeKind::SequenceSource,
         NodeKind::SensorSource,
         NodeKind::ClickSource,
@@ -184,12 +219,28 @@ impl NodeKind {
         NodeKind::Filter,
         NodeKind::Window,
         NodeKind::Aggregate,
+        NodeKind::Split,
+        NodeKind::Normalize,
+        NodeKind::Batch,
+        NodeKind::Shard,
+        NodeKind::Trainer,
+        NodeKind::Predict,
+        NodeKind::Dense,
+        NodeKind::Relu,
+        NodeKind::LeakyRelu,
+        NodeKind::Tanh,
+        NodeKind::Sigmoid,
+        NodeKind::Softmax,
+        NodeKind::Dropout,
+        NodeKind::LayerNorm,
+        NodeKind::Loss,
         NodeKind::CsvSink,
         NodeKind::NullSink,
         NodeKind::Fault,
     ];
 
     pub fn spec(self) -> &'static NodeSpec {
+        use learn_nodes as l;
         use stream_nodes as s;
         match self {
             NodeKind::CsvSource => &s::CSV_SOURCE,
@@ -206,6 +257,22 @@ impl NodeKind {
             NodeKind::CsvSink => &s::CSV_SINK,
             NodeKind::NullSink => &s::NULL_SINK,
             NodeKind::Fault => &s::FAULT,
+            NodeKind::DatasetSource => &l::DATASET_SOURCE,
+            NodeKind::Split => &l::SPLIT,
+            NodeKind::Normalize => &l::NORMALIZE,
+            NodeKind::Batch => &l::BATCH,
+            NodeKind::Dense => &l::DENSE,
+            NodeKind::Relu => &l::RELU,
+            NodeKind::LeakyRelu => &l::LEAKY_RELU,
+            NodeKind::Tanh => &l::TANH,
+            NodeKind::Sigmoid => &l::SIGMOID,
+            NodeKind::Softmax => &l::SOFTMAX,
+            NodeKind::Dropout => &l::DROPOUT,
+            NodeKind::LayerNorm => &l::LAYER_NORM,
+            NodeKind::Loss => &l::LOSS,
+            NodeKind::Trainer => &l::TRAINER,
+            NodeKind::Predict => &l::PREDICT,
+            NodeKind::Shard => &l::SHARD,
         }
     }
 
@@ -217,6 +284,22 @@ impl NodeKind {
     /// Sources have no inputs and drive the run.
     pub fn is_source(self) -> bool {
         self.spec().inputs.is_empty()
+    }
+
+    /// Layers and Loss describe a model; they run inside their Trainer's fused operator.
+    pub fn is_model_part(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Dense
+                | NodeKind::Relu
+                | NodeKind::LeakyRelu
+                | NodeKind::Tanh
+                | NodeKind::Sigmoid
+                | NodeKind::Softmax
+                | NodeKind::Dropout
+                | NodeKind::LayerNorm
+                | NodeKind::Loss
+        )
     }
 }
 

@@ -182,6 +182,22 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
             )?)
         }
         NodeKind::NullSink => operator(NullSink),
+        NodeKind::DatasetSource
+        | NodeKind::Split
+        | NodeKind::Normalize
+        | NodeKind::Batch
+        | NodeKind::Shard
+        | NodeKind::Dense
+        | NodeKind::Relu
+        | NodeKind::LeakyRelu
+        | NodeKind::Tanh
+        | NodeKind::Sigmoid
+        | NodeKind::Softmax
+        | NodeKind::Dropout
+        | NodeKind::LayerNorm
+        | NodeKind::Loss
+        | NodeKind::Trainer
+        | NodeKind::Predict => return Err(format!("{} nodes cannot run yet", node.kind.spec().title)),
         NodeKind::Fault => operator(FaultOperator {
             at_record: p.int("at_record").max(1) as u64,
             panic: p.text("mode") == "panic",

@@ -30,7 +30,7 @@ fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
                 records += 1;
                 max_ts = max_ts.max(r.ts);
             }
-            Item::Window(_) => records += 1,
+            Item::Window(_) | Item::Batch(_) | Item::Model(_) => records += 1,
         }
     }
     (records, max_ts, watermark)
@@ -188,6 +188,7 @@ impl Exchange {
                     Strategy::Hash => key_partition(&w.key, n),
                     _ => self.round_robin(),
                 },
+                Item::Batch(_) | Item::Model(_) => self.round_robin(),
             };
             if let Some(buffer) = self.buffers.get_mut(target) {
                 buffer.push(item);

@@ -278,6 +278,22 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             vec![]
         }
         NodeKind::NullSink => vec![],
+        NodeKind::DatasetSource
+        | NodeKind::Split
+        | NodeKind::Normalize
+        | NodeKind::Batch
+        | NodeKind::Shard
+        | NodeKind::Dense
+        | NodeKind::Relu
+        | NodeKind::LeakyRelu
+        | NodeKind::Tanh
+        | NodeKind::Sigmoid
+        | NodeKind::Softmax
+        | NodeKind::Dropout
+        | NodeKind::LayerNorm
+        | NodeKind::Loss
+        | NodeKind::Trainer
+        | NodeKind::Predict => return Err(problem("learning nodes are not wired into the planner yet".into())),
     };
     if n.kind.is_source() {
         n.parallelism = 1;

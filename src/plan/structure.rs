@@ -127,7 +127,7 @@ fn check_edges(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut
             );
             continue;
         };
-        if out_port.ty != in_port.ty {
+        if !in_port.ty.accepts(out_port.ty) {
             problems.push(
                 Problem::node(
                     to,

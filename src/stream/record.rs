@@ -110,8 +110,24 @@ impl WindowResult {
 pub enum Item {
     Record(Record),
     Window(WindowResult),
+    /// A mini-batch of features and labels (shared: fan-out clones a pointer).
+    Batch(std::sync::Arc<crate::learn::MiniBatch>),
+    /// A trained model snapshot.
+    Model(std::sync::Arc<crate::learn::ModelSnapshot>),
     /// Event time up to which the stream is complete (Flink's watermark).
     Watermark(i64),
+}
+
+impl Item {
+    /// The event time an item carries, if any (batches: their last record's).
+    pub fn event_time(&self) -> Option<i64> {
+        match self {
+            Item::Record(r) => Some(r.ts),
+            Item::Window(w) => Some(w.ts),
+            Item::Batch(b) => Some(b.last_ts),
+            Item::Model(_) | Item::Watermark(_) => None,
+        }
+    }
 }
 
 /// The names of a Records port's fields and its tag (`W`, `C`, `L`), fixed at plan time.

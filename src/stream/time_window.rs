@@ -146,7 +146,7 @@ impl Operator for TimeWindowOperator {
             match item {
                 Item::Record(record) => self.on_record(record, out),
                 Item::Watermark(w) => self.on_watermark(w, out)?,
-                Item::Window(_) => {}
+                Item::Window(_) | Item::Batch(_) | Item::Model(_) => {}
             }
         }
         Ok(())

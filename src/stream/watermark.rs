@@ -27,10 +27,9 @@ impl WatermarkOperator {
 
 impl Operator for WatermarkOperator {
     fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
-        let ts = match &item {
-            Item::Record(r) => r.ts,
-            Item::Window(w) => w.ts,
-            Item::Watermark(_) => return Ok(()),
+        let Some(ts) = item.event_time() else {
+            out.push(0, item);
+            return Ok(());
         };
         out.push(0, item);
         let max_ts = self.max_ts.map_or(ts, |m| m.max(ts));
