@@ -43,7 +43,7 @@ fn window_hot_path_ns_per_record() {
         AggregateFn::Max,
         AggregateFn::Mean,
     ];
-    let mut agg = AggregateOperator::new(fns, 0);
+    let mut agg = AggregateOperator::new(fns, vec![0]);
     let mut sink = NullSink;
     let (mut t_src, mut t_wm, mut t_win, mut t_agg) = (0.0, 0.0, 0.0, 0.0);
     let batch = 1024u64;

@@ -1,7 +1,9 @@
 //! Specs of the learning node kinds: data sets, split, normalise, batch, layers, loss, trainer
 //! and predict. Layers, Loss and Trainer together compile into one fused training operator.
 
-use super::{Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, ParamSpec, PortSpec, PortType};
+use super::{
+    Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, ParamSpec, PortSpec, PortType,
+};
 
 const fn p(name: &'static str, kind: K, default: D, doc: &'static str) -> ParamSpec {
     ParamSpec {
@@ -35,7 +37,12 @@ const fn port(name: &'static str, ty: PortType, doc: &'static str, required: boo
 
 const RECORDS_IN: PortSpec = port("in", PortType::Records, "records to process", true);
 const RECORDS_OUT: PortSpec = port("out", PortType::Records, "records produced", false);
-const TENSOR_IN: PortSpec = port("in", PortType::Tensor, "activations (or a Batch node's mini-batches)", true);
+const TENSOR_IN: PortSpec = port(
+    "in",
+    PortType::Tensor,
+    "activations (or a Batch node's mini-batches)",
+    true,
+);
 const TENSOR_OUT: PortSpec = port("out", PortType::Tensor, "activations", false);
 
 pub static DATASET_SOURCE: NodeSpec = NodeSpec {
@@ -50,12 +57,51 @@ pub static DATASET_SOURCE: NodeSpec = NodeSpec {
     inputs: &[],
     outputs: &[RECORDS_OUT],
     params: &[
-        p("dataset", K::Choice(&["moons", "spiral", "xor", "regression"]), D::Text("moons"), "which data set"),
-        p("count", K::Int { min: 1, max: 100_000_000 }, D::Int(1000), "rows when bounded"),
-        p("noise", K::Float { min: 0.0, max: 10.0 }, D::Float(0.1), "standard deviation of the noise"),
-        p("bounded", K::Bool, D::Bool(true), "stop after `count` rows; off = endless stream"),
-        p("rate_per_s", K::Float { min: 0.0, max: 1e9 }, D::Float(0.0), "rows per second of wall time; 0 = as fast as possible"),
-        p("seed", K::Int { min: 0, max: i64::MAX }, D::Int(7), "random seed: same seed, same rows"),
+        p(
+            "dataset",
+            K::Choice(&["moons", "spiral", "xor", "regression"]),
+            D::Text("moons"),
+            "which data set",
+        ),
+        p(
+            "count",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(1000),
+            "rows when bounded",
+        ),
+        p(
+            "noise",
+            K::Float {
+                min: 0.0,
+                max: 10.0,
+            },
+            D::Float(0.1),
+            "standard deviation of the noise",
+        ),
+        p(
+            "bounded",
+            K::Bool,
+            D::Bool(true),
+            "stop after `count` rows; off = endless stream",
+        ),
+        p(
+            "rate_per_s",
+            K::Float { min: 0.0, max: 1e9 },
+            D::Float(0.0),
+            "rows per second of wall time; 0 = as fast as possible",
+        ),
+        p(
+            "seed",
+            K::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+            D::Int(7),
+            "random seed: same seed, same rows",
+        ),
     ],
 };
 
@@ -74,9 +120,27 @@ pub static SPLIT: NodeSpec = NodeSpec {
         port("test", PortType::Records, "the held-out part", false),
     ],
     params: &[
-        p("train_ratio", K::Float { min: 0.0, max: 1.0 }, D::Float(0.8), "share of records that go to `train`"),
-        p("by", K::Choice(&["random", "key"]), D::Text("random"), "split single records, or whole keys"),
-        p("seed", K::Int { min: 0, max: i64::MAX }, D::Int(7), "random seed of the split"),
+        p(
+            "train_ratio",
+            K::Float { min: 0.0, max: 1.0 },
+            D::Float(0.8),
+            "share of records that go to `train`",
+        ),
+        p(
+            "by",
+            K::Choice(&["random", "key"]),
+            D::Text("random"),
+            "split single records, or whole keys",
+        ),
+        p(
+            "seed",
+            K::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+            D::Int(7),
+            "random seed of the split",
+        ),
     ],
 };
 
@@ -90,7 +154,12 @@ pub static NORMALIZE: NodeSpec = NodeSpec {
           the stream needs no second pass. Fields not listed pass unchanged.",
     inputs: &[RECORDS_IN],
     outputs: &[RECORDS_OUT],
-    params: &[p("fields", K::List, D::Text(""), "fields to standardise; empty = all")],
+    params: &[p(
+        "fields",
+        K::List,
+        D::Text(""),
+        "fields to standardise; empty = all",
+    )],
 };
 
 pub static BATCH: NodeSpec = NodeSpec {
@@ -105,16 +174,60 @@ pub static BATCH: NodeSpec = NodeSpec {
           cross-entropy), one-hot, or real values (for MSE).",
     inputs: &[
         port("in", PortType::Records, "records to stack", false),
-        port("windows", PortType::Windows, "window firings whose records form one batch each", false),
+        port(
+            "windows",
+            PortType::Windows,
+            "window firings whose records form one batch each",
+            false,
+        ),
     ],
-    outputs: &[port("out", PortType::Batches, "mini-batches, into the first layer or a trainer's test input", false)],
+    outputs: &[port(
+        "out",
+        PortType::Batches,
+        "mini-batches, into the first layer or a trainer's test input",
+        false,
+    )],
     params: &[
-        p("size", K::Int { min: 1, max: 1_000_000 }, D::Int(32), "records per batch (from `in`)"),
-        p("features", K::List, D::Text(""), "feature fields; empty = every field but the label"),
+        p(
+            "size",
+            K::Int {
+                min: 1,
+                max: 1_000_000,
+            },
+            D::Int(32),
+            "records per batch (from `in`)",
+        ),
+        p(
+            "features",
+            K::List,
+            D::Text(""),
+            "feature fields; empty = every field but the label",
+        ),
         p("label", K::Text, D::Text("label"), "the label field"),
-        p("labels", K::Choice(&["class", "one_hot", "value"]), D::Text("class"), "how the label is read"),
-        p("classes", K::Int { min: 1, max: 100_000 }, D::Int(2), "number of classes (class and one_hot labels)"),
-        p("scale", K::Float { min: -1e12, max: 1e12 }, D::Float(1.0), "features are multiplied by this (e.g. 0.0625 for 0–16 pixels)"),
+        p(
+            "labels",
+            K::Choice(&["class", "one_hot", "value"]),
+            D::Text("class"),
+            "how the label is read",
+        ),
+        p(
+            "classes",
+            K::Int {
+                min: 1,
+                max: 100_000,
+            },
+            D::Int(2),
+            "number of classes (class and one_hot labels)",
+        ),
+        p(
+            "scale",
+            K::Float {
+                min: -1e12,
+                max: 1e12,
+            },
+            D::Float(1.0),
+            "features are multiplied by this (e.g. 0.0625 for 0–16 pixels)",
+        ),
     ],
 };
 
@@ -129,8 +242,18 @@ pub static SHARD: NodeSpec = NodeSpec {
           every batch, the gradients are averaged (weighted by rows) and all replicas take the \
           same optimiser step, so training matches one replica on the same batches.",
     inputs: &[port("in", PortType::Batches, "mini-batches", true)],
-    outputs: &[port("out", PortType::Batches, "row shards of each mini-batch", false)],
-    params: &[p("replicas", K::Int { min: 1, max: 64 }, D::Int(2), "parallel model replicas")],
+    outputs: &[port(
+        "out",
+        PortType::Batches,
+        "row shards of each mini-batch",
+        false,
+    )],
+    params: &[p(
+        "replicas",
+        K::Int { min: 1, max: 64 },
+        D::Int(2),
+        "parallel model replicas",
+    )],
 };
 
 macro_rules! layer {
@@ -150,24 +273,105 @@ macro_rules! layer {
     };
 }
 
-layer!(DENSE, Dense, "dense", "Dense", "Fully connected layer: y = x·W + b.", &[
-    p("units", K::Int { min: 1, max: 1_000_000 }, D::Int(64), "output features"),
-    p("inputs", K::Int { min: 0, max: 1_000_000 }, D::Int(0), "expected input features, checked; 0 = whatever comes in"),
-    p("init", K::Choice(&["he", "he_normal", "xavier", "xavier_normal"]), D::Text("he"), "weight initialiser (seeded by the trainer)"),
-]);
+layer!(
+    DENSE,
+    Dense,
+    "dense",
+    "Dense",
+    "Fully connected layer: y = x·W + b.",
+    &[
+        p(
+            "units",
+            K::Int {
+                min: 1,
+                max: 1_000_000
+            },
+            D::Int(64),
+            "output features"
+        ),
+        p(
+            "inputs",
+            K::Int {
+                min: 0,
+                max: 1_000_000
+            },
+            D::Int(0),
+            "expected input features, checked; 0 = whatever comes in"
+        ),
+        p(
+            "init",
+            K::Choice(&["he", "he_normal", "xavier", "xavier_normal"]),
+            D::Text("he"),
+            "weight initialiser (seeded by the trainer)"
+        ),
+    ]
+);
 layer!(RELU, Relu, "relu", "ReLU", "max(0, x).", &[]);
-layer!(LEAKY_RELU, LeakyRelu, "leaky_relu", "LeakyReLU", "x if x > 0 else slope·x.", &[
-    p("slope", K::Float { min: 0.0, max: 0.999 }, D::Float(0.01), "slope for negative inputs"),
-]);
+layer!(
+    LEAKY_RELU,
+    LeakyRelu,
+    "leaky_relu",
+    "LeakyReLU",
+    "x if x > 0 else slope·x.",
+    &[p(
+        "slope",
+        K::Float {
+            min: 0.0,
+            max: 0.999
+        },
+        D::Float(0.01),
+        "slope for negative inputs"
+    ),]
+);
 layer!(TANH, Tanh, "tanh", "Tanh", "Hyperbolic tangent.", &[]);
-layer!(SIGMOID, Sigmoid, "sigmoid", "Sigmoid", "1 / (1 + e^−x).", &[]);
-layer!(SOFTMAX, Softmax, "softmax", "Softmax", "Normalises each row to probabilities (not needed before cross-entropy).", &[]);
-layer!(DROPOUT, Dropout, "dropout", "Dropout", "Zeroes a fraction p of activations while training (scaled), none at evaluation.", &[
-    p("p", K::Float { min: 0.0, max: 0.99 }, D::Float(0.1), "fraction dropped while training"),
-]);
-layer!(LAYER_NORM, LayerNorm, "layer_norm", "LayerNorm", "Normalises each row to zero mean and unit variance, with a learned gain and bias.", &[
-    p("eps", K::Float { min: 1e-12, max: 1.0 }, D::Float(1e-5), "added to the variance"),
-]);
+layer!(
+    SIGMOID,
+    Sigmoid,
+    "sigmoid",
+    "Sigmoid",
+    "1 / (1 + e^−x).",
+    &[]
+);
+layer!(
+    SOFTMAX,
+    Softmax,
+    "softmax",
+    "Softmax",
+    "Normalises each row to probabilities (not needed before cross-entropy).",
+    &[]
+);
+layer!(
+    DROPOUT,
+    Dropout,
+    "dropout",
+    "Dropout",
+    "Zeroes a fraction p of activations while training (scaled), none at evaluation.",
+    &[p(
+        "p",
+        K::Float {
+            min: 0.0,
+            max: 0.99
+        },
+        D::Float(0.1),
+        "fraction dropped while training"
+    ),]
+);
+layer!(
+    LAYER_NORM,
+    LayerNorm,
+    "layer_norm",
+    "LayerNorm",
+    "Normalises each row to zero mean and unit variance, with a learned gain and bias.",
+    &[p(
+        "eps",
+        K::Float {
+            min: 1e-12,
+            max: 1.0
+        },
+        D::Float(1e-5),
+        "added to the variance"
+    ),]
+);
 
 pub static LOSS: NodeSpec = NodeSpec {
     kind: NodeKind::Loss,
@@ -178,8 +382,18 @@ pub static LOSS: NodeSpec = NodeSpec {
     doc: "Cross-entropy and binary cross-entropy take logits (no softmax/sigmoid needed before) \
           and are computed stably (log-sum-exp). The output goes to a Trainer.",
     inputs: &[TENSOR_IN],
-    outputs: &[port("out", PortType::Tensor, "the loss, into a Trainer", false)],
-    params: &[p("kind", K::Choice(&["cross_entropy", "binary_cross_entropy", "mse"]), D::Text("cross_entropy"), "the loss function")],
+    outputs: &[port(
+        "out",
+        PortType::Tensor,
+        "the loss, into a Trainer",
+        false,
+    )],
+    params: &[p(
+        "kind",
+        K::Choice(&["cross_entropy", "binary_cross_entropy", "mse"]),
+        D::Text("cross_entropy"),
+        "the loss function",
+    )],
 };
 
 pub static TRAINER: NodeSpec = NodeSpec {
@@ -197,31 +411,172 @@ pub static TRAINER: NodeSpec = NodeSpec {
           gradients on their share of every batch and the gradients are averaged before one \
           optimiser step: the same result as one replica. A NaN or infinite loss stops the run.",
     inputs: &[
-        port("loss", PortType::Tensor, "the Loss node of the model to train", true),
-        port("test", PortType::Batches, "held-out batches for evaluation", false),
+        port(
+            "loss",
+            PortType::Tensor,
+            "the Loss node of the model to train",
+            true,
+        ),
+        port(
+            "test",
+            PortType::Batches,
+            "held-out batches for evaluation",
+            false,
+        ),
     ],
     outputs: &[
-        port("metrics", PortType::Metrics, "step, epoch, loss, accuracy, test loss/accuracy, lr, gradient norm, samples/s", false),
-        port("model", PortType::Model, "trained model snapshots, for Predict nodes", false),
+        port(
+            "metrics",
+            PortType::Metrics,
+            "step, epoch, loss, accuracy, test loss/accuracy, lr, gradient norm, samples/s",
+            false,
+        ),
+        port(
+            "model",
+            PortType::Model,
+            "trained model snapshots, for Predict nodes",
+            false,
+        ),
     ],
     params: &[
-        p("mode", K::Choice(&["epochs", "prequential"]), D::Text("epochs"), "epochs over bounded data, or test-then-train on a stream"),
-        p("epochs", K::Int { min: 1, max: 100_000 }, D::Int(10), "passes over bounded training data"),
-        p("optimizer", K::Choice(&["sgd", "momentum", "nesterov", "adam", "adamw"]), D::Text("adam"), "update rule"),
-        live("lr", K::Float { min: 0.0, max: 100.0 }, D::Float(0.001), "learning rate (can be changed while training)"),
-        p("momentum", K::Float { min: 0.0, max: 0.9999 }, D::Float(0.9), "momentum (momentum, nesterov)"),
-        p("weight_decay", K::Float { min: 0.0, max: 10.0 }, D::Float(0.0), "L2 (sgd, adam) or decoupled (adamw) weight decay"),
-        p("schedule", K::Choice(&["constant", "step", "cosine"]), D::Text("constant"), "learning-rate schedule"),
-        p("warmup_steps", K::Int { min: 0, max: 100_000_000 }, D::Int(0), "linear warm-up steps"),
-        p("step_every", K::Int { min: 1, max: 100_000_000 }, D::Int(1000), "step schedule: decay every this many steps"),
-        p("step_gamma", K::Float { min: 0.0, max: 1.0 }, D::Float(0.5), "step schedule: factor per decay"),
-        p("cosine_steps", K::Int { min: 1, max: 100_000_000 }, D::Int(10_000), "cosine schedule: steps to reach the floor"),
-        p("min_lr", K::Float { min: 0.0, max: 100.0 }, D::Float(0.0), "cosine schedule: floor"),
-        live("clip_norm", K::Float { min: 0.0, max: 1e9 }, D::Float(0.0), "clip the gradient's global norm to this; 0 = off"),
-        p("eval_every", K::Int { min: 1, max: 100_000_000 }, D::Int(100), "evaluate on the test batches every this many steps"),
-        p("window", K::Int { min: 1, max: 100_000_000 }, D::Int(50), "prequential: batches in the progressive metric"),
-        p("publish_every", K::Int { min: 1, max: 100_000_000 }, D::Int(100), "send a model snapshot every this many steps (and at the end)"),
-        p("seed", K::Int { min: 0, max: i64::MAX }, D::Int(7), "seed of initial weights, dropout and epoch order"),
+        p(
+            "mode",
+            K::Choice(&["epochs", "prequential"]),
+            D::Text("epochs"),
+            "epochs over bounded data, or test-then-train on a stream",
+        ),
+        p(
+            "epochs",
+            K::Int {
+                min: 1,
+                max: 100_000,
+            },
+            D::Int(10),
+            "passes over bounded training data",
+        ),
+        p(
+            "optimizer",
+            K::Choice(&["sgd", "momentum", "nesterov", "adam", "adamw"]),
+            D::Text("adam"),
+            "update rule",
+        ),
+        live(
+            "lr",
+            K::Float {
+                min: 0.0,
+                max: 100.0,
+            },
+            D::Float(0.001),
+            "learning rate (can be changed while training)",
+        ),
+        p(
+            "momentum",
+            K::Float {
+                min: 0.0,
+                max: 0.9999,
+            },
+            D::Float(0.9),
+            "momentum (momentum, nesterov)",
+        ),
+        p(
+            "weight_decay",
+            K::Float {
+                min: 0.0,
+                max: 10.0,
+            },
+            D::Float(0.0),
+            "L2 (sgd, adam) or decoupled (adamw) weight decay",
+        ),
+        p(
+            "schedule",
+            K::Choice(&["constant", "step", "cosine"]),
+            D::Text("constant"),
+            "learning-rate schedule",
+        ),
+        p(
+            "warmup_steps",
+            K::Int {
+                min: 0,
+                max: 100_000_000,
+            },
+            D::Int(0),
+            "linear warm-up steps",
+        ),
+        p(
+            "step_every",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(1000),
+            "step schedule: decay every this many steps",
+        ),
+        p(
+            "step_gamma",
+            K::Float { min: 0.0, max: 1.0 },
+            D::Float(0.5),
+            "step schedule: factor per decay",
+        ),
+        p(
+            "cosine_steps",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(10_000),
+            "cosine schedule: steps to reach the floor",
+        ),
+        p(
+            "min_lr",
+            K::Float {
+                min: 0.0,
+                max: 100.0,
+            },
+            D::Float(0.0),
+            "cosine schedule: floor",
+        ),
+        live(
+            "clip_norm",
+            K::Float { min: 0.0, max: 1e9 },
+            D::Float(0.0),
+            "clip the gradient's global norm to this; 0 = off",
+        ),
+        p(
+            "eval_every",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(100),
+            "evaluate on the test batches every this many steps",
+        ),
+        p(
+            "window",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(50),
+            "prequential: batches in the progressive metric",
+        ),
+        p(
+            "publish_every",
+            K::Int {
+                min: 1,
+                max: 100_000_000,
+            },
+            D::Int(100),
+            "send a model snapshot every this many steps (and at the end)",
+        ),
+        p(
+            "seed",
+            K::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+            D::Int(7),
+            "seed of initial weights, dropout and epoch order",
+        ),
     ],
 };
 
@@ -240,8 +595,18 @@ pub static PREDICT: NodeSpec = NodeSpec {
           snapshot are held).",
     inputs: &[
         RECORDS_IN,
-        port("model", PortType::Model, "model snapshots from a Trainer", true),
+        port(
+            "model",
+            PortType::Model,
+            "model snapshots from a Trainer",
+            true,
+        ),
     ],
     outputs: &[RECORDS_OUT],
-    params: &[p("wait_for_final", K::Bool, D::Bool(true), "score everything with the final model")],
+    params: &[p(
+        "wait_for_final",
+        K::Bool,
+        D::Bool(true),
+        "score everything with the final model",
+    )],
 };

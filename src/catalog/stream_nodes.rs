@@ -476,9 +476,9 @@ pub static AGGREGATE: NodeSpec = NodeSpec {
         ),
         p(
             "field",
-            K::Text,
+            K::List,
             D::Text(""),
-            "the field to aggregate; empty = the first field",
+            "the field(s) to aggregate; empty = the first; several give columns field_function",
         ),
     ],
 };

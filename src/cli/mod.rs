@@ -35,6 +35,9 @@ pub enum Command {
         /// No progress line.
         #[arg(long, short)]
         quiet: bool,
+        /// Write every trainer's metrics (one row per step) to this CSV file.
+        #[arg(long, value_name = "CSV")]
+        metrics: Option<PathBuf>,
     },
     /// Validate a graph and print its plan.
     Check {
@@ -80,7 +83,8 @@ pub fn main_with(cli: Cli) -> ExitCode {
             sets,
             max_seconds,
             quiet,
-        }) => run::run(&graph, &sets, max_seconds, quiet),
+            metrics,
+        }) => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
         Some(Command::Check { graph, sets }) => run::check(&graph, &sets),
         Some(Command::Nodes { markdown }) => {
             print!("{}", nodes::catalogue_text(markdown));

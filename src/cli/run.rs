@@ -3,7 +3,9 @@
 
 use super::{CliError, apply_sets};
 use crate::catalog::NodeKind;
-use crate::exec::{Control, NodeStatus, Outcome, RunOptions, RunReport, Telemetry, start};
+use crate::exec::{
+    Control, MetricPoints, NodeStatus, Outcome, RunOptions, RunReport, Telemetry, start,
+};
 use crate::graph::{Graph, load};
 use crate::plan::{LogicalPlan, plan};
 use std::io::{IsTerminal, Write};
@@ -42,6 +44,7 @@ pub fn run(
     sets: &[String],
     max_seconds: Option<f64>,
     quiet: bool,
+    metrics_path: Option<&Path>,
 ) -> Result<(), CliError> {
     let (_graph, plan) = prepare(path, sets)?;
     let mut options = RunOptions::default();
@@ -62,6 +65,7 @@ pub fn run(
     let started = Instant::now();
     let deadline = max_seconds.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let mut finishing = false;
+    let mut metrics: Vec<MetricPoints> = Vec::new();
     let report = loop {
         if let Some(deadline) = deadline
             && !finishing
@@ -71,7 +75,12 @@ pub fn run(
             finishing = true;
         }
         match handle.telemetry().recv_timeout(Duration::from_millis(50)) {
-            Ok(Telemetry::Progress { elapsed_s, nodes }) => {
+            Ok(Telemetry::Progress {
+                elapsed_s,
+                nodes,
+                metrics: points,
+            }) => {
+                metrics.extend(points);
                 if show_progress {
                     eprint!("\r\x1b[2K{}", progress_line(elapsed_s, &plan, &nodes));
                     let _ = std::io::stderr().flush();
@@ -87,6 +96,9 @@ pub fn run(
         eprint!("\r\x1b[2K");
     }
     print!("{}", summary(&plan, &report));
+    if let Some(out) = metrics_path {
+        write_metrics(out, &metrics)?;
+    }
     match &report.outcome {
         Outcome::Failed { node, message } => {
             Err(CliError::failed(format!("node '{node}' failed: {message}")))
@@ -94,6 +106,71 @@ pub fn run(
         Outcome::Stopped => Err(CliError::failed("the run was stopped before the end")),
         Outcome::Finished => Ok(()),
     }
+}
+
+/// Writes all trainers' metrics as one CSV (`node` first), atomically.
+fn write_metrics(path: &Path, metrics: &[MetricPoints]) -> Result<(), CliError> {
+    let mut text = String::new();
+    let fields = metrics
+        .first()
+        .map(|m| m.fields.clone())
+        .unwrap_or_default();
+    text.push_str("node");
+    for f in &fields {
+        text.push(',');
+        text.push_str(f);
+    }
+    text.push('\n');
+    for batch in metrics {
+        for row in &batch.rows {
+            text.push_str(&batch.node);
+            for v in row {
+                text.push_str(&format!(",{v}"));
+            }
+            text.push('\n');
+        }
+    }
+    crate::graph::write_atomically(path, text.as_bytes())
+        .map_err(|e| CliError::failed(format!("--metrics: {e}")))
+}
+
+/// `name: key=value …` for each trainer, from its newest metrics, so scripts can read it.
+fn trainer_lines(report: &RunReport) -> String {
+    let mut out = String::new();
+    for node in report.nodes.iter().filter(|n| !n.last_metrics.is_empty()) {
+        let value = |name: &str| {
+            node.last_metrics
+                .iter()
+                .find(|(f, _)| f == name)
+                .map(|(_, v)| *v)
+        };
+        let mut parts = vec![format!("{}:", node.name)];
+        for (label, name) in [
+            ("steps", "step"),
+            ("epochs", "epoch"),
+            ("loss", "loss"),
+            ("accuracy", "accuracy"),
+            ("test_loss", "test_loss"),
+            ("test_accuracy", "test_accuracy"),
+            ("progressive_loss", "progressive_loss"),
+            ("progressive_accuracy", "progressive_accuracy"),
+            ("lr", "lr"),
+            ("samples_per_s", "samples_per_s"),
+        ] {
+            match value(name) {
+                Some(v)
+                    if v.is_finite() && matches!(label, "steps" | "epochs" | "samples_per_s") =>
+                {
+                    parts.push(format!("{label}={v:.0}"))
+                }
+                Some(v) if v.is_finite() => parts.push(format!("{label}={v:.4}")),
+                _ => {}
+            }
+        }
+        out.push_str(&parts.join(" "));
+        out.push('\n');
+    }
+    out
 }
 
 fn human(n: f64) -> String {
@@ -187,6 +264,7 @@ pub fn summary(plan: &LogicalPlan, report: &RunReport) -> String {
         })
         .map(|n| n.window_firings)
         .sum();
+    out.push_str(&trainer_lines(report));
     out.push_str(&format!(
         "events={events} seconds={:.3} events_per_s={:.0} late={late} windows_fired={windows}\n",
         report.elapsed_s,

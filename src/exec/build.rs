@@ -1,7 +1,15 @@
 //! Builds the operator (or source) of each plan node instance: ONE exhaustive match over node
 //! kinds, so a new kind makes the compiler point here.
 
+use super::control::Shared;
 use crate::catalog::NodeKind;
+use crate::learn::allreduce::AllReduce;
+use crate::learn::batch::BatchOperator;
+use crate::learn::dataset_source::{DatasetKind, DatasetSource};
+use crate::learn::normalize::NormalizeOperator;
+use crate::learn::predict::PredictOperator;
+use crate::learn::split::SplitOperator;
+use crate::learn::trainer::TrainerOperator;
 use crate::plan::infer::{csv_options, is_count_window};
 use crate::plan::{LogicalPlan, PlanNode};
 use crate::stream::aggregate::{AggregateFn, AggregateOperator};
@@ -15,7 +23,32 @@ use crate::stream::sources::{
 use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
 use crate::stream::watermark::WatermarkOperator;
 use crate::stream::{Item, OpResult, Operator, Outputs, Source};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+
+/// What instances of one node share: the all-reduce point of a trainer's replicas.
+pub struct BuildContext {
+    pub allreduce: BTreeMap<usize, Arc<AllReduce>>,
+}
+
+impl BuildContext {
+    pub fn new(plan: &LogicalPlan, shared: &Arc<Shared>) -> Self {
+        let allreduce = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.kind == NodeKind::Trainer && n.parallelism > 1)
+            .map(|(i, n)| {
+                let shared = Arc::clone(shared);
+                let stop: Box<dyn Fn() -> bool + Send + Sync> =
+                    Box::new(move || shared.stop_requested());
+                (i, Arc::new(AllReduce::new(n.parallelism, stop)))
+            })
+            .collect();
+        Self { allreduce }
+    }
+}
 
 /// What runs for one instance of a node.
 pub enum Built {
@@ -80,7 +113,12 @@ fn operator(op: impl Operator + 'static) -> Built {
 
 /// Builds one instance of `node`. Errors here are about the outside world (files), since the
 /// plan has already been validated.
-pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
+pub fn build(
+    plan: &LogicalPlan,
+    index: usize,
+    instance: usize,
+    context: &BuildContext,
+) -> Result<Built, String> {
     let Some(node) = plan.nodes.get(index) else {
         return Err(format!("no node at plan index {index}"));
     };
@@ -170,7 +208,10 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
                 .iter()
                 .map(|f| AggregateFn::parse(f))
                 .collect::<Result<Vec<_>, _>>()?;
-            operator(AggregateOperator::new(functions, node.stats_index))
+            operator(AggregateOperator::new(
+                functions,
+                node.stats_indices.clone(),
+            ))
         }
         NodeKind::CsvSink => {
             let (header, columns) =
@@ -182,12 +223,15 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
             )?)
         }
         NodeKind::NullSink => operator(NullSink),
-        NodeKind::DatasetSource
-        | NodeKind::Split
-        | NodeKind::Normalize
-        | NodeKind::Batch
-        | NodeKind::Shard
-        | NodeKind::Dense
+        NodeKind::Shard => operator(PassThrough),
+        NodeKind::Trainer => {
+            let Some(config) = node.trainer.clone() else {
+                return Err("the planner left this trainer without a model".into());
+            };
+            let allreduce = context.allreduce.get(&index).cloned();
+            operator(TrainerOperator::new(config, instance, allreduce)?)
+        }
+        NodeKind::Dense
         | NodeKind::Relu
         | NodeKind::LeakyRelu
         | NodeKind::Tanh
@@ -195,9 +239,42 @@ pub fn build(plan: &LogicalPlan, index: usize) -> Result<Built, String> {
         | NodeKind::Softmax
         | NodeKind::Dropout
         | NodeKind::LayerNorm
-        | NodeKind::Loss
-        | NodeKind::Trainer
-        | NodeKind::Predict => return Err(format!("{} nodes cannot run yet", node.kind.spec().title)),
+        | NodeKind::Loss => return Err("runs inside its Trainer, not on its own".into()),
+        NodeKind::DatasetSource => {
+            let kind = DatasetKind::parse(&p.text("dataset")).ok_or("unknown data set")?;
+            let count = p.bool("bounded").then(|| p.int("count").max(0) as u64);
+            source(
+                DatasetSource::new(
+                    kind,
+                    count,
+                    p.float("noise") as f32,
+                    p.int("seed").max(0) as u64,
+                ),
+                node,
+            )
+        }
+        NodeKind::Split => operator(SplitOperator::new(
+            p.float("train_ratio"),
+            p.text("by") == "key",
+            p.int("seed").max(0) as u64,
+        )),
+        NodeKind::Normalize => {
+            let chosen = p.list("fields");
+            let indices = input_fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| chosen.is_empty() || chosen.contains(f))
+                .map(|(i, _)| i)
+                .collect();
+            operator(NormalizeOperator::new(indices))
+        }
+        NodeKind::Batch => {
+            let Some(spec) = node.features.clone() else {
+                return Err("the planner left this batch without features".into());
+            };
+            operator(BatchOperator::new(spec, p.int("size").max(1) as usize))
+        }
+        NodeKind::Predict => operator(PredictOperator::new(p.bool("wait_for_final"))),
         NodeKind::Fault => operator(FaultOperator {
             at_record: p.int("at_record").max(1) as u64,
             panic: p.text("mode") == "panic",

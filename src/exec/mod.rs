@@ -10,4 +10,6 @@ mod telemetry;
 
 pub use control::Control;
 pub use run::{RunHandle, RunOptions, StartError, start};
-pub use telemetry::{NodeState, NodeStatus, Outcome, RunReport, Telemetry, WindowSample};
+pub use telemetry::{
+    MetricPoints, NodeState, NodeStatus, Outcome, RunReport, Telemetry, WindowSample,
+};

@@ -2,7 +2,7 @@
 //! exchanges and bounded channels; spawns one thread per task instance and a monitor that
 //! applies controls, samples counters into telemetry and reports how the run ended.
 
-use super::build::{Built, PassThrough, build};
+use super::build::{BuildContext, Built, PassThrough, build};
 use super::control::{Control, Shared};
 use super::task::{
     Exchange, Lanes, Message, Route, Task, TaskError, TaskInput, TaskNode, WindowTap,
@@ -114,7 +114,16 @@ fn is_local(plan: &LogicalPlan, consumer: usize, j: usize) -> bool {
     let Some(from) = plan.nodes.get(input.from) else {
         return false;
     };
-    c.inputs.len() == 1 && from.kind != NodeKind::Partition && from.parallelism == c.parallelism
+    c.inputs.len() == 1
+        && !matches!(from.kind, NodeKind::Partition | NodeKind::Shard)
+        && from.parallelism == c.parallelism
+}
+
+/// Layers and Loss run inside their Trainer's operator: they get no task of their own.
+fn runs(plan: &LogicalPlan, index: usize) -> bool {
+    plan.nodes
+        .get(index)
+        .is_some_and(|n| n.model_owner.is_none())
 }
 
 /// The exchange strategy of a non-local wire and the downstream instances upstream `u` feeds.
@@ -128,8 +137,24 @@ fn exchange_targets(
         plan.nodes[from].parallelism,
         plan.nodes[consumer].parallelism,
     );
+    let into_test = plan.nodes[consumer].kind == NodeKind::Trainer
+        && plan.nodes[consumer]
+            .inputs
+            .iter()
+            .any(|i| i.from == from && i.port == crate::learn::trainer::TEST);
+    if into_test {
+        // Only the first replica evaluates.
+        return (Strategy::Forward, vec![0]);
+    }
+    if plan.nodes[consumer].kind == NodeKind::Predict && plan.nodes[from].kind == NodeKind::Trainer
+    {
+        // Every Predict instance needs every model snapshot.
+        return (Strategy::Broadcast, (0..pc).collect());
+    }
     let strategy = if plan.nodes[from].kind == NodeKind::Partition {
         Strategy::parse(&plan.nodes[from].params().text("strategy")).unwrap_or(Strategy::Hash)
+    } else if plan.nodes[from].kind == NodeKind::Shard {
+        Strategy::Shard
     } else if pc == 1 || pf == pc {
         Strategy::Forward
     } else {
@@ -150,13 +175,27 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
     let counters: Vec<Arc<NodeCounters>> = plan
         .nodes
         .iter()
-        .map(|n| Arc::new(NodeCounters::new(n.id, &n.name, n.parallelism)))
+        .map(|n| {
+            let counters = NodeCounters::new(n.id, &n.name, n.parallelism);
+            let metric_fields = match n.kind {
+                NodeKind::Trainer => n
+                    .outputs
+                    .first()
+                    .map(|s| s.fields.clone())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            Arc::new(counters.with_metric_fields(metric_fields))
+        })
         .collect();
     // Channels of every exchange wire: senders at (from, u, consumer, j), receivers at (consumer, d).
     let mut senders = Senders::new();
     let mut receivers = Receivers::new();
     let mut lane_ports: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (c, node) in plan.nodes.iter().enumerate() {
+        if !runs(plan, c) {
+            continue;
+        }
         for (j, input) in node.inputs.iter().enumerate() {
             if is_local(plan, c, j) {
                 continue;
@@ -176,10 +215,11 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         }
     }
     let shared = Arc::new(Shared::default());
+    let context = BuildContext::new(plan, &shared);
     let mut tasks = Vec::new();
     for (h, head) in plan.nodes.iter().enumerate() {
         let is_head = (0..head.inputs.len()).all(|j| !is_local(plan, h, j));
-        if !is_head {
+        if !is_head || !runs(plan, h) {
             continue;
         }
         for k in 0..head.parallelism {
@@ -192,6 +232,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                 &mut receivers,
                 &lane_ports,
                 &options,
+                &context,
             )?);
         }
     }
@@ -261,10 +302,14 @@ fn assemble_task(
     receivers: &mut Receivers,
     lane_ports: &BTreeMap<(usize, usize), Vec<usize>>,
     options: &RunOptions,
+    context: &BuildContext,
 ) -> Result<Task, StartError> {
     let mut members = vec![h];
     for (c, node) in plan.nodes.iter().enumerate().skip(h + 1) {
-        if node.inputs.len() == 1 && is_local(plan, c, 0) && members.contains(&node.inputs[0].from)
+        if runs(plan, c)
+            && node.inputs.len() == 1
+            && is_local(plan, c, 0)
+            && members.contains(&node.inputs[0].from)
         {
             members.push(c);
         }
@@ -279,13 +324,14 @@ fn assemble_task(
             node: node.name.clone(),
             message,
         };
-        let op: Box<dyn crate::stream::Operator> = match build(plan, m).map_err(named)? {
-            Built::Source { source, rate_per_s } => {
-                input = Some(TaskInput::Source { source, rate_per_s });
-                Box::new(PassThrough)
-            }
-            Built::Operator(op) => op,
-        };
+        let op: Box<dyn crate::stream::Operator> =
+            match build(plan, m, k, context).map_err(named)? {
+                Built::Source { source, rate_per_s } => {
+                    input = Some(TaskInput::Source { source, rate_per_s });
+                    Box::new(PassThrough)
+                }
+                Built::Operator(op) => op,
+            };
         let lanes = if m == h {
             if !node.kind.is_source() {
                 input = Some(TaskInput::Channels(
@@ -298,7 +344,11 @@ fn assemble_task(
         };
         let mut routes = vec![Vec::new(); node.spec().outputs.len()];
         for (port, port_routes) in routes.iter_mut().enumerate() {
-            for (c, inp) in plan.consumers(m, port) {
+            for (c, inp) in plan
+                .consumers(m, port)
+                .into_iter()
+                .filter(|(c, _)| runs(plan, *c))
+            {
                 let j = plan.nodes[c]
                     .inputs
                     .iter()
@@ -380,9 +430,16 @@ impl Monitor {
                 next_tick += self.tick;
                 let elapsed_s = started.elapsed().as_secs_f64();
                 let nodes = sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
-                let _ = self
-                    .telemetry
-                    .send(Telemetry::Progress { elapsed_s, nodes });
+                let metrics = self
+                    .counters
+                    .iter()
+                    .filter_map(|c| c.drain_metrics())
+                    .collect();
+                let _ = self.telemetry.send(Telemetry::Progress {
+                    elapsed_s,
+                    nodes,
+                    metrics,
+                });
             }
         }
         for thread in std::mem::take(&mut self.threads) {
@@ -400,6 +457,18 @@ impl Monitor {
             // Over the whole run, not since the last tick.
             status.in_per_s = c.records_in.load(Relaxed) as f64 / elapsed_s.max(1e-9);
             status.out_per_s = c.records_out.load(Relaxed) as f64 / elapsed_s.max(1e-9);
+        }
+        let metrics: Vec<_> = self
+            .counters
+            .iter()
+            .filter_map(|c| c.drain_metrics())
+            .collect();
+        if !metrics.is_empty() {
+            let _ = self.telemetry.send(Telemetry::Progress {
+                elapsed_s,
+                nodes: nodes.clone(),
+                metrics,
+            });
         }
         let report = RunReport {
             outcome,

@@ -175,7 +175,7 @@ impl Exchange {
                 }
                 Item::Record(r) => match self.strategy {
                     Strategy::Hash => key_partition(&r.key, n),
-                    Strategy::RoundRobin => self.round_robin(),
+                    Strategy::RoundRobin | Strategy::Shard => self.round_robin(),
                     Strategy::Broadcast => {
                         for buffer in &mut self.buffers {
                             buffer.push(item.clone());
@@ -188,6 +188,12 @@ impl Exchange {
                     Strategy::Hash => key_partition(&w.key, n),
                     _ => self.round_robin(),
                 },
+                Item::Batch(batch) if self.strategy == Strategy::Shard => {
+                    for (buffer, shard) in self.buffers.iter_mut().zip(shard_rows(batch, n)) {
+                        buffer.push(Item::Batch(shard));
+                    }
+                    continue;
+                }
                 Item::Batch(_) | Item::Model(_) => self.round_robin(),
             };
             if let Some(buffer) = self.buffers.get_mut(target) {
@@ -224,6 +230,30 @@ impl Exchange {
         }
         Ok(())
     }
+}
+
+/// Splits a mini-batch into `n` shards of consecutive rows (some may be empty), each knowing
+/// the whole batch's size so replicas can weight their gradients.
+fn shard_rows(batch: &Arc<crate::learn::MiniBatch>, n: usize) -> Vec<Arc<crate::learn::MiniBatch>> {
+    let rows = batch.rows();
+    (0..n)
+        .map(|i| {
+            let (from, to) = (i * rows / n, (i + 1) * rows / n);
+            let indices: Vec<usize> = (from..to).collect();
+            let labels = batch
+                .labels
+                .select(&indices)
+                .unwrap_or_else(|_| batch.labels.clone());
+            Arc::new(crate::learn::MiniBatch {
+                x: batch.x.slice(ndarray::s![from..to, ..]).to_owned(),
+                labels,
+                first_ts: batch.first_ts,
+                last_ts: batch.last_ts,
+                seq: batch.seq,
+                total_rows: rows,
+            })
+        })
+        .collect()
 }
 
 /// A blocking send that gives up when the run stops or the receiver is gone.
@@ -396,6 +426,9 @@ impl Task {
             node.counters.records_out.fetch_add(records as u64, Relaxed);
             if let (Some(tap), 0) = (&node.window_tap, port) {
                 tap.record(&node.counters, &batch);
+            }
+            if port == 0 && !node.counters.metric_fields.is_empty() {
+                node.counters.record_metrics(&batch);
             }
             let routes = node.routes.get(port).cloned().unwrap_or_default();
             work.push((batch, routes));

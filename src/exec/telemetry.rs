@@ -41,6 +41,12 @@ pub struct NodeCounters {
     pub max_event_time: AtomicI64,
     pub instances_done: AtomicUsize,
     pub recent_windows: Mutex<VecDeque<WindowSample>>,
+    /// Field names of a trainer's metrics records (empty for other nodes).
+    pub metric_fields: Vec<String>,
+    /// Metrics records not yet sent as telemetry.
+    pub metric_points: Mutex<Vec<Vec<f64>>>,
+    /// The newest metrics record.
+    pub last_metrics: Mutex<Option<Vec<f64>>>,
 }
 
 impl NodeCounters {
@@ -59,7 +65,43 @@ impl NodeCounters {
             max_event_time: AtomicI64::new(i64::MIN),
             instances_done: AtomicUsize::new(0),
             recent_windows: Mutex::new(VecDeque::new()),
+            metric_fields: Vec::new(),
+            metric_points: Mutex::new(Vec::new()),
+            last_metrics: Mutex::new(None),
         }
+    }
+
+    /// Counters of a node whose port 0 emits metrics records with these fields.
+    pub fn with_metric_fields(mut self, fields: Vec<String>) -> Self {
+        self.metric_fields = fields;
+        self
+    }
+
+    /// Keeps metrics records for telemetry (called by the task, once per batch).
+    pub fn record_metrics(&self, batch: &[crate::stream::Item]) {
+        let rows: Vec<Vec<f64>> = batch
+            .iter()
+            .filter_map(|i| match i {
+                crate::stream::Item::Record(r) => Some(r.values.to_vec()),
+                _ => None,
+            })
+            .collect();
+        if let (Some(last), Ok(mut slot)) = (rows.last(), self.last_metrics.lock()) {
+            *slot = Some(last.clone());
+        }
+        if let Ok(mut points) = self.metric_points.lock() {
+            points.extend(rows);
+        }
+    }
+
+    /// Takes the metrics records gathered since the last call.
+    pub fn drain_metrics(&self) -> Option<MetricPoints> {
+        let rows = std::mem::take(&mut *self.metric_points.lock().ok()?);
+        (!rows.is_empty()).then(|| MetricPoints {
+            node: self.name.clone(),
+            fields: self.metric_fields.clone(),
+            rows,
+        })
     }
 
     pub fn instances(&self) -> usize {
@@ -98,6 +140,16 @@ pub struct NodeStatus {
     pub backpressure: f32,
     pub error: Option<String>,
     pub recent_windows: Vec<WindowSample>,
+    /// A trainer's newest metrics as (name, value); empty for other nodes.
+    pub last_metrics: Vec<(String, f64)>,
+}
+
+/// New metrics records of one trainer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricPoints {
+    pub node: String,
+    pub fields: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
 }
 
 /// How a run ended.
@@ -133,6 +185,8 @@ pub enum Telemetry {
     Progress {
         elapsed_s: f64,
         nodes: Vec<NodeStatus>,
+        /// Metrics records produced since the previous message, per trainer.
+        metrics: Vec<MetricPoints>,
     },
     Done(RunReport),
 }
@@ -195,6 +249,13 @@ impl Sampler {
                         .recent_windows
                         .lock()
                         .map(|r| r.iter().cloned().collect())
+                        .unwrap_or_default(),
+                    last_metrics: c
+                        .last_metrics
+                        .lock()
+                        .ok()
+                        .and_then(|m| m.clone())
+                        .map(|values| c.metric_fields.iter().cloned().zip(values).collect())
                         .unwrap_or_default(),
                 }
             })

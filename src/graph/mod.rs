@@ -5,7 +5,9 @@ mod edit;
 mod file;
 
 pub use edit::{EditError, is_valid_name};
-pub use file::{FORMAT_VERSION, LoadError, SaveError, from_ron_str, load, save, to_ron_string};
+pub use file::{
+    FORMAT_VERSION, LoadError, SaveError, from_ron_str, load, save, to_ron_string, write_atomically,
+};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -2,8 +2,17 @@
 //! snapshots), how records become features and labels, and the operators of the learning nodes.
 //! The numerics live in `nn`; threads and channels in `exec`.
 
+pub mod batch;
+pub mod dataset_source;
+pub mod normalize;
+pub mod predict;
+pub mod split;
+
 use crate::nn::{Labels, Model};
 use ndarray::Array2;
+
+pub mod allreduce;
+pub mod trainer;
 
 /// How a record's fields become one row of features and a label.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +70,8 @@ pub struct ModelSnapshot {
 
 impl PartialEq for ModelSnapshot {
     fn eq(&self, other: &Self) -> bool {
-        self.step == other.step && self.is_final == other.is_final && self.features == other.features
+        self.step == other.step
+            && self.is_final == other.is_final
+            && self.features == other.features
     }
 }

@@ -2,7 +2,7 @@
 //! parallelism, expressions and columns checked against real fields, and what windows keep.
 
 use super::structure::Order;
-use super::{LogicalPlan, PlanInput, PlanNode, Problem};
+use super::{LogicalPlan, PlanInput, PlanNode, Problem, learn};
 use crate::catalog::{NodeKind, NodeParams};
 use crate::graph::Graph;
 use crate::stream::Schema;
@@ -89,8 +89,13 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
             parallelism: 1,
             keyed: true,
             pane: None,
-            stats_index: 0,
+            stats_indices: Vec::new(),
             fused: false,
+            features: None,
+            trainer: None,
+            model_parts: Vec::new(),
+            batch_fields: Vec::new(),
+            model_owner: None,
         };
         match infer_node(&plan, &mut plan_node) {
             Ok(()) => {}
@@ -105,6 +110,12 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
                     .collect();
             }
         }
+        let index = plan.nodes.len();
+        for &part in &plan_node.model_parts {
+            if let Some(node) = plan.nodes.get_mut(part) {
+                node.model_owner = Some(index);
+            }
+        }
         plan.nodes.push(plan_node);
     }
     decide_window_panes(&mut plan);
@@ -116,7 +127,13 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
 }
 
 /// Parallelism and keyedness a node's consumers see on its output.
-fn output_parallelism(node: &PlanNode) -> (usize, bool) {
+pub(crate) fn output_parallelism(node: &PlanNode) -> (usize, bool) {
+    if node.kind == NodeKind::Shard {
+        let replicas = usize::try_from(node.params().int("replicas"))
+            .unwrap_or(1)
+            .max(1);
+        return (replicas, replicas == 1);
+    }
     if node.kind != NodeKind::Partition {
         return (node.parallelism, node.keyed);
     }
@@ -258,15 +275,20 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             if functions.is_empty() {
                 return Err(problem("choose at least one function".into()).with_param("functions"));
             }
-            let field = params.text("field");
-            if !field.is_empty() && !fields.contains(&field) {
-                return Err(problem(format!(
-                    "no field '{field}' in the window's records; they have: {}",
-                    fields.join(", ")
-                ))
-                .with_param("field"));
+            let chosen = params.list("field");
+            for field in &chosen {
+                if !fields.contains(field) {
+                    return Err(problem(format!(
+                        "no field '{field}' in the window's records; they have: {}",
+                        fields.join(", ")
+                    ))
+                    .with_param("field"));
+                }
             }
-            vec![schema(output_fields(&functions), input.tag.as_deref())]
+            vec![schema(
+                output_fields(&functions, &chosen),
+                input.tag.as_deref(),
+            )]
         }
         NodeKind::CsvSink => {
             n.parallelism = 1;
@@ -278,11 +300,24 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             vec![]
         }
         NodeKind::NullSink => vec![],
-        NodeKind::DatasetSource
-        | NodeKind::Split
-        | NodeKind::Normalize
-        | NodeKind::Batch
-        | NodeKind::Shard
+        NodeKind::DatasetSource => {
+            vec![schema(learn::dataset_fields(&params.text("dataset")), None)]
+        }
+        NodeKind::Split => vec![input.clone(), input.clone()],
+        NodeKind::Normalize => {
+            for field in params.list("fields") {
+                if !fields.contains(&field) {
+                    return Err(problem(format!(
+                        "no field '{field}'; fields are: {}",
+                        fields.join(", ")
+                    ))
+                    .with_param("fields"));
+                }
+            }
+            vec![input.clone()]
+        }
+        NodeKind::Batch => learn::infer_batch(plan, n)?,
+        NodeKind::Shard
         | NodeKind::Dense
         | NodeKind::Relu
         | NodeKind::LeakyRelu
@@ -291,9 +326,9 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
         | NodeKind::Softmax
         | NodeKind::Dropout
         | NodeKind::LayerNorm
-        | NodeKind::Loss
-        | NodeKind::Trainer
-        | NodeKind::Predict => return Err(problem("learning nodes are not wired into the planner yet".into())),
+        | NodeKind::Loss => vec![input.clone()],
+        NodeKind::Trainer => learn::infer_trainer(plan, n)?,
+        NodeKind::Predict => learn::infer_predict(plan, n)?,
     };
     if n.kind.is_source() {
         n.parallelism = 1;
@@ -323,17 +358,29 @@ fn decide_window_panes(plan: &mut LogicalPlan) {
                 pane.keep_rows = true;
                 continue;
             }
-            let field = consumer.params().text("field");
-            let index = fields.iter().position(|f| *f == field).unwrap_or(0);
-            let slot = match pane.stats_fields.iter().position(|&f| f == index) {
-                Some(slot) => slot,
-                None => {
-                    pane.stats_fields.push(index);
-                    pane.stats_fields.len() - 1
-                }
+            let chosen = consumer.params().list("field");
+            let indices: Vec<usize> = if chosen.is_empty() {
+                vec![0]
+            } else {
+                chosen
+                    .iter()
+                    .map(|f| fields.iter().position(|g| g == f).unwrap_or(0))
+                    .collect()
             };
+            let slots = indices
+                .into_iter()
+                .map(
+                    |index| match pane.stats_fields.iter().position(|&f| f == index) {
+                        Some(slot) => slot,
+                        None => {
+                            pane.stats_fields.push(index);
+                            pane.stats_fields.len() - 1
+                        }
+                    },
+                )
+                .collect();
             if let Some(consumer) = plan.nodes.get_mut(c) {
-                consumer.stats_index = slot;
+                consumer.stats_indices = slots;
             }
         }
         let only_consumer = match plan.consumers(w, 0).as_slice() {
@@ -343,7 +390,7 @@ fn decide_window_panes(plan: &mut LogicalPlan) {
         if let Some(c) = only_consumer
             && let Some(aggregate) = plan.nodes.get_mut(c)
             && aggregate.kind == NodeKind::Aggregate
-            && aggregate.stats_index == 0
+            && aggregate.stats_indices == [0]
             && pane.stats_fields.len() == 1
             && !pane.keep_rows
         {

@@ -3,6 +3,7 @@
 //! parallelism. The editor shows `validate`'s problems live; `exec` runs a `LogicalPlan`.
 
 pub mod infer;
+pub mod learn;
 mod structure;
 
 use crate::catalog::{NodeKind, NodeParams, NodeSpec};
@@ -90,11 +91,21 @@ pub struct PlanNode {
     pub keyed: bool,
     /// For windows: what each pane keeps, decided from the window's consumers.
     pub pane: Option<PaneSpec>,
-    /// For aggregates: which of the upstream window's statistics to read.
-    pub stats_index: usize,
+    /// For aggregates: which of the upstream window's statistics to read, per field.
+    pub stats_indices: Vec<usize>,
     /// For aggregates: the upstream window computes this node's records itself (fused), so
     /// this node only passes them on.
     pub fused: bool,
+    /// For Batch nodes: how records become features and labels.
+    pub features: Option<crate::learn::FeatureSpec>,
+    /// For Trainer nodes: the model and how to train it.
+    pub trainer: Option<crate::learn::trainer::TrainerConfig>,
+    /// For Trainer nodes: the plan indices of its layers and Loss.
+    pub model_parts: Vec<usize>,
+    /// For Trainer nodes: the fields of the records its Batch node stacks.
+    pub batch_fields: Vec<String>,
+    /// For layers and Loss: the plan index of the Trainer whose fused operator runs them.
+    pub model_owner: Option<usize>,
 }
 
 impl PlanNode {

@@ -62,28 +62,36 @@ impl AggregateFn {
     }
 }
 
-/// The fields an aggregate's output records carry, in order.
-pub fn output_fields(functions: &[AggregateFn]) -> Vec<String> {
-    ["start", "end"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(functions.iter().map(|f| f.name().to_owned()))
-        .collect()
+/// The fields an aggregate's output records carry, in order: `start`, `end`, then one per
+/// function — named after the function for one field (Flink's columns), `field_function` for
+/// several.
+pub fn output_fields(functions: &[AggregateFn], fields: &[String]) -> Vec<String> {
+    let mut out = vec!["start".to_owned(), "end".to_owned()];
+    if fields.len() <= 1 {
+        out.extend(functions.iter().map(|f| f.name().to_owned()));
+    } else {
+        for field in fields {
+            out.extend(functions.iter().map(|f| format!("{field}_{}", f.name())));
+        }
+    }
+    out
 }
 
-/// The record `{start, end, <functions>}` of a window result, with its key and event time.
-/// `stats_index` picks which of the window's kept fields the functions read.
+/// The record `{start, end, <functions per field>}` of a window result, with its key and event
+/// time. `stats_indices` pick which of the window's kept fields the functions read.
 pub fn aggregate_record(
     functions: &[AggregateFn],
     window: &WindowResult,
-    stats_index: usize,
+    stats_indices: &[usize],
 ) -> Record {
     let mut values = Values::new();
     values.push(window.start as f64);
     values.push(window.end as f64);
-    match window.stats(stats_index) {
-        Some(stats) => values.extend(functions.iter().map(|f| f.of(stats))),
-        None => values.extend(functions.iter().map(|_| f64::NAN)),
+    for &index in stats_indices {
+        match window.stats(index) {
+            Some(stats) => values.extend(functions.iter().map(|f| f.of(stats))),
+            None => values.extend(functions.iter().map(|_| f64::NAN)),
+        }
     }
     Record {
         key: window.key.clone(),
@@ -92,18 +100,18 @@ pub fn aggregate_record(
     }
 }
 
-/// Window result → record `{start, end, <functions>}` with the window's key and event time.
+/// Window result → record of statistics with the window's key and event time.
 pub struct AggregateOperator {
     functions: Vec<AggregateFn>,
-    /// Which of the window's kept statistics this aggregate reads.
-    stats_index: usize,
+    /// Which of the window's kept statistics this aggregate reads, in output order.
+    stats_indices: Vec<usize>,
 }
 
 impl AggregateOperator {
-    pub fn new(functions: Vec<AggregateFn>, stats_index: usize) -> Self {
+    pub fn new(functions: Vec<AggregateFn>, stats_indices: Vec<usize>) -> Self {
         Self {
             functions,
-            stats_index,
+            stats_indices,
         }
     }
 }
@@ -113,14 +121,22 @@ impl Operator for AggregateOperator {
         let Item::Window(window) = item else {
             return Ok(());
         };
-        if window.stats(self.stats_index).is_none() {
+        if self
+            .stats_indices
+            .iter()
+            .any(|&i| window.stats(i).is_none())
+        {
             return Err(OpError::new(
                 "the window keeps no statistics for the aggregated field",
             ));
         }
         out.push(
             0,
-            Item::Record(aggregate_record(&self.functions, &window, self.stats_index)),
+            Item::Record(aggregate_record(
+                &self.functions,
+                &window,
+                &self.stats_indices,
+            )),
         );
         Ok(())
     }

@@ -14,6 +14,8 @@ pub enum Strategy {
     Broadcast,
     /// Sub-stream i feeds sub-stream i (same parallelism on both sides).
     Forward,
+    /// Every mini-batch is split by rows, one share per sub-stream (data-parallel training).
+    Shard,
 }
 
 impl Strategy {

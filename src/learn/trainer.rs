@@ -1,0 +1,367 @@
+//! The fused training operator: the model a Batch → layers → Loss chain describes, trained on
+//! the batches that arrive (epochs over bounded data, or prequential test-then-train on a
+//! stream), evaluated on held-out batches, reporting a Metrics stream and model snapshots.
+//! With replicas it meets the other replicas in an all-reduce before every optimizer step.
+
+use super::allreduce::AllReduce;
+use super::{FeatureSpec, MiniBatch, ModelSnapshot};
+use crate::nn::{BatchStats, LossKind, Model, ModelConfig, NnError};
+use crate::stream::{Item, Key, OpError, OpResult, Operator, Outputs, Record, Values};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Fields of a trainer's Metrics records, in order. NaN where a value does not apply.
+pub const METRIC_FIELDS: &[&str] = &[
+    "step",
+    "epoch",
+    "loss",
+    "accuracy",
+    "test_loss",
+    "test_accuracy",
+    "lr",
+    "grad_norm",
+    "samples_per_s",
+    "progressive_loss",
+    "progressive_accuracy",
+];
+
+/// Input port of training batches (the chain's Batch or Shard node).
+pub const TRAIN: usize = 0;
+/// Input port of held-out batches.
+pub const TEST: usize = 1;
+/// Output port of metrics records.
+pub const METRICS: usize = 0;
+/// Output port of model snapshots.
+pub const MODEL: usize = 1;
+
+/// How the trainer learns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainingMode {
+    /// Learn each batch as it comes, then replay the buffered batches for the other epochs.
+    Epochs(u32),
+    /// Score each batch, then learn it; report a progressive metric over the last `window`.
+    Prequential { window: usize },
+}
+
+/// Everything a trainer instance needs, decided by the planner.
+#[derive(Clone, Debug)]
+pub struct TrainerConfig {
+    /// The trainer node's name: the key of its metrics records.
+    pub name: String,
+    pub model: ModelConfig,
+    pub features: FeatureSpec,
+    pub mode: TrainingMode,
+    pub eval_every: u64,
+    pub publish_every: u64,
+    pub seed: u64,
+    /// A test input is wired: receiving no test batch is then an error.
+    pub expects_test: bool,
+}
+
+/// One replica of a trainer (replica 0 reports metrics, evaluates and publishes).
+pub struct TrainerOperator {
+    config: TrainerConfig,
+    model: Model,
+    replica: usize,
+    allreduce: Option<Arc<AllReduce>>,
+    train: Vec<Arc<MiniBatch>>,
+    test: Vec<Arc<MiniBatch>>,
+    step: u64,
+    epoch: u32,
+    samples: u64,
+    busy_s: f64,
+    last_test: Option<(f32, f32)>,
+    progressive: VecDeque<(f64, usize, usize)>,
+    /// Loss, accuracy and gradient norm of the last step, repeated in the closing record.
+    last_step: (f32, f64, f32),
+    flat: Vec<f32>,
+}
+
+fn nn_error(e: NnError) -> OpError {
+    OpError::new(e.to_string())
+}
+
+impl TrainerOperator {
+    pub fn new(
+        config: TrainerConfig,
+        replica: usize,
+        allreduce: Option<Arc<AllReduce>>,
+    ) -> Result<Self, String> {
+        let model = Model::new(config.model.clone()).map_err(|e| e.to_string())?;
+        Ok(Self {
+            config,
+            model,
+            replica,
+            allreduce,
+            train: Vec::new(),
+            test: Vec::new(),
+            step: 0,
+            epoch: 1,
+            samples: 0,
+            busy_s: 0.0,
+            last_test: None,
+            progressive: VecDeque::new(),
+            last_step: (f32::NAN, f64::NAN, f32::NAN),
+            flat: Vec::new(),
+        })
+    }
+
+    fn reports(&self) -> bool {
+        self.replica == 0
+    }
+
+    fn accuracy(&self, correct: usize, rows: usize) -> f64 {
+        if self.model.loss_kind() == LossKind::Mse || rows == 0 {
+            f64::NAN
+        } else {
+            correct as f64 / rows as f64
+        }
+    }
+
+    /// One optimizer step on a batch (or this replica's shard of it). Returns (mean loss over
+    /// the whole batch, correct, rows of the whole batch, gradient norm, lr used).
+    fn learn(&mut self, batch: &MiniBatch) -> Result<(f32, usize, usize, f32, f32), OpError> {
+        let lr = self.model.lr();
+        let Some(allreduce) = self.allreduce.clone() else {
+            let stats = self
+                .model
+                .train_step(batch.x.view(), batch.labels.as_targets())
+                .map_err(nn_error)?;
+            return Ok((
+                stats.loss,
+                stats.correct,
+                stats.samples,
+                stats.grad_norm,
+                lr,
+            ));
+        };
+        let (loss, correct) = if batch.rows() > 0 {
+            let stats = self
+                .model
+                .compute_gradients(batch.x.view(), batch.labels.as_targets())
+                .map_err(nn_error)?;
+            self.model.gradients_flat(&mut self.flat);
+            (stats.loss, stats.correct)
+        } else {
+            self.flat.clear();
+            (0.0, 0)
+        };
+        let reduced = allreduce
+            .reduce(&self.flat, batch.rows(), loss, correct)
+            .map_err(|_| OpError::new("stopped while waiting for the other replicas"))?;
+        self.model
+            .set_gradients_flat(&reduced.gradients)
+            .map_err(nn_error)?;
+        let grad_norm = self.model.apply_gradients().map_err(nn_error)?;
+        Ok((reduced.loss, reduced.correct, reduced.rows, grad_norm, lr))
+    }
+
+    fn evaluate_test(&mut self) -> Result<Option<(f32, f32)>, OpError> {
+        if self.test.is_empty() {
+            return Ok(None);
+        }
+        let mut total = BatchStats::default();
+        for batch in &self.test {
+            let stats = self
+                .model
+                .evaluate(batch.x.view(), batch.labels.as_targets())
+                .map_err(nn_error)?;
+            total = total.merge(stats);
+        }
+        let accuracy = self.accuracy(total.correct, total.samples) as f32;
+        Ok(Some((total.loss, accuracy)))
+    }
+
+    /// A training step with its bookkeeping, NaN check, metrics and snapshots.
+    fn train_on(&mut self, batch: &MiniBatch, out: &mut Outputs) -> OpResult {
+        let started = Instant::now();
+        let prequential = match self.config.mode {
+            TrainingMode::Prequential { window } if self.reports() || self.allreduce.is_none() => {
+                let before = self
+                    .model
+                    .evaluate(batch.x.view(), batch.labels.as_targets())
+                    .map_err(nn_error)?;
+                self.progressive.push_back((
+                    f64::from(before.loss) * before.samples as f64,
+                    before.correct,
+                    before.samples,
+                ));
+                while self.progressive.len() > window.max(1) {
+                    self.progressive.pop_front();
+                }
+                Some(before)
+            }
+            _ => None,
+        };
+        let (loss, correct, rows, grad_norm, lr) = self.learn(batch)?;
+        self.step += 1;
+        self.samples += rows as u64;
+        self.busy_s += started.elapsed().as_secs_f64();
+        if !loss.is_finite() {
+            return Err(OpError::new(format!(
+                "the loss became {loss} at step {} (epoch {}): training diverged; the learning rate {lr} is probably too high — try a smaller one (e.g. {}), or set clip_norm",
+                self.step,
+                self.epoch,
+                lr / 10.0
+            )));
+        }
+        if !self.reports() {
+            return Ok(());
+        }
+        if self.step.is_multiple_of(self.config.eval_every.max(1)) {
+            self.last_test = self.evaluate_test()?;
+        }
+        let (step_loss, step_correct, step_rows) = match prequential {
+            Some(p) => (p.loss, p.correct, p.samples),
+            None => (loss, correct, rows),
+        };
+        let (p_loss, p_acc) = self.progressive_metrics();
+        let step_accuracy = self.accuracy(step_correct, step_rows);
+        self.last_step = (step_loss, step_accuracy, grad_norm);
+        self.emit_metrics(
+            step_loss,
+            step_accuracy,
+            lr,
+            grad_norm,
+            (p_loss, p_acc),
+            out,
+        );
+        if self.step.is_multiple_of(self.config.publish_every.max(1)) {
+            self.publish(false, out);
+        }
+        Ok(())
+    }
+
+    fn progressive_metrics(&self) -> (f64, f64) {
+        if self.progressive.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
+        let (loss_sum, correct, rows) = self
+            .progressive
+            .iter()
+            .fold((0.0, 0, 0), |(l, c, r), (pl, pc, pr)| {
+                (l + pl, c + pc, r + pr)
+            });
+        (loss_sum / rows.max(1) as f64, self.accuracy(correct, rows))
+    }
+
+    fn emit_metrics(
+        &self,
+        loss: f32,
+        accuracy: f64,
+        lr: f32,
+        grad_norm: f32,
+        progressive: (f64, f64),
+        out: &mut Outputs,
+    ) {
+        let (test_loss, test_accuracy) = self
+            .last_test
+            .map_or((f64::NAN, f64::NAN), |(l, a)| (f64::from(l), f64::from(a)));
+        let samples_per_s = if self.busy_s > 0.0 {
+            self.samples as f64 / self.busy_s
+        } else {
+            f64::NAN
+        };
+        let values: Values = [
+            self.step as f64,
+            f64::from(self.epoch),
+            f64::from(loss),
+            accuracy,
+            test_loss,
+            test_accuracy,
+            f64::from(lr),
+            f64::from(grad_norm),
+            samples_per_s,
+            progressive.0,
+            progressive.1,
+        ]
+        .into_iter()
+        .collect();
+        out.push(
+            METRICS,
+            Item::Record(Record {
+                key: Key::text(&self.config.name),
+                ts: self.step as i64,
+                values,
+            }),
+        );
+    }
+
+    fn publish(&self, is_final: bool, out: &mut Outputs) {
+        out.push(
+            MODEL,
+            Item::Model(Arc::new(ModelSnapshot {
+                model: self.model.clone(),
+                features: self.config.features.clone(),
+                step: self.step,
+                is_final,
+            })),
+        );
+    }
+}
+
+impl Operator for TrainerOperator {
+    fn on_item(&mut self, port: usize, item: Item, out: &mut Outputs) -> OpResult {
+        let Item::Batch(batch) = item else {
+            return Ok(());
+        };
+        if port == TEST {
+            self.test.push(batch);
+            return Ok(());
+        }
+        if matches!(self.config.mode, TrainingMode::Epochs(e) if e > 1) {
+            self.train.push(Arc::clone(&batch));
+        }
+        self.train_on(&batch, out)
+    }
+
+    /// Metrics are keyed by step, not event time: the input watermark is not forwarded.
+    fn on_watermark(&mut self, _watermark: i64, _out: &mut Outputs) -> OpResult {
+        Ok(())
+    }
+
+    fn on_end(&mut self, out: &mut Outputs) -> OpResult {
+        if self.step == 0 && self.reports() {
+            return Err(OpError::new(
+                "received no training batches: is the training input empty (e.g. a split ratio of 0)?",
+            ));
+        }
+        if let TrainingMode::Epochs(epochs) = self.config.mode {
+            let batches = std::mem::take(&mut self.train);
+            let mut order: Vec<usize> = (0..batches.len()).collect();
+            for epoch in 2..=epochs {
+                self.epoch = epoch;
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    self.config.seed ^ u64::from(epoch).wrapping_mul(0x9e37_79b9),
+                );
+                order.shuffle(&mut rng);
+                for &i in &order {
+                    if let Some(batch) = batches.get(i) {
+                        self.train_on(batch, out)?;
+                    }
+                }
+            }
+        }
+        if !self.reports() {
+            return Ok(());
+        }
+        if self.config.expects_test && self.test.is_empty() {
+            return Err(OpError::new(
+                "the test input received no batches: is the split's test share empty (train_ratio 1.0)?",
+            ));
+        }
+        self.last_test = self.evaluate_test()?;
+        if self.last_test.is_some() {
+            let (p_loss, p_acc) = self.progressive_metrics();
+            let lr = self.model.lr();
+            let (loss, accuracy, grad_norm) = self.last_step;
+            self.emit_metrics(loss, accuracy, lr, grad_norm, (p_loss, p_acc), out);
+        }
+        self.publish(true, out);
+        Ok(())
+    }
+}
