@@ -68,7 +68,8 @@ impl AllReduce {
             round.rows = 0;
             round.loss_sum = 0.0;
             round.correct = 0;
-            round.done = None;
+            // `done` keeps the previous round's result: a replica of that round may not have
+            // woken yet, and this round cannot finish without it.
         }
         if rows > 0 {
             let weight = rows as f32;

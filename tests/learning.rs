@@ -1,0 +1,287 @@
+//! Training on the stream, end to end through the executor: the examples really learn, runs
+//! are reproducible bit for bit, data-parallel replicas match one replica, and bad learning
+//! graphs are refused with the node named.
+
+use flowbook::exec::{Outcome, RunOptions, RunReport, Telemetry, start};
+use flowbook::graph::{Edge, Graph, ParamValue, PortRef, load};
+use flowbook::plan::plan;
+use std::path::Path;
+
+fn example(name: &str) -> Graph {
+    load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("example-graphs")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn set(g: &mut Graph, node: &str, param: &str, value: ParamValue) {
+    g.set_param(node, param, value).unwrap();
+}
+
+/// Runs a graph from the crate root; returns the report and every metrics row of `trainer`.
+fn run(g: &Graph) -> (RunReport, Vec<Vec<f64>>) {
+    let _dir = std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"));
+    let handle = start(&plan(g).unwrap(), RunOptions::default()).unwrap();
+    let mut rows = Vec::new();
+    loop {
+        match handle.telemetry().recv() {
+            Ok(Telemetry::Progress { metrics, .. }) => {
+                for m in metrics.into_iter().filter(|m| m.node == "trainer") {
+                    rows.extend(m.rows);
+                }
+            }
+            Ok(Telemetry::Done(_)) | Err(_) => break,
+        }
+    }
+    (handle.wait(), rows)
+}
+
+fn metric(report: &RunReport, name: &str) -> f64 {
+    let trainer = report.node("trainer").expect("a trainer");
+    trainer
+        .last_metrics
+        .iter()
+        .find(|(f, _)| f == name)
+        .map_or(f64::NAN, |(_, v)| *v)
+}
+
+#[test]
+fn digits_mlp_reaches_95_percent_test_accuracy() {
+    let (report, rows) = run(&example("digits-mlp.ron"));
+    assert_eq!(report.outcome, Outcome::Finished);
+    assert_eq!(
+        metric(&report, "step"),
+        900.0,
+        "1438 training rows / 32 = 45 steps × 20 epochs"
+    );
+    let accuracy = metric(&report, "test_accuracy");
+    assert!(accuracy >= 0.95, "test accuracy {accuracy}");
+    assert!(rows.len() >= 900);
+}
+
+#[test]
+fn moons_and_spiral_reach_95_percent() {
+    for name in ["moons.ron", "spiral.ron"] {
+        let (report, _) = run(&example(name));
+        assert_eq!(report.outcome, Outcome::Finished, "{name}");
+        let accuracy = metric(&report, "test_accuracy");
+        assert!(accuracy >= 0.95, "{name}: test accuracy {accuracy}");
+    }
+}
+
+#[test]
+fn online_regression_learns_test_then_train() {
+    let mut g = example("regression-stream.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(true));
+    set(&mut g, "source", "count", ParamValue::Int(40_000));
+    let (report, rows) = run(&g);
+    assert_eq!(report.outcome, Outcome::Finished);
+    let progressive = metric(&report, "progressive_loss");
+    // The noise alone has variance 0.01; the bound leaves room for the model's own error.
+    assert!(progressive < 0.03, "progressive MSE {progressive}");
+    let first = rows
+        .first()
+        .and_then(|r| r.get(9))
+        .copied()
+        .unwrap_or(f64::NAN);
+    assert!(
+        first > 4.0 * progressive,
+        "the progressive loss fell from {first} to {progressive}"
+    );
+}
+
+#[test]
+fn same_seed_gives_the_same_loss_curve_bit_for_bit() {
+    let g = example("moons.ron");
+    let loss = |rows: &[Vec<f64>]| rows.iter().map(|r| r[2].to_bits()).collect::<Vec<_>>();
+    let (_, a) = run(&g);
+    let (_, b) = run(&g);
+    assert!(!a.is_empty());
+    assert_eq!(loss(&a), loss(&b));
+    let mut other = g.clone();
+    set(&mut other, "trainer", "seed", ParamValue::Int(8));
+    let (_, c) = run(&other);
+    assert_ne!(loss(&a), loss(&c));
+}
+
+/// Puts a Shard node with `replicas` between the Batch node and the first layer.
+fn sharded(mut g: Graph, replicas: i64) -> Graph {
+    let batch = g.node_by_name("batch").unwrap().id;
+    let dense1 = g.node_by_name("dense1").unwrap().id;
+    let shard = g.add_node("shard", "shard", [0.0, 0.0]);
+    set(&mut g, "shard", "replicas", ParamValue::Int(replicas));
+    g.edges
+        .retain(|e| !(e.from.node == batch && e.to.node == dense1));
+    g.edges.push(Edge {
+        from: PortRef::new(batch, "out"),
+        to: PortRef::new(shard, "in"),
+    });
+    g.edges.push(Edge {
+        from: PortRef::new(shard, "out"),
+        to: PortRef::new(dense1, "in"),
+    });
+    g
+}
+
+#[test]
+fn two_replicas_match_one_within_1e_5() {
+    let mut g = example("digits-mlp.ron");
+    set(&mut g, "trainer", "epochs", ParamValue::Int(3));
+    let (one, single) = run(&g);
+    let (two, double) = run(&sharded(g, 2));
+    assert_eq!(one.outcome, Outcome::Finished);
+    assert_eq!(two.outcome, Outcome::Finished);
+    let steps = |r: &RunReport| metric(r, "step");
+    assert_eq!(
+        steps(&one),
+        steps(&two),
+        "the same number of optimizer steps"
+    );
+    assert_eq!(single.len(), double.len());
+    for (a, b) in single.iter().zip(&double) {
+        assert_eq!(a[0], b[0], "same step");
+        assert!(
+            (a[2] - b[2]).abs() <= 1e-5 * a[2].abs().max(1.0),
+            "step {}: loss {} vs {}",
+            a[0],
+            a[2],
+            b[2]
+        );
+    }
+}
+
+#[test]
+fn exploding_training_stops_at_the_step_with_a_hint() {
+    let mut g = example("regression-stream.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(true));
+    set(&mut g, "source", "count", ParamValue::Int(20_000));
+    set(
+        &mut g,
+        "trainer",
+        "optimizer",
+        ParamValue::Text("sgd".into()),
+    );
+    set(&mut g, "trainer", "lr", ParamValue::Float(5.0));
+    let (report, _) = run(&g);
+    match report.outcome {
+        Outcome::Failed { node, message } => {
+            assert_eq!(node, "trainer");
+            assert!(
+                message.contains("at step") && message.contains("learning rate"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+fn problems(g: &Graph) -> String {
+    match plan(g) {
+        Ok(_) => String::new(),
+        Err(problems) => problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[test]
+fn layer_shapes_that_do_not_fit_are_refused_naming_the_layer() {
+    let mut g = example("digits-mlp.ron");
+    set(&mut g, "dense2", "inputs", ParamValue::Int(64));
+    let text = problems(&g);
+    assert!(text.contains("dense2") && text.contains("128"), "{text}");
+    let mut g = example("digits-mlp.ron");
+    set(&mut g, "dense3", "units", ParamValue::Int(7));
+    let text = problems(&g);
+    assert!(
+        text.contains("loss: the model gives 7 outputs but the labels have 10 classes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_label_column_is_named() {
+    let mut g = example("digits-mlp.ron");
+    set(&mut g, "batch", "label", ParamValue::Text("digit".into()));
+    let text = problems(&g);
+    assert!(text.contains("batch.label: no field 'digit'"), "{text}");
+}
+
+#[test]
+fn label_outside_the_class_count_fails_the_run_at_the_batch_node() {
+    let mut g = example("digits-mlp.ron");
+    set(&mut g, "batch", "classes", ParamValue::Int(5));
+    set(&mut g, "test_batch", "classes", ParamValue::Int(5));
+    set(&mut g, "dense3", "units", ParamValue::Int(5));
+    let (report, _) = run(&g);
+    match report.outcome {
+        Outcome::Failed { node, message } => {
+            assert!(node == "batch" || node == "test_batch", "{node}");
+            assert!(message.contains("outside the 5 classes"), "{message}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_empty_test_split_is_an_error_naming_the_trainer() {
+    let mut g = example("moons.ron");
+    set(&mut g, "split", "train_ratio", ParamValue::Float(1.0));
+    let (report, _) = run(&g);
+    match report.outcome {
+        Outcome::Failed { node, message } => {
+            assert_eq!(node, "trainer");
+            assert!(
+                message.contains("test input received no batches"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn predict_scores_sensor_windows_and_finds_the_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("scores.csv");
+    let mut g = example("sensor-anomaly.ron");
+    set(
+        &mut g,
+        "scores",
+        "path",
+        ParamValue::Text(out.display().to_string()),
+    );
+    let (report, _) = run(&g);
+    assert_eq!(report.outcome, Outcome::Finished);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .skip(1)
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let (label, prediction) = (5, 6);
+    let positives = rows.iter().filter(|r| r[label] == 1.0).count();
+    let found = rows
+        .iter()
+        .filter(|r| r[label] == 1.0 && r[prediction] == 1.0)
+        .count();
+    let flagged = rows.iter().filter(|r| r[prediction] == 1.0).count();
+    assert!(positives > 100, "{positives} windows with a spike");
+    assert!(
+        found as f64 >= 0.9 * positives as f64,
+        "recall {found}/{positives}"
+    );
+    assert!(
+        found as f64 >= 0.9 * flagged as f64,
+        "precision {found}/{flagged}"
+    );
+}
