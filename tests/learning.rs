@@ -25,14 +25,14 @@ fn run(g: &Graph) -> (RunReport, Vec<Vec<f64>>) {
     let _dir = std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"));
     let handle = start(&plan(g).unwrap(), RunOptions::default()).unwrap();
     let mut rows = Vec::new();
-    loop {
-        match handle.telemetry().recv() {
-            Ok(Telemetry::Progress { metrics, .. }) => {
+    while let Ok(message) = handle.telemetry().recv() {
+        match message {
+            Telemetry::Progress { metrics, .. } => {
                 for m in metrics.into_iter().filter(|m| m.node == "trainer") {
                     rows.extend(m.rows);
                 }
             }
-            Ok(Telemetry::Done(_)) | Err(_) => break,
+            Telemetry::Done(_) => break,
         }
     }
     (handle.wait(), rows)
