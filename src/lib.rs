@@ -2,6 +2,8 @@
 //! never depends on the UI; the UI and CLI sit on top of it.
 
 pub mod catalog;
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod cli;
 pub mod datasets;
 pub mod exec;

@@ -1,0 +1,1 @@
+//! The desktop editor (being written).
