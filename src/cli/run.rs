@@ -200,6 +200,21 @@ fn progress_line(elapsed_s: f64, plan: &LogicalPlan, nodes: &[NodeStatus]) -> St
         "{elapsed_s:6.1}s  {} events",
         human(source_records(plan, nodes) as f64)
     );
+    for n in nodes.iter().filter(|n| !n.last_metrics.is_empty()) {
+        let value = |name: &str| {
+            n.last_metrics
+                .iter()
+                .find(|(f, _)| f == name)
+                .map_or(f64::NAN, |(_, v)| *v)
+        };
+        line.push_str(&format!(
+            "  {} step {:.0} epoch {:.0} loss {:.4}",
+            n.name,
+            value("step"),
+            value("epoch"),
+            value("loss")
+        ));
+    }
     for n in nodes
         .iter()
         .filter(|n| n.in_per_s > 0.0 || n.late > 0)
