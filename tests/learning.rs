@@ -285,3 +285,30 @@ fn predict_scores_sensor_windows_and_finds_the_spikes() {
         "precision {found}/{flagged}"
     );
 }
+
+#[test]
+fn learning_rate_changes_while_training_and_shows_in_the_metrics() {
+    let g = example("regression-stream.ron");
+    let _dir = std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"));
+    let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(handle.set_param("trainer", "epochs", 3.0).unwrap_err().contains("cannot change"));
+    assert!(handle.set_param("trainer", "lr", -1.0).is_err());
+    handle.set_param("trainer", "lr", 0.0001).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    handle.send(flowbook::exec::Control::Finish);
+    let mut lrs = Vec::new();
+    while let Ok(message) = handle.telemetry().recv() {
+        match message {
+            Telemetry::Progress { metrics, .. } => {
+                lrs.extend(metrics.iter().flat_map(|m| m.rows.iter().map(|r| r[6])));
+            }
+            Telemetry::Done(_) => break,
+        }
+    }
+    assert_eq!(handle.wait().outcome, Outcome::Finished);
+    let first = lrs.first().copied().unwrap_or(f64::NAN);
+    let last = lrs.last().copied().unwrap_or(f64::NAN);
+    assert!((first - 0.005).abs() < 1e-9, "starts at the graph's lr: {first}");
+    assert!((last - 0.0001).abs() < 1e-9, "ends at the live lr: {last}");
+}

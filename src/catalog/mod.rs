@@ -5,7 +5,7 @@ mod learn_nodes;
 mod params;
 mod stream_nodes;
 
-pub use params::{NodeParams, ParamError, parse_param_text};
+pub use params::{NodeParams, ParamError, check_value, parse_param_text};
 
 use std::fmt;
 

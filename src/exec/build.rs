@@ -3,6 +3,7 @@
 
 use super::control::Shared;
 use crate::catalog::NodeKind;
+use crate::learn::LiveParams;
 use crate::learn::allreduce::AllReduce;
 use crate::learn::batch::BatchOperator;
 use crate::learn::dataset_source::{DatasetKind, DatasetSource};
@@ -30,6 +31,8 @@ use std::sync::Arc;
 /// What instances of one node share: the all-reduce point of a trainer's replicas.
 pub struct BuildContext {
     pub allreduce: BTreeMap<usize, Arc<AllReduce>>,
+    /// Live parameters of each trainer, by plan index (shared by its replicas).
+    pub live: BTreeMap<usize, Arc<LiveParams>>,
 }
 
 impl BuildContext {
@@ -46,7 +49,14 @@ impl BuildContext {
                 (i, Arc::new(AllReduce::new(n.parallelism, stop)))
             })
             .collect();
-        Self { allreduce }
+        let live = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.kind == NodeKind::Trainer)
+            .map(|(i, _)| (i, Arc::new(LiveParams::default())))
+            .collect();
+        Self { allreduce, live }
     }
 }
 
@@ -229,7 +239,11 @@ pub fn build(
                 return Err("the planner left this trainer without a model".into());
             };
             let allreduce = context.allreduce.get(&index).cloned();
-            operator(TrainerOperator::new(config, instance, allreduce)?)
+            let mut trainer = TrainerOperator::new(config, instance, allreduce)?;
+            if let Some(live) = context.live.get(&index) {
+                trainer = trainer.with_live_params(Arc::clone(live));
+            }
+            operator(trainer)
         }
         NodeKind::Dense
         | NodeKind::Relu

@@ -15,6 +15,12 @@ pub enum Control {
     Stop,
     /// End gracefully: sources end as if their input were over, windows fire, sinks complete.
     Finish,
+    /// Change a parameter marked live in the catalogue (e.g. a trainer's `lr`) while running.
+    SetParam {
+        node: String,
+        param: String,
+        value: f64,
+    },
 }
 
 /// Flags and the first failure, shared by the monitor and every task.
@@ -56,6 +62,8 @@ impl Shared {
                 self.finish.store(true, Relaxed);
                 self.paused.store(false, Relaxed);
             }
+            // Routed to the node's live parameters by the monitor.
+            Control::SetParam { .. } => {}
         }
     }
 

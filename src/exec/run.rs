@@ -51,6 +51,8 @@ pub enum StartError {
 
 /// A running graph: send controls, read telemetry, wait for the report.
 pub struct RunHandle {
+    /// Node name → kind, to check live parameter changes before sending them.
+    kinds: BTreeMap<String, NodeKind>,
     control: Sender<Control>,
     telemetry: Receiver<Telemetry>,
     monitor: Option<JoinHandle<RunReport>>,
@@ -60,6 +62,27 @@ impl RunHandle {
     pub fn send(&self, control: Control) {
         // The monitor outlives every task; if it is gone the run is over and there is nothing to tell.
         let _ = self.control.send(control);
+    }
+
+    /// Changes a live parameter (one the catalogue marks live, e.g. a trainer's `lr`) while the
+    /// graph runs; the value is checked against the parameter's range first.
+    pub fn set_param(&self, node: &str, param: &str, value: f64) -> Result<(), String> {
+        let kind = self.kinds.get(node).ok_or_else(|| format!("no node named '{node}'"))?;
+        let spec = kind
+            .spec()
+            .param(param)
+            .ok_or_else(|| format!("{node} has no parameter '{param}'"))?;
+        if !spec.live {
+            return Err(format!("{node}.{param} cannot change while running"));
+        }
+        crate::catalog::check_value(spec, &crate::graph::ParamValue::Float(value))
+            .map_err(|e| format!("{node}.{param} {e}"))?;
+        self.send(Control::SetParam {
+            node: node.to_owned(),
+            param: param.to_owned(),
+            value,
+        });
+        Ok(())
     }
 
     pub fn telemetry(&self) -> &Receiver<Telemetry> {
@@ -267,7 +290,13 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         threads.push(handle);
     }
     drop(exit_tx);
+    let live = context
+        .live
+        .iter()
+        .filter_map(|(i, l)| plan.nodes.get(*i).map(|n| (n.name.clone(), Arc::clone(l))))
+        .collect();
     let monitor = Monitor {
+        live,
         shared,
         counters,
         threads,
@@ -281,6 +310,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         .spawn(move || monitor.run())
         .map_err(|e| StartError::Thread(e.to_string()))?;
     Ok(RunHandle {
+        kinds: plan.nodes.iter().map(|n| (n.name.clone(), n.kind)).collect(),
         control: control_tx,
         telemetry: telemetry_rx,
         monitor: Some(monitor),
@@ -395,6 +425,8 @@ fn assemble_task(
 }
 
 struct Monitor {
+    /// Live parameters of each trainer, by node name.
+    live: BTreeMap<String, Arc<crate::learn::LiveParams>>,
     shared: Arc<Shared>,
     counters: Vec<Arc<NodeCounters>>,
     threads: Vec<JoinHandle<()>>,
@@ -417,6 +449,11 @@ impl Monitor {
             crossbeam_channel::select! {
                 recv(self.exits) -> _ => running -= 1,
                 recv(if control_open { &self.control } else { &never }) -> c => match c {
+                    Ok(Control::SetParam { node, param, value }) => {
+                        if let Some(live) = self.live.get(&node) {
+                            live.set(&param, value);
+                        }
+                    }
                     Ok(control) => self.shared.apply(&control),
                     // The handle is gone: nobody can stop the run later, so stop it now.
                     Err(_) => {

@@ -75,3 +75,33 @@ impl PartialEq for ModelSnapshot {
             && self.features == other.features
     }
 }
+
+/// Parameters a running trainer takes from the outside (a live learning-rate change): the
+/// executor writes, the trainer polls a version number once per step.
+#[derive(Debug, Default)]
+pub struct LiveParams {
+    version: std::sync::atomic::AtomicU64,
+    values: std::sync::Mutex<Vec<(String, f64)>>,
+}
+
+impl LiveParams {
+    /// Sets a parameter; the trainer applies it before its next step.
+    pub fn set(&self, name: &str, value: f64) {
+        if let Ok(mut values) = self.values.lock() {
+            values.retain(|(n, _)| n != name);
+            values.push((name.to_owned(), value));
+        }
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The values, if they changed since `seen` (which is updated).
+    pub fn changed_since(&self, seen: &mut u64) -> Option<Vec<(String, f64)>> {
+        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
+        if version == *seen {
+            return None;
+        }
+        *seen = version;
+        self.values.lock().ok().map(|v| v.clone())
+    }
+}

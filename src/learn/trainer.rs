@@ -4,7 +4,7 @@
 //! With replicas it meets the other replicas in an all-reduce before every optimizer step.
 
 use super::allreduce::AllReduce;
-use super::{FeatureSpec, MiniBatch, ModelSnapshot};
+use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot};
 use crate::nn::{BatchStats, LossKind, Model, ModelConfig, NnError};
 use crate::stream::{Item, Key, OpError, OpResult, Operator, Outputs, Record, Values};
 use rand::SeedableRng;
@@ -78,6 +78,9 @@ pub struct TrainerOperator {
     progressive: VecDeque<(f64, usize, usize)>,
     /// Loss, accuracy and gradient norm of the last step, repeated in the closing record.
     last_step: (f32, f64, f32),
+    /// Live parameter changes from the outside, and the version last applied.
+    live: Option<Arc<LiveParams>>,
+    live_seen: u64,
     flat: Vec<f32>,
 }
 
@@ -106,8 +109,33 @@ impl TrainerOperator {
             last_test: None,
             progressive: VecDeque::new(),
             last_step: (f32::NAN, f64::NAN, f32::NAN),
+            live: None,
+            live_seen: 0,
             flat: Vec::new(),
         })
+    }
+
+    /// Takes live parameter changes (learning rate, clip norm) from the executor.
+    pub fn with_live_params(mut self, live: Arc<LiveParams>) -> Self {
+        self.live = Some(live);
+        self
+    }
+
+    fn apply_live_params(&mut self) -> OpResult {
+        let Some(changes) = self.live.as_ref().and_then(|l| l.changed_since(&mut self.live_seen)) else {
+            return Ok(());
+        };
+        for (name, value) in changes {
+            match name.as_str() {
+                "lr" => self.model.set_lr(value as f32).map_err(nn_error)?,
+                "clip_norm" => self
+                    .model
+                    .set_clip_grad_norm((value > 0.0).then_some(value as f32))
+                    .map_err(nn_error)?,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn reports(&self) -> bool {
@@ -178,6 +206,7 @@ impl TrainerOperator {
 
     /// A training step with its bookkeeping, NaN check, metrics and snapshots.
     fn train_on(&mut self, batch: &MiniBatch, out: &mut Outputs) -> OpResult {
+        self.apply_live_params()?;
         let started = Instant::now();
         let prequential = match self.config.mode {
             TrainingMode::Prequential { window } if self.reports() || self.allreduce.is_none() => {
