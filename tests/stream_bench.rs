@@ -44,7 +44,7 @@ fn window_hot_path_ns_per_record() {
         AggregateFn::Mean,
     ];
     let mut agg = AggregateOperator::new(fns, vec![0]);
-    let mut sink = NullSink;
+    let mut sink = NullSink::default();
     let (mut t_src, mut t_wm, mut t_win, mut t_agg) = (0.0, 0.0, 0.0, 0.0);
     let batch = 1024u64;
     let mut i = 0u64;

@@ -446,6 +446,15 @@ pub static WINDOW: NodeSpec = NodeSpec {
             D::Int(0),
             "keep windows this long after they fire, re-firing for late records",
         ),
+        p(
+            "state_limit",
+            K::Int {
+                min: 1,
+                max: i64::MAX,
+            },
+            D::Int(10_000_000),
+            "most windows (or sessions, or keys) held at once; beyond it the run stops with an error instead of exhausting memory",
+        ),
     ],
 };
 
@@ -541,8 +550,17 @@ pub static NULL_SINK: NodeSpec = NodeSpec {
     title: "Null sink",
     category: Category::Sinks,
     summary: "Counts and discards records (for benchmarks).",
-    doc: "Runs at the parallelism of its input, so it adds no thread and no copying.",
+    doc: "Runs at the parallelism of its input, so it adds no thread and no copying. \
+          `delay_us` makes it a deliberately slow consumer, to watch back-pressure.",
     inputs: &[RECORDS_IN],
     outputs: &[],
-    params: &[],
+    params: &[p(
+        "delay_us",
+        K::Int {
+            min: 0,
+            max: 1_000_000,
+        },
+        D::Int(0),
+        "wait this long per record (a slow consumer); 0 = none",
+    )],
 };

@@ -232,7 +232,9 @@ pub fn build(
                 columns,
             )?)
         }
-        NodeKind::NullSink => operator(NullSink),
+        NodeKind::NullSink => operator(NullSink {
+            delay_per_record: std::time::Duration::from_micros(p.int("delay_us").max(0) as u64),
+        }),
         NodeKind::Shard => operator(PassThrough),
         NodeKind::Trainer => {
             let Some(config) = node.trainer.clone() else {

@@ -67,7 +67,10 @@ impl RunHandle {
     /// Changes a live parameter (one the catalogue marks live, e.g. a trainer's `lr`) while the
     /// graph runs; the value is checked against the parameter's range first.
     pub fn set_param(&self, node: &str, param: &str, value: f64) -> Result<(), String> {
-        let kind = self.kinds.get(node).ok_or_else(|| format!("no node named '{node}'"))?;
+        let kind = self
+            .kinds
+            .get(node)
+            .ok_or_else(|| format!("no node named '{node}'"))?;
         let spec = kind
             .spec()
             .param(param)
@@ -310,7 +313,11 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         .spawn(move || monitor.run())
         .map_err(|e| StartError::Thread(e.to_string()))?;
     Ok(RunHandle {
-        kinds: plan.nodes.iter().map(|n| (n.name.clone(), n.kind)).collect(),
+        kinds: plan
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.kind))
+            .collect(),
         control: control_tx,
         telemetry: telemetry_rx,
         monitor: Some(monitor),
@@ -408,6 +415,10 @@ fn assemble_task(
             lanes,
             counters: Arc::clone(&counters[m]),
             instance: k,
+            state_limit: node
+                .spec()
+                .param("state_limit")
+                .map(|_| node.params().int("state_limit").max(1) as u64),
             window_tap: (node.kind == NodeKind::Window).then(|| WindowTap::of(node.pane.as_ref())),
             forward_only: node.kind.is_source()
                 || matches!(node.kind, NodeKind::Partition | NodeKind::Merge)

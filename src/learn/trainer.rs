@@ -122,7 +122,11 @@ impl TrainerOperator {
     }
 
     fn apply_live_params(&mut self) -> OpResult {
-        let Some(changes) = self.live.as_ref().and_then(|l| l.changed_since(&mut self.live_seen)) else {
+        let Some(changes) = self
+            .live
+            .as_ref()
+            .and_then(|l| l.changed_since(&mut self.live_seen))
+        else {
             return Ok(());
         };
         for (name, value) in changes {

@@ -154,16 +154,25 @@ impl Drop for CsvSink {
     }
 }
 
-/// Counts and discards.
+/// Counts and discards; with a delay per record it is a deliberately slow consumer.
 #[derive(Default)]
-pub struct NullSink;
+pub struct NullSink {
+    pub delay_per_record: std::time::Duration,
+}
 
 impl Operator for NullSink {
     fn on_item(&mut self, _port: usize, _item: Item, _out: &mut Outputs) -> OpResult {
         Ok(())
     }
 
-    fn on_batch(&mut self, _port: usize, _items: Vec<Item>, _out: &mut Outputs) -> OpResult {
+    fn on_batch(&mut self, _port: usize, items: Vec<Item>, _out: &mut Outputs) -> OpResult {
+        if !self.delay_per_record.is_zero() {
+            let records = items
+                .iter()
+                .filter(|i| !matches!(i, Item::Watermark(_)))
+                .count();
+            std::thread::sleep(self.delay_per_record * records as u32);
+        }
         Ok(())
     }
 

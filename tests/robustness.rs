@@ -1,0 +1,278 @@
+//! Robustness: fuzzed graph files and CSV inputs never panic and always answer with a graph or
+//! a positioned error; a run started and stopped 100 times leaves no thread behind; keyed state
+//! beyond its limit stops the run with a clear error.
+
+use flowbook::exec::{Control, Outcome, RunOptions, start};
+use flowbook::graph::{ParamValue, from_ron_str, load};
+use flowbook::plan::plan;
+use flowbook::stream::sources::{CsvOptions, CsvSource, NonFinitePolicy};
+use flowbook::stream::{Source, SourceStatus};
+use proptest::prelude::*;
+use std::path::Path;
+
+fn examples() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
+    let mut texts: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    texts.sort();
+    texts
+}
+
+/// Loading never panics; it yields a graph (which the validator then handles without
+/// panicking) or an error; syntax errors carry a line and column.
+fn load_text(text: &str) {
+    match from_ron_str(text, "fuzz.ron") {
+        Ok(graph) => {
+            let _ = plan(&graph);
+        }
+        Err(e) => {
+            let message = e.to_string();
+            assert!(message.starts_with("fuzz.ron"), "{message}");
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip { at: usize, byte: u8 },
+    Truncate { at: usize },
+    Delete { at: usize, len: usize },
+    Duplicate { at: usize, len: usize },
+    HugeNumber { at: usize },
+    DeepNesting { at: usize, depth: usize },
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip { at, byte }),
+        any::<usize>().prop_map(|at| Mutation::Truncate { at }),
+        (any::<usize>(), 1usize..200).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        (any::<usize>(), 1usize..200).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
+        any::<usize>().prop_map(|at| Mutation::HugeNumber { at }),
+        (any::<usize>(), 1usize..5000).prop_map(|(at, depth)| Mutation::DeepNesting { at, depth }),
+    ]
+}
+
+fn apply(text: &str, m: &Mutation) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    let n = bytes.len().max(1);
+    match *m {
+        Mutation::Flip { at, byte } => {
+            if let Some(b) = bytes.get_mut(at % n) {
+                *b = byte;
+            }
+        }
+        Mutation::Truncate { at } => bytes.truncate(at % n),
+        Mutation::Delete { at, len } => {
+            let from = at % n;
+            let to = (from + len).min(bytes.len());
+            bytes.drain(from..to);
+        }
+        Mutation::Duplicate { at, len } => {
+            let from = at % n;
+            let to = (from + len).min(bytes.len());
+            let copy: Vec<u8> = bytes[from..to].to_vec();
+            bytes.splice(from..from, copy);
+        }
+        Mutation::HugeNumber { at } => {
+            let from = at % n;
+            bytes.splice(
+                from..from,
+                b"99999999999999999999999999999999999e999".iter().copied(),
+            );
+        }
+        Mutation::DeepNesting { at, depth } => {
+            let from = at % n;
+            let nest: Vec<u8> = "[(".repeat(depth).into_bytes();
+            bytes.splice(from..from, nest);
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_graph_files_never_panic(which in any::<usize>(), mutations in proptest::collection::vec(mutation(), 1..4)) {
+        let texts = examples();
+        let text = &texts[which % texts.len()];
+        let mut bytes = text.as_bytes().to_vec();
+        for m in &mutations {
+            bytes = apply(&String::from_utf8_lossy(&bytes), m);
+        }
+        load_text(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn arbitrary_csv_never_panics(rows in proptest::collection::vec(
+        proptest::collection::vec(prop_oneof![
+            Just("k1".to_string()), Just("NaN".to_string()), Just("inf".to_string()), Just("-0".to_string()),
+            Just("".to_string()), Just("\"q,uoted\"".to_string()), "[0-9]{1,25}".prop_map(|s| s),
+            any::<f64>().prop_map(|x| x.to_string()), "\\PC{0,12}".prop_map(|s| s),
+        ], 0..6), 0..40),
+        skip in any::<bool>(), non_finite in 0u8..3, header in any::<bool>()) {
+        let mut text = String::new();
+        if header {
+            text.push_str("key,ts_ms,value\n");
+        }
+        for row in &rows {
+            text.push_str(&row.join(","));
+            text.push('\n');
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, text.as_bytes()).unwrap();
+        let options = CsvOptions {
+            path,
+            key_column: Some(if header { "key".into() } else { "c0".into() }),
+            time_column: Some(if header { "ts_ms".into() } else { "c1".into() }),
+            value_columns: vec![],
+            has_header: header,
+            delimiter: b',',
+            skip_bad_rows: skip,
+            non_finite: [NonFinitePolicy::Keep, NonFinitePolicy::Skip, NonFinitePolicy::Fail][non_finite as usize],
+        };
+        if let Ok(mut source) = CsvSource::open(&options) {
+            let mut out = Vec::new();
+            loop {
+                match source.fill(7, &mut out) {
+                    Ok(SourceStatus::More) => continue,
+                    Ok(SourceStatus::Exhausted) => break,
+                    Err(e) => {
+                        prop_assert!(e.0.contains("row "), "a row error names its row: {}", e.0);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn non_utf8_empty_and_long_line_csv_inputs_are_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("non-utf8", b"key,ts_ms,value\nk\xff\xfe,1,2\n".to_vec()),
+        (
+            "1 MB line",
+            format!("key,ts_ms,value\nk,1,{}\n", "9".repeat(1 << 20)).into_bytes(),
+        ),
+        ("wrong columns", b"key,ts_ms,value\nk,1\nk,2,3,4\n".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, &bytes).unwrap();
+        let options = CsvOptions {
+            path,
+            key_column: Some("key".into()),
+            time_column: Some("ts_ms".into()),
+            value_columns: vec![],
+            has_header: true,
+            delimiter: b',',
+            skip_bad_rows: false,
+            non_finite: NonFinitePolicy::Keep,
+        };
+        match CsvSource::open(&options) {
+            Err(e) => assert!(!e.is_empty(), "{name}"),
+            Ok(mut source) => {
+                let mut out = Vec::new();
+                let mut result = source.fill(100, &mut out);
+                while let Ok(SourceStatus::More) = result {
+                    result = source.fill(100, &mut out);
+                }
+                if let Err(e) = result {
+                    assert!(e.0.contains("row"), "{name}: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Tests that start runs take turns: one of them counts threads.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn thread_count() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("fb-"))
+        .count()
+}
+
+fn resident_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn start_and_stop_100_times_leaves_no_thread_and_no_growth() {
+    let _serial = serial();
+    let mut g =
+        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs/bench-window.ron"))
+            .unwrap();
+    g.set_param("source", "bounded", ParamValue::Bool(false))
+        .unwrap();
+    g.set_param("partition", "parallelism", ParamValue::Int(2))
+        .unwrap();
+    let plan = plan(&g).unwrap();
+    let before = thread_count();
+    let mut rss_after_warmup = 0;
+    for i in 0..100 {
+        let handle = start(&plan, RunOptions::default()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        handle.send(Control::Stop);
+        assert_eq!(handle.wait().outcome, Outcome::Stopped);
+        assert_eq!(thread_count(), before, "threads left after run {i}");
+        if i == 9 {
+            rss_after_warmup = resident_kb();
+        }
+    }
+    let rss_end = resident_kb();
+    assert!(
+        rss_end < rss_after_warmup + 20_000,
+        "resident memory grew from {rss_after_warmup} kB to {rss_end} kB over 90 runs"
+    );
+}
+
+#[test]
+fn keyed_state_beyond_its_limit_stops_the_run_with_a_clear_error() {
+    let _serial = serial();
+    let mut g =
+        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs/bench-window.ron"))
+            .unwrap();
+    g.set_param("source", "keys", ParamValue::Int(1_000_000))
+        .unwrap();
+    g.set_param("source", "step_ms", ParamValue::Int(0))
+        .unwrap();
+    g.set_param("window", "state_limit", ParamValue::Int(50_000))
+        .unwrap();
+    let report = start(&plan(&g).unwrap(), RunOptions::default())
+        .unwrap()
+        .wait();
+    match report.outcome {
+        Outcome::Failed { node, message } => {
+            assert_eq!(node, "window");
+            assert!(
+                message.contains("over its state_limit of 50000"),
+                "{message}"
+            );
+        }
+        other => panic!("expected the state limit to stop the run, got {other:?}"),
+    }
+}
