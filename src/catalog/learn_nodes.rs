@@ -1,42 +1,9 @@
 //! Specs of the learning node kinds: data sets, split, normalise, batch, layers, loss, trainer
 //! and predict. Layers, Loss and Trainer together compile into one fused training operator.
 
-use super::{
-    Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, ParamSpec, PortSpec, PortType,
-};
+use super::spec_helpers::{RECORDS_IN, RECORDS_OUT, live, p, port};
+use super::{Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, PortSpec, PortType};
 
-const fn p(name: &'static str, kind: K, default: D, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind,
-        default,
-        doc,
-        live: false,
-    }
-}
-
-const fn live(name: &'static str, kind: K, default: D, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind,
-        default,
-        doc,
-        live: true,
-    }
-}
-
-const fn port(name: &'static str, ty: PortType, doc: &'static str, required: bool) -> PortSpec {
-    PortSpec {
-        name,
-        ty,
-        doc,
-        required,
-        many: false,
-    }
-}
-
-const RECORDS_IN: PortSpec = port("in", PortType::Records, "records to process", true);
-const RECORDS_OUT: PortSpec = port("out", PortType::Records, "records produced", false);
 const TENSOR_IN: PortSpec = port(
     "in",
     PortType::Tensor,

@@ -3,6 +3,7 @@
 
 mod learn_nodes;
 mod params;
+mod spec_helpers;
 mod stream_nodes;
 
 pub use params::{NodeParams, ParamError, check_value, parse_param_text};

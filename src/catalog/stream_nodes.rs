@@ -1,33 +1,7 @@
 //! Specs of the stream node kinds: sources, time, partitioning, transforms, windows and sinks.
 
-use super::{
-    Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, ParamSpec, PortSpec, PortType,
-};
-
-const RECORDS_IN: PortSpec = PortSpec {
-    name: "in",
-    ty: PortType::Records,
-    doc: "records to process",
-    required: true,
-    many: false,
-};
-const RECORDS_OUT: PortSpec = PortSpec {
-    name: "out",
-    ty: PortType::Records,
-    doc: "records produced",
-    required: false,
-    many: false,
-};
-
-const fn p(name: &'static str, kind: K, default: D, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind,
-        default,
-        doc,
-        live: false,
-    }
-}
+use super::spec_helpers::{RECORDS_IN, RECORDS_OUT, p};
+use super::{Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, PortSpec, PortType};
 
 const EPOCH_2023_MS: i64 = 1_700_000_000_000;
 const MAX_COUNT: i64 = i64::MAX / 4;

@@ -143,6 +143,20 @@ pub struct TaskNode {
     pub forward_only: bool,
 }
 
+impl TaskNode {
+    /// Counts a batch arriving on the node's only input and advances its watermark.
+    fn count_single_input(&mut self, items: &[Item]) {
+        let (records, max_ts, watermark) = scan(items);
+        self.counters.records_in.fetch_add(records, Relaxed);
+        self.counters.max_event_time.fetch_max(max_ts, Relaxed);
+        if let Some(w) = watermark
+            && let Some(advanced) = self.lanes.advance(0, w)
+        {
+            self.counters.watermarks[self.instance].store(advanced, Relaxed);
+        }
+    }
+}
+
 /// Sends one upstream instance's output to the downstream instances of an edge.
 pub struct Exchange {
     pub strategy: Strategy,
@@ -366,14 +380,7 @@ impl Task {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
-        let (records, max_ts, watermark) = scan(&items);
-        node.counters.records_in.fetch_add(records, Relaxed);
-        node.counters.max_event_time.fetch_max(max_ts, Relaxed);
-        if let Some(w) = watermark
-            && let Some(advanced) = node.lanes.advance(0, w)
-        {
-            node.counters.watermarks[node.instance].store(advanced, Relaxed);
-        }
+        node.count_single_input(&items);
         if let Some(buffer) = node.outputs.ports.first_mut() {
             buffer.reserve(items.len());
         }
@@ -389,14 +396,7 @@ impl Task {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
-        let (records, max_ts, watermark) = scan(&items);
-        node.counters.records_in.fetch_add(records, Relaxed);
-        node.counters.max_event_time.fetch_max(max_ts, Relaxed);
-        if let Some(w) = watermark
-            && let Some(combined) = node.lanes.advance(0, w)
-        {
-            node.counters.watermarks[node.instance].store(combined, Relaxed);
-        }
+        node.count_single_input(&items);
         if let Some(buffer) = node.outputs.ports.first_mut() {
             if buffer.is_empty() {
                 *buffer = items;
