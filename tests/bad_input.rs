@@ -283,6 +283,28 @@ fn unreadable_graph_file_is_an_error_not_a_panic() {
         "{}",
         stderr(&out)
     );
-    let out = flowbook(&["frobnicate"]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = flowbook(&["run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing argument is a usage error"
+    );
+}
+
+#[test]
+fn example_graphs_round_trip_through_save() {
+    let dir = root().join("example-graphs");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let graph = flowbook::graph::load(&path).unwrap();
+        let saved = flowbook::graph::to_ron_string(&graph).unwrap();
+        let again = flowbook::graph::from_ron_str(&saved, "saved").unwrap();
+        assert_eq!(again, graph, "{}", path.display());
+        assert_eq!(
+            flowbook::graph::to_ron_string(&again).unwrap(),
+            saved,
+            "{}",
+            path.display()
+        );
+    }
 }

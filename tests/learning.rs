@@ -292,7 +292,12 @@ fn learning_rate_changes_while_training_and_shows_in_the_metrics() {
     let _dir = std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"));
     let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(handle.set_param("trainer", "epochs", 3.0).unwrap_err().contains("cannot change"));
+    assert!(
+        handle
+            .set_param("trainer", "epochs", 3.0)
+            .unwrap_err()
+            .contains("cannot change")
+    );
     assert!(handle.set_param("trainer", "lr", -1.0).is_err());
     handle.set_param("trainer", "lr", 0.0001).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -309,6 +314,69 @@ fn learning_rate_changes_while_training_and_shows_in_the_metrics() {
     assert_eq!(handle.wait().outcome, Outcome::Finished);
     let first = lrs.first().copied().unwrap_or(f64::NAN);
     let last = lrs.last().copied().unwrap_or(f64::NAN);
-    assert!((first - 0.005).abs() < 1e-9, "starts at the graph's lr: {first}");
+    assert!(
+        (first - 0.005).abs() < 1e-9,
+        "starts at the graph's lr: {first}"
+    );
     assert!((last - 0.0001).abs() < 1e-9, "ends at the live lr: {last}");
+}
+
+#[test]
+fn a_metrics_stream_can_be_windowed_like_any_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("loss-per-10-steps.csv");
+    let mut g = example("moons.ron");
+    let trainer = g.node_by_name("trainer").unwrap().id;
+    let window = g.add_node("window", "every10", [0.0, 0.0]);
+    let aggregate = g.add_node("aggregate", "mean_loss", [0.0, 0.0]);
+    let sink = g.add_node("csv_sink", "loss_sink", [0.0, 0.0]);
+    set(&mut g, "every10", "kind", ParamValue::Text("count".into()));
+    set(&mut g, "every10", "count", ParamValue::Int(10));
+    set(
+        &mut g,
+        "mean_loss",
+        "functions",
+        ParamValue::Text("count,mean".into()),
+    );
+    set(
+        &mut g,
+        "mean_loss",
+        "field",
+        ParamValue::Text("loss".into()),
+    );
+    set(
+        &mut g,
+        "loss_sink",
+        "path",
+        ParamValue::Text(out.display().to_string()),
+    );
+    for (a, ap, b, bp) in [
+        (trainer, "metrics", window, "in"),
+        (window, "out", aggregate, "in"),
+        (aggregate, "out", sink, "in"),
+    ] {
+        g.edges.push(Edge {
+            from: PortRef::new(a, ap),
+            to: PortRef::new(b, bp),
+        });
+    }
+    let (report, rows) = run(&g);
+    assert_eq!(report.outcome, Outcome::Finished);
+    let written = std::fs::read_to_string(&out).unwrap();
+    let windows = written.lines().count() - 1;
+    assert_eq!(windows, rows.len() / 10, "one row per 10 metrics records");
+    let first_mean: f64 = written
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = rows.iter().take(10).map(|r| r[2]).sum::<f64>() / 10.0;
+    assert!(
+        (first_mean - expected).abs() < 1e-9,
+        "{first_mean} vs {expected}"
+    );
 }
