@@ -4,6 +4,13 @@
 set -euo pipefail
 
 packages=(build-essential pkg-config ca-certificates python3)
+# The desktop editor's window (X11/Wayland through winit, OpenGL through glow): run-time
+# libraries a bare Debian/Ubuntu lacks.
+packages+=(libxkbcommon-x11-0 libgl1 libegl1 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0)
+# Screenshots under a virtual display (../shared/tools/screenshot.sh); CI does not take them.
+if [ -z "${CI:-}" ]; then
+  packages+=(xvfb imagemagick xdotool)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

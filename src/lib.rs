@@ -1,9 +1,9 @@
 //! Flowbook: a visual dataflow notebook. The core (graph, catalog, stream, nn, exec)
 //! never depends on the UI; the UI and CLI sit on top of it.
 
-pub mod catalog;
 #[cfg(feature = "gui")]
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod datasets;
 pub mod exec;

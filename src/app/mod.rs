@@ -1,1 +1,51 @@
-//! The desktop editor (being written).
+//! The desktop editor (feature `gui`): canvas, palette, inspector, notes, files and the
+//! problems panel. Only this module imports egui and eframe; it changes the document through
+//! typed commands applied at the end of each frame, and never runs a graph itself.
+
+mod apply;
+pub mod canvas;
+pub mod command;
+mod dialogs;
+pub mod document;
+mod file_actions;
+pub mod files;
+mod inspector;
+mod menus;
+pub mod palette;
+pub mod param_check;
+mod param_widgets;
+pub mod problems;
+pub mod settings;
+mod shell;
+mod shortcuts;
+
+pub use command::{Command, DialogPurpose, Guarded, Selection};
+pub use settings::Settings;
+pub use shell::{Dialog, FlowbookApp, Status};
+
+use std::path::PathBuf;
+
+/// Opens the editor window (optionally with a graph file) and returns when it closes.
+pub fn run_native(graph: Option<PathBuf>) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Flowbook")
+            .with_app_id("flowbook")
+            .with_inner_size([1600.0, 1000.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Flowbook",
+        options,
+        Box::new(move |cc| {
+            let mut app = FlowbookApp::from_creation_context(cc);
+            if let Some(path) = graph {
+                app.open_now(&path);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| e.to_string())
+}

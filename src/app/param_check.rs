@@ -31,9 +31,13 @@ pub fn check_param(spec: &'static NodeSpec, param: &str, value: &ParamValue) -> 
             ParamError::Invalid { reason, .. } => reason,
         });
     }
-    if let (crate::catalog::ParamKind::Expr, ParamValue::Text(text)) =
-        (&spec.param(param).map(|p| &p.kind).unwrap_or(&crate::catalog::ParamKind::Text), value)
-    {
+    if let (crate::catalog::ParamKind::Expr, ParamValue::Text(text)) = (
+        &spec
+            .param(param)
+            .map(|p| &p.kind)
+            .unwrap_or(&crate::catalog::ParamKind::Text),
+        value,
+    ) {
         check_expression(spec.kind, text)?;
     }
     Ok(())
@@ -59,7 +63,7 @@ mod tests {
         assert!(err.contains("outside"), "{err}");
         assert!(check_param(window, "size_ms", &ParamValue::Int(500)).is_ok());
         let filter = NodeKind::Filter.spec();
-        assert!(check_param(filter, "predicate", &ParamValue::Text("value >".into())).is_err());
+        assert!(check_param(filter, "predicate", &ParamValue::Text("value > (".into())).is_err());
         assert!(check_param(filter, "predicate", &ParamValue::Text("value > 2".into())).is_ok());
         let map = NodeKind::Map.spec();
         assert!(check_param(map, "assign", &ParamValue::Text("value * 2".into())).is_err());

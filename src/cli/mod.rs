@@ -14,11 +14,15 @@ use std::process::ExitCode;
 #[command(
     name = "flowbook",
     version,
-    about = "A visual dataflow notebook: Flink-exact windows and neural networks on streams"
+    about = "A visual dataflow notebook: Flink-exact windows and neural networks on streams",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: open this graph in the desktop editor.
+    #[arg(value_name = "GRAPH")]
+    pub graph: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,16 +94,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             print!("{}", nodes::catalogue_text(markdown));
             Ok(())
         }
-        None => {
-            eprintln!(
-                "flowbook: the desktop editor is not built yet.\n\
-                 Run a graph headless:   flowbook run example-graphs/window-stats.ron\n\
-                 Check a graph:          flowbook check GRAPH.ron\n\
-                 List node kinds:        flowbook nodes\n\
-                 More:                   flowbook --help"
-            );
-            Err(CliError::invalid(""))
-        }
+        None => open_editor(cli.graph),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,6 +105,26 @@ pub fn main_with(cli: Cli) -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// No subcommand: the desktop editor, optionally with a graph file.
+#[cfg(feature = "gui")]
+fn open_editor(graph: Option<PathBuf>) -> Result<(), CliError> {
+    crate::app::run_native(graph)
+        .map_err(|e| CliError::failed(format!("cannot open the editor window: {e}")))
+}
+
+/// Built without the `gui` feature: say how to use the headless commands.
+#[cfg(not(feature = "gui"))]
+fn open_editor(_graph: Option<PathBuf>) -> Result<(), CliError> {
+    eprintln!(
+        "flowbook: this build has no desktop editor (built without the `gui` feature).\n\
+         Run a graph headless:   flowbook run example-graphs/window-stats.ron\n\
+         Check a graph:          flowbook check GRAPH.ron\n\
+         List node kinds:        flowbook nodes\n\
+         More:                   flowbook --help"
+    );
+    Err(CliError::invalid(""))
 }
 
 /// Applies `NODE.PARAM=VALUE` overrides, parsing each value by the parameter's type.

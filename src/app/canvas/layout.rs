@@ -41,7 +41,10 @@ impl CardLayout {
 
     pub fn summary_rect(&self) -> Rect {
         Rect::from_min_max(
-            pos2(self.rect.min.x, self.rect.max.y - SUMMARY_HEIGHT - BOTTOM_PAD),
+            pos2(
+                self.rect.min.x,
+                self.rect.max.y - SUMMARY_HEIGHT - BOTTOM_PAD,
+            ),
             self.rect.max,
         )
     }

@@ -1,0 +1,478 @@
+//! Applies the frame's commands to the editor: document edits through `Document::edit` (one
+//! undo step each, drags merged), clipboard, selection, view, files and dialogs. The only
+//! place that changes the document; errors become status messages or dialogs, never panics.
+
+use crate::app::canvas::wiring;
+use crate::app::command::{Command, DialogPurpose, Guarded, Selection};
+use crate::app::document::MergeKey;
+use crate::app::files::csv_source_params;
+use crate::app::param_check::check_param;
+use crate::app::shell::FlowbookApp;
+use crate::catalog::NodeKind;
+use crate::graph::{Comment, Edge, Graph, NodeId, ParamValue, from_ron_str, to_ron_string};
+use egui::Context;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Where pasted and duplicated items land relative to their originals.
+const PASTE_OFFSET: [f32; 2] = [40.0, 40.0];
+
+fn field(key: String) -> Option<MergeKey> {
+    Some(MergeKey::Field(key))
+}
+
+impl FlowbookApp {
+    /// Applies and clears the pending commands.
+    pub fn apply_commands(&mut self, ctx: &Context) {
+        let commands = std::mem::take(&mut self.commands);
+        for command in commands {
+            self.apply(command, ctx);
+        }
+    }
+
+    /// A document edit; failures become the status message.
+    fn edit(
+        &mut self,
+        merge: Option<MergeKey>,
+        change: impl FnOnce(&mut Graph) -> Result<(), String>,
+    ) -> bool {
+        match self.doc.edit(merge, change) {
+            Ok(()) => true,
+            Err(message) => {
+                self.set_error(message);
+                false
+            }
+        }
+    }
+
+    /// The canvas point in the middle of the view (where menu-added items go).
+    fn view_centre(&self) -> [f32; 2] {
+        let c = self.canvas.view.to_canvas(self.canvas.view.rect.center());
+        [c.x, c.y]
+    }
+
+    fn apply(&mut self, command: Command, ctx: &Context) {
+        match command {
+            Command::AddNode { kind, pos } => self.add_node(kind, pos),
+            Command::AddCsvSource { path, pos } => self.add_csv_source(&path, pos),
+            Command::AddComment { pos } => {
+                let pos = if pos.iter().all(|v| v.is_finite()) {
+                    pos
+                } else {
+                    self.view_centre()
+                };
+                let index = self.graph().comments.len();
+                let added = self.edit(None, |g| {
+                    g.comments.push(Comment {
+                        text: "**Note**\n\nWrite *markdown* here; edit it in the inspector.".into(),
+                        pos,
+                        size: [260.0, 120.0],
+                    });
+                    Ok(())
+                });
+                if added {
+                    self.selection = Selection {
+                        comments: BTreeSet::from([index]),
+                        ..Selection::default()
+                    };
+                }
+            }
+            Command::Connect { from, to } => self.connect(Edge { from, to }),
+            Command::Disconnect(edge) => {
+                if self.edit(None, |g| {
+                    if g.disconnect(&edge) {
+                        Ok(())
+                    } else {
+                        Err("that wire is gone".into())
+                    }
+                }) {
+                    self.selection.edge = None;
+                    self.set_status("Wire deleted");
+                }
+            }
+            Command::MoveItems {
+                nodes,
+                comments,
+                gesture,
+            } => {
+                self.edit(Some(MergeKey::Gesture(gesture)), |g| {
+                    g.move_nodes(&nodes);
+                    for (i, pos) in &comments {
+                        if let Some(c) = g.comments.get_mut(*i) {
+                            c.pos = *pos;
+                        }
+                    }
+                    Ok(())
+                });
+            }
+            Command::ResizeComment {
+                index,
+                size,
+                gesture,
+            } => {
+                self.edit(Some(MergeKey::Gesture(gesture)), |g| {
+                    if let Some(c) = g.comments.get_mut(index) {
+                        c.size = size;
+                    }
+                    Ok(())
+                });
+            }
+            Command::SetParam {
+                node,
+                param,
+                value,
+                merge,
+            } => self.set_param(node, &param, value, merge),
+            Command::ResetParam { node, param } => {
+                self.edit(None, |g| {
+                    if let Some(n) = g.node_mut(node) {
+                        n.params.remove(&param);
+                    }
+                    Ok(())
+                });
+            }
+            Command::Rename { node, name } => {
+                self.edit(field(format!("{}:name", node.0)), |g| {
+                    g.rename_node(node, &name).map_err(|e| e.to_string())
+                });
+            }
+            Command::SetNodeNotes { node, text } => {
+                self.edit(field(format!("{}:notes", node.0)), |g| {
+                    if let Some(n) = g.node_mut(node) {
+                        n.notes = text;
+                    }
+                    Ok(())
+                });
+            }
+            Command::SetCommentText { index, text } => {
+                self.edit(field(format!("comment:{index}")), |g| {
+                    if let Some(c) = g.comments.get_mut(index) {
+                        c.text = text;
+                    }
+                    Ok(())
+                });
+            }
+            Command::SetGraphName(name) => {
+                self.edit(field("graph:name".into()), |g| {
+                    g.name = name;
+                    Ok(())
+                });
+            }
+            Command::SetGraphNotes(text) => {
+                self.edit(field("graph:notes".into()), |g| {
+                    g.notes = text;
+                    Ok(())
+                });
+            }
+            Command::EndEdit => self.doc.close_merge(),
+            Command::DeleteSelection => self.delete_selection(),
+            Command::Copy => self.copy(ctx),
+            Command::Cut => {
+                self.copy(ctx);
+                self.delete_selection();
+            }
+            Command::Paste(text) => self.paste(text, ctx),
+            Command::Duplicate => self.duplicate(),
+            Command::Undo => {
+                if self.doc.undo() {
+                    self.set_status("Undone");
+                }
+                self.prune_selection();
+            }
+            Command::Redo => {
+                if self.doc.redo() {
+                    self.set_status("Redone");
+                }
+                self.prune_selection();
+            }
+            Command::SelectAll => {
+                let g = self.doc.graph();
+                self.selection = Selection {
+                    nodes: g.nodes.iter().map(|n| n.id).collect(),
+                    comments: (0..g.comments.len()).collect(),
+                    edge: None,
+                };
+            }
+            Command::Select(selection) => self.selection = selection,
+            Command::FocusNode(id) => {
+                self.selection = Selection::only_node(id);
+                self.canvas.centre_on_node(self.doc.graph(), id);
+            }
+            Command::ZoomToFit => self.canvas.fit_requested = true,
+            Command::ResetZoom => self.canvas.view.reset_zoom(),
+            Command::SetDarkTheme(dark) => self.settings.dark_theme = dark,
+            Command::SetSnapToGrid(on) => self.settings.snap_to_grid = on,
+            Command::SetMinimap(on) => self.settings.show_minimap = on,
+            Command::New => self.guarded(Guarded::New, ctx),
+            Command::Open(path) => self.guarded(Guarded::Open(path), ctx),
+            Command::Discard(action) => {
+                self.dialog = None;
+                self.perform(action, ctx);
+            }
+            Command::SaveThen(action) => {
+                self.dialog = None;
+                match self.doc.path.clone() {
+                    Some(path) => {
+                        if self.save_to(&path) {
+                            self.perform(action, ctx);
+                        }
+                    }
+                    None => {
+                        self.after_save = Some(action);
+                        self.show_file_dialog(DialogPurpose::SaveAs);
+                    }
+                }
+            }
+            Command::Save => match self.doc.path.clone() {
+                Some(path) => {
+                    self.save_to(&path);
+                }
+                None => self.show_file_dialog(DialogPurpose::SaveAs),
+            },
+            Command::SaveAs(path) => {
+                if self.save_to(&path)
+                    && let Some(action) = self.after_save.take()
+                {
+                    self.perform(action, ctx);
+                }
+            }
+            Command::ShowFileDialog(purpose) => self.show_file_dialog(purpose),
+            Command::Quit => self.guarded(Guarded::Quit, ctx),
+            Command::DismissDialog => self.dialog = None,
+        }
+    }
+
+    fn add_node(&mut self, kind: NodeKind, pos: [f32; 2]) {
+        let spec = kind.spec();
+        let mut added = NodeId(0);
+        if self.edit(None, |g| {
+            added = g.add_node(spec.id, spec.id, pos);
+            Ok(())
+        }) {
+            self.selection = Selection::only_node(added);
+            let name = self.doc.graph().display_name(added);
+            self.set_status(format!("Added {} '{name}'", spec.title));
+        }
+    }
+
+    fn add_csv_source(&mut self, path: &Path, pos: [f32; 2]) {
+        let params = match csv_source_params(path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.set_error(format!("Cannot add a CSV source: {e}"));
+                return;
+            }
+        };
+        let pos = if pos == [40.0, 40.0] {
+            self.view_centre()
+        } else {
+            pos
+        };
+        let stem: String = path
+            .file_stem()
+            .map(|s| {
+                s.to_string_lossy()
+                    .chars()
+                    .map(|c| if c.is_alphanumeric() { c } else { '_' })
+                    .collect()
+            })
+            .unwrap_or_else(|| "source".into());
+        let columns = params
+            .iter()
+            .find(|(n, _)| *n == "value_columns")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let mut added = NodeId(0);
+        if self.edit(None, |g| {
+            added = g.add_node("csv_source", &stem, pos);
+            if let Some(node) = g.node_mut(added) {
+                for (name, value) in params {
+                    node.params.insert(name.to_owned(), ParamValue::Text(value));
+                }
+            }
+            Ok(())
+        }) {
+            self.selection = Selection::only_node(added);
+            self.set_status(format!(
+                "Added a CSV source for {} (values: {columns})",
+                path.display()
+            ));
+        }
+    }
+
+    fn connect(&mut self, edge: Edge) {
+        let graph = self.doc.graph();
+        if let Err(reason) = wiring::check_wire(graph, &edge.from, &edge.to) {
+            self.set_error(format!("Wire refused: {reason}"));
+            self.last_refusal = Some(reason);
+            return;
+        }
+        let single = wiring::single_input(graph, &edge.to);
+        let label = format!(
+            "{}.{} -> {}.{}",
+            graph.display_name(edge.from.node),
+            edge.from.port,
+            graph.display_name(edge.to.node),
+            edge.to.port
+        );
+        let mut replaced = Vec::new();
+        if self.edit(None, |g| {
+            replaced = g.connect(edge, single).map_err(|e| e.to_string())?;
+            Ok(())
+        }) {
+            self.last_refusal = None;
+            let note = if replaced.is_empty() {
+                ""
+            } else {
+                " (replacing the old wire)"
+            };
+            self.set_status(format!("Connected {label}{note}"));
+        }
+    }
+
+    fn set_param(&mut self, node: NodeId, param: &str, value: ParamValue, merge: bool) {
+        let Some(spec) = self
+            .doc
+            .graph()
+            .node(node)
+            .and_then(crate::app::canvas::layout::spec_of)
+        else {
+            return;
+        };
+        if let Err(reason) = check_param(spec, param, &value) {
+            self.set_error(format!("{param}: {reason}"));
+            return;
+        }
+        let merge = if merge {
+            field(format!("{}.{param}", node.0))
+        } else {
+            None
+        };
+        self.edit(merge, |g| {
+            if let Some(n) = g.node_mut(node) {
+                n.params.insert(param.to_owned(), value);
+            }
+            Ok(())
+        });
+    }
+
+    fn delete_selection(&mut self) {
+        if let Some(edge) = self.selection.edge.take() {
+            self.edit(None, |g| {
+                g.disconnect(&edge);
+                Ok(())
+            });
+            return;
+        }
+        if self.selection.is_empty() {
+            return;
+        }
+        let (nodes, comments) = (
+            self.selection.nodes.clone(),
+            self.selection.comments.clone(),
+        );
+        if self.edit(None, |g| {
+            g.remove_selection(&nodes, &comments);
+            Ok(())
+        }) {
+            self.set_status(format!(
+                "Deleted {} nodes, {} comments",
+                nodes.len(),
+                comments.len()
+            ));
+        }
+        self.selection = Selection::default();
+    }
+
+    fn copy(&mut self, ctx: &Context) {
+        if self.selection.nodes.is_empty() && self.selection.comments.is_empty() {
+            return;
+        }
+        let part = self
+            .doc
+            .graph()
+            .extract(&self.selection.nodes, &self.selection.comments);
+        match to_ron_string(&part) {
+            Ok(text) => {
+                ctx.copy_text(text.clone());
+                self.clipboard = Some(text);
+                self.set_status(format!(
+                    "Copied {} nodes and {} wires",
+                    part.nodes.len(),
+                    part.edges.len()
+                ));
+            }
+            Err(e) => self.set_error(format!("Cannot copy: {e}")),
+        }
+    }
+
+    fn paste(&mut self, text: Option<String>, ctx: &Context) {
+        let Some(text) = text.or_else(|| self.clipboard.clone()) else {
+            return;
+        };
+        let part = match from_ron_str(&text, "clipboard") {
+            Ok(part) => part,
+            Err(e) => {
+                self.set_error(format!("The clipboard holds no Flowbook nodes ({e})"));
+                return;
+            }
+        };
+        let pointer = ctx
+            .input(|i| i.pointer.latest_pos())
+            .filter(|p| self.canvas.view.rect.contains(*p));
+        let origin = crate::app::canvas::layout::graph_bounds(&part).map(|r| r.min);
+        let offset = match (pointer, origin) {
+            (Some(p), Some(o)) => {
+                let at = self.canvas.view.to_canvas(p);
+                [at.x - o.x, at.y - o.y]
+            }
+            _ => PASTE_OFFSET,
+        };
+        self.insert_part(&part, offset, "Pasted");
+    }
+
+    fn duplicate(&mut self) {
+        let part = self
+            .doc
+            .graph()
+            .extract(&self.selection.nodes, &self.selection.comments);
+        if part.nodes.is_empty() && part.comments.is_empty() {
+            return;
+        }
+        self.insert_part(&part, PASTE_OFFSET, "Duplicated");
+    }
+
+    fn insert_part(&mut self, part: &Graph, offset: [f32; 2], verb: &str) {
+        let mut added = (Vec::new(), Vec::new());
+        if self.edit(None, |g| {
+            added = g.paste(part, offset);
+            Ok(())
+        }) {
+            self.set_status(format!(
+                "{verb} {} nodes and {} wires",
+                part.nodes.len(),
+                part.edges.len()
+            ));
+            self.selection = Selection {
+                nodes: added.0.into_iter().collect(),
+                comments: added.1.into_iter().collect(),
+                edge: None,
+            };
+        }
+    }
+
+    /// Drops selected items that no longer exist (after undo/redo).
+    fn prune_selection(&mut self) {
+        let g = self.doc.graph();
+        self.selection.nodes.retain(|id| g.node(*id).is_some());
+        self.selection.comments.retain(|i| *i < g.comments.len());
+        if self
+            .selection
+            .edge
+            .as_ref()
+            .is_some_and(|e| !g.edges.contains(e))
+        {
+            self.selection.edge = None;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The canvas's right-click menu: what it offers depends on what was under the pointer (a
+//! card, a wire, a comment or empty canvas). Items push commands or open the quick-add box.
+
+use super::interact::{Hit, click_selects, hit_test};
+use super::{CanvasContext, CanvasEvents, CanvasState, Layouts};
+use crate::app::command::Command;
+use egui::{Modifiers, Response};
+
+/// The right-click menu: on a card, a wire, a comment or empty canvas.
+pub fn context_menu_ui(
+    state: &mut CanvasState,
+    response: &Response,
+    cx: &mut CanvasContext<'_>,
+    layouts: &Layouts,
+    events: &mut CanvasEvents,
+) {
+    if response.secondary_clicked()
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        let hit = hit_test(cx.graph, layouts, &state.view, p);
+        let keep = match &hit {
+            Hit::Node(id) => cx.selection.nodes.contains(id),
+            Hit::Comment(i) => cx.selection.comments.contains(i),
+            _ => true,
+        };
+        if !keep {
+            click_selects(cx.selection, &hit, Modifiers::NONE);
+        }
+        if let Hit::Wire(edge) = &hit {
+            click_selects(cx.selection, &Hit::Wire(edge.clone()), Modifiers::NONE);
+        }
+        state.context_target = Some((hit, p));
+    }
+    let Some((target, at)) = state.context_target.clone() else {
+        return;
+    };
+    let commands = &mut *cx.commands;
+    response.context_menu(|ui| match &target {
+        Hit::Node(_) | Hit::Port(_) => {
+            if ui.button("Duplicate").clicked() {
+                commands.push(Command::Duplicate);
+            }
+            if ui.button("Copy").clicked() {
+                commands.push(Command::Copy);
+            }
+            if ui.button("Cut").clicked() {
+                commands.push(Command::Cut);
+            }
+            ui.separator();
+            if ui.button("Delete").clicked() {
+                commands.push(Command::DeleteSelection);
+            }
+        }
+        Hit::Wire(edge) => {
+            if ui.button("Delete wire").clicked() {
+                commands.push(Command::Disconnect(edge.clone()));
+            }
+        }
+        Hit::Comment(_) | Hit::CommentResize(_) => {
+            if ui.button("Delete comment").clicked() {
+                commands.push(Command::DeleteSelection);
+            }
+        }
+        Hit::Empty => {
+            if ui.button("Add node…").clicked() {
+                events.quick_add_at = Some((at, state.view.to_canvas(at)));
+            }
+            if ui.button("Add comment").clicked() {
+                let p = state.view.to_canvas(at);
+                commands.push(Command::AddComment { pos: [p.x, p.y] });
+            }
+            if ui
+                .add_enabled(cx.can_paste, egui::Button::new("Paste"))
+                .clicked()
+            {
+                commands.push(Command::Paste(None));
+            }
+            ui.separator();
+            if ui.button("Select All").clicked() {
+                commands.push(Command::SelectAll);
+            }
+            if ui.button("Zoom to Fit").clicked() {
+                commands.push(Command::ZoomToFit);
+            }
+        }
+    });
+}

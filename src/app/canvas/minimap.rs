@@ -1,0 +1,64 @@
+//! The minimap: the whole graph in a corner with the visible area outlined; clicking or
+//! dragging in it moves the view there. View state only.
+
+use super::{CanvasView, Layouts};
+use crate::graph::Graph;
+use egui::{Rect, Sense, Stroke, StrokeKind, Ui, vec2};
+
+const SIZE_PX: egui::Vec2 = vec2(180.0, 110.0);
+const MARGIN_PX: f32 = 10.0;
+
+pub fn minimap_ui(ui: &mut Ui, view: &mut CanvasView, graph: &Graph, layouts: &Layouts) {
+    let Some(bounds) = super::layout::graph_bounds(graph) else {
+        return;
+    };
+    let area = Rect::from_min_size(
+        view.rect.max - SIZE_PX - vec2(MARGIN_PX, MARGIN_PX),
+        SIZE_PX,
+    );
+    if view.rect.width() < SIZE_PX.x * 2.5 || view.rect.height() < SIZE_PX.y * 2.5 {
+        return;
+    }
+    let world = bounds.union(view.visible_canvas_rect()).expand(40.0);
+    let scale = (area.width() / world.width()).min(area.height() / world.height());
+    let offset = area.center() - world.center().to_vec2() * scale;
+    let to_map = |r: Rect| {
+        Rect::from_min_max(
+            offset + r.min.to_vec2() * scale,
+            offset + r.max.to_vec2() * scale,
+        )
+    };
+    let response = ui.interact(
+        area,
+        egui::Id::unique("flowbook-minimap"),
+        Sense::click_and_drag(),
+    );
+    let painter = ui.painter_at(area);
+    let visuals = ui.visuals();
+    painter.rect_filled(area, 4.0, visuals.window_fill.gamma_multiply(0.92));
+    painter.rect_stroke(
+        area,
+        4.0,
+        Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color),
+        StrokeKind::Inside,
+    );
+    for (_, card) in &layouts.cards {
+        let colour = card
+            .spec
+            .map(|s| super::style::category_color(s.category))
+            .unwrap_or(super::style::ERROR_RED);
+        painter.rect_filled(to_map(card.rect), 1.0, colour);
+    }
+    painter.rect_stroke(
+        to_map(view.visible_canvas_rect()),
+        1.0,
+        Stroke::new(1.5, visuals.selection.stroke.color),
+        StrokeKind::Inside,
+    );
+    if (response.clicked() || response.dragged())
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        let target = ((p - offset) / scale).to_pos2();
+        view.centre_on(target);
+    }
+}

@@ -1,0 +1,198 @@
+//! The canvas widget: draws the graph document directly (cards, typed ports, bezier wires,
+//! comment cards) and turns pointer gestures into `Command`s. It owns only view state (pan,
+//! zoom, the running gesture); the document is read-only here and selection is the shell's.
+
+mod comments;
+mod context_menu;
+mod interact;
+pub mod layout;
+mod minimap;
+mod paint;
+pub mod style;
+pub mod view;
+pub mod wiring;
+
+use crate::app::command::{Command, Selection};
+use crate::app::palette::PaletteItem;
+use crate::graph::{Graph, NodeId, PortRef};
+use egui::{Pos2, Rect, Sense, Ui};
+use egui_commonmark::CommonMarkCache;
+pub use interact::{Gesture, Hit};
+use layout::{CardLayout, NODE_WIDTH, TITLE_HEIGHT, card_layout};
+use std::collections::{BTreeSet, HashMap};
+pub use view::CanvasView;
+
+/// View state of the canvas. Not saved in the graph file.
+#[derive(Debug, Default)]
+pub struct CanvasState {
+    pub view: CanvasView,
+    pub gesture: Gesture,
+    /// Fit the graph into view at the next frame (after a load, or from the View menu).
+    pub fit_requested: bool,
+    /// What a right-click was on, for the context menu that stays open afterwards.
+    context_target: Option<(Hit, Pos2)>,
+    next_gesture_id: u64,
+}
+
+/// What the canvas needs from the shell for one frame.
+pub struct CanvasContext<'a> {
+    pub graph: &'a Graph,
+    pub problem_nodes: &'a BTreeSet<NodeId>,
+    pub selection: &'a mut Selection,
+    pub commands: &'a mut Vec<Command>,
+    pub markdown: &'a mut CommonMarkCache,
+    pub snap_to_grid: bool,
+    pub show_minimap: bool,
+    /// Whether a clipboard text exists (enables Paste in the context menu).
+    pub can_paste: bool,
+}
+
+/// What happened on the canvas this frame that the shell handles.
+#[derive(Debug, Default)]
+pub struct CanvasEvents {
+    /// Open the quick-add box here (screen position, canvas position).
+    pub quick_add_at: Option<(Pos2, Pos2)>,
+    /// A wire the user tried to draw and was refused, with the reason.
+    pub refusal: Option<String>,
+}
+
+/// Every card's layout for this frame, looked up by node id.
+pub struct Layouts {
+    pub cards: Vec<(NodeId, CardLayout)>,
+    index: HashMap<NodeId, usize>,
+}
+
+impl Layouts {
+    pub fn of(graph: &Graph) -> Self {
+        let cards: Vec<(NodeId, CardLayout)> =
+            graph.nodes.iter().map(|n| (n.id, card_layout(n))).collect();
+        let index = cards
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+        Self { cards, index }
+    }
+
+    pub fn get(&self, id: NodeId) -> Option<&CardLayout> {
+        self.index
+            .get(&id)
+            .and_then(|i| self.cards.get(*i))
+            .map(|(_, c)| c)
+    }
+
+    /// Where a wire attaches to a port, in canvas units.
+    pub fn anchor(&self, port: &PortRef, output: bool) -> Option<Pos2> {
+        let card = self.get(port.node)?;
+        let found = card
+            .ports
+            .iter()
+            .find(|a| a.output == output && a.spec.name == port.port)
+            .map(|a| a.pos);
+        Some(found.unwrap_or_else(|| {
+            let x = if output {
+                card.rect.max.x
+            } else {
+                card.rect.min.x
+            };
+            egui::pos2(x, card.rect.center().y)
+        }))
+    }
+}
+
+impl CanvasState {
+    fn new_gesture_id(&mut self) -> u64 {
+        self.next_gesture_id += 1;
+        self.next_gesture_id
+    }
+
+    /// The screen position of a port, for tests and for centring.
+    pub fn port_screen_pos(&self, graph: &Graph, port: &PortRef, output: bool) -> Option<Pos2> {
+        layout::port_anchor(graph, port, output).map(|p| self.view.to_screen(p))
+    }
+
+    /// The screen rectangle of a node's card.
+    pub fn node_screen_rect(&self, graph: &Graph, id: NodeId) -> Option<Rect> {
+        graph
+            .node(id)
+            .map(|n| self.view.rect_to_screen(card_layout(n).rect))
+    }
+
+    /// Centres the view on a node.
+    pub fn centre_on_node(&mut self, graph: &Graph, id: NodeId) {
+        if let Some(node) = graph.node(id) {
+            self.view.centre_on(card_layout(node).rect.center());
+        }
+    }
+
+    /// Where a card dropped with the pointer at `canvas` should go: centred under the pointer.
+    pub fn drop_position(canvas: Pos2, snap: bool) -> [f32; 2] {
+        let pos = canvas - egui::vec2(NODE_WIDTH / 2.0, TITLE_HEIGHT / 2.0);
+        let pos = if snap { layout::snap(pos) } else { pos };
+        [pos.x, pos.y]
+    }
+
+    /// Draws the canvas into all of `ui`'s remaining space and handles its input.
+    pub fn canvas_ui(&mut self, ui: &mut Ui, mut cx: CanvasContext<'_>) -> CanvasEvents {
+        let rect = ui.available_rect_before_wrap();
+        self.view.rect = rect;
+        if self.fit_requested {
+            self.fit_requested = false;
+            if let Some(bounds) = layout::graph_bounds(cx.graph) {
+                self.view.fit(bounds, 40.0);
+            }
+        }
+        let response = ui.allocate_rect(rect, Sense::click_and_drag());
+        let painter = ui.painter_at(rect);
+        let layouts = Layouts::of(cx.graph);
+        let mut events = CanvasEvents::default();
+
+        paint::grid(&painter, &self.view, ui.visuals());
+        comments::comments_ui(ui, &self.view, cx.graph, cx.selection, cx.markdown);
+        let hover = response
+            .hover_pos()
+            .map(|p| interact::hit_test(cx.graph, &layouts, &self.view, p));
+        let hovered_edge = match &hover {
+            Some(Hit::Wire(e)) => Some(e.clone()),
+            _ => None,
+        };
+        paint::wires(
+            &painter,
+            &self.view,
+            cx.graph,
+            &layouts,
+            cx.selection,
+            hovered_edge.as_ref(),
+            ui.visuals(),
+        );
+        paint::cards(
+            &painter,
+            &self.view,
+            cx.graph,
+            &layouts,
+            cx.selection,
+            cx.problem_nodes,
+            ui.visuals(),
+        );
+        if cx.graph.nodes.is_empty() && cx.graph.comments.is_empty() {
+            paint::empty_hint(&painter, rect, ui.visuals());
+        }
+
+        interact::handle_view_input(self, ui, &response);
+        interact::handle_pointer(self, ui, &response, &mut cx, &layouts, &mut events);
+        interact::paint_gesture(self, ui, &painter, cx.graph, hover.as_ref());
+        if let Some(item) = response.dnd_release_payload::<PaletteItem>()
+            && let Some(pointer) = response
+                .hover_pos()
+                .or(ui.input(|i| i.pointer.latest_pos()))
+        {
+            let pos = Self::drop_position(self.view.to_canvas(pointer), cx.snap_to_grid);
+            cx.commands.push(Command::AddNode { kind: item.0, pos });
+        }
+        if cx.show_minimap {
+            minimap::minimap_ui(ui, &mut self.view, cx.graph, &layouts);
+        }
+        context_menu::context_menu_ui(self, &response, &mut cx, &layouts, &mut events);
+        events
+    }
+}

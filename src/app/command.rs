@@ -1,0 +1,159 @@
+//! Everything a user can ask of the editor, as data. Widgets found mid-frame push a `Command`;
+//! the shell applies them all at the end of the frame (`apply.rs`), so no widget ever edits
+//! the document while it is being drawn, and tests can drive the editor without a pointer.
+
+use crate::catalog::NodeKind;
+use crate::graph::{Edge, NodeId, ParamValue, PortRef};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// What is selected on the canvas. UI state: never saved in the file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub nodes: BTreeSet<NodeId>,
+    /// Comment cards by index in `Graph::comments`.
+    pub comments: BTreeSet<usize>,
+    /// A selected wire (selected alone).
+    pub edge: Option<Edge>,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.comments.is_empty() && self.edge.is_none()
+    }
+
+    pub fn only_node(id: NodeId) -> Self {
+        Self {
+            nodes: BTreeSet::from([id]),
+            ..Self::default()
+        }
+    }
+
+    /// The node the inspector shows: the one selected node, if exactly one is.
+    pub fn single_node(&self) -> Option<NodeId> {
+        match (self.nodes.len(), self.comments.is_empty()) {
+            (1, true) => self.nodes.first().copied(),
+            _ => None,
+        }
+    }
+
+    pub fn single_comment(&self) -> Option<usize> {
+        match (self.nodes.is_empty(), self.comments.len()) {
+            (true, 1) => self.comments.first().copied(),
+            _ => None,
+        }
+    }
+}
+
+/// An action that needs the user's word when there are unsaved changes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Guarded {
+    New,
+    Open(PathBuf),
+    Quit,
+}
+
+/// What a file dialog was opened for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DialogPurpose {
+    Open,
+    SaveAs,
+    /// Pick a file for a path parameter.
+    ParamPath {
+        node: NodeId,
+        param: String,
+    },
+    /// Add a CSV source reading the picked file.
+    AddCsv,
+}
+
+/// A user action, applied at the end of the frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    // --- document edits: each is one undo step (drags merge by gesture) ---
+    AddNode {
+        kind: NodeKind,
+        pos: [f32; 2],
+    },
+    AddCsvSource {
+        path: PathBuf,
+        pos: [f32; 2],
+    },
+    AddComment {
+        pos: [f32; 2],
+    },
+    Connect {
+        from: PortRef,
+        to: PortRef,
+    },
+    Disconnect(Edge),
+    /// New positions of nodes and comments during a drag.
+    MoveItems {
+        nodes: Vec<(NodeId, [f32; 2])>,
+        comments: Vec<(usize, [f32; 2])>,
+        gesture: u64,
+    },
+    ResizeComment {
+        index: usize,
+        size: [f32; 2],
+        gesture: u64,
+    },
+    SetParam {
+        node: NodeId,
+        param: String,
+        value: ParamValue,
+        /// Typing or dragging: merges with the previous change of the same field.
+        merge: bool,
+    },
+    /// Removes the node's own value so the catalogue default applies.
+    ResetParam {
+        node: NodeId,
+        param: String,
+    },
+    Rename {
+        node: NodeId,
+        name: String,
+    },
+    SetNodeNotes {
+        node: NodeId,
+        text: String,
+    },
+    SetCommentText {
+        index: usize,
+        text: String,
+    },
+    SetGraphName(String),
+    SetGraphNotes(String),
+    /// Ends a merged edit (a scrub or typing session) so the next change is its own step.
+    EndEdit,
+    DeleteSelection,
+    Cut,
+    Copy,
+    /// Pastes RON text (from the system clipboard), or the editor's own last copy when `None`.
+    Paste(Option<String>),
+    Duplicate,
+    Undo,
+    Redo,
+    // --- selection and view ---
+    SelectAll,
+    Select(Selection),
+    /// Selects a node and centres the canvas on it (problems panel).
+    FocusNode(NodeId),
+    ZoomToFit,
+    ResetZoom,
+    SetDarkTheme(bool),
+    SetSnapToGrid(bool),
+    SetMinimap(bool),
+    // --- files ---
+    New,
+    Open(PathBuf),
+    /// Skips the unsaved-changes question (the user answered "Discard").
+    Discard(Guarded),
+    /// Saves, then does the guarded action.
+    SaveThen(Guarded),
+    Save,
+    SaveAs(PathBuf),
+    ShowFileDialog(DialogPurpose),
+    Quit,
+    DismissDialog,
+}

@@ -1,0 +1,59 @@
+//! Modal dialogs: a file that failed to load (its error with line:column; the current graph is
+//! untouched) and the unsaved-changes question before New, Open or Quit. Buttons push commands.
+
+use crate::app::canvas::style::ERROR_RED;
+use crate::app::command::{Command, Guarded};
+use crate::app::shell::Dialog;
+use egui::{Context, Id, RichText};
+
+pub fn dialogs_ui(
+    ctx: &Context,
+    dialog: Option<&Dialog>,
+    title: &str,
+    commands: &mut Vec<Command>,
+) {
+    let Some(dialog) = dialog else {
+        return;
+    };
+    let modal = egui::Modal::new(Id::unique("flowbook-dialog")).show(ctx, |ui| {
+        ui.set_max_width(560.0);
+        match dialog {
+            Dialog::LoadError(message) => {
+                ui.heading("Could not open the file");
+                ui.add_space(6.0);
+                ui.label(RichText::new(message).monospace().color(ERROR_RED));
+                ui.add_space(6.0);
+                ui.label("The current graph is unchanged.");
+                ui.add_space(6.0);
+                if ui.button("OK").clicked() {
+                    commands.push(Command::DismissDialog);
+                }
+            }
+            Dialog::Unsaved(action) => {
+                let what = match action {
+                    Guarded::New => "starting a new graph",
+                    Guarded::Open(_) => "opening another graph",
+                    Guarded::Quit => "quitting",
+                };
+                let name = title.trim_end_matches(" *");
+                ui.heading("Unsaved changes");
+                ui.label(format!("Save the changes to '{name}' before {what}?"));
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() {
+                        commands.push(Command::SaveThen(action.clone()));
+                    }
+                    if ui.button("Don't save").clicked() {
+                        commands.push(Command::Discard(action.clone()));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        commands.push(Command::DismissDialog);
+                    }
+                });
+            }
+        }
+    });
+    if modal.should_close() {
+        commands.push(Command::DismissDialog);
+    }
+}

@@ -1,0 +1,85 @@
+//! File actions of the editor: the unsaved-changes guard, New/Open/Quit, loading (a failure
+//! shows the error and keeps the current graph), atomic saving and the file dialog.
+
+use crate::app::command::{DialogPurpose, Guarded};
+use crate::app::document::Document;
+use crate::app::files::FileDialogState;
+use crate::app::shell::{Dialog, FlowbookApp};
+use crate::graph::Graph;
+use egui::{Context, ViewportCommand};
+use std::path::Path;
+
+impl FlowbookApp {
+    pub(crate) fn guarded(&mut self, action: Guarded, ctx: &Context) {
+        if self.doc.is_modified() {
+            self.dialog = Some(Dialog::Unsaved(action));
+        } else {
+            self.perform(action, ctx);
+        }
+    }
+
+    pub(crate) fn perform(&mut self, action: Guarded, ctx: &Context) {
+        match action {
+            Guarded::New => {
+                self.replace_document(Document::new(Graph::new("untitled"), None));
+                self.set_status("New graph");
+            }
+            Guarded::Open(path) => self.open_file(&path),
+            Guarded::Quit => {
+                self.close_confirmed = true;
+                ctx.send_viewport_cmd(ViewportCommand::Close);
+            }
+        }
+    }
+
+    /// Loads a file; on failure shows the error and keeps the current graph.
+    pub(crate) fn open_file(&mut self, path: &Path) {
+        match crate::graph::load(path) {
+            Ok(graph) => {
+                self.replace_document(Document::new(graph, Some(path.to_path_buf())));
+                self.settings.remember(path);
+                self.set_status(format!("Opened {}", path.display()));
+            }
+            Err(e) => {
+                self.set_error(format!("Could not open {}", path.display()));
+                self.dialog = Some(Dialog::LoadError(e.to_string()));
+            }
+        }
+    }
+
+    pub(crate) fn save_to(&mut self, path: &Path) -> bool {
+        match crate::graph::save(self.doc.graph(), path) {
+            Ok(()) => {
+                self.doc.mark_saved(path);
+                self.settings.remember(path);
+                self.set_status(format!("Saved {}", path.display()));
+                true
+            }
+            Err(e) => {
+                self.set_error(e.to_string());
+                false
+            }
+        }
+    }
+
+    pub(crate) fn show_file_dialog(&mut self, purpose: DialogPurpose) {
+        let dir = self
+            .doc
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let name = self
+            .doc
+            .path
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned());
+        let dir = dir.or_else(|| std::env::current_dir().ok());
+        self.file_dialog = Some(FileDialogState::open(
+            purpose,
+            dir.as_deref(),
+            name.as_deref(),
+        ));
+    }
+}

@@ -1,0 +1,155 @@
+//! The menu bar: File, Edit, View and Run. Items only push commands; their enabled state
+//! reflects the document (nothing to undo, nothing selected). Run items wait for the live-run
+//! work and are shown disabled with a hint.
+
+use crate::app::command::{Command, DialogPurpose};
+use crate::app::files::example_graphs;
+use crate::app::shortcuts as keys;
+use egui::{Button, KeyboardShortcut, Ui};
+use std::path::PathBuf;
+
+/// What the menus need to know about the editor's state.
+pub struct MenuContext<'a> {
+    pub can_undo: bool,
+    pub can_redo: bool,
+    pub has_selection: bool,
+    pub can_paste: bool,
+    pub dark_theme: bool,
+    pub snap_to_grid: bool,
+    pub show_minimap: bool,
+    pub recent_files: &'a [PathBuf],
+}
+
+fn item(ui: &mut Ui, label: &str, shortcut: Option<&KeyboardShortcut>, enabled: bool) -> bool {
+    let mut button = Button::new(label);
+    if let Some(s) = shortcut {
+        button = button.shortcut_text(ui.ctx().format_shortcut(s));
+    }
+    ui.add_enabled(enabled, button).clicked()
+}
+
+pub fn menu_bar_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| file_menu_ui(ui, cx, commands));
+        ui.menu_button("Edit", |ui| edit_menu_ui(ui, cx, commands));
+        ui.menu_button("View", |ui| view_menu_ui(ui, cx, commands));
+        ui.menu_button("Run", |ui| {
+            let hint = "Live runs arrive with the run view; for now: flowbook run GRAPH.ron";
+            for label in ["Run", "Pause", "Step", "Stop"] {
+                ui.add_enabled(false, Button::new(label))
+                    .on_disabled_hover_text(hint);
+            }
+        });
+    });
+}
+
+fn file_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {
+    if item(ui, "New", Some(&keys::NEW), true) {
+        commands.push(Command::New);
+    }
+    if item(ui, "Open…", Some(&keys::OPEN), true) {
+        commands.push(Command::ShowFileDialog(DialogPurpose::Open));
+    }
+    ui.add_enabled_ui(!cx.recent_files.is_empty(), |ui| {
+        ui.menu_button("Open Recent", |ui| {
+            for path in cx.recent_files {
+                if ui.button(path.display().to_string()).clicked() {
+                    commands.push(Command::Open(path.clone()));
+                }
+            }
+        });
+    });
+    ui.menu_button("Examples", |ui| {
+        let examples = example_graphs();
+        if examples.is_empty() {
+            ui.label("No example-graphs folder found");
+        }
+        for path in examples {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if ui.button(name).clicked() {
+                commands.push(Command::Open(path));
+            }
+        }
+    });
+    ui.separator();
+    if item(ui, "Save", Some(&keys::SAVE), true) {
+        commands.push(Command::Save);
+    }
+    if item(ui, "Save As…", Some(&keys::SAVE_AS), true) {
+        commands.push(Command::ShowFileDialog(DialogPurpose::SaveAs));
+    }
+    ui.separator();
+    if item(ui, "Add CSV source…", None, true) {
+        commands.push(Command::ShowFileDialog(DialogPurpose::AddCsv));
+    }
+    ui.separator();
+    if item(ui, "Quit", Some(&keys::QUIT), true) {
+        commands.push(Command::Quit);
+    }
+}
+
+fn edit_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {
+    let clip = |key| KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
+    if item(ui, "Undo", Some(&keys::UNDO), cx.can_undo) {
+        commands.push(Command::Undo);
+    }
+    if item(ui, "Redo", Some(&keys::REDO), cx.can_redo) {
+        commands.push(Command::Redo);
+    }
+    ui.separator();
+    if item(ui, "Cut", Some(&clip(egui::Key::X)), cx.has_selection) {
+        commands.push(Command::Cut);
+    }
+    if item(ui, "Copy", Some(&clip(egui::Key::C)), cx.has_selection) {
+        commands.push(Command::Copy);
+    }
+    if item(ui, "Paste", Some(&clip(egui::Key::V)), cx.can_paste) {
+        commands.push(Command::Paste(None));
+    }
+    if item(ui, "Duplicate", Some(&keys::DUPLICATE), cx.has_selection) {
+        commands.push(Command::Duplicate);
+    }
+    let delete = Button::new("Delete").shortcut_text("Del");
+    if ui.add_enabled(cx.has_selection, delete).clicked() {
+        commands.push(Command::DeleteSelection);
+    }
+    ui.separator();
+    if item(ui, "Select All", Some(&keys::SELECT_ALL), true) {
+        commands.push(Command::SelectAll);
+    }
+    if item(ui, "Add Comment", None, true) {
+        // No position: the comment goes to the middle of the view.
+        commands.push(Command::AddComment {
+            pos: [f32::NAN, f32::NAN],
+        });
+    }
+}
+
+fn view_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {
+    if item(ui, "Zoom to Fit", Some(&keys::ZOOM_TO_FIT), true) {
+        commands.push(Command::ZoomToFit);
+    }
+    if item(ui, "Reset Zoom", Some(&keys::RESET_ZOOM), true) {
+        commands.push(Command::ResetZoom);
+    }
+    ui.separator();
+    let mut snap = cx.snap_to_grid;
+    if ui.checkbox(&mut snap, "Snap to grid").changed() {
+        commands.push(Command::SetSnapToGrid(snap));
+    }
+    let mut minimap = cx.show_minimap;
+    if ui.checkbox(&mut minimap, "Minimap").changed() {
+        commands.push(Command::SetMinimap(minimap));
+    }
+    ui.separator();
+    let theme = keys::TOGGLE_THEME;
+    if item(ui, "Dark theme", Some(&theme), !cx.dark_theme) {
+        commands.push(Command::SetDarkTheme(true));
+    }
+    if item(ui, "Light theme", Some(&theme), cx.dark_theme) {
+        commands.push(Command::SetDarkTheme(false));
+    }
+}

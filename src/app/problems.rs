@@ -1,0 +1,106 @@
+//! The validator's findings, kept fresh as the document changes, and the bottom panels that
+//! show them: the problems list (click to select and centre a node) and the status bar.
+//! Validation runs once per document revision, never per frame.
+
+use crate::app::canvas::style::ERROR_RED;
+use crate::app::command::Command;
+use crate::graph::{Graph, NodeId};
+use crate::plan::{Problem, validate};
+use egui::{RichText, Ui};
+use std::collections::BTreeSet;
+
+/// Problems of one revision of the document.
+#[derive(Debug, Default)]
+pub struct ProblemsCache {
+    revision: Option<u64>,
+    pub problems: Vec<Problem>,
+    /// Nodes with at least one problem: drawn with a red outline.
+    pub nodes: BTreeSet<NodeId>,
+}
+
+impl ProblemsCache {
+    /// Re-validates when the document changed since the last call.
+    pub fn refresh(&mut self, graph: &Graph, revision: u64) {
+        if self.revision == Some(revision) {
+            return;
+        }
+        self.revision = Some(revision);
+        self.problems = validate(graph);
+        self.nodes = self.problems.iter().filter_map(|p| p.node).collect();
+    }
+
+    /// Forces the next `refresh` to validate (after a load replaced the document).
+    pub fn invalidate(&mut self) {
+        self.revision = None;
+    }
+}
+
+pub fn problems_ui(ui: &mut Ui, cache: &ProblemsCache, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.strong("Problems");
+        let count = cache.problems.len();
+        if count == 0 {
+            ui.label(RichText::new("none: the graph can run").weak());
+        } else {
+            ui.label(RichText::new(count.to_string()).color(ERROR_RED).strong());
+        }
+    });
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for problem in &cache.problems {
+                let text = RichText::new(problem.to_string()).color(ERROR_RED);
+                let clicked = ui
+                    .add(egui::Label::new(text).sense(egui::Sense::click()))
+                    .on_hover_text("Click to select the node")
+                    .clicked();
+                if clicked && let Some(node) = problem.node {
+                    commands.push(Command::FocusNode(node));
+                }
+            }
+        });
+}
+
+/// What the status bar shows.
+pub struct StatusLine<'a> {
+    pub message: &'a str,
+    pub message_is_error: bool,
+    pub nodes: usize,
+    pub wires: usize,
+    pub selected: usize,
+    pub zoom: f32,
+    pub snap: bool,
+    pub problems: usize,
+}
+
+pub fn status_bar_ui(ui: &mut Ui, status: &StatusLine<'_>) {
+    ui.horizontal(|ui| {
+        let colour = if status.message_is_error {
+            ERROR_RED
+        } else {
+            ui.visuals().text_color()
+        };
+        ui.label(RichText::new(status.message).color(colour));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(format!("zoom {:.0}%", status.zoom * 100.0));
+            ui.separator();
+            ui.label(if status.snap { "snap on" } else { "snap off" });
+            ui.separator();
+            let problems = format!(
+                "{} problem{}",
+                status.problems,
+                if status.problems == 1 { "" } else { "s" }
+            );
+            if status.problems > 0 {
+                ui.label(RichText::new(problems).color(ERROR_RED));
+            } else {
+                ui.label(problems);
+            }
+            ui.separator();
+            ui.label(format!(
+                "{} nodes · {} wires · {} selected",
+                status.nodes, status.wires, status.selected
+            ));
+        });
+    });
+}

@@ -1,0 +1,325 @@
+//! The editor window: `FlowbookApp` holds the document and all UI state as plain fields, lays
+//! out the panels each frame (menu, palette, canvas, inspector, problems, status) and applies
+//! the frame's commands at its end. Persisted settings live apart, in `Settings`.
+
+use crate::app::canvas::{CanvasContext, CanvasState};
+use crate::app::command::{Command, Guarded, Selection};
+use crate::app::document::Document;
+use crate::app::files::{FileDialogState, is_csv_file, is_graph_file};
+use crate::app::inspector::{InspectorContext, InspectorState, inspector_ui};
+use crate::app::menus::{MenuContext, menu_bar_ui};
+use crate::app::palette::{PaletteState, QuickAdd, palette_ui, quick_add_ui};
+use crate::app::problems::{ProblemsCache, StatusLine, problems_ui, status_bar_ui};
+use crate::app::settings::{STORAGE_KEY, Settings};
+use crate::app::shortcuts::shortcuts_ui;
+use crate::graph::Graph;
+use egui::{Context, ViewportCommand};
+use egui_commonmark::CommonMarkCache;
+use std::path::Path;
+
+/// A modal dialog waiting for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dialog {
+    /// A file could not be opened; the text names the file and, for syntax errors, line:column.
+    LoadError(String),
+    /// Unsaved changes: save, discard or cancel before doing this.
+    Unsaved(Guarded),
+}
+
+/// The status bar's message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The whole editor state. Fields are public so tests can assert on them.
+pub struct FlowbookApp {
+    pub doc: Document,
+    pub selection: Selection,
+    pub canvas: CanvasState,
+    pub settings: Settings,
+    pub problems: ProblemsCache,
+    pub inspector: InspectorState,
+    pub palette: PaletteState,
+    pub quick_add: Option<QuickAdd>,
+    pub file_dialog: Option<FileDialogState>,
+    pub dialog: Option<Dialog>,
+    pub status: Status,
+    /// Why the last attempted wire was refused, if it was.
+    pub last_refusal: Option<String>,
+    /// The editor's own copy of the last Copy (Edit -> Paste uses it).
+    pub clipboard: Option<String>,
+    /// Commands waiting for the end of the frame; tests may push their own.
+    pub commands: Vec<Command>,
+    /// An action to finish once Save As picked a file.
+    pub(crate) after_save: Option<Guarded>,
+    pub(crate) markdown: CommonMarkCache,
+    shown_title: String,
+    applied_dark: Option<bool>,
+    pub(crate) close_confirmed: bool,
+}
+
+impl FlowbookApp {
+    /// An editor with an empty, untitled graph.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            doc: Document::new(Graph::new("untitled"), None),
+            selection: Selection::default(),
+            canvas: CanvasState::default(),
+            settings,
+            problems: ProblemsCache::default(),
+            inspector: InspectorState::default(),
+            palette: PaletteState::default(),
+            quick_add: None,
+            file_dialog: None,
+            dialog: None,
+            status: Status {
+                text: "Drag a node from the palette onto the canvas to start.".into(),
+                is_error: false,
+            },
+            last_refusal: None,
+            clipboard: None,
+            commands: Vec::new(),
+            after_save: None,
+            markdown: CommonMarkCache::default(),
+            shown_title: String::new(),
+            applied_dark: None,
+            close_confirmed: false,
+        }
+    }
+
+    /// Builds the app from eframe's creation context, restoring the saved settings.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>) -> Self {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, STORAGE_KEY))
+            .unwrap_or_default();
+        Self::new(settings)
+    }
+
+    pub fn graph(&self) -> &Graph {
+        self.doc.graph()
+    }
+
+    /// Shows `graph` as a freshly opened document (for tests and embedding).
+    pub fn set_document(&mut self, graph: Graph, path: Option<std::path::PathBuf>) {
+        self.replace_document(Document::new(graph, path));
+    }
+
+    /// Opens a file now (no unsaved-changes question): used at start-up.
+    pub fn open_now(&mut self, path: &Path) {
+        self.open_file(path);
+    }
+
+    /// Replaces the document (after a successful load or New).
+    pub(crate) fn replace_document(&mut self, doc: Document) {
+        self.doc = doc;
+        self.selection = Selection::default();
+        self.inspector = InspectorState::default();
+        self.problems.invalidate();
+        self.canvas.fit_requested = true;
+        self.quick_add = None;
+    }
+
+    pub(crate) fn set_status(&mut self, text: impl Into<String>) {
+        self.status = Status {
+            text: text.into(),
+            is_error: false,
+        };
+    }
+
+    pub(crate) fn set_error(&mut self, text: impl Into<String>) {
+        self.status = Status {
+            text: text.into(),
+            is_error: true,
+        };
+    }
+
+    /// One frame of the editor.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.apply_theme(&ctx);
+        self.handle_close_request(&ctx);
+        self.handle_dropped_files(&ctx);
+        let modal_open = self.dialog.is_some() || self.file_dialog.is_some();
+        let keys = if modal_open || self.quick_add.is_some() {
+            Default::default()
+        } else {
+            shortcuts_ui(&ctx, self.settings.dark_theme, &mut self.commands)
+        };
+        self.problems.refresh(self.doc.graph(), self.doc.revision());
+        self.panels_ui(ui);
+        if keys.quick_add {
+            let pointer = ctx.input(|i| i.pointer.latest_pos());
+            let view = &self.canvas.view;
+            let at = pointer
+                .filter(|p| view.rect.contains(*p))
+                .unwrap_or(view.rect.center());
+            self.quick_add = Some(QuickAdd::new(at, view.to_canvas(at)));
+        }
+        if let Some(quick) = &mut self.quick_add
+            && !quick_add_ui(&ctx, quick, self.settings.snap_to_grid, &mut self.commands)
+        {
+            self.quick_add = None;
+        }
+        if let Some(dialog) = &mut self.file_dialog
+            && let Some(answer) = dialog.file_dialog_ui(&ctx)
+        {
+            self.file_dialog = None;
+            match answer {
+                Some(command) => self.commands.push(command),
+                None => self.after_save = None,
+            }
+        }
+        crate::app::dialogs::dialogs_ui(
+            &ctx,
+            self.dialog.as_ref(),
+            &self.doc.title(),
+            &mut self.commands,
+        );
+        self.apply_commands(&ctx);
+        self.update_title(&ctx);
+    }
+
+    fn panels_ui(&mut self, ui: &mut egui::Ui) {
+        let menu_cx = MenuContext {
+            can_undo: self.doc.can_undo(),
+            can_redo: self.doc.can_redo(),
+            has_selection: !self.selection.is_empty(),
+            can_paste: self.clipboard.is_some(),
+            dark_theme: self.settings.dark_theme,
+            snap_to_grid: self.settings.snap_to_grid,
+            show_minimap: self.settings.show_minimap,
+            recent_files: &self.settings.recent_files,
+        };
+        egui::Panel::top("menu").show(ui, |ui| menu_bar_ui(ui, &menu_cx, &mut self.commands));
+        let status = StatusLine {
+            message: &self.status.text,
+            message_is_error: self.status.is_error,
+            nodes: self.doc.graph().nodes.len(),
+            wires: self.doc.graph().edges.len(),
+            selected: self.selection.nodes.len() + self.selection.comments.len(),
+            zoom: self.canvas.view.zoom,
+            snap: self.settings.snap_to_grid,
+            problems: self.problems.problems.len(),
+        };
+        egui::Panel::bottom("status").show(ui, |ui| status_bar_ui(ui, &status));
+        egui::Panel::bottom("problems")
+            .resizable(true)
+            .default_size(110.0)
+            .min_size(60.0)
+            .show(ui, |ui| problems_ui(ui, &self.problems, &mut self.commands));
+        egui::Panel::left("palette")
+            .resizable(true)
+            .default_size(190.0)
+            .show(ui, |ui| palette_ui(ui, &mut self.palette));
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                let cx = InspectorContext {
+                    graph: self.doc.graph(),
+                    selection: &self.selection,
+                    commands: &mut self.commands,
+                    markdown: &mut self.markdown,
+                };
+                inspector_ui(ui, &mut self.inspector, cx);
+            });
+        egui::CentralPanel::default()
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| {
+                let cx = CanvasContext {
+                    graph: self.doc.graph(),
+                    problem_nodes: &self.problems.nodes,
+                    selection: &mut self.selection,
+                    commands: &mut self.commands,
+                    markdown: &mut self.markdown,
+                    snap_to_grid: self.settings.snap_to_grid,
+                    show_minimap: self.settings.show_minimap,
+                    can_paste: self.clipboard.is_some(),
+                };
+                let events = self.canvas.canvas_ui(ui, cx);
+                if let Some((screen, canvas)) = events.quick_add_at {
+                    self.quick_add = Some(QuickAdd::new(screen, canvas));
+                }
+                if let Some(reason) = events.refusal {
+                    self.set_error(format!("Wire refused: {reason}"));
+                    self.last_refusal = Some(reason);
+                }
+            });
+    }
+
+    fn apply_theme(&mut self, ctx: &Context) {
+        if self.applied_dark != Some(self.settings.dark_theme) {
+            self.applied_dark = Some(self.settings.dark_theme);
+            ctx.set_theme(if self.settings.dark_theme {
+                egui::Theme::Dark
+            } else {
+                egui::Theme::Light
+            });
+        }
+    }
+
+    fn handle_close_request(&mut self, ctx: &Context) {
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.doc.is_modified()
+            && !self.close_confirmed
+        {
+            ctx.send_viewport_cmd(ViewportCommand::CancelClose);
+            self.dialog = Some(Dialog::Unsaved(Guarded::Quit));
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &Context) {
+        let dropped: Vec<_> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        let pointer = ctx.input(|i| i.pointer.latest_pos());
+        for path in dropped {
+            if is_graph_file(&path) {
+                self.commands.push(Command::Open(path));
+            } else if is_csv_file(&path) {
+                let view = &self.canvas.view;
+                let at = pointer
+                    .filter(|p| view.rect.contains(*p))
+                    .unwrap_or(view.rect.center());
+                let pos =
+                    CanvasState::drop_position(view.to_canvas(at), self.settings.snap_to_grid);
+                self.commands.push(Command::AddCsvSource { path, pos });
+            } else {
+                self.set_error(format!(
+                    "Cannot use {}: drop a .ron graph or a .csv file",
+                    path.display()
+                ));
+            }
+        }
+    }
+
+    fn update_title(&mut self, ctx: &Context) {
+        let title = format!("{} — Flowbook", self.doc.title());
+        if title != self.shown_title {
+            ctx.send_viewport_cmd(ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
+    }
+
+    /// The window title as last sent.
+    pub fn window_title(&self) -> &str {
+        &self.shown_title
+    }
+}
+
+impl eframe::App for FlowbookApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        FlowbookApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.settings);
+    }
+}

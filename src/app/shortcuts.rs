@@ -1,0 +1,103 @@
+//! Keyboard shortcuts: the table the menus display and the handler that turns key presses
+//! into commands. Editing keys act only when no text field has the keyboard, so Ctrl+Z in a
+//! field undoes typing, not the graph.
+
+use crate::app::command::Command;
+use egui::{Context, Event, Key, KeyboardShortcut, Modifiers};
+
+pub const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+pub const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+pub const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+pub const SAVE_AS: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
+pub const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+pub const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+pub const REDO: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+pub const REDO_ALT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+pub const DUPLICATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
+pub const SELECT_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::A);
+pub const ZOOM_TO_FIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F);
+pub const RESET_ZOOM: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
+pub const TOGGLE_THEME: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::T);
+
+/// What the shortcuts asked for this frame, besides commands.
+#[derive(Debug, Default)]
+pub struct ShortcutEvents {
+    /// Space or Tab: open the quick-add box at the pointer.
+    pub quick_add: bool,
+}
+
+/// Reads this frame's key presses. `dark` is the current theme (for the toggle).
+pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> ShortcutEvents {
+    let mut out = ShortcutEvents::default();
+    let text_focus = ctx.egui_wants_keyboard_input();
+    ctx.input_mut(|i| {
+        let mut take = |s: &KeyboardShortcut| i.consume_shortcut(s);
+        // Longest modifier sets first, so Ctrl+Shift+S is not read as Ctrl+S.
+        if take(&SAVE_AS) {
+            commands.push(Command::ShowFileDialog(
+                crate::app::command::DialogPurpose::SaveAs,
+            ));
+        }
+        if take(&SAVE) {
+            commands.push(Command::Save);
+        }
+        if take(&OPEN) {
+            commands.push(Command::ShowFileDialog(
+                crate::app::command::DialogPurpose::Open,
+            ));
+        }
+        if take(&NEW) {
+            commands.push(Command::New);
+        }
+        if take(&QUIT) {
+            commands.push(Command::Quit);
+        }
+        if take(&TOGGLE_THEME) {
+            commands.push(Command::SetDarkTheme(!dark));
+        }
+    });
+    if text_focus {
+        return out;
+    }
+    ctx.input_mut(|i| {
+        let mut take = |s: &KeyboardShortcut| i.consume_shortcut(s);
+        if take(&REDO) || take(&REDO_ALT) {
+            commands.push(Command::Redo);
+        }
+        if take(&UNDO) {
+            commands.push(Command::Undo);
+        }
+        if take(&DUPLICATE) {
+            commands.push(Command::Duplicate);
+        }
+        if take(&SELECT_ALL) {
+            commands.push(Command::SelectAll);
+        }
+        if take(&RESET_ZOOM) {
+            commands.push(Command::ResetZoom);
+        }
+        if take(&ZOOM_TO_FIT) {
+            commands.push(Command::ZoomToFit);
+        }
+        if i.consume_key(Modifiers::NONE, Key::Delete)
+            || i.consume_key(Modifiers::NONE, Key::Backspace)
+        {
+            commands.push(Command::DeleteSelection);
+        }
+        if i.consume_key(Modifiers::NONE, Key::Space) || i.consume_key(Modifiers::NONE, Key::Tab) {
+            out.quick_add = true;
+        }
+        for event in &i.events {
+            match event {
+                Event::Copy => commands.push(Command::Copy),
+                Event::Cut => commands.push(Command::Cut),
+                Event::Paste(text) => commands.push(Command::Paste(Some(text.clone()))),
+                _ => {}
+            }
+        }
+    });
+    out
+}

@@ -1,0 +1,20 @@
+//! UI tests of the desktop editor: they drive the real app (its `eframe::App`) headless with
+//! egui_kittest, with pointer and key events, and assert on the editor's state. One test
+//! binary for all of them keeps CI's link time down.
+
+#![cfg(feature = "gui")]
+
+#[path = "ui_editor/support.rs"]
+mod support;
+
+#[path = "ui_editor/canvas.rs"]
+mod canvas;
+
+#[path = "ui_editor/inspector.rs"]
+mod inspector;
+
+#[path = "ui_editor/files.rs"]
+mod files;
+
+#[path = "ui_editor/frame_cost.rs"]
+mod frame_cost;
