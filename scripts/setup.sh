@@ -7,6 +7,8 @@ packages=(build-essential pkg-config ca-certificates python3)
 # The desktop editor's window (X11/Wayland through winit, OpenGL through glow): run-time
 # libraries a bare Debian/Ubuntu lacks.
 packages+=(libxkbcommon-x11-0 libgl1 libegl1 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0)
+# Building the window code: wayland-sys finds libwayland-client through pkg-config.
+packages+=(libwayland-dev libxkbcommon-dev)
 # Screenshots under a virtual display (../shared/tools/screenshot.sh); CI does not take them.
 if [ -z "${CI:-}" ]; then
   packages+=(xvfb imagemagick xdotool)
@@ -27,7 +29,7 @@ fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   cat >&2 <<'MSG'
-setup: Rust is not installed. Flowbook needs Rust 1.85 or newer (Debian's packaged rustc is older):
+setup: Rust is not installed. Flowbook needs Rust 1.89 or newer (Debian's packaged rustc is older):
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh
 then open a new shell and run this script again.
 MSG
