@@ -47,19 +47,7 @@ pub fn run(
     metrics_path: Option<&Path>,
 ) -> Result<(), CliError> {
     let (_graph, plan) = prepare(path, sets)?;
-    let mut options = RunOptions::default();
-    if let Some(b) = std::env::var("FLOWBOOK_BATCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        options.batch_size = b;
-    }
-    if let Some(c) = std::env::var("FLOWBOOK_CHANNEL")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        options.channel_capacity = c;
-    }
+    let options = RunOptions::default();
     let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let started = Instant::now();

@@ -1,6 +1,7 @@
 //! Sinks: a CSV writer (atomic: a temporary file renamed at the end of the run) and a null sink.
 
 use super::{Item, Key, OpError, OpResult, Operator, Outputs, Record};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -99,12 +100,15 @@ impl CsvSink {
             match column {
                 Column::Tag(t) => self.line.push_str(t),
                 Column::Key => match &record.key {
-                    Key::Int(i) => self.line.push_str(itoa_i64(*i).as_str()),
+                    Key::Int(i) => {
+                        let _ = write!(self.line, "{i}");
+                    }
                     Key::Str(s) => self.line.push_str(s),
                 },
-                Column::Ts => self.line.push_str(itoa_i64(record.ts).as_str()),
+                Column::Ts => {
+                    let _ = write!(self.line, "{}", record.ts);
+                }
                 Column::Field(i) => {
-                    use std::fmt::Write as _;
                     let x = record.values.get(*i).copied().unwrap_or(f64::NAN);
                     let _ = write!(self.line, "{x}");
                 }
@@ -115,10 +119,6 @@ impl CsvSink {
             .write_record(None::<&[u8]>)
             .map_err(|e| e.to_string())
     }
-}
-
-fn itoa_i64(i: i64) -> String {
-    i.to_string()
 }
 
 impl Operator for CsvSink {
