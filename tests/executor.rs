@@ -252,3 +252,165 @@ fn telemetry_reports_watermarks_late_records_and_window_samples() {
     assert!(!window.recent_windows.is_empty());
     assert_eq!(report.node("late_sink").unwrap().records_in, 52);
 }
+
+/// Every progress message of a run until it is done, and the report.
+fn collect(handle: flowbook::exec::RunHandle) -> (Vec<Telemetry>, flowbook::exec::RunReport) {
+    let mut messages = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        match handle.telemetry().recv_timeout(Duration::from_millis(100)) {
+            Ok(Telemetry::Done(_)) => break,
+            Ok(t) => messages.push(t),
+            Err(_) => {}
+        }
+    }
+    (messages, handle.wait())
+}
+
+#[test]
+fn telemetry_carries_skew_port_counts_window_samples_and_late_records() {
+    let _serial = serial();
+    let mut g = example("sensor-windows.ron");
+    set(&mut g, "watermark", "delay_ms", ParamValue::Int(0));
+    set(
+        &mut g,
+        "window",
+        "kind",
+        ParamValue::Text("tumbling".into()),
+    );
+    set(&mut g, "window", "size_ms", ParamValue::Int(1000));
+    let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+    let (messages, report) = collect(handle);
+    assert_eq!(report.outcome, Outcome::Finished);
+    let partition = report.node("partition").unwrap();
+    let skew = partition
+        .skew
+        .as_ref()
+        .expect("a partition reports its skew");
+    assert_eq!(skew.per_substream.len(), 2);
+    assert_eq!(skew.per_substream.iter().sum::<u64>(), partition.records_in);
+    assert!(skew.per_substream.iter().all(|&n| n > 0), "{skew:?}");
+    // Eight sensors, equally often: each estimate near 40,000 / 8.
+    assert_eq!(skew.hot_keys.len(), 8, "{skew:?}");
+    let window = report.node("window").unwrap();
+    assert_eq!(window.instance_in.iter().sum::<u64>(), window.records_in);
+    assert_eq!(window.port_out.len(), 2);
+    assert_eq!(
+        window.port_out[1], window.late,
+        "the late port carries the late records"
+    );
+    assert!(
+        window.late > 0,
+        "a watermark without delay makes late records"
+    );
+    let mut samples = 0;
+    let mut late = 0;
+    for m in &messages {
+        if let Telemetry::Progress {
+            windows, late: l, ..
+        } = m
+        {
+            samples += windows.iter().map(|w| w.samples.len()).sum::<usize>();
+            late += l.iter().map(|w| w.samples.len()).sum::<usize>();
+        }
+    }
+    assert!(samples > 100, "window samples over the run: {samples}");
+    assert!(
+        late > 0 && late as u64 <= window.late,
+        "late samples {late}"
+    );
+}
+
+#[test]
+fn a_preview_shows_the_last_records_only_while_watched() {
+    let _serial = serial();
+    let mut g = example("bench-window.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(false));
+    let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+    let preview_of = |h: &flowbook::exec::RunHandle| {
+        let deadline = Instant::now() + Duration::from_millis(400);
+        let mut last = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(Telemetry::Progress { nodes, .. }) =
+                h.telemetry().recv_timeout(Duration::from_millis(50))
+            {
+                last = nodes
+                    .iter()
+                    .find(|n| n.name == "watermark")
+                    .map(|n| n.preview.clone())
+                    .unwrap_or_default();
+            }
+        }
+        last
+    };
+    assert!(preview_of(&handle).is_empty(), "off by default");
+    handle.watch_preview("watermark", true);
+    let preview = preview_of(&handle);
+    let port = preview.first().expect("one port");
+    assert_eq!(
+        port.headers[..2],
+        ["key".to_string(), "time_ms".to_string()]
+    );
+    assert_eq!(port.rows.len(), flowbook::exec::PREVIEW_ROWS);
+    assert!(port.rows.iter().all(|r| r.len() == port.headers.len()));
+    handle.watch_preview("watermark", false);
+    assert!(preview_of(&handle).is_empty(), "off again");
+    handle.send(Control::Stop);
+    assert_eq!(handle.wait().outcome, Outcome::Stopped);
+}
+
+#[test]
+fn a_trainer_shares_its_model_and_pauses_between_steps() {
+    let _serial = serial();
+    let mut g = example("moons.ron");
+    set(&mut g, "trainer", "epochs", ParamValue::Int(10_000));
+    let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+    let steps = |h: &flowbook::exec::RunHandle, wait_ms: u64| {
+        let deadline = Instant::now() + Duration::from_millis(wait_ms);
+        let mut step = None;
+        let mut insight = None;
+        while Instant::now() < deadline {
+            if let Ok(Telemetry::Progress {
+                nodes, insights, ..
+            }) = h.telemetry().recv_timeout(Duration::from_millis(20))
+            {
+                step = nodes
+                    .iter()
+                    .find(|n| n.name == "trainer")
+                    .and_then(|n| n.last_metrics.first().map(|m| m.1))
+                    .or(step);
+                insight = insights.into_iter().last().or(insight);
+            }
+        }
+        (step, insight)
+    };
+    let (_, insight) = steps(&handle, 600);
+    let insight = insight.expect("a trainer shares its model");
+    assert_eq!(insight.insight.model.input_width(), 2);
+    assert_eq!(
+        insight.insight.layers.len(),
+        5,
+        "dense, tanh, dense, tanh, dense"
+    );
+    assert!(
+        !insight.insight.points.is_empty(),
+        "training points of a 2-input classifier"
+    );
+    handle.send(Control::Pause);
+    let _ = steps(&handle, 200);
+    let (a, _) = steps(&handle, 300);
+    let (b, _) = steps(&handle, 300);
+    assert_eq!(
+        a, b,
+        "no training steps while paused (epochs replay included)"
+    );
+    handle.send(Control::Stop);
+    let started = Instant::now();
+    let report = handle.wait();
+    assert_eq!(
+        report.outcome,
+        Outcome::Stopped,
+        "a stop while paused is not a failure"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+}

@@ -67,6 +67,7 @@ pub fn run(
                 elapsed_s,
                 nodes,
                 metrics: points,
+                ..
             }) => {
                 metrics.extend(points);
                 if show_progress {

@@ -1,12 +1,13 @@
 //! Builds the operator (or source) of each plan node instance: ONE exhaustive match over node
 //! kinds, so a new kind makes the compiler point here.
 
-use super::control::Shared;
+use super::control::{RunGate, Shared};
 use crate::catalog::NodeKind;
 use crate::learn::LiveParams;
 use crate::learn::allreduce::AllReduce;
 use crate::learn::batch::BatchOperator;
 use crate::learn::dataset_source::{DatasetKind, DatasetSource};
+use crate::learn::insight::InsightSlot;
 use crate::learn::normalize::NormalizeOperator;
 use crate::learn::predict::PredictOperator;
 use crate::learn::split::SplitOperator;
@@ -33,6 +34,10 @@ pub struct BuildContext {
     pub allreduce: BTreeMap<usize, Arc<AllReduce>>,
     /// Live parameters of each trainer, by plan index (shared by its replicas).
     pub live: BTreeMap<usize, Arc<LiveParams>>,
+    /// Where each trainer leaves its model and layer statistics for the live views.
+    pub insights: BTreeMap<usize, Arc<InsightSlot>>,
+    /// The run's flags, for operators that loop on their own (trainers replaying epochs).
+    pub shared: Arc<Shared>,
 }
 
 impl BuildContext {
@@ -56,7 +61,19 @@ impl BuildContext {
             .filter(|(_, n)| n.kind == NodeKind::Trainer)
             .map(|(i, _)| (i, Arc::new(LiveParams::default())))
             .collect();
-        Self { allreduce, live }
+        let insights = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.kind == NodeKind::Trainer)
+            .map(|(i, _)| (i, Arc::new(InsightSlot::default())))
+            .collect();
+        Self {
+            allreduce,
+            live,
+            insights,
+            shared: Arc::clone(shared),
+        }
     }
 }
 
@@ -245,6 +262,10 @@ pub fn build(
             if let Some(live) = context.live.get(&index) {
                 trainer = trainer.with_live_params(Arc::clone(live));
             }
+            if let Some(slot) = context.insights.get(&index) {
+                trainer = trainer.with_insight(Arc::clone(slot));
+            }
+            trainer = trainer.with_pause_point(Box::new(RunGate::new(Arc::clone(&context.shared))));
             operator(trainer)
         }
         NodeKind::Dense

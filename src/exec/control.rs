@@ -21,6 +21,11 @@ pub enum Control {
         param: String,
         value: f64,
     },
+    /// Start or stop keeping a data preview of a node's outputs (off by default: it costs).
+    Preview {
+        node: String,
+        on: bool,
+    },
 }
 
 /// Flags and the first failure, shared by the monitor and every task.
@@ -62,8 +67,8 @@ impl Shared {
                 self.finish.store(true, Relaxed);
                 self.paused.store(false, Relaxed);
             }
-            // Routed to the node's live parameters by the monitor.
-            Control::SetParam { .. } => {}
+            // Routed to the node's live parameters or taps by the monitor.
+            Control::SetParam { .. } | Control::Preview { .. } => {}
         }
     }
 
@@ -79,5 +84,38 @@ impl Shared {
 
     pub fn failure(&self) -> Option<(String, String)> {
         self.failure.lock().ok().and_then(|f| f.clone())
+    }
+}
+
+/// A trainer's pause point on the run's flags: waits while paused, lets one step through per
+/// Step, and ends the operator when the run stops.
+pub struct RunGate {
+    shared: std::sync::Arc<Shared>,
+    stepped: u64,
+}
+
+impl RunGate {
+    pub fn new(shared: std::sync::Arc<Shared>) -> Self {
+        let stepped = shared.step_epoch();
+        Self { shared, stepped }
+    }
+}
+
+impl crate::learn::PausePoint for RunGate {
+    fn pause_point(&mut self) -> Result<(), crate::stream::OpError> {
+        loop {
+            if self.shared.stop_requested() {
+                return Err(crate::stream::OpError::new("the run was stopped"));
+            }
+            if !self.shared.paused() {
+                return Ok(());
+            }
+            let epoch = self.shared.step_epoch();
+            if epoch != self.stepped {
+                self.stepped = epoch;
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }

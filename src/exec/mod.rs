@@ -5,11 +5,14 @@
 mod build;
 mod control;
 mod run;
+mod taps;
 mod task;
 mod telemetry;
 
 pub use control::Control;
 pub use run::{RunHandle, RunOptions, StartError, start};
+pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats};
 pub use telemetry::{
-    MetricPoints, NodeState, NodeStatus, Outcome, RunReport, Telemetry, WindowSample,
+    InsightPoint, LatePoints, MetricPoints, NodeState, NodeStatus, Outcome, RunReport, Telemetry,
+    WindowPoints, WindowSample,
 };

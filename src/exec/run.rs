@@ -4,10 +4,13 @@
 
 use super::build::{BuildContext, Built, PassThrough, build};
 use super::control::{Control, Shared};
+use super::taps::{SkewTap, preview_headers};
 use super::task::{
     Exchange, Lanes, Message, Route, Task, TaskError, TaskInput, TaskNode, WindowTap,
 };
-use super::telemetry::{NodeCounters, NodeState, Outcome, RunReport, Sampler, Telemetry};
+use super::telemetry::{
+    InsightPoint, NodeCounters, NodeState, Outcome, RunReport, Sampler, Telemetry,
+};
 use crate::catalog::NodeKind;
 use crate::plan::LogicalPlan;
 use crate::stream::Outputs;
@@ -86,6 +89,14 @@ impl RunHandle {
             value,
         });
         Ok(())
+    }
+
+    /// Starts or stops keeping the last records of `node`'s outputs for a data preview.
+    pub fn watch_preview(&self, node: &str, on: bool) {
+        self.send(Control::Preview {
+            node: node.to_owned(),
+            on,
+        });
     }
 
     pub fn telemetry(&self) -> &Receiver<Telemetry> {
@@ -202,7 +213,20 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         .nodes
         .iter()
         .map(|n| {
-            let counters = NodeCounters::new(n.id, &n.name, n.parallelism);
+            let headers = n
+                .spec()
+                .outputs
+                .iter()
+                .enumerate()
+                .map(|(port, spec)| {
+                    let schema = n.outputs.get(port).cloned().unwrap_or_default();
+                    preview_headers(spec.ty, &schema)
+                })
+                .collect();
+            let mut counters = NodeCounters::new(n.id, &n.name, n.parallelism).with_ports(headers);
+            if n.kind == NodeKind::Partition {
+                counters = counters.with_skew();
+            }
             let metric_fields = match n.kind {
                 NodeKind::Trainer => n
                     .outputs
@@ -276,6 +300,10 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                 match result {
                     Ok(Ok(())) => {}
                     Ok(Err(TaskError::Stopped)) => shared.apply(&Control::Stop),
+                    // An operator that gave up because the run was stopping (a trainer waiting at
+                    // its pause point) did not fail.
+                    Ok(Err(TaskError::Failed { .. }))
+                        if shared.stop_requested() && shared.failure().is_none() => {}
                     Ok(Err(TaskError::Failed { node, message })) => shared.fail(node, message),
                     Err(panic) => {
                         let message = panic
@@ -298,8 +326,14 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         .iter()
         .filter_map(|(i, l)| plan.nodes.get(*i).map(|n| (n.name.clone(), Arc::clone(l))))
         .collect();
+    let insights = context
+        .insights
+        .iter()
+        .filter_map(|(i, slot)| plan.nodes.get(*i).map(|n| (n.id, Arc::clone(slot))))
+        .collect();
     let monitor = Monitor {
         live,
+        insights,
         shared,
         counters,
         threads,
@@ -404,6 +438,7 @@ fn assemble_task(
                         next: k,
                         counters: Arc::clone(&counters[m]),
                         capacity: options.channel_capacity,
+                        skew: (node.kind == NodeKind::Partition).then(SkewTap::default),
                     });
                 }
             }
@@ -438,6 +473,11 @@ fn assemble_task(
 struct Monitor {
     /// Live parameters of each trainer, by node name.
     live: BTreeMap<String, Arc<crate::learn::LiveParams>>,
+    /// Each trainer's insight slot, by node id.
+    insights: Vec<(
+        crate::graph::NodeId,
+        Arc<crate::learn::insight::InsightSlot>,
+    )>,
     shared: Arc<Shared>,
     counters: Vec<Arc<NodeCounters>>,
     threads: Vec<JoinHandle<()>>,
@@ -465,6 +505,11 @@ impl Monitor {
                             live.set(&param, value);
                         }
                     }
+                    Ok(Control::Preview { node, on }) => {
+                        for c in self.counters.iter().filter(|c| c.name == node) {
+                            c.preview.set_watching(on);
+                        }
+                    }
                     Ok(control) => self.shared.apply(&control),
                     // The handle is gone: nobody can stop the run later, so stop it now.
                     Err(_) => {
@@ -478,16 +523,7 @@ impl Monitor {
                 next_tick += self.tick;
                 let elapsed_s = started.elapsed().as_secs_f64();
                 let nodes = sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
-                let metrics = self
-                    .counters
-                    .iter()
-                    .filter_map(|c| c.drain_metrics())
-                    .collect();
-                let _ = self.telemetry.send(Telemetry::Progress {
-                    elapsed_s,
-                    nodes,
-                    metrics,
-                });
+                let _ = self.telemetry.send(self.progress(elapsed_s, nodes));
             }
         }
         for thread in std::mem::take(&mut self.threads) {
@@ -506,18 +542,8 @@ impl Monitor {
             status.in_per_s = c.records_in.load(Relaxed) as f64 / elapsed_s.max(1e-9);
             status.out_per_s = c.records_out.load(Relaxed) as f64 / elapsed_s.max(1e-9);
         }
-        let metrics: Vec<_> = self
-            .counters
-            .iter()
-            .filter_map(|c| c.drain_metrics())
-            .collect();
-        if !metrics.is_empty() {
-            let _ = self.telemetry.send(Telemetry::Progress {
-                elapsed_s,
-                nodes: nodes.clone(),
-                metrics,
-            });
-        }
+        // What the last tick did not carry yet: the final metrics, windows and model.
+        let _ = self.telemetry.send(self.progress(elapsed_s, nodes.clone()));
         let report = RunReport {
             outcome,
             elapsed_s,
@@ -525,6 +551,39 @@ impl Monitor {
         };
         let _ = self.telemetry.send(Telemetry::Done(report.clone()));
         report
+    }
+
+    /// A progress message: the node statuses and what was gathered since the last one.
+    fn progress(&self, elapsed_s: f64, nodes: Vec<super::NodeStatus>) -> Telemetry {
+        Telemetry::Progress {
+            elapsed_s,
+            nodes,
+            metrics: self
+                .counters
+                .iter()
+                .filter_map(|c| c.drain_metrics())
+                .collect(),
+            windows: self
+                .counters
+                .iter()
+                .filter_map(|c| c.drain_windows())
+                .collect(),
+            late: self
+                .counters
+                .iter()
+                .filter_map(|c| c.drain_late())
+                .collect(),
+            insights: self
+                .insights
+                .iter()
+                .filter_map(|(node, slot)| {
+                    slot.take().map(|insight| InsightPoint {
+                        node: *node,
+                        insight,
+                    })
+                })
+                .collect(),
+        }
     }
 
     fn state_of(&self, c: &NodeCounters) -> (NodeState, Option<String>) {

@@ -3,7 +3,8 @@
 //! inputs (the minimum), counts what passes, and stops promptly when told to.
 
 use super::control::Shared;
-use super::telemetry::{NodeCounters, RECENT_WINDOWS, WindowSample};
+use super::taps::{SkewTap, sample_late};
+use super::telemetry::{NodeCounters, PENDING_WINDOWS, RECENT_WINDOWS, WindowSample};
 use crate::stream::operator::push_watermark;
 use crate::stream::partition::{Strategy, key_partition};
 use crate::stream::{Item, OpError, Operator, Outputs, Source, SourceStatus};
@@ -148,6 +149,9 @@ impl TaskNode {
     fn count_single_input(&mut self, items: &[Item]) {
         let (records, max_ts, watermark) = scan(items);
         self.counters.records_in.fetch_add(records, Relaxed);
+        if let Some(c) = self.counters.instance_in.get(self.instance) {
+            c.fetch_add(records, Relaxed);
+        }
         self.counters.max_event_time.fetch_max(max_ts, Relaxed);
         if let Some(w) = watermark
             && let Some(advanced) = self.lanes.advance(0, w)
@@ -166,12 +170,21 @@ pub struct Exchange {
     /// The sending node's counters, for back-pressure readings.
     pub counters: Arc<NodeCounters>,
     pub capacity: usize,
+    /// For a partition's exchange: counts per sub-stream and sampled keys.
+    pub skew: Option<SkewTap>,
 }
 
 impl Exchange {
     fn push(&mut self, batch: Vec<Item>) {
         let n = self.buffers.len();
         if n == 1 {
+            if let Some(skew) = &mut self.skew {
+                for item in &batch {
+                    if let Item::Record(r) = item {
+                        skew.count(0, &r.key);
+                    }
+                }
+            }
             if let Some(buffer) = self.buffers.first_mut() {
                 if buffer.is_empty() {
                     *buffer = batch;
@@ -189,17 +202,23 @@ impl Exchange {
                     }
                     continue;
                 }
-                Item::Record(r) => match self.strategy {
-                    Strategy::Hash => key_partition(&r.key, n),
-                    Strategy::RoundRobin | Strategy::Shard => self.round_robin(),
-                    Strategy::Broadcast => {
-                        for buffer in &mut self.buffers {
-                            buffer.push(item.clone());
+                Item::Record(r) => {
+                    let target = match self.strategy {
+                        Strategy::Hash => key_partition(&r.key, n),
+                        Strategy::RoundRobin | Strategy::Shard => self.round_robin(),
+                        Strategy::Broadcast => {
+                            for buffer in &mut self.buffers {
+                                buffer.push(item.clone());
+                            }
+                            continue;
                         }
-                        continue;
+                        Strategy::Forward => 0,
+                    };
+                    if let Some(skew) = &mut self.skew {
+                        skew.count(target, &r.key);
                     }
-                    Strategy::Forward => 0,
-                },
+                    target
+                }
                 Item::Window(w) => match self.strategy {
                     Strategy::Hash => key_partition(&w.key, n),
                     _ => self.round_robin(),
@@ -225,6 +244,9 @@ impl Exchange {
     }
 
     fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        if let (Some(tap), Some(totals)) = (&mut self.skew, &self.counters.skew) {
+            tap.merge_into(totals);
+        }
         let mut fullest = 0usize;
         for (buffer, sender) in self.buffers.iter_mut().zip(&self.senders) {
             if buffer.is_empty() {
@@ -365,6 +387,9 @@ impl Task {
             }
         }
         node.counters.records_in.fetch_add(records, Relaxed);
+        if let Some(c) = node.counters.instance_in.get(node.instance) {
+            c.fetch_add(records, Relaxed);
+        }
         node.counters.max_event_time.fetch_max(max_ts, Relaxed);
         if let Some(w) = watermark {
             node.counters.watermarks[node.instance].store(w, Relaxed);
@@ -437,8 +462,16 @@ impl Task {
                 .filter(|i| !matches!(i, Item::Watermark(_)))
                 .count();
             node.counters.records_out.fetch_add(records as u64, Relaxed);
-            if let (Some(tap), 0) = (&node.window_tap, port) {
-                tap.record(&node.counters, &batch);
+            if let Some(c) = node.counters.port_out.get(port) {
+                c.fetch_add(records as u64, Relaxed);
+            }
+            if node.counters.preview.watching() {
+                node.counters.preview.record(port, &batch);
+            }
+            match (&node.window_tap, port) {
+                (Some(tap), 0) => tap.record(&node.counters, &batch),
+                (Some(_), _) => sample_late(&node.counters.late_points, &batch),
+                (None, _) => {}
             }
             if port == 0 && !node.counters.metric_fields.is_empty() {
                 node.counters.record_metrics(&batch);
@@ -723,6 +756,13 @@ impl WindowTap {
             .take(SAMPLES_PER_BATCH)
             .collect();
         newest.reverse();
+        if let Ok(mut pending) = counters.window_points.lock() {
+            if pending.len() + newest.len() > PENDING_WINDOWS {
+                let excess = (pending.len() + newest.len() - PENDING_WINDOWS).min(pending.len());
+                pending.drain(..excess);
+            }
+            pending.extend(newest.iter().cloned());
+        }
         recent.extend(newest);
         while recent.len() > RECENT_WINDOWS {
             recent.pop_front();

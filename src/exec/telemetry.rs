@@ -1,13 +1,18 @@
 //! What a run reports: shared per-node counters written by tasks (a few atomic adds per batch)
 //! and the typed snapshots the monitor turns them into for the CLI and the UI.
 
+use super::taps::{LateSample, PortPreview, PreviewTap, SkewStats, SkewTotals};
 use crate::graph::NodeId;
+use crate::learn::insight::TrainerInsight;
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
 /// How many recent window firings each window node keeps for display.
 pub const RECENT_WINDOWS: usize = 256;
+/// Window samples waiting for the next telemetry message, at most (older ones are dropped:
+/// the plots are a view, not a log).
+pub const PENDING_WINDOWS: usize = 4096;
 
 /// One window firing, as plotted by the UI.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +33,10 @@ pub struct NodeCounters {
     pub name: String,
     pub records_in: AtomicU64,
     pub records_out: AtomicU64,
+    /// Records out of each output port (a wire's rate is its port's).
+    pub port_out: Vec<AtomicU64>,
+    /// Per instance: records in (a partition's downstream skew shows here too).
+    pub instance_in: Vec<AtomicU64>,
     pub skipped: AtomicU64,
     pub window_firings: AtomicU64,
     /// Per instance: the operator's input watermark (i64::MIN until one arrives).
@@ -41,6 +50,14 @@ pub struct NodeCounters {
     pub max_event_time: AtomicI64,
     pub instances_done: AtomicUsize,
     pub recent_windows: Mutex<VecDeque<WindowSample>>,
+    /// Window samples not yet sent as telemetry.
+    pub window_points: Mutex<Vec<WindowSample>>,
+    /// Late records not yet sent as telemetry.
+    pub late_points: Mutex<Vec<LateSample>>,
+    /// The last records of each output port, while the UI watches.
+    pub preview: PreviewTap,
+    /// For partition nodes: records per sub-stream and hot keys.
+    pub skew: Option<Mutex<SkewTotals>>,
     /// Field names of a trainer's metrics records (empty for other nodes).
     pub metric_fields: Vec<String>,
     /// Metrics records not yet sent as telemetry.
@@ -56,6 +73,8 @@ impl NodeCounters {
             name: name.to_owned(),
             records_in: AtomicU64::new(0),
             records_out: AtomicU64::new(0),
+            port_out: Vec::new(),
+            instance_in: (0..instances).map(|_| AtomicU64::new(0)).collect(),
             skipped: AtomicU64::new(0),
             window_firings: AtomicU64::new(0),
             watermarks: (0..instances).map(|_| AtomicI64::new(i64::MIN)).collect(),
@@ -65,6 +84,10 @@ impl NodeCounters {
             max_event_time: AtomicI64::new(i64::MIN),
             instances_done: AtomicUsize::new(0),
             recent_windows: Mutex::new(VecDeque::new()),
+            window_points: Mutex::new(Vec::new()),
+            late_points: Mutex::new(Vec::new()),
+            preview: PreviewTap::default(),
+            skew: None,
             metric_fields: Vec::new(),
             metric_points: Mutex::new(Vec::new()),
             last_metrics: Mutex::new(None),
@@ -75,6 +98,37 @@ impl NodeCounters {
     pub fn with_metric_fields(mut self, fields: Vec<String>) -> Self {
         self.metric_fields = fields;
         self
+    }
+
+    /// Counters for a node with these output port headers (for previews).
+    pub fn with_ports(mut self, headers: Vec<Vec<String>>) -> Self {
+        self.port_out = headers.iter().map(|_| AtomicU64::new(0)).collect();
+        self.preview = PreviewTap::new(headers);
+        self
+    }
+
+    /// Counters of a partition node: it also counts its sub-streams and hot keys.
+    pub fn with_skew(mut self) -> Self {
+        self.skew = Some(Mutex::new(SkewTotals::default()));
+        self
+    }
+
+    /// Takes the window samples gathered since the last call.
+    pub fn drain_windows(&self) -> Option<WindowPoints> {
+        let samples = std::mem::take(&mut *self.window_points.lock().ok()?);
+        (!samples.is_empty()).then(|| WindowPoints {
+            node: self.id,
+            samples,
+        })
+    }
+
+    /// Takes the late records sampled since the last call.
+    pub fn drain_late(&self) -> Option<LatePoints> {
+        let samples = std::mem::take(&mut *self.late_points.lock().ok()?);
+        (!samples.is_empty()).then(|| LatePoints {
+            node: self.id,
+            samples,
+        })
     }
 
     /// Keeps metrics records for telemetry (called by the task, once per batch).
@@ -142,6 +196,41 @@ pub struct NodeStatus {
     pub recent_windows: Vec<WindowSample>,
     /// A trainer's newest metrics as (name, value); empty for other nodes.
     pub last_metrics: Vec<(String, f64)>,
+    /// Records out of each output port, since the start.
+    pub port_out: Vec<u64>,
+    /// Records in per instance, since the start.
+    pub instance_in: Vec<u64>,
+    /// A partition's records per sub-stream and hottest keys.
+    pub skew: Option<SkewStats>,
+    /// The last records of each output port, while the UI watches this node (else empty).
+    pub preview: Vec<PortPreview>,
+}
+
+/// Window firings of one window node since the previous message (sampled per batch).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowPoints {
+    pub node: NodeId,
+    pub samples: Vec<WindowSample>,
+}
+
+/// Late records of one window node since the previous message (sampled per batch).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatePoints {
+    pub node: NodeId,
+    pub samples: Vec<LateSample>,
+}
+
+/// A trainer's model and layer statistics at one step.
+#[derive(Clone, Debug)]
+pub struct InsightPoint {
+    pub node: NodeId,
+    pub insight: Arc<TrainerInsight>,
+}
+
+impl PartialEq for InsightPoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node && Arc::ptr_eq(&self.insight, &other.insight)
+    }
 }
 
 /// New metrics records of one trainer.
@@ -187,6 +276,12 @@ pub enum Telemetry {
         nodes: Vec<NodeStatus>,
         /// Metrics records produced since the previous message, per trainer.
         metrics: Vec<MetricPoints>,
+        /// Window firings since the previous message, per window node.
+        windows: Vec<WindowPoints>,
+        /// Late records since the previous message, per window node.
+        late: Vec<LatePoints>,
+        /// New model insights, per trainer.
+        insights: Vec<InsightPoint>,
     },
     Done(RunReport),
 }
@@ -257,6 +352,13 @@ impl Sampler {
                         .and_then(|m| m.clone())
                         .map(|values| c.metric_fields.iter().cloned().zip(values).collect())
                         .unwrap_or_default(),
+                    port_out: c.port_out.iter().map(|p| p.load(Relaxed)).collect(),
+                    instance_in: c.instance_in.iter().map(|p| p.load(Relaxed)).collect(),
+                    skew: c
+                        .skew
+                        .as_ref()
+                        .and_then(|s| s.lock().ok().map(|s| s.stats())),
+                    preview: c.preview.snapshot(),
                 }
             })
             .collect()

@@ -12,7 +12,16 @@ use crate::nn::{Labels, Model};
 use ndarray::Array2;
 
 pub mod allreduce;
+pub mod insight;
 pub mod trainer;
+
+/// Where a long-running operator (a trainer replaying epochs) checks whether the run is paused
+/// or stopping: between sources' batches the executor checks itself, but epochs replayed at
+/// the end of the input never pass through a source.
+pub trait PausePoint: Send {
+    /// Blocks while the run is paused (a Step lets one call through); `Err` when it stops.
+    fn pause_point(&mut self) -> Result<(), crate::stream::OpError>;
+}
 
 /// How a record's fields become one row of features and a label.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,8 @@
 //! With replicas it meets the other replicas in an all-reduce before every optimizer step.
 
 use super::allreduce::AllReduce;
-use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot};
+use super::insight::{InsightSlot, PointSample, TrainerInsight};
+use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot, PausePoint};
 use crate::nn::{BatchStats, LossKind, Model, ModelConfig, NnError};
 use crate::stream::{Item, Key, OpError, OpResult, Operator, Outputs, Record, Values};
 use rand::SeedableRng;
@@ -82,6 +83,11 @@ pub struct TrainerOperator {
     live: Option<Arc<LiveParams>>,
     live_seen: u64,
     flat: Vec<f32>,
+    /// Where the live views read the model, layer statistics and recent points.
+    insight: Option<Arc<InsightSlot>>,
+    points: PointSample,
+    /// Where the trainer waits while the run is paused (also during replayed epochs).
+    pause: Option<Box<dyn PausePoint>>,
 }
 
 fn nn_error(e: NnError) -> OpError {
@@ -112,6 +118,9 @@ impl TrainerOperator {
             live: None,
             live_seen: 0,
             flat: Vec::new(),
+            insight: None,
+            points: PointSample::default(),
+            pause: None,
         })
     }
 
@@ -119,6 +128,39 @@ impl TrainerOperator {
     pub fn with_live_params(mut self, live: Arc<LiveParams>) -> Self {
         self.live = Some(live);
         self
+    }
+
+    /// Shares the model with the live views through `slot`.
+    pub fn with_insight(mut self, slot: Arc<InsightSlot>) -> Self {
+        self.insight = Some(slot);
+        self
+    }
+
+    /// Waits at `pause` before each step while the run is paused.
+    pub fn with_pause_point(mut self, pause: Box<dyn PausePoint>) -> Self {
+        self.pause = Some(pause);
+        self
+    }
+
+    /// Leaves the model for the live views when they asked (or, at the end, always).
+    fn share_insight(&mut self, batch: Option<&MiniBatch>, is_final: bool) {
+        let Some(slot) = &self.insight else {
+            return;
+        };
+        if let Some(batch) = batch {
+            self.points.add(batch);
+        }
+        if !is_final && !slot.wanted() {
+            return;
+        }
+        slot.put(TrainerInsight {
+            step: self.step,
+            model: self.model.clone(),
+            features: self.config.features.clone(),
+            layers: self.model.layer_stats(),
+            points: self.points.to_vec(),
+            is_final,
+        });
     }
 
     fn apply_live_params(&mut self) -> OpResult {
@@ -210,6 +252,9 @@ impl TrainerOperator {
 
     /// A training step with its bookkeeping, NaN check, metrics and snapshots.
     fn train_on(&mut self, batch: &MiniBatch, out: &mut Outputs) -> OpResult {
+        if let Some(pause) = &mut self.pause {
+            pause.pause_point()?;
+        }
         self.apply_live_params()?;
         let started = Instant::now();
         let prequential = match self.config.mode {
@@ -266,6 +311,7 @@ impl TrainerOperator {
         if self.step.is_multiple_of(self.config.publish_every.max(1)) {
             self.publish(false, out);
         }
+        self.share_insight(Some(batch), false);
         Ok(())
     }
 
@@ -395,6 +441,7 @@ impl Operator for TrainerOperator {
             self.emit_metrics(loss, accuracy, lr, grad_norm, (p_loss, p_acc), out);
         }
         self.publish(true, out);
+        self.share_insight(None, true);
         Ok(())
     }
 }

@@ -73,6 +73,25 @@ impl Labels {
         self.as_targets().rows()
     }
 
+    /// The class of row `row` (its index, or the hottest column of a one-hot row); `None` for
+    /// regression values or a row out of range.
+    pub fn class_of(&self, row: usize) -> Option<usize> {
+        match self {
+            Labels::Classes(labels) => labels.get(row).copied(),
+            Labels::OneHot(t) => (row < t.nrows()).then(|| {
+                t.row(row)
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |best, (i, v)| {
+                        if v > best.1 { (i, v) } else { best }
+                    })
+                    .0
+            }),
+            Labels::Values(_) => None,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
