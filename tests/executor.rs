@@ -279,6 +279,9 @@ fn telemetry_carries_skew_port_counts_window_samples_and_late_records() {
         ParamValue::Text("tumbling".into()),
     );
     set(&mut g, "window", "size_ms", ParamValue::Int(1000));
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("windows.csv").display().to_string();
+    set(&mut g, "sink", "path", ParamValue::Text(path));
     let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
     let (messages, report) = collect(handle);
     assert_eq!(report.outcome, Outcome::Finished);
