@@ -61,7 +61,8 @@ pub struct NodeCounters {
     /// Field names of a trainer's metrics records (empty for other nodes).
     pub metric_fields: Vec<String>,
     /// Metrics records not yet sent as telemetry.
-    pub metric_points: Mutex<Vec<Vec<f64>>>,
+    /// Metrics records not yet sent, and when the oldest of them was recorded.
+    pub metric_points: Mutex<(Vec<Vec<f64>>, Option<std::time::Instant>)>,
     /// The newest metrics record.
     pub last_metrics: Mutex<Option<Vec<f64>>>,
 }
@@ -89,7 +90,7 @@ impl NodeCounters {
             preview: PreviewTap::default(),
             skew: None,
             metric_fields: Vec::new(),
-            metric_points: Mutex::new(Vec::new()),
+            metric_points: Mutex::new((Vec::new(), None)),
             last_metrics: Mutex::new(None),
         }
     }
@@ -144,17 +145,19 @@ impl NodeCounters {
             *slot = Some(last.clone());
         }
         if let Ok(mut points) = self.metric_points.lock() {
-            points.extend(rows);
+            points.1.get_or_insert_with(std::time::Instant::now);
+            points.0.extend(rows);
         }
     }
 
     /// Takes the metrics records gathered since the last call.
     pub fn drain_metrics(&self) -> Option<MetricPoints> {
-        let rows = std::mem::take(&mut *self.metric_points.lock().ok()?);
+        let (rows, recorded) = std::mem::take(&mut *self.metric_points.lock().ok()?);
         (!rows.is_empty()).then(|| MetricPoints {
             node: self.name.clone(),
             fields: self.metric_fields.clone(),
             rows,
+            recorded_at: recorded.unwrap_or_else(std::time::Instant::now),
         })
     }
 
@@ -239,6 +242,8 @@ pub struct MetricPoints {
     pub node: String,
     pub fields: Vec<String>,
     pub rows: Vec<Vec<f64>>,
+    /// When the oldest of these rows left its trainer (telemetry latency is measured from it).
+    pub recorded_at: std::time::Instant,
 }
 
 /// How a run ended.

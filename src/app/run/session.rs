@@ -1,0 +1,416 @@
+//! One run of the open graph as the app sees it: the executor's handle, the phase, and the
+//! history the live views draw (metrics per trainer, throughput and watermarks per node, window
+//! firings per key, late records, the newest model). The UI thread never blocks on it: each frame
+//! drains the telemetry channel on a time budget.
+
+use crate::exec::{
+    Control, InsightPoint, LateSample, NodeState, NodeStatus, Outcome, RunHandle, RunOptions,
+    RunReport, Telemetry, WindowSample,
+};
+use crate::graph::NodeId;
+use crate::learn::insight::TrainerInsight;
+use crate::plan::LogicalPlan;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Window firings kept per window node for the timeline and window plots.
+const KEPT_WINDOWS: usize = 20_000;
+/// Late records kept per window node for the timeline.
+const KEPT_LATE: usize = 2_000;
+
+/// Where a run is in its life, as the toolbar shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunPhase {
+    Running,
+    Paused,
+    /// Stop was asked; waiting for the threads to end.
+    Stopping,
+    Finished,
+    Stopped,
+    Failed {
+        node: String,
+        message: String,
+    },
+}
+
+impl RunPhase {
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            RunPhase::Running | RunPhase::Paused | RunPhase::Stopping
+        )
+    }
+}
+
+/// A series of (x, y) points, x non-decreasing.
+pub type Points = Vec<[f64; 2]>;
+
+/// The metrics stream of one trainer: one series per field, x = step.
+#[derive(Clone, Debug, Default)]
+pub struct MetricHistory {
+    pub fields: Vec<String>,
+    /// Per field, (step, value); NaN values are left out.
+    pub series: Vec<Points>,
+}
+
+impl MetricHistory {
+    fn add_rows(&mut self, fields: &[String], rows: &[Vec<f64>]) {
+        if self.fields.is_empty() {
+            self.fields = fields.to_vec();
+            self.series = vec![Vec::new(); fields.len()];
+        }
+        let step_at = self.fields.iter().position(|f| f == "step");
+        for row in rows {
+            let Some(step) = step_at.and_then(|i| row.get(i)).copied() else {
+                continue;
+            };
+            for (series, value) in self.series.iter_mut().zip(row) {
+                if value.is_finite() {
+                    series.push([step, *value]);
+                }
+            }
+        }
+    }
+
+    /// The series of a field, if the trainer reports it.
+    pub fn field(&self, name: &str) -> Option<&Points> {
+        let i = self.fields.iter().position(|f| f == name)?;
+        self.series.get(i)
+    }
+}
+
+/// A live change of a parameter, marked on the loss plot at the step it took effect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamMarker {
+    pub node: NodeId,
+    pub step: f64,
+    pub label: String,
+}
+
+/// How late metrics reach the UI: from the trainer emitting them to the plot having them.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyStats {
+    pub samples: Vec<f64>,
+}
+
+impl LatencyStats {
+    pub fn max_ms(&self) -> f64 {
+        self.samples.iter().copied().fold(0.0, f64::max) * 1e3
+    }
+
+    pub fn median_ms(&self) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        s.get(s.len() / 2).copied().unwrap_or(0.0) * 1e3
+    }
+}
+
+/// The graph running now (or the last one that ran), with everything the views draw.
+pub struct RunSession {
+    /// 1 for the first run of this document, 2 for the next…
+    pub number: usize,
+    handle: Option<RunHandle>,
+    pub phase: RunPhase,
+    started: Instant,
+    pub elapsed_s: f64,
+    /// The newest status of each node.
+    pub nodes: BTreeMap<NodeId, NodeStatus>,
+    ids: BTreeMap<String, NodeId>,
+    pub metrics: BTreeMap<NodeId, MetricHistory>,
+    /// Records out per second over wall time.
+    pub throughput: BTreeMap<NodeId, Points>,
+    /// Input watermark and newest event time over wall time (event-time ms).
+    pub watermarks: BTreeMap<NodeId, (Points, Points)>,
+    /// Late records so far over wall time.
+    pub late_counts: BTreeMap<NodeId, Points>,
+    pub windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
+    pub late: BTreeMap<NodeId, VecDeque<LateSample>>,
+    pub insights: BTreeMap<NodeId, Arc<TrainerInsight>>,
+    pub markers: Vec<ParamMarker>,
+    pub report: Option<RunReport>,
+    pub latency: LatencyStats,
+    /// The node whose outputs are previewed now.
+    watched: Option<String>,
+    /// Progress messages applied (tests use it to wait for data).
+    pub messages: u64,
+}
+
+impl RunSession {
+    /// Starts a validated plan. Ticks are short so metrics reach the plots quickly.
+    pub fn start(plan: &LogicalPlan, number: usize) -> Result<Self, String> {
+        let options = RunOptions {
+            tick: Duration::from_millis(40),
+            ..RunOptions::default()
+        };
+        let handle = crate::exec::start(plan, options).map_err(|e| e.to_string())?;
+        Ok(Self {
+            number,
+            handle: Some(handle),
+            phase: RunPhase::Running,
+            started: Instant::now(),
+            elapsed_s: 0.0,
+            nodes: BTreeMap::new(),
+            ids: plan.nodes.iter().map(|n| (n.name.clone(), n.id)).collect(),
+            metrics: BTreeMap::new(),
+            throughput: BTreeMap::new(),
+            watermarks: BTreeMap::new(),
+            late_counts: BTreeMap::new(),
+            windows: BTreeMap::new(),
+            late: BTreeMap::new(),
+            insights: BTreeMap::new(),
+            markers: Vec::new(),
+            report: None,
+            latency: LatencyStats::default(),
+            watched: None,
+            messages: 0,
+        })
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&NodeStatus> {
+        self.nodes.get(&id)
+    }
+
+    pub fn id_of(&self, name: &str) -> Option<NodeId> {
+        self.ids.get(name).copied()
+    }
+
+    /// Wall-clock seconds since the start (frozen at the end).
+    pub fn seconds(&self) -> f64 {
+        if self.phase.is_live() {
+            self.started.elapsed().as_secs_f64()
+        } else {
+            self.elapsed_s
+        }
+    }
+
+    pub fn pause(&mut self) {
+        if self.phase == RunPhase::Running
+            && let Some(h) = &self.handle
+        {
+            h.send(Control::Pause);
+            self.phase = RunPhase::Paused;
+        }
+    }
+
+    pub fn resume(&mut self) {
+        if self.phase == RunPhase::Paused
+            && let Some(h) = &self.handle
+        {
+            h.send(Control::Resume);
+            self.phase = RunPhase::Running;
+        }
+    }
+
+    /// While paused: one more batch from each source (one training step for a trainer).
+    pub fn step(&mut self) {
+        if let Some(h) = &self.handle {
+            if self.phase == RunPhase::Running {
+                h.send(Control::Pause);
+                self.phase = RunPhase::Paused;
+            }
+            h.send(Control::Step);
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if self.phase.is_live()
+            && let Some(h) = &self.handle
+        {
+            h.send(Control::Stop);
+            self.phase = RunPhase::Stopping;
+        }
+    }
+
+    /// Stops and waits for every thread of the run (used when the document goes away).
+    pub fn stop_and_join(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.send(Control::Stop);
+            let report = handle.wait();
+            self.finish(report);
+        }
+    }
+
+    /// Changes a live parameter; the change is marked on the plots at the trainer's step.
+    pub fn set_param(&mut self, node: NodeId, name: &str, param: &str, value: f64) -> Result<(), String> {
+        let Some(h) = &self.handle else {
+            return Err("the run has ended".into());
+        };
+        h.set_param(name, param, value)?;
+        let step = self
+            .metrics
+            .get(&node)
+            .and_then(|m| m.field("step"))
+            .and_then(|s| s.last())
+            .map_or(0.0, |p| p[0]);
+        self.markers.push(ParamMarker {
+            node,
+            step,
+            label: format!("{param} → {value}"),
+        });
+        Ok(())
+    }
+
+    /// Keeps the last records of `node`'s outputs (one node at a time), or none.
+    pub fn watch(&mut self, node: Option<&str>) {
+        if self.watched.as_deref() == node {
+            return;
+        }
+        if let Some(h) = &self.handle {
+            if let Some(old) = &self.watched {
+                h.watch_preview(old, false);
+            }
+            if let Some(new) = node {
+                h.watch_preview(new, true);
+            }
+        }
+        self.watched = node.map(str::to_owned);
+    }
+
+    pub fn watched(&self) -> Option<&str> {
+        self.watched.as_deref()
+    }
+
+    /// Applies telemetry until the channel is empty or `budget` is spent. Returns whether
+    /// anything arrived.
+    pub fn drain(&mut self, budget: Duration) -> bool {
+        let started = Instant::now();
+        let mut changed = false;
+        loop {
+            let Some(handle) = &self.handle else {
+                return changed;
+            };
+            let Ok(message) = handle.telemetry().try_recv() else {
+                return changed;
+            };
+            changed = true;
+            match message {
+                Telemetry::Progress {
+                    elapsed_s,
+                    nodes,
+                    metrics,
+                    windows,
+                    late,
+                    insights,
+                } => {
+                    self.messages += 1;
+                    self.elapsed_s = elapsed_s;
+                    for m in metrics {
+                        self.latency
+                            .samples
+                            .push(m.recorded_at.elapsed().as_secs_f64());
+                        if let Some(id) = self.id_of(&m.node) {
+                            self.metrics
+                                .entry(id)
+                                .or_default()
+                                .add_rows(&m.fields, &m.rows);
+                        }
+                    }
+                    for w in windows {
+                        let kept = self.windows.entry(w.node).or_default();
+                        kept.extend(w.samples);
+                        let excess = kept.len().saturating_sub(KEPT_WINDOWS);
+                        kept.drain(..excess);
+                    }
+                    for l in late {
+                        let kept = self.late.entry(l.node).or_default();
+                        kept.extend(l.samples);
+                        let excess = kept.len().saturating_sub(KEPT_LATE);
+                        kept.drain(..excess);
+                    }
+                    for InsightPoint { node, insight } in insights {
+                        self.insights.insert(node, insight);
+                    }
+                    self.add_statuses(elapsed_s, nodes);
+                }
+                Telemetry::Done(report) => {
+                    if let Some(handle) = self.handle.take() {
+                        // The monitor sent its last word: joining returns at once.
+                        let _ = handle.wait();
+                    }
+                    self.finish(report);
+                    return true;
+                }
+            }
+            if started.elapsed() >= budget {
+                return changed;
+            }
+        }
+    }
+
+    fn add_statuses(&mut self, elapsed_s: f64, nodes: Vec<NodeStatus>) {
+        for status in nodes {
+            self.throughput
+                .entry(status.id)
+                .or_default()
+                .push([elapsed_s, status.out_per_s]);
+            if let Some(w) = status.watermark.filter(|w| *w > i64::MIN / 2 && *w < i64::MAX / 2) {
+                let entry = self.watermarks.entry(status.id).or_default();
+                entry.0.push([elapsed_s, w as f64]);
+                if let Some(t) = status.max_event_time {
+                    entry.1.push([elapsed_s, t as f64]);
+                }
+            }
+            if status.window_firings > 0 || status.late > 0 {
+                self.late_counts
+                    .entry(status.id)
+                    .or_default()
+                    .push([elapsed_s, status.late as f64]);
+            }
+            self.nodes.insert(status.id, status);
+        }
+    }
+
+    fn finish(&mut self, report: RunReport) {
+        self.elapsed_s = report.elapsed_s;
+        for status in &report.nodes {
+            // Keep the live rates of the last tick for display; take the final counts.
+            let mut s = status.clone();
+            if let Some(old) = self.nodes.get(&status.id) {
+                s.preview = old.preview.clone();
+            }
+            self.nodes.insert(status.id, s);
+        }
+        self.phase = match &report.outcome {
+            Outcome::Finished => RunPhase::Finished,
+            Outcome::Stopped => RunPhase::Stopped,
+            Outcome::Failed { node, message } => RunPhase::Failed {
+                node: node.clone(),
+                message: message.clone(),
+            },
+        };
+        self.report = Some(report);
+    }
+
+    /// The state a node's card shows.
+    pub fn node_state(&self, id: NodeId) -> Option<NodeState> {
+        let status = self.nodes.get(&id)?;
+        Some(match (&self.phase, status.state) {
+            (RunPhase::Paused, NodeState::Running) => NodeState::Paused,
+            (_, state) => state,
+        })
+    }
+
+    /// Every metrics series as CSV (`node,field,step,value`), for saving a run.
+    pub fn metrics_csv(&self, names: &BTreeMap<NodeId, String>) -> String {
+        let mut out = String::from("run,node,field,step,value\n");
+        for (id, history) in &self.metrics {
+            let name = names.get(id).map_or("?", String::as_str);
+            for (field, series) in history.fields.iter().zip(&history.series) {
+                if field == "step" {
+                    continue;
+                }
+                for [step, value] in series {
+                    out.push_str(&format!("{},{name},{field},{step},{value}\n", self.number));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for RunSession {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
