@@ -239,6 +239,21 @@ impl FlowbookApp {
             Command::ShowFileDialog(purpose) => self.show_file_dialog(purpose),
             Command::Quit => self.guarded(Guarded::Quit, ctx),
             Command::DismissDialog => self.dialog = None,
+            Command::Run(run) => self.apply_run(run),
+            Command::TogglePause => {
+                let paused = self
+                    .run
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.phase == crate::app::run::session::RunPhase::Paused);
+                self.apply_run(if paused {
+                    crate::app::run::RunCommand::Resume
+                } else {
+                    crate::app::run::RunCommand::Pause
+                });
+            }
+            Command::SetFlowView(view) => self.run.flow_view = view,
+            Command::ShowPreview(target) => self.show_preview(target),
         }
     }
 
@@ -348,12 +363,36 @@ impl FlowbookApp {
         } else {
             None
         };
-        self.edit(merge, |g| {
+        let live_value = spec
+            .param(param)
+            .filter(|p| p.live && self.run.is_live())
+            .and_then(|_| value.as_f64());
+        let edited = self.edit(merge, |g| {
             if let Some(n) = g.node_mut(node) {
                 n.params.insert(param.to_owned(), value);
             }
             Ok(())
         });
+        // A live parameter also changes the running graph (and is marked on its plots).
+        if edited && let Some(v) = live_value {
+            self.apply_run(crate::app::run::RunCommand::SetLive {
+                node,
+                param: param.to_owned(),
+                value: v,
+            });
+        }
+    }
+
+    /// Opens or closes a data preview; the run keeps rows only for the watched node.
+    fn show_preview(&mut self, target: Option<(NodeId, String)>) {
+        let name = target
+            .as_ref()
+            .and_then(|(id, _)| self.doc.graph().node(*id))
+            .map(|n| n.name.clone());
+        if let Some(session) = &mut self.run.session {
+            session.watch(name.as_deref());
+        }
+        self.run.preview = target;
     }
 
     fn delete_selection(&mut self) {

@@ -156,4 +156,11 @@ pub enum Command {
     ShowFileDialog(DialogPurpose),
     Quit,
     DismissDialog,
+    // --- runs ---
+    Run(crate::app::run::RunCommand),
+    /// Pause a running graph, resume a paused one.
+    TogglePause,
+    SetFlowView(crate::app::run::FlowView),
+    /// Open (or close, with `None`) the data preview of an output port.
+    ShowPreview(Option<(NodeId, String)>),
 }

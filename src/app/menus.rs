@@ -18,6 +18,9 @@ pub struct MenuContext<'a> {
     pub snap_to_grid: bool,
     pub show_minimap: bool,
     pub recent_files: &'a [PathBuf],
+    pub run_live: bool,
+    pub run_paused: bool,
+    pub has_run: bool,
 }
 
 fn item(ui: &mut Ui, label: &str, shortcut: Option<&KeyboardShortcut>, enabled: bool) -> bool {
@@ -33,14 +36,42 @@ pub fn menu_bar_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command
         ui.menu_button("File", |ui| file_menu_ui(ui, cx, commands));
         ui.menu_button("Edit", |ui| edit_menu_ui(ui, cx, commands));
         ui.menu_button("View", |ui| view_menu_ui(ui, cx, commands));
-        ui.menu_button("Run", |ui| {
-            let hint = "Live runs arrive with the run view; for now: flowbook run GRAPH.ron";
-            for label in ["Run", "Pause", "Step", "Stop"] {
-                ui.add_enabled(false, Button::new(label))
-                    .on_disabled_hover_text(hint);
-            }
-        });
+        ui.menu_button("Run", |ui| run_menu_ui(ui, cx, commands));
     });
+}
+
+fn run_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {
+    use crate::app::run::RunCommand;
+    let run = |c: RunCommand| Command::Run(c);
+    let entries = [
+        (
+            if cx.run_paused { "Resume" } else { "Run" },
+            &keys::RUN,
+            !cx.run_live || cx.run_paused,
+            run(RunCommand::Start),
+        ),
+        (
+            "Pause",
+            &keys::PAUSE,
+            cx.run_live && !cx.run_paused,
+            run(RunCommand::Pause),
+        ),
+        ("Step", &keys::STEP, true, run(RunCommand::Step)),
+        ("Stop", &keys::STOP, cx.run_live, run(RunCommand::Stop)),
+        ("Reset", &keys::RESET, cx.has_run, run(RunCommand::Reset)),
+    ];
+    for (label, shortcut, enabled, command) in entries {
+        if item(ui, label, Some(shortcut), enabled) {
+            commands.push(command);
+        }
+    }
+    ui.separator();
+    if item(ui, "Save run metrics as CSV", None, cx.has_run) {
+        commands.push(run(RunCommand::SaveMetrics));
+    }
+    if item(ui, "Forget earlier runs", None, true) {
+        commands.push(run(RunCommand::ClearHistory));
+    }
 }
 
 fn file_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {

@@ -15,6 +15,7 @@ pub mod palette;
 pub mod param_check;
 mod param_widgets;
 pub mod problems;
+pub mod run;
 pub mod settings;
 mod shell;
 mod shortcuts;
@@ -25,8 +26,9 @@ pub use shell::{Dialog, FlowbookApp, Status};
 
 use std::path::PathBuf;
 
-/// Opens the editor window (optionally with a graph file) and returns when it closes.
-pub fn run_native(graph: Option<PathBuf>) -> Result<(), String> {
+/// Opens the editor window (optionally with a graph file, optionally running it at once) and
+/// returns when it closes.
+pub fn run_native(graph: Option<PathBuf>, autorun: bool) -> Result<(), String> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Flowbook")
@@ -43,6 +45,9 @@ pub fn run_native(graph: Option<PathBuf>) -> Result<(), String> {
             let mut app = FlowbookApp::from_creation_context(cc);
             if let Some(path) = graph {
                 app.open_now(&path);
+                if autorun {
+                    app.commands.push(Command::Run(run::RunCommand::Start));
+                }
             }
             Ok(Box::new(app))
         }),

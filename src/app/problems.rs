@@ -35,11 +35,19 @@ impl ProblemsCache {
     }
 }
 
-pub fn problems_ui(ui: &mut Ui, cache: &ProblemsCache, commands: &mut Vec<Command>) {
+/// The problems of the document, and the error of the last run if it failed (with its node).
+pub fn problems_ui(
+    ui: &mut Ui,
+    cache: &ProblemsCache,
+    run_failure: Option<(Option<crate::graph::NodeId>, String)>,
+    commands: &mut Vec<Command>,
+) {
     ui.horizontal(|ui| {
         ui.strong("Problems");
         let count = cache.problems.len();
-        if count == 0 {
+        if count == 0 && run_failure.is_some() {
+            ui.label(RichText::new("the last run failed").color(ERROR_RED));
+        } else if count == 0 {
             ui.label(RichText::new("none: the graph can run").weak());
         } else {
             ui.label(RichText::new(count.to_string()).color(ERROR_RED).strong());
@@ -48,6 +56,18 @@ pub fn problems_ui(ui: &mut Ui, cache: &ProblemsCache, commands: &mut Vec<Comman
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            if let Some((node, message)) = &run_failure {
+                let text = RichText::new(format!("Run failed — {message}"))
+                    .color(ERROR_RED)
+                    .strong();
+                let clicked = ui
+                    .add(egui::Label::new(text).sense(egui::Sense::click()))
+                    .on_hover_text("Click to select the node that failed")
+                    .clicked();
+                if clicked && let Some(node) = node {
+                    commands.push(Command::FocusNode(*node));
+                }
+            }
             for problem in &cache.problems {
                 let text = RichText::new(problem.to_string()).color(ERROR_RED);
                 let clicked = ui

@@ -10,6 +10,7 @@ use crate::app::inspector::{InspectorContext, InspectorState, inspector_ui};
 use crate::app::menus::{MenuContext, menu_bar_ui};
 use crate::app::palette::{PaletteState, QuickAdd, palette_ui, quick_add_ui};
 use crate::app::problems::{ProblemsCache, StatusLine, problems_ui, status_bar_ui};
+use crate::app::run::RunState;
 use crate::app::settings::{STORAGE_KEY, Settings};
 use crate::app::shortcuts::shortcuts_ui;
 use crate::graph::Graph;
@@ -58,6 +59,10 @@ pub struct FlowbookApp {
     shown_title: String,
     applied_dark: Option<bool>,
     pub(crate) close_confirmed: bool,
+    /// The current run (if any), earlier runs and run view options.
+    pub run: RunState,
+    /// The wire selected last frame, to open its data preview when the selection changes.
+    previous_edge: Option<crate::graph::Edge>,
 }
 
 impl FlowbookApp {
@@ -86,6 +91,8 @@ impl FlowbookApp {
             shown_title: String::new(),
             applied_dark: None,
             close_confirmed: false,
+            run: RunState::default(),
+            previous_edge: None,
         }
     }
 
@@ -115,6 +122,8 @@ impl FlowbookApp {
     /// Replaces the document (after a successful load or New).
     pub(crate) fn replace_document(&mut self, doc: Document) {
         self.doc = doc;
+        // A run belongs to its document: stop it (dropping joins its threads).
+        self.run = RunState::default();
         self.selection = Selection::default();
         self.inspector = InspectorState::default();
         self.problems.invalidate();
@@ -149,7 +158,19 @@ impl FlowbookApp {
             shortcuts_ui(&ctx, self.settings.dark_theme, &mut self.commands)
         };
         self.problems.refresh(self.doc.graph(), self.doc.revision());
+        self.drain_run(&ctx);
         self.panels_ui(ui);
+        self.open_preview_on_wire_click();
+        if let Some(target) = self.run.preview.clone()
+            && !crate::app::run::preview::preview_window(
+                &ctx,
+                self.doc.graph(),
+                self.run.session.as_ref(),
+                &target,
+            )
+        {
+            self.commands.push(Command::ShowPreview(None));
+        }
         if keys.quick_add {
             let pointer = ctx.input(|i| i.pointer.latest_pos());
             let view = &self.canvas.view;
@@ -192,8 +213,18 @@ impl FlowbookApp {
             snap_to_grid: self.settings.snap_to_grid,
             show_minimap: self.settings.show_minimap,
             recent_files: &self.settings.recent_files,
+            run_live: self.run.is_live(),
+            run_paused: self
+                .run
+                .session
+                .as_ref()
+                .is_some_and(|s| s.phase == crate::app::run::session::RunPhase::Paused),
+            has_run: self.run.session.is_some(),
         };
         egui::Panel::top("menu").show(ui, |ui| menu_bar_ui(ui, &menu_cx, &mut self.commands));
+        egui::Panel::top("run_toolbar").show(ui, |ui| {
+            crate::app::run::toolbar::run_toolbar_ui(ui, &self.run, &mut self.commands)
+        });
         let status = StatusLine {
             message: &self.status.text,
             message_is_error: self.status.is_error,
@@ -209,7 +240,15 @@ impl FlowbookApp {
             .resizable(true)
             .default_size(110.0)
             .min_size(60.0)
-            .show(ui, |ui| problems_ui(ui, &self.problems, &mut self.commands));
+            .show(ui, |ui| {
+                let failure = self.run.session.as_ref().and_then(|s| match &s.phase {
+                    crate::app::run::session::RunPhase::Failed { node, message } => {
+                        Some((s.id_of(node), format!("{node}: {message}")))
+                    }
+                    _ => None,
+                });
+                problems_ui(ui, &self.problems, failure, &mut self.commands)
+            });
         egui::Panel::left("palette")
             .resizable(true)
             .default_size(190.0)
@@ -226,10 +265,14 @@ impl FlowbookApp {
                 };
                 inspector_ui(ui, &mut self.inspector, cx);
             });
+        let live = self.run.session.as_ref().map(|s| {
+            crate::app::run::overlay::live_overlay(s, self.doc.graph(), self.run.flow_view)
+        });
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {
                 let cx = CanvasContext {
+                    live: live.as_ref(),
                     graph: self.doc.graph(),
                     problem_nodes: &self.problems.nodes,
                     selection: &mut self.selection,
@@ -248,6 +291,51 @@ impl FlowbookApp {
                     self.last_refusal = Some(reason);
                 }
             });
+    }
+
+    /// Applies the run's telemetry on a budget; repaints keep coming only while it runs.
+    fn drain_run(&mut self, ctx: &Context) {
+        let Some(session) = &mut self.run.session else {
+            return;
+        };
+        let was_live = session.phase.is_live();
+        session.drain(std::time::Duration::from_millis(8));
+        if session.phase.is_live() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(33));
+        } else if was_live {
+            let text = match &session.phase {
+                crate::app::run::session::RunPhase::Failed { node, message } => {
+                    format!("Run {} failed at {node}: {message}", session.number)
+                }
+                _ => format!("Run {} ended ({:.2} s).", session.number, session.elapsed_s),
+            };
+            let failed = matches!(
+                session.phase,
+                crate::app::run::session::RunPhase::Failed { .. }
+            );
+            if failed {
+                self.set_error(text);
+            } else {
+                self.set_status(text);
+            }
+            ctx.request_repaint();
+        }
+    }
+
+    /// Clicking a wire after a run started opens the preview of its data.
+    fn open_preview_on_wire_click(&mut self) {
+        let edge = self.selection.edge.clone();
+        if edge != self.previous_edge {
+            if let Some(e) = &edge
+                && self.run.session.is_some()
+            {
+                self.commands.push(Command::ShowPreview(Some((
+                    e.from.node,
+                    e.from.port.clone(),
+                ))));
+            }
+            self.previous_edge = edge;
+        }
     }
 
     fn apply_theme(&mut self, ctx: &Context) {

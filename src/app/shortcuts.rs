@@ -3,6 +3,7 @@
 //! field undoes typing, not the graph.
 
 use crate::app::command::Command;
+use crate::app::run::RunCommand;
 use egui::{Context, Event, Key, KeyboardShortcut, Modifiers};
 
 pub const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -19,6 +20,12 @@ pub const DUPLICATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND
 pub const SELECT_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::A);
 pub const ZOOM_TO_FIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F);
 pub const RESET_ZOOM: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
+pub const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F5);
+pub const PAUSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F6);
+pub const STEP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F10);
+pub const STOP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::SHIFT, Key::F5);
+pub const RESET: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F5);
 pub const TOGGLE_THEME: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::T);
 
@@ -57,6 +64,22 @@ pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> S
         }
         if take(&TOGGLE_THEME) {
             commands.push(Command::SetDarkTheme(!dark));
+        }
+        // Run keys work even while a text field has focus (F-keys type nothing).
+        if take(&RESET) {
+            commands.push(Command::Run(RunCommand::Reset));
+        }
+        if take(&STOP) {
+            commands.push(Command::Run(RunCommand::Stop));
+        }
+        if take(&RUN) {
+            commands.push(Command::Run(RunCommand::Start));
+        }
+        if take(&PAUSE) {
+            commands.push(Command::TogglePause);
+        }
+        if take(&STEP) {
+            commands.push(Command::Run(RunCommand::Step));
         }
     });
     if text_focus {

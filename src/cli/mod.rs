@@ -23,6 +23,9 @@ pub struct Cli {
     /// With no subcommand: open this graph in the desktop editor.
     #[arg(value_name = "GRAPH")]
     pub graph: Option<PathBuf>,
+    /// With GRAPH: start running it as soon as the editor opens.
+    #[arg(long, requires = "graph")]
+    pub run: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,7 +97,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
             print!("{}", nodes::catalogue_text(markdown));
             Ok(())
         }
-        None => open_editor(cli.graph),
+        None => open_editor(cli.graph, cli.run),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,14 +112,14 @@ pub fn main_with(cli: Cli) -> ExitCode {
 
 /// No subcommand: the desktop editor, optionally with a graph file.
 #[cfg(feature = "gui")]
-fn open_editor(graph: Option<PathBuf>) -> Result<(), CliError> {
-    crate::app::run_native(graph)
+fn open_editor(graph: Option<PathBuf>, run: bool) -> Result<(), CliError> {
+    crate::app::run_native(graph, run)
         .map_err(|e| CliError::failed(format!("cannot open the editor window: {e}")))
 }
 
 /// Built without the `gui` feature: say how to use the headless commands.
 #[cfg(not(feature = "gui"))]
-fn open_editor(_graph: Option<PathBuf>) -> Result<(), CliError> {
+fn open_editor(_graph: Option<PathBuf>, _run: bool) -> Result<(), CliError> {
     eprintln!(
         "flowbook: this build has no desktop editor (built without the `gui` feature).\n\
          Run a graph headless:   flowbook run example-graphs/window-stats.ron\n\

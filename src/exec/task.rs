@@ -522,6 +522,9 @@ impl Task {
             return Err(self.failed(index, e));
         }
         self.route(index)?;
+        if all_ended {
+            self.finish_end_work(index, shared)?;
+        }
         if !all_ended {
             return Ok(());
         }
@@ -544,6 +547,27 @@ impl Task {
             node.counters.instances_done.fetch_add(1, Relaxed);
         }
         Ok(())
+    }
+
+    /// Runs a node's remaining end work piece by piece, passing each piece's output on.
+    fn finish_end_work(&mut self, index: usize, shared: &Shared) -> Result<(), TaskError> {
+        loop {
+            if shared.stop_requested() {
+                return Err(TaskError::Stopped);
+            }
+            let Some(node) = self.nodes.get_mut(index) else {
+                return Ok(());
+            };
+            let more = match node.op.on_end_more(&mut node.outputs) {
+                Ok(more) => more,
+                Err(e) => return Err(self.failed(index, e)),
+            };
+            self.route(index)?;
+            self.flush(shared)?;
+            if !more {
+                return Ok(());
+            }
+        }
     }
 
     fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {

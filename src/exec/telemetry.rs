@@ -117,7 +117,7 @@ impl NodeCounters {
     /// Takes the window samples gathered since the last call.
     pub fn drain_windows(&self) -> Option<WindowPoints> {
         let samples = std::mem::take(&mut *self.window_points.lock().ok()?);
-        (!samples.is_empty()).then(|| WindowPoints {
+        (!samples.is_empty()).then_some(WindowPoints {
             node: self.id,
             samples,
         })
@@ -126,7 +126,7 @@ impl NodeCounters {
     /// Takes the late records sampled since the last call.
     pub fn drain_late(&self) -> Option<LatePoints> {
         let samples = std::mem::take(&mut *self.late_points.lock().ok()?);
-        (!samples.is_empty()).then(|| LatePoints {
+        (!samples.is_empty()).then_some(LatePoints {
             node: self.id,
             samples,
         })

@@ -88,6 +88,10 @@ pub struct TrainerOperator {
     points: PointSample,
     /// Where the trainer waits while the run is paused (also during replayed epochs).
     pause: Option<Box<dyn PausePoint>>,
+    /// Epochs still to replay once the input ended.
+    replay: Option<Replay>,
+    /// The final evaluation and snapshot are done.
+    ended: bool,
 }
 
 fn nn_error(e: NnError) -> OpError {
@@ -121,6 +125,8 @@ impl TrainerOperator {
             insight: None,
             points: PointSample::default(),
             pause: None,
+            replay: None,
+            ended: false,
         })
     }
 
@@ -403,7 +409,7 @@ impl Operator for TrainerOperator {
         Ok(())
     }
 
-    fn on_end(&mut self, out: &mut Outputs) -> OpResult {
+    fn on_end(&mut self, _out: &mut Outputs) -> OpResult {
         if self.step == 0 && self.reports() {
             return Err(OpError::new(
                 "received no training batches: is the training input empty (e.g. a split ratio of 0)?",
@@ -411,23 +417,40 @@ impl Operator for TrainerOperator {
         }
         if let TrainingMode::Epochs(epochs) = self.config.mode {
             let batches = std::mem::take(&mut self.train);
-            let mut order: Vec<usize> = (0..batches.len()).collect();
-            for epoch in 2..=epochs {
-                self.epoch = epoch;
-                let mut rng = ChaCha8Rng::seed_from_u64(
-                    self.config.seed ^ u64::from(epoch).wrapping_mul(0x9e37_79b9),
-                );
-                order.shuffle(&mut rng);
-                for &i in &order {
-                    if let Some(batch) = batches.get(i) {
-                        self.train_on(batch, out)?;
-                    }
+            self.replay = Some(Replay {
+                order: (0..batches.len()).collect(),
+                batches,
+                next_epoch: 2,
+                epochs,
+            });
+        }
+        Ok(())
+    }
+
+    /// Replays one epoch per call; after the last, evaluates and publishes the final model.
+    fn on_end_more(&mut self, out: &mut Outputs) -> Result<bool, OpError> {
+        if let Some(mut replay) = self.replay.take()
+            && replay.next_epoch <= replay.epochs
+        {
+            let epoch = replay.next_epoch;
+            self.epoch = epoch;
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                self.config.seed ^ u64::from(epoch).wrapping_mul(0x9e37_79b9),
+            );
+            replay.order.shuffle(&mut rng);
+            for &i in &replay.order {
+                if let Some(batch) = replay.batches.get(i) {
+                    self.train_on(batch, out)?;
                 }
             }
+            replay.next_epoch += 1;
+            self.replay = Some(replay);
+            return Ok(true);
         }
-        if !self.reports() {
-            return Ok(());
+        if self.ended || !self.reports() {
+            return Ok(false);
         }
+        self.ended = true;
         if self.config.expects_test && self.test.is_empty() {
             return Err(OpError::new(
                 "the test input received no batches: is the split's test share empty (train_ratio 1.0)?",
@@ -442,6 +465,14 @@ impl Operator for TrainerOperator {
         }
         self.publish(true, out);
         self.share_insight(None, true);
-        Ok(())
+        Ok(false)
     }
+}
+
+/// Epochs 2.. of an epoch-mode trainer, replayed from the buffered batches after the input ends.
+struct Replay {
+    batches: Vec<Arc<MiniBatch>>,
+    order: Vec<usize>,
+    next_epoch: u32,
+    epochs: u32,
 }

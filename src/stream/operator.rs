@@ -101,6 +101,13 @@ pub trait Operator: Send {
         Ok(())
     }
 
+    /// Work left after the input ended (a trainer replaying epochs), done a piece per call so
+    /// the executor can pass each piece's output on (live metrics) and stop in between.
+    /// Returns whether more calls are needed.
+    fn on_end_more(&mut self, _out: &mut Outputs) -> Result<bool, OpError> {
+        Ok(false)
+    }
+
     /// Entries held in keyed state (windows, sessions, keys), for telemetry and limits.
     fn state_entries(&self) -> usize {
         0

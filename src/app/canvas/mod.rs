@@ -6,6 +6,7 @@ mod comments;
 mod context_menu;
 mod interact;
 pub mod layout;
+pub mod live;
 mod minimap;
 mod paint;
 pub mod style;
@@ -45,6 +46,8 @@ pub struct CanvasContext<'a> {
     pub show_minimap: bool,
     /// Whether a clipboard text exists (enables Paste in the context menu).
     pub can_paste: bool,
+    /// Node status and wire rates of the current run, if there is one.
+    pub live: Option<&'a live::LiveOverlay>,
 }
 
 /// What happened on the canvas this frame that the shell handles.
@@ -156,24 +159,16 @@ impl CanvasState {
             Some(Hit::Wire(e)) => Some(e.clone()),
             _ => None,
         };
-        paint::wires(
-            &painter,
-            &self.view,
-            cx.graph,
-            &layouts,
-            cx.selection,
-            hovered_edge.as_ref(),
-            ui.visuals(),
-        );
-        paint::cards(
-            &painter,
-            &self.view,
-            cx.graph,
-            &layouts,
-            cx.selection,
-            cx.problem_nodes,
-            ui.visuals(),
-        );
+        let scene = paint::Scene {
+            view: &self.view,
+            graph: cx.graph,
+            layouts: &layouts,
+            selection: cx.selection,
+            visuals: ui.visuals(),
+            live: cx.live,
+        };
+        paint::wires(&painter, &scene, hovered_edge.as_ref());
+        paint::cards(&painter, &scene, cx.problem_nodes);
         if cx.graph.nodes.is_empty() && cx.graph.comments.is_empty() {
             paint::empty_hint(&painter, rect, ui.visuals());
         }

@@ -3,6 +3,7 @@
 //! 200-node graph stays cheap. Reads the document; changes nothing.
 
 use super::layout::{CardLayout, GRID_STEP, PORT_RADIUS, ROW_HEIGHT, param_summary};
+use super::live::{LiveOverlay, paint_badge, paint_wire_label, wire_label, wire_stroke};
 use super::style::{ERROR_RED, category_color, paint_port, port_color};
 use super::{CanvasView, Layouts};
 use crate::app::command::Selection;
@@ -102,16 +103,27 @@ fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
     p.distance(a + ab * t)
 }
 
-pub fn wires(
-    painter: &Painter,
-    view: &CanvasView,
-    graph: &Graph,
-    layouts: &Layouts,
-    selection: &Selection,
-    hovered: Option<&Edge>,
-    visuals: &Visuals,
-) {
+/// What every painting pass of a frame reads.
+pub struct Scene<'a> {
+    pub view: &'a CanvasView,
+    pub graph: &'a Graph,
+    pub layouts: &'a Layouts,
+    pub selection: &'a Selection,
+    pub visuals: &'a Visuals,
+    pub live: Option<&'a LiveOverlay>,
+}
+
+pub fn wires(painter: &Painter, scene: &Scene<'_>, hovered: Option<&Edge>) {
+    let Scene {
+        view,
+        graph,
+        layouts,
+        selection,
+        visuals,
+        live,
+    } = *scene;
     let visible = view.rect.expand(50.0);
+    let mut labels = Vec::new();
     for edge in &graph.edges {
         let (Some(a), Some(b)) = (
             layouts.anchor(&edge.from, true),
@@ -138,28 +150,40 @@ pub fn wires(
         } else {
             2.2
         } * view.zoom.clamp(0.5, 1.5);
+        let live_wire = live.and_then(|l| l.wires.get(&(edge.from.node, edge.from.port.clone())));
+        let stroke = wire_stroke(width, colour, live_wire);
         if selected {
             wire_curve(
                 painter,
                 a,
                 b,
-                Stroke::new(width + 3.0, visuals.selection.bg_fill),
+                Stroke::new(stroke.width + 3.0, visuals.selection.bg_fill),
                 view.zoom,
             );
         }
-        wire_curve(painter, a, b, Stroke::new(width, colour), view.zoom);
+        wire_curve(painter, a, b, stroke, view.zoom);
+        if let Some(w) = live_wire
+            && view.zoom >= TEXT_MIN_ZOOM
+            && let Some(text) = wire_label(w)
+        {
+            labels.push((a.lerp(b, 0.5), text, stroke.color));
+        }
+    }
+    // Labels over all wires, so no wire hides another's label.
+    for (at, text, colour) in labels {
+        paint_wire_label(painter, at, &text, view.zoom, colour);
     }
 }
 
-pub fn cards(
-    painter: &Painter,
-    view: &CanvasView,
-    graph: &Graph,
-    layouts: &Layouts,
-    selection: &Selection,
-    problems: &BTreeSet<NodeId>,
-    visuals: &Visuals,
-) {
+pub fn cards(painter: &Painter, scene: &Scene<'_>, problems: &BTreeSet<NodeId>) {
+    let Scene {
+        view,
+        graph,
+        layouts,
+        selection,
+        visuals,
+        live,
+    } = *scene;
     let visible = view.rect.expand(20.0);
     for (node, (_, card)) in graph.nodes.iter().zip(&layouts.cards) {
         let rect = view.rect_to_screen(card.rect);
@@ -171,6 +195,9 @@ pub fn cards(
             has_problem: problems.contains(&node.id),
         };
         paint_card(painter, view, node, card, rect, state, visuals);
+        if let Some(badge) = live.and_then(|l| l.cards.get(&node.id)) {
+            paint_badge(painter, view, rect, badge, visuals);
+        }
     }
 }
 

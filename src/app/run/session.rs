@@ -73,6 +73,20 @@ impl MetricHistory {
         }
     }
 
+    /// CSV rows `run,node,field,step,value` of every field but the step itself.
+    pub fn csv_rows(&self, run: usize, node: &str) -> String {
+        let mut out = String::new();
+        for (field, series) in self.fields.iter().zip(&self.series) {
+            if field == "step" {
+                continue;
+            }
+            for [step, value] in series {
+                out.push_str(&format!("{run},{node},{field},{step},{value}\n"));
+            }
+        }
+        out
+    }
+
     /// The series of a field, if the trainer reports it.
     pub fn field(&self, name: &str) -> Option<&Points> {
         let i = self.fields.iter().position(|f| f == name)?;
@@ -127,6 +141,9 @@ pub struct RunSession {
     pub windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
     pub late: BTreeMap<NodeId, VecDeque<LateSample>>,
     pub insights: BTreeMap<NodeId, Arc<TrainerInsight>>,
+    /// Records per second out of each output port, from the last two statuses.
+    pub port_rates: BTreeMap<NodeId, Vec<f64>>,
+    previous_ports: BTreeMap<NodeId, (f64, Vec<u64>)>,
     pub markers: Vec<ParamMarker>,
     pub report: Option<RunReport>,
     pub latency: LatencyStats,
@@ -159,6 +176,8 @@ impl RunSession {
             windows: BTreeMap::new(),
             late: BTreeMap::new(),
             insights: BTreeMap::new(),
+            port_rates: BTreeMap::new(),
+            previous_ports: BTreeMap::new(),
             markers: Vec::new(),
             report: None,
             latency: LatencyStats::default(),
@@ -232,7 +251,13 @@ impl RunSession {
     }
 
     /// Changes a live parameter; the change is marked on the plots at the trainer's step.
-    pub fn set_param(&mut self, node: NodeId, name: &str, param: &str, value: f64) -> Result<(), String> {
+    pub fn set_param(
+        &mut self,
+        node: NodeId,
+        name: &str,
+        param: &str,
+        value: f64,
+    ) -> Result<(), String> {
         let Some(h) = &self.handle else {
             return Err("the run has ended".into());
         };
@@ -340,11 +365,26 @@ impl RunSession {
 
     fn add_statuses(&mut self, elapsed_s: f64, nodes: Vec<NodeStatus>) {
         for status in nodes {
+            if let Some((t0, before)) = self.previous_ports.get(&status.id) {
+                let dt = (elapsed_s - t0).max(1e-6);
+                let rates = status
+                    .port_out
+                    .iter()
+                    .zip(before.iter().chain(std::iter::repeat(&0)))
+                    .map(|(now, was)| now.saturating_sub(*was) as f64 / dt)
+                    .collect();
+                self.port_rates.insert(status.id, rates);
+            }
+            self.previous_ports
+                .insert(status.id, (elapsed_s, status.port_out.clone()));
             self.throughput
                 .entry(status.id)
                 .or_default()
                 .push([elapsed_s, status.out_per_s]);
-            if let Some(w) = status.watermark.filter(|w| *w > i64::MIN / 2 && *w < i64::MAX / 2) {
+            if let Some(w) = status
+                .watermark
+                .filter(|w| *w > i64::MIN / 2 && *w < i64::MAX / 2)
+            {
                 let entry = self.watermarks.entry(status.id).or_default();
                 entry.0.push([elapsed_s, w as f64]);
                 if let Some(t) = status.max_event_time {
@@ -363,6 +403,8 @@ impl RunSession {
 
     fn finish(&mut self, report: RunReport) {
         self.elapsed_s = report.elapsed_s;
+        // Nothing flows any more.
+        self.port_rates.clear();
         for status in &report.nodes {
             // Keep the live rates of the last tick for display; take the final counts.
             let mut s = status.clone();
@@ -389,23 +431,6 @@ impl RunSession {
             (RunPhase::Paused, NodeState::Running) => NodeState::Paused,
             (_, state) => state,
         })
-    }
-
-    /// Every metrics series as CSV (`node,field,step,value`), for saving a run.
-    pub fn metrics_csv(&self, names: &BTreeMap<NodeId, String>) -> String {
-        let mut out = String::from("run,node,field,step,value\n");
-        for (id, history) in &self.metrics {
-            let name = names.get(id).map_or("?", String::as_str);
-            for (field, series) in history.fields.iter().zip(&history.series) {
-                if field == "step" {
-                    continue;
-                }
-                for [step, value] in series {
-                    out.push_str(&format!("{},{name},{field},{step},{value}\n", self.number));
-                }
-            }
-        }
-        out
     }
 }
 

@@ -1,0 +1,166 @@
+//! Applies run commands: validation before a run, starting and controlling the session,
+//! live parameter changes, keeping finished runs for comparison and saving their metrics.
+
+use super::session::RunSession;
+use super::{PastRun, RunCommand};
+use crate::app::shell::FlowbookApp;
+use std::collections::BTreeMap;
+
+impl FlowbookApp {
+    pub(crate) fn apply_run(&mut self, command: RunCommand) {
+        match command {
+            RunCommand::Start => self.start_run(),
+            RunCommand::Pause => {
+                if let Some(s) = &mut self.run.session {
+                    s.pause();
+                }
+            }
+            RunCommand::Resume => {
+                if let Some(s) = &mut self.run.session {
+                    s.resume();
+                }
+            }
+            RunCommand::Step => {
+                if self.run.is_live() {
+                    if let Some(s) = &mut self.run.session {
+                        s.step();
+                    }
+                } else {
+                    self.start_run();
+                    if let Some(s) = &mut self.run.session {
+                        s.step();
+                    }
+                }
+            }
+            RunCommand::Stop => {
+                if let Some(s) = &mut self.run.session {
+                    s.stop();
+                }
+            }
+            RunCommand::Reset => {
+                self.archive_run();
+                self.run.preview = None;
+                self.set_status("Run results cleared.");
+            }
+            RunCommand::SetLive { node, param, value } => self.set_live_param(node, &param, value),
+            RunCommand::SaveMetrics => self.save_run_metrics(),
+            RunCommand::ClearHistory => self.run.history.clear(),
+        }
+    }
+
+    /// Validates, then starts a run (a paused run resumes instead).
+    fn start_run(&mut self) {
+        if let Some(s) = &mut self.run.session {
+            match s.phase {
+                super::session::RunPhase::Paused => {
+                    s.resume();
+                    return;
+                }
+                ref phase if phase.is_live() => return,
+                _ => {}
+            }
+        }
+        self.problems.refresh(self.doc.graph(), self.doc.revision());
+        if let Some(first) = self.problems.problems.first() {
+            let count = self.problems.problems.len();
+            self.set_error(format!(
+                "Cannot run: {count} problem{} (see the Problems panel): {first}",
+                if count == 1 { "" } else { "s" }
+            ));
+            return;
+        }
+        let plan = match crate::plan::plan(self.doc.graph()) {
+            Ok(plan) => plan,
+            Err(problems) => {
+                let first = problems.first().map(|p| p.to_string()).unwrap_or_default();
+                self.set_error(format!("Cannot run: {first}"));
+                return;
+            }
+        };
+        self.archive_run();
+        let number = self.run.runs_started + 1;
+        match RunSession::start(&plan, number) {
+            Ok(session) => {
+                self.run.runs_started = number;
+                if let Some((node, _)) = &self.run.preview
+                    && let Some(name) = self.doc.graph().node(*node).map(|n| n.name.clone())
+                {
+                    let mut session = session;
+                    session.watch(Some(&name));
+                    self.run.session = Some(session);
+                } else {
+                    self.run.session = Some(session);
+                }
+                self.set_status(format!("Run {number} started."));
+            }
+            Err(message) => self.set_error(format!("Cannot run: {message}")),
+        }
+    }
+
+    /// Moves the current session (stopping it first) into the history of earlier runs.
+    pub(crate) fn archive_run(&mut self) {
+        let Some(mut session) = self.run.session.take() else {
+            return;
+        };
+        session.stop_and_join();
+        if session.metrics.is_empty() {
+            return;
+        }
+        let graph = self.doc.graph();
+        let metrics = session
+            .metrics
+            .iter()
+            .filter_map(|(id, m)| graph.node(*id).map(|n| (n.name.clone(), m.clone())))
+            .collect();
+        self.run.history.push(PastRun {
+            number: session.number,
+            label: format!("run {}", session.number),
+            metrics,
+        });
+    }
+
+    fn set_live_param(&mut self, node: crate::graph::NodeId, param: &str, value: f64) {
+        let Some(name) = self.doc.graph().node(node).map(|n| n.name.clone()) else {
+            return;
+        };
+        let Some(session) = self.run.session.as_mut().filter(|s| s.phase.is_live()) else {
+            return;
+        };
+        match session.set_param(node, &name, param, value) {
+            Ok(()) => self.set_status(format!("{name}.{param} = {value} (live)")),
+            Err(message) => self.set_error(message),
+        }
+    }
+
+    /// Writes every kept run's metrics to `<graph>.runs.csv` beside the graph file.
+    fn save_run_metrics(&mut self) {
+        let Some(path) = self.doc.path.clone() else {
+            self.set_error("Save the graph first: run metrics are saved next to it.");
+            return;
+        };
+        let names: BTreeMap<_, _> = self
+            .doc
+            .graph()
+            .nodes
+            .iter()
+            .map(|n| (n.id, n.name.clone()))
+            .collect();
+        let mut text = String::from("run,node,field,step,value\n");
+        for past in &self.run.history {
+            for (node, history) in &past.metrics {
+                text.push_str(&history.csv_rows(past.number, node));
+            }
+        }
+        if let Some(session) = &self.run.session {
+            for (id, history) in &session.metrics {
+                let node = names.get(id).map_or("?", String::as_str);
+                text.push_str(&history.csv_rows(session.number, node));
+            }
+        }
+        let target = path.with_extension("runs.csv");
+        match crate::graph::write_atomically(&target, text.as_bytes()) {
+            Ok(()) => self.set_status(format!("Saved run metrics to {}", target.display())),
+            Err(e) => self.set_error(format!("Cannot save run metrics: {e}")),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Running the open graph inside the editor: the run toolbar and its commands, the session
+//! that drains telemetry, what the canvas overlays (node status, wire rates, back-pressure,
+//! gradient flow), the data preview, and earlier runs kept to compare.
+
+mod apply;
+pub mod overlay;
+pub mod preview;
+pub mod session;
+pub mod toolbar;
+
+use crate::graph::NodeId;
+use session::{MetricHistory, RunSession};
+use std::collections::BTreeMap;
+
+/// A run the user can ask for from the toolbar, the Run menu or a shortcut.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunCommand {
+    /// Validate, then start (or resume a paused run).
+    Start,
+    Pause,
+    Resume,
+    /// One batch from each source (one training step); pauses a running graph first.
+    Step,
+    Stop,
+    /// Stop and clear the current run's results from the canvas and plots.
+    Reset,
+    /// Change a live parameter (e.g. a trainer's lr) of the running graph.
+    SetLive {
+        node: NodeId,
+        param: String,
+        value: f64,
+    },
+    /// Save the metrics of every kept run next to the graph as CSV.
+    SaveMetrics,
+    /// Forget the earlier runs kept for comparison.
+    ClearHistory,
+}
+
+/// A finished run's metrics, kept to overlay on the plots of later runs.
+#[derive(Clone, Debug)]
+pub struct PastRun {
+    pub number: usize,
+    pub label: String,
+    /// Metrics by trainer node name (names survive edits better than ids).
+    pub metrics: BTreeMap<String, MetricHistory>,
+}
+
+/// How the wires between layer nodes are coloured during training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FlowView {
+    /// By the gradient flowing back through the wire (‖∂L/∂output‖ of the upstream layer).
+    #[default]
+    Gradients,
+    /// By the forward activation scale (RMS of the upstream layer's output).
+    Activations,
+}
+
+/// Everything about runs the app keeps: the current session, earlier runs, view options.
+#[derive(Default)]
+pub struct RunState {
+    pub session: Option<RunSession>,
+    pub history: Vec<PastRun>,
+    /// Runs started for this document so far.
+    pub runs_started: usize,
+    pub flow_view: FlowView,
+    /// Draw earlier runs faded behind the current one.
+    pub overlay_history: bool,
+    /// The wire whose data preview is open: (node, output port).
+    pub preview: Option<(NodeId, String)>,
+}
+
+impl RunState {
+    pub fn is_live(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.phase.is_live())
+    }
+}

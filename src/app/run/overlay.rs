@@ -1,0 +1,158 @@
+//! Turns the run session's newest statuses into what the canvas draws: a badge per node and
+//! a rate, back-pressure or gradient scale per wire.
+
+use super::FlowView;
+use super::session::RunSession;
+use crate::app::canvas::live::{LiveCard, LiveOverlay, LiveState, LiveWire, count_text, rate_text};
+use crate::catalog::NodeKind;
+use crate::exec::{NodeState, NodeStatus};
+use crate::graph::Graph;
+
+/// The overlay of `session` on `graph`.
+pub fn live_overlay(session: &RunSession, graph: &Graph, flow: FlowView) -> LiveOverlay {
+    let mut overlay = LiveOverlay::default();
+    for node in &graph.nodes {
+        let Some(status) = session.node(node.id) else {
+            continue;
+        };
+        let state = match session.node_state(node.id) {
+            Some(NodeState::Running) | None => LiveState::Running,
+            Some(NodeState::Paused) => LiveState::Paused,
+            Some(NodeState::Finished) => LiveState::Finished,
+            Some(NodeState::Failed) => LiveState::Failed,
+            Some(NodeState::Stopped) => LiveState::Stopped,
+        };
+        let kind = NodeKind::from_id(&node.kind);
+        overlay.cards.insert(
+            node.id,
+            LiveCard {
+                state,
+                lines: card_lines(status, kind, session.phase.is_live()),
+                error: status.error.clone(),
+            },
+        );
+        let rates = session.port_rates.get(&node.id);
+        if let Some(spec) = kind.map(|k| k.spec()) {
+            for (port, out) in spec.outputs.iter().enumerate() {
+                let rate = rates.and_then(|r| r.get(port)).copied().unwrap_or(0.0);
+                overlay.wires.insert(
+                    (node.id, out.name.to_owned()),
+                    LiveWire {
+                        rate_per_s: rate,
+                        backpressure: if session.phase.is_live() {
+                            status.backpressure
+                        } else {
+                            0.0
+                        },
+                        flow: None,
+                    },
+                );
+            }
+        }
+    }
+    add_gradient_flow(&mut overlay, session, graph, flow);
+    overlay
+}
+
+/// Two short lines: counts and rate; then watermark and late records, or training progress.
+fn card_lines(s: &NodeStatus, kind: Option<NodeKind>, live: bool) -> Vec<String> {
+    let rate = if live {
+        format!(" · {}", rate_text(s.in_per_s.max(s.out_per_s)))
+    } else {
+        String::new()
+    };
+    let mut lines = vec![format!(
+        "in {} · out {}{rate}",
+        count_text(s.records_in as f64),
+        count_text(s.records_out as f64)
+    )];
+    let metric = |name: &str| {
+        s.last_metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    };
+    match kind {
+        Some(NodeKind::Window) => {
+            let wm = s
+                .watermark
+                .map_or("–".to_owned(), |w| format!("{:.1}s", w as f64 / 1e3));
+            lines.push(format!(
+                "watermark {wm} · late {} · fired {}",
+                count_text(s.late as f64),
+                count_text(s.window_firings as f64)
+            ));
+        }
+        Some(NodeKind::Trainer) => {
+            let step = metric("step").unwrap_or(0.0);
+            let loss = metric("loss").map_or("–".into(), |l| format!("{l:.4}"));
+            let acc = metric("test_accuracy")
+                .filter(|a| a.is_finite())
+                .or(metric("accuracy").filter(|a| a.is_finite()))
+                .map_or(String::new(), |a| format!(" · acc {:.1}%", a * 100.0));
+            lines.push(format!("step {step:.0} · loss {loss}{acc}"));
+        }
+        _ if s.state_entries > 0 => {
+            lines.push(format!(
+                "keyed state {}",
+                count_text(s.state_entries as f64)
+            ));
+        }
+        _ if s.skipped > 0 => lines.push(format!("skipped {}", count_text(s.skipped as f64))),
+        _ => {}
+    }
+    lines
+}
+
+/// Wires out of layer nodes carry the trainer's per-layer gradient (or activation) scale.
+fn add_gradient_flow(
+    overlay: &mut LiveOverlay,
+    session: &RunSession,
+    graph: &Graph,
+    flow: FlowView,
+) {
+    for insight in session.insights.values() {
+        let values: Vec<(String, f32)> = insight
+            .layers
+            .iter()
+            .map(|l| {
+                let v = match flow {
+                    FlowView::Gradients => l.output_grad_rms,
+                    FlowView::Activations => l.activation_rms,
+                };
+                (l.name.clone(), v)
+            })
+            .collect();
+        let logs: Vec<f32> = values
+            .iter()
+            .filter(|(_, v)| v.is_finite() && *v > 0.0)
+            .map(|(_, v)| v.log10())
+            .collect();
+        let (lo, hi) = logs
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            });
+        for (name, value) in values {
+            let Some(node) = graph.node_by_name(&name) else {
+                continue;
+            };
+            let t = if value > 0.0 && value.is_finite() && hi > lo {
+                (value.log10() - lo) / (hi - lo)
+            } else if value > 0.0 && value.is_finite() {
+                0.5
+            } else {
+                0.0
+            };
+            let symbol = match flow {
+                FlowView::Gradients => "∇",
+                FlowView::Activations => "a",
+            };
+            let wire = overlay
+                .wires
+                .entry((node.id, "out".to_owned()))
+                .or_default();
+            wire.flow = Some((t, format!("{symbol} {value:.2e}")));
+        }
+    }
+}

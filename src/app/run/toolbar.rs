@@ -1,0 +1,118 @@
+//! The run toolbar: Run, Pause/Resume, Step, Stop and Reset with their shortcuts, and a line
+//! saying where the run is. Buttons only push commands.
+
+use super::session::RunPhase;
+use super::{FlowView, RunCommand, RunState};
+use crate::app::command::Command;
+use crate::app::shortcuts as keys;
+use egui::{Button, RichText, Ui};
+
+pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) {
+    let phase = run.session.as_ref().map(|s| s.phase.clone());
+    let live = phase.as_ref().is_some_and(RunPhase::is_live);
+    let paused = phase == Some(RunPhase::Paused);
+    let ctx = ui.ctx().clone();
+    let shortcut = |s: &egui::KeyboardShortcut| ctx.format_shortcut(s);
+    let mut pushed = None;
+    let mut push = |c: RunCommand| pushed = Some(c);
+    ui.horizontal(|ui| {
+        let run_label = if paused { "▶ Resume" } else { "▶ Run" };
+        if ui
+            .add_enabled(!live || paused, Button::new(run_label))
+            .on_hover_text(format!(
+                "Validate and run the graph ({})",
+                shortcut(&keys::RUN)
+            ))
+            .clicked()
+        {
+            push(RunCommand::Start);
+        }
+        if ui
+            .add_enabled(live && !paused, Button::new("Pause"))
+            .on_hover_text(format!(
+                "Sources stop; in-flight data drains ({})",
+                shortcut(&keys::PAUSE)
+            ))
+            .clicked()
+        {
+            push(RunCommand::Pause);
+        }
+        if ui
+            .add_enabled(phase != Some(RunPhase::Stopping), Button::new("Step"))
+            .on_hover_text(format!(
+                "One more batch from each source, one training step ({})",
+                shortcut(&keys::STEP)
+            ))
+            .clicked()
+        {
+            push(RunCommand::Step);
+        }
+        if ui
+            .add_enabled(live, Button::new("◼ Stop"))
+            .on_hover_text(format!("End the run now ({})", shortcut(&keys::STOP)))
+            .clicked()
+        {
+            push(RunCommand::Stop);
+        }
+        if ui
+            .add_enabled(run.session.is_some(), Button::new("⟲ Reset"))
+            .on_hover_text(format!(
+                "Clear this run's results; it stays in the history to compare ({})",
+                shortcut(&keys::RESET)
+            ))
+            .clicked()
+        {
+            push(RunCommand::Reset);
+        }
+        ui.separator();
+        phase_label(ui, run);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let mut flow = run.flow_view;
+            ui.selectable_value(&mut flow, FlowView::Activations, "activations");
+            ui.selectable_value(&mut flow, FlowView::Gradients, "gradients");
+            ui.label(RichText::new("layer wires:").weak());
+            if flow != run.flow_view {
+                commands.push(Command::SetFlowView(flow));
+            }
+        });
+    });
+    if let Some(c) = pushed {
+        commands.push(Command::Run(c));
+    }
+}
+
+fn phase_label(ui: &mut Ui, run: &RunState) {
+    let Some(session) = &run.session else {
+        ui.label(RichText::new("Not running. Press Run (F5) to start.").weak());
+        return;
+    };
+    let seconds = session.seconds();
+    let (text, colour) = match &session.phase {
+        RunPhase::Running => (
+            format!("Run {} running · {seconds:.1} s", session.number),
+            None,
+        ),
+        RunPhase::Paused => (
+            format!("Run {} paused · {seconds:.1} s", session.number),
+            Some(egui::Color32::from_rgb(0xe3, 0xa0, 0x08)),
+        ),
+        RunPhase::Stopping => (format!("Run {} stopping…", session.number), None),
+        RunPhase::Finished => (
+            format!("Run {} finished in {seconds:.2} s", session.number),
+            Some(egui::Color32::from_rgb(0x4a, 0x90, 0xe2)),
+        ),
+        RunPhase::Stopped => (
+            format!("Run {} stopped after {seconds:.2} s", session.number),
+            None,
+        ),
+        RunPhase::Failed { node, message } => (
+            format!("Run {} failed at {node}: {message}", session.number),
+            Some(crate::app::canvas::style::ERROR_RED),
+        ),
+    };
+    let mut rich = RichText::new(text);
+    if let Some(c) = colour {
+        rich = rich.color(c);
+    }
+    ui.label(rich);
+}
