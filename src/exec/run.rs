@@ -227,6 +227,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
             if n.kind == NodeKind::Partition {
                 counters = counters.with_skew();
             }
+            counters.owner = n.model_owner;
             let metric_fields = match n.kind {
                 NodeKind::Trainer => n
                     .outputs
@@ -587,6 +588,11 @@ impl Monitor {
     }
 
     fn state_of(&self, c: &NodeCounters) -> (NodeState, Option<String>) {
+        // Layers and Loss run inside their trainer.
+        let c = c
+            .owner
+            .and_then(|i| self.counters.get(i))
+            .map_or(c, |owner| owner.as_ref());
         if let Some((node, message)) = self.shared.failure()
             && node == c.name
         {

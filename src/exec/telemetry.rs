@@ -58,6 +58,9 @@ pub struct NodeCounters {
     pub preview: PreviewTap,
     /// For partition nodes: records per sub-stream and hot keys.
     pub skew: Option<Mutex<SkewTotals>>,
+    /// For layers and Loss: the plan index of the trainer whose operator runs them (their
+    /// state is the trainer's).
+    pub owner: Option<usize>,
     /// Field names of a trainer's metrics records (empty for other nodes).
     pub metric_fields: Vec<String>,
     /// Metrics records not yet sent as telemetry.
@@ -89,6 +92,7 @@ impl NodeCounters {
             late_points: Mutex::new(Vec::new()),
             preview: PreviewTap::default(),
             skew: None,
+            owner: None,
             metric_fields: Vec::new(),
             metric_points: Mutex::new((Vec::new(), None)),
             last_metrics: Mutex::new(None),

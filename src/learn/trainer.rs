@@ -420,31 +420,42 @@ impl Operator for TrainerOperator {
             self.replay = Some(Replay {
                 order: (0..batches.len()).collect(),
                 batches,
-                next_epoch: 2,
+                epoch: 2,
+                pos: 0,
                 epochs,
             });
         }
         Ok(())
     }
 
-    /// Replays one epoch per call; after the last, evaluates and publishes the final model.
+    /// Replays one step per call (so each step's metrics leave at once and a paused run
+    /// holds between steps); after the last epoch, evaluates and publishes the final model.
     fn on_end_more(&mut self, out: &mut Outputs) -> Result<bool, OpError> {
         if let Some(mut replay) = self.replay.take()
-            && replay.next_epoch <= replay.epochs
+            && replay.epoch <= replay.epochs
+            && !replay.batches.is_empty()
         {
-            let epoch = replay.next_epoch;
-            self.epoch = epoch;
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                self.config.seed ^ u64::from(epoch).wrapping_mul(0x9e37_79b9),
-            );
-            replay.order.shuffle(&mut rng);
-            for &i in &replay.order {
-                if let Some(batch) = replay.batches.get(i) {
-                    self.train_on(batch, out)?;
-                }
+            if replay.pos == 0 {
+                self.epoch = replay.epoch;
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    self.config.seed ^ u64::from(replay.epoch).wrapping_mul(0x9e37_79b9),
+                );
+                replay.order.shuffle(&mut rng);
             }
-            replay.next_epoch += 1;
+            let batch = replay
+                .order
+                .get(replay.pos)
+                .and_then(|&i| replay.batches.get(i))
+                .cloned();
+            replay.pos += 1;
+            if replay.pos >= replay.order.len() {
+                replay.pos = 0;
+                replay.epoch += 1;
+            }
             self.replay = Some(replay);
+            if let Some(batch) = batch {
+                self.train_on(&batch, out)?;
+            }
             return Ok(true);
         }
         if self.ended || !self.reports() {
@@ -473,6 +484,8 @@ impl Operator for TrainerOperator {
 struct Replay {
     batches: Vec<Arc<MiniBatch>>,
     order: Vec<usize>,
-    next_epoch: u32,
+    /// The epoch being replayed and the position in its shuffled order.
+    epoch: u32,
+    pos: usize,
     epochs: u32,
 }

@@ -23,11 +23,13 @@ pub fn live_overlay(session: &RunSession, graph: &Graph, flow: FlowView) -> Live
             Some(NodeState::Stopped) => LiveState::Stopped,
         };
         let kind = NodeKind::from_id(&node.kind);
+        let lines = layer_lines(session, &node.name)
+            .unwrap_or_else(|| card_lines(status, kind, session.phase.is_live()));
         overlay.cards.insert(
             node.id,
             LiveCard {
                 state,
-                lines: card_lines(status, kind, session.phase.is_live()),
+                lines,
                 error: status.error.clone(),
             },
         );
@@ -52,6 +54,25 @@ pub fn live_overlay(session: &RunSession, graph: &Graph, flow: FlowView) -> Live
     }
     add_gradient_flow(&mut overlay, session, graph, flow);
     overlay
+}
+
+/// A layer runs inside its trainer: its badge shows the layer's activation scale and the
+/// gradients flowing through it instead of record counts.
+fn layer_lines(session: &RunSession, name: &str) -> Option<Vec<String>> {
+    let (step, layer) = session.insights.values().find_map(|i| {
+        i.layers
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| (i.step, l))
+    })?;
+    let mut second = format!("dL/dout rms {:.2e}", layer.output_grad_rms);
+    if let Some(norm) = layer.param_grad_norm {
+        second.push_str(&format!(" · |grad W| {norm:.2e}"));
+    }
+    Some(vec![
+        format!("step {step} · act rms {:.3}", layer.activation_rms),
+        second,
+    ])
 }
 
 /// Two short lines: counts and rate; then watermark and late records, or training progress.
@@ -145,8 +166,8 @@ fn add_gradient_flow(
                 0.0
             };
             let symbol = match flow {
-                FlowView::Gradients => "∇",
-                FlowView::Activations => "a",
+                FlowView::Gradients => "grad",
+                FlowView::Activations => "act",
             };
             let wire = overlay
                 .wires

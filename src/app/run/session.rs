@@ -271,7 +271,7 @@ impl RunSession {
         self.markers.push(ParamMarker {
             node,
             step,
-            label: format!("{param} → {value}"),
+            label: format!("{param} = {value}"),
         });
         Ok(())
     }

@@ -1,0 +1,198 @@
+//! Running graphs inside the editor: the toolbar drives the real executor, the canvas shows
+//! node states, the loss curve fills, Pause holds training, Stop ends every executor thread,
+//! and a failing operator is shown on its node while the app keeps working.
+
+use crate::support::*;
+use egui_kittest::kittest::Queryable;
+use flowbook::app::run::session::RunPhase;
+use flowbook::exec::NodeState;
+use flowbook::graph::{Graph, ParamValue, load};
+use std::time::{Duration, Instant};
+
+pub fn example(name: &str) -> Graph {
+    load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("example-graphs")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Steps frames (with short sleeps: the executor works meanwhile) until `done` or `timeout`.
+pub fn step_until(h: &mut AppHarness, timeout: Duration, done: impl Fn(&AppHarness) -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done(h) {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn phase(h: &AppHarness) -> Option<RunPhase> {
+    h.state().run.session.as_ref().map(|s| s.phase.clone())
+}
+
+fn trainer_steps(h: &AppHarness) -> usize {
+    let app = h.state();
+    let id = app.graph().node_by_name("trainer").unwrap().id;
+    app.run
+        .session
+        .as_ref()
+        .and_then(|s| s.metrics.get(&id))
+        .and_then(|m| m.field("loss"))
+        .map_or(0, Vec::len)
+}
+
+/// Executor threads alive in this process (all named `fb-…`).
+fn executor_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("fb-"))
+        .count()
+}
+
+/// Tests that count threads run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[test]
+fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
+    let _serial = serial();
+    let mut h = editor_with(example("moons.ron"));
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(60), |h| {
+        phase(h) == Some(RunPhase::Finished)
+    });
+    settle(&mut h);
+    let app = h.state();
+    let session = app.run.session.as_ref().unwrap();
+    let trainer = app.graph().node_by_name("trainer").unwrap().id;
+    let loss = session.metrics[&trainer].field("loss").unwrap();
+    assert!(loss.len() > 100, "one loss point per step: {}", loss.len());
+    let (first, last) = (loss[0][1], loss[loss.len() - 1][1]);
+    assert!(last < first / 3.0, "the loss fell: {first} -> {last}");
+    let test_accuracy = session.metrics[&trainer]
+        .field("test_accuracy")
+        .and_then(|s| s.last())
+        .unwrap()[1];
+    assert!(test_accuracy > 0.95, "test accuracy {test_accuracy}");
+    for node in &app.graph().nodes {
+        if let Some(state) = session.node_state(node.id) {
+            assert_eq!(state, NodeState::Finished, "{} finished", node.name);
+        }
+    }
+    assert!(
+        session.insights.contains_key(&trainer),
+        "the final model is there for the decision view"
+    );
+    assert!(app.status.text.contains("ended"), "{}", app.status.text);
+}
+
+#[test]
+fn pause_stops_the_step_count_and_stop_ends_every_executor_thread() {
+    let _serial = serial();
+    let threads_before = executor_threads();
+    let mut g = example("moons.ron");
+    g.set_param("trainer", "epochs", ParamValue::Int(100_000))
+        .unwrap();
+    let mut h = editor_with(g);
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(30), |h| trainer_steps(h) > 200);
+    assert!(executor_threads() > threads_before, "the run has threads");
+    h.get_by_label("Pause").click();
+    // In-flight telemetry arrives, then nothing more.
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let paused = trainer_steps(&h);
+    for _ in 0..30 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(trainer_steps(&h), paused, "no steps while paused");
+    assert_eq!(phase(&h), Some(RunPhase::Paused));
+    h.get_by_label("Step").click();
+    step_until(&mut h, Duration::from_secs(5), |h| {
+        trainer_steps(h) > paused
+    });
+    h.get_by_label("▶ Resume").click();
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        trainer_steps(h) > paused + 100
+    });
+    h.get_by_label("◼ Stop").click();
+    step_until(&mut h, Duration::from_secs(2), |h| {
+        phase(h) == Some(RunPhase::Stopped)
+    });
+    assert_eq!(
+        executor_threads(),
+        threads_before,
+        "every executor thread ended"
+    );
+}
+
+#[test]
+fn a_failing_operator_shows_its_error_on_its_node_and_the_app_keeps_working() {
+    let _serial = serial();
+    let mut g = example("bench-window.ron");
+    g.set_param("source", "count", ParamValue::Int(100_000))
+        .unwrap();
+    let fault = g.add_node("fault", "fault", [300.0, 300.0]);
+    g.set_param("fault", "at_record", ParamValue::Int(5000))
+        .unwrap();
+    let watermark = g.node_by_name("watermark").unwrap().id;
+    let partition = g.node_by_name("partition").unwrap().id;
+    g.edges.retain(|e| e.to.node != partition);
+    g.edges.push(flowbook::graph::Edge {
+        from: flowbook::graph::PortRef::new(watermark, "out"),
+        to: flowbook::graph::PortRef::new(fault, "in"),
+    });
+    g.edges.push(flowbook::graph::Edge {
+        from: flowbook::graph::PortRef::new(fault, "out"),
+        to: flowbook::graph::PortRef::new(partition, "in"),
+    });
+    let mut h = editor_with(g);
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(20), |h| {
+        matches!(phase(h), Some(RunPhase::Failed { .. }))
+    });
+    settle(&mut h);
+    let app = h.state();
+    let session = app.run.session.as_ref().unwrap();
+    assert_eq!(session.node_state(fault), Some(NodeState::Failed));
+    let error = session.node(fault).unwrap().error.clone().unwrap();
+    assert!(error.contains("5000"), "{error}");
+    assert!(app.status.is_error && app.status.text.contains("fault"));
+    // The problems panel lists the failure; clicking it selects the node.
+    h.get_by_label_contains("Run failed").click();
+    settle(&mut h);
+    assert_eq!(h.state().selection.single_node(), Some(fault));
+    // The app still edits and runs: remove the fault and run again.
+    h.state_mut()
+        .commands
+        .push(flowbook::app::Command::DeleteSelection);
+    settle(&mut h);
+    h.state_mut()
+        .commands
+        .push(flowbook::app::Command::Connect {
+            from: flowbook::graph::PortRef::new(watermark, "out"),
+            to: flowbook::graph::PortRef::new(partition, "in"),
+        });
+    settle(&mut h);
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(30), |h| {
+        phase(h) == Some(RunPhase::Finished)
+    });
+    assert_eq!(
+        h.state().run.history.len(),
+        0,
+        "no metrics, nothing to compare"
+    );
+    assert_eq!(h.state().run.runs_started, 2);
+}
