@@ -257,6 +257,15 @@ impl FlowbookApp {
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| {
+                if let Some(node) = self.selection.single_node() {
+                    crate::app::run::inspect::live_node_ui(
+                        ui,
+                        &mut self.run,
+                        self.doc.graph(),
+                        node,
+                        &mut self.commands,
+                    );
+                }
                 let cx = InspectorContext {
                     graph: self.doc.graph(),
                     selection: &self.selection,

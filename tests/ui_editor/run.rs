@@ -196,3 +196,35 @@ fn a_failing_operator_shows_its_error_on_its_node_and_the_app_keeps_working() {
     );
     assert_eq!(h.state().run.runs_started, 2);
 }
+
+/// Telemetry latency: from a trainer's metrics record leaving the trainer to the app holding
+/// it for its plots, with the app drawing frames at 60 Hz. Target: under 100 ms.
+#[test]
+#[ignore = "benchmark: run with --release --ignored --nocapture"]
+fn telemetry_latency() {
+    let _serial = serial();
+    let mut g = example("moons.ron");
+    g.set_param("trainer", "epochs", ParamValue::Int(100_000))
+        .unwrap();
+    let mut h = editor_with(g);
+    h.get_by_label("▶ Run").click();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        let frame = Instant::now();
+        h.step();
+        std::thread::sleep(Duration::from_millis(16).saturating_sub(frame.elapsed()));
+    }
+    let latency = h.state().run.session.as_ref().unwrap().latency.clone();
+    h.get_by_label("◼ Stop").click();
+    step_until(&mut h, Duration::from_secs(2), |h| {
+        phase(h) == Some(RunPhase::Stopped)
+    });
+    println!(
+        "telemetry latency over {} deliveries: median {:.1} ms, max {:.1} ms",
+        latency.samples.len(),
+        latency.median_ms(),
+        latency.max_ms()
+    );
+    assert!(latency.samples.len() > 50);
+    assert!(latency.max_ms() < 100.0, "max {:.1} ms", latency.max_ms());
+}

@@ -3,6 +3,7 @@
 //! gradient flow), the data preview, and earlier runs kept to compare.
 
 mod apply;
+pub mod inspect;
 pub mod overlay;
 pub mod preview;
 pub mod session;

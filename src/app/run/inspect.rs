@@ -1,0 +1,119 @@
+//! The "Live" section of the inspector: the selected node's numbers from the current run, and
+//! the view that explains what it does (window timeline, skew, decision boundary, layers).
+
+use super::RunState;
+use super::session::RunSession;
+use crate::app::canvas::live::{count_text, rate_text};
+use crate::app::command::Command;
+use crate::exec::NodeStatus;
+use crate::graph::{Graph, NodeId};
+use egui::{RichText, Ui};
+
+/// The live section for `node`, if a run has data for it.
+pub fn live_node_ui(
+    ui: &mut Ui,
+    run: &mut RunState,
+    graph: &Graph,
+    node: NodeId,
+    commands: &mut Vec<Command>,
+) {
+    let Some(session) = &run.session else {
+        return;
+    };
+    let Some(status) = session.node(node) else {
+        return;
+    };
+    egui::CollapsingHeader::new(RichText::new(format!("Live — run {}", session.number)).strong())
+        .id_salt("live_section")
+        .default_open(true)
+        .show(ui, |ui| {
+            status_grid(ui, session, status);
+            if let Some(error) = &status.error {
+                ui.label(RichText::new(error).color(crate::app::canvas::style::ERROR_RED));
+            }
+            let ports: Vec<&str> = graph
+                .node(node)
+                .and_then(crate::app::canvas::layout::spec_of)
+                .map(|s| s.outputs.iter().map(|p| p.name).collect())
+                .unwrap_or_default();
+            ui.horizontal_wrapped(|ui| {
+                for port in ports {
+                    if ui
+                        .button(format!("Preview '{port}'"))
+                        .on_hover_text("The last records that left this port, live")
+                        .clicked()
+                    {
+                        commands.push(Command::ShowPreview(Some((node, port.to_owned()))));
+                    }
+                }
+            });
+        });
+    ui.separator();
+}
+
+fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
+    let live = session.phase.is_live();
+    egui::Grid::new("live_grid")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            let mut row = |name: &str, value: String| {
+                ui.label(RichText::new(name).weak());
+                ui.monospace(value);
+                ui.end_row();
+            };
+            row(
+                "state",
+                format!("{:?}", session.node_state(s.id).unwrap_or(s.state)).to_lowercase(),
+            );
+            row(
+                "records in",
+                format!("{} ({})", s.records_in, count_text(s.records_in as f64)),
+            );
+            row(
+                "records out",
+                format!("{} ({})", s.records_out, count_text(s.records_out as f64)),
+            );
+            if live {
+                row(
+                    "rate in / out",
+                    format!("{} / {}", rate_text(s.in_per_s), rate_text(s.out_per_s)),
+                );
+                row(
+                    "back-pressure",
+                    format!("{:.0} % of its channels full", s.backpressure * 100.0),
+                );
+            } else {
+                row("mean rate out", rate_text(s.out_per_s));
+            }
+            if let Some(w) = s.watermark {
+                row("watermark", format!("{w} ms"));
+            }
+            if let Some(t) = s.max_event_time {
+                row("newest event", format!("{t} ms"));
+            }
+            if s.window_firings > 0 || s.late > 0 {
+                row("windows fired", s.window_firings.to_string());
+                row("late records", s.late.to_string());
+            }
+            if s.state_entries > 0 {
+                row("keyed state", format!("{} entries", s.state_entries));
+            }
+            if s.skipped > 0 {
+                row("skipped rows", s.skipped.to_string());
+            }
+            if s.instance_in.len() > 1 {
+                let per: Vec<String> = s
+                    .instance_in
+                    .iter()
+                    .map(|n| count_text(*n as f64))
+                    .collect();
+                row("in per instance", per.join(" · "));
+            }
+            for (name, value) in &s.last_metrics {
+                if value.is_finite() {
+                    row(name, format!("{value:.5}"));
+                }
+            }
+        });
+}
