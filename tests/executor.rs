@@ -417,3 +417,62 @@ fn a_trainer_shares_its_model_and_pauses_between_steps() {
     );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+/// Every example runs headless to completion (endless ones are finished after a second), with
+/// its CSV outputs written to a temp dir. Sources read paths relative to the crate root.
+#[test]
+fn every_example_runs_to_completion() {
+    let _serial = serial();
+    let out = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".ron"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in names {
+        let mut g = example(&name);
+        for node in &mut g.nodes {
+            if node.kind == "csv_sink" {
+                let file = out.path().join(format!("{}-{}.csv", name, node.name));
+                node.params
+                    .insert("path".into(), ParamValue::Text(file.display().to_string()));
+            } else if node.kind == "csv_source" {
+                let Some(ParamValue::Text(path)) = node.params.get("path").cloned() else {
+                    panic!("{name}: a CSV source without a path");
+                };
+                let absolute = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+                node.params.insert(
+                    "path".into(),
+                    ParamValue::Text(absolute.display().to_string()),
+                );
+            }
+        }
+        if name == "bench-window.ron" {
+            set(&mut g, "source", "count", ParamValue::Int(200_000));
+        }
+        let started = Instant::now();
+        let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
+        let mut finishing = false;
+        while !handle.is_done() {
+            if !finishing && started.elapsed() > Duration::from_secs(1) {
+                handle.send(Control::Finish);
+                finishing = true;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{name} did not finish"
+            );
+            while handle.telemetry().try_recv().is_ok() {}
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let report = handle.wait();
+        assert_eq!(report.outcome, Outcome::Finished, "{name}");
+        assert!(
+            report.nodes.iter().any(|n| n.records_out > 0),
+            "{name} moved records"
+        );
+    }
+}
