@@ -228,3 +228,30 @@ fn telemetry_latency() {
     assert!(latency.samples.len() > 50);
     assert!(latency.max_ms() < 100.0, "max {:.1} ms", latency.max_ms());
 }
+
+#[test]
+fn every_example_opens_in_the_app_without_problems() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
+    // Notes may use any character; the test harness has only egui's bundled fonts.
+    let mut h = editor_allowing_tofu();
+    let mut opened = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue;
+        }
+        h.state_mut().open_now(&path);
+        settle(&mut h);
+        let app = h.state();
+        assert!(!app.status.is_error, "{}: {}", path.display(), app.status.text);
+        assert!(!app.graph().nodes.is_empty(), "{}", path.display());
+        assert!(
+            app.problems.problems.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            app.problems.problems
+        );
+        opened += 1;
+    }
+    assert!(opened >= 9);
+}
