@@ -18,3 +18,6 @@ mod files;
 
 #[path = "ui_editor/frame_cost.rs"]
 mod frame_cost;
+
+#[path = "ui_editor/recovery.rs"]
+mod recovery;

@@ -239,6 +239,7 @@ impl FlowbookApp {
             Command::ShowFileDialog(purpose) => self.show_file_dialog(purpose),
             Command::Quit => self.guarded(Guarded::Quit, ctx),
             Command::DismissDialog => self.dialog = None,
+            Command::RestoreRecovery | Command::DiscardRecovery => self.answer_recovery(&command),
         }
     }
 

@@ -156,4 +156,8 @@ pub enum Command {
     ShowFileDialog(DialogPurpose),
     Quit,
     DismissDialog,
+    /// Opens the offered recovery file as a modified document (and keeps it until saved).
+    RestoreRecovery,
+    /// Deletes the offered recovery file.
+    DiscardRecovery,
 }
