@@ -43,7 +43,7 @@ fn big_graph() -> Graph {
     for i in 0..400 {
         g.add_node("map", "map", [i as f32 * 10.0, 0.0]);
     }
-    g.notes = "A long note. ".repeat(2000);
+    g.notes = "A long note. ".repeat(8000);
     g
 }
 
@@ -73,7 +73,7 @@ fn save_in_child(test: &str, target: &Path, mut command: Command) -> String {
         .output()
         .unwrap_or_else(|e| panic!("cannot start the child: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let Some(answer) = stdout.lines().find_map(|l| l.strip_prefix(ANSWER)) else {
+    let Some(answer) = stdout.lines().find_map(|l| l.split_once(ANSWER).map(|(_, a)| a)) else {
         panic!(
             "the child gave no answer ({}); stdout:\n{stdout}\nstderr:\n{}",
             output.status,
