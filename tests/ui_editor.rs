@@ -19,5 +19,7 @@ mod files;
 #[path = "ui_editor/frame_cost.rs"]
 mod frame_cost;
 
+#[path = "ui_editor/recovery.rs"]
+mod recovery;
 #[path = "ui_editor/run.rs"]
 mod run;

@@ -254,6 +254,7 @@ impl FlowbookApp {
             }
             Command::SetFlowView(view) => self.run.flow_view = view,
             Command::ShowPreview(target) => self.show_preview(target),
+            Command::RestoreRecovery | Command::DiscardRecovery => self.answer_recovery(&command),
         }
     }
 

@@ -163,4 +163,8 @@ pub enum Command {
     SetFlowView(crate::app::run::FlowView),
     /// Open (or close, with `None`) the data preview of an output port.
     ShowPreview(Option<(NodeId, String)>),
+    /// Opens the offered recovery file as a modified document (and keeps it until saved).
+    RestoreRecovery,
+    /// Deletes the offered recovery file.
+    DiscardRecovery,
 }

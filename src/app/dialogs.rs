@@ -1,8 +1,10 @@
 //! Modal dialogs: a file that failed to load (its error with line:column; the current graph is
-//! untouched) and the unsaved-changes question before New, Open or Quit. Buttons push commands.
+//! untouched), the unsaved-changes question before New, Open or Quit, and the offer to restore
+//! work left by a session that did not end cleanly. Buttons push commands.
 
 use crate::app::canvas::style::ERROR_RED;
 use crate::app::command::{Command, Guarded};
+use crate::app::recovery::RecoveryOffer;
 use crate::app::shell::Dialog;
 use egui::{Context, Id, RichText};
 
@@ -51,9 +53,30 @@ pub fn dialogs_ui(
                     }
                 });
             }
+            Dialog::Recovery(offer) => recovery_offer_ui(ui, offer, commands),
         }
     });
     if modal.should_close() {
         commands.push(Command::DismissDialog);
     }
+}
+
+/// "Restore unsaved work from <time> (<graph name>)?" with the file it belongs to.
+fn recovery_offer_ui(ui: &mut egui::Ui, offer: &RecoveryOffer, commands: &mut Vec<Command>) {
+    ui.heading("Unsaved work found");
+    ui.label(offer.question());
+    let belongs = match &offer.record.original {
+        Some(path) => format!("It belongs to {}.", path.display()),
+        None => "It was never saved to a file.".to_owned(),
+    };
+    ui.label(belongs);
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        if ui.button("Restore").clicked() {
+            commands.push(Command::RestoreRecovery);
+        }
+        if ui.button("Discard").clicked() {
+            commands.push(Command::DiscardRecovery);
+        }
+    });
 }

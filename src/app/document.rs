@@ -52,6 +52,15 @@ impl Document {
         }
     }
 
+    /// Work brought back from a recovery file: modified (nothing of it is saved yet), no undo.
+    pub fn restored(graph: Graph, path: Option<PathBuf>) -> Self {
+        Self {
+            revision: 1,
+            next_revision: 2,
+            ..Self::new(graph, path)
+        }
+    }
+
     pub fn graph(&self) -> &Graph {
         &self.graph
     }

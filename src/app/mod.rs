@@ -15,6 +15,7 @@ pub mod palette;
 pub mod param_check;
 mod param_widgets;
 pub mod problems;
+pub mod recovery;
 pub mod run;
 pub mod settings;
 mod shell;
@@ -38,11 +39,16 @@ pub fn run_native(graph: Option<PathBuf>, autorun: bool) -> Result<(), String> {
             .with_drag_and_drop(true),
         ..Default::default()
     };
+    recovery::install_crash_hook();
     eframe::run_native(
         "Flowbook",
         options,
         Box::new(move |cc| {
             let mut app = FlowbookApp::from_creation_context(cc);
+            if let Some(dir) = recovery::default_recovery_dir() {
+                let (recovery, errors) = recovery::Recovery::in_dir(&dir);
+                app = app.with_recovery((recovery.publishing_crash_snapshots(), errors));
+            }
             if let Some(path) = graph {
                 app.open_now(&path);
                 if autorun {

@@ -10,6 +10,7 @@ use crate::app::inspector::{InspectorContext, InspectorState, inspector_ui};
 use crate::app::menus::{MenuContext, menu_bar_ui};
 use crate::app::palette::{PaletteState, QuickAdd, palette_ui, quick_add_ui};
 use crate::app::problems::{ProblemsCache, StatusLine, problems_ui, status_bar_ui};
+use crate::app::recovery::{Recovery, RecoveryOffer};
 use crate::app::run::RunState;
 use crate::app::settings::{STORAGE_KEY, Settings};
 use crate::app::shortcuts::shortcuts_ui;
@@ -25,6 +26,8 @@ pub enum Dialog {
     LoadError(String),
     /// Unsaved changes: save, discard or cancel before doing this.
     Unsaved(Guarded),
+    /// Work left by an earlier session that did not end cleanly: restore or discard it.
+    Recovery(RecoveryOffer),
 }
 
 /// The status bar's message.
@@ -63,6 +66,8 @@ pub struct FlowbookApp {
     pub run: RunState,
     /// The wire selected last frame, to open its data preview when the selection changes.
     previous_edge: Option<crate::graph::Edge>,
+    /// Autosave and the recovery offers; off unless built `with_recovery`.
+    pub recovery: Recovery,
 }
 
 impl FlowbookApp {
@@ -93,6 +98,7 @@ impl FlowbookApp {
             close_confirmed: false,
             run: RunState::default(),
             previous_edge: None,
+            recovery: Recovery::disabled(),
         }
     }
 
@@ -129,6 +135,7 @@ impl FlowbookApp {
         self.problems.invalidate();
         self.canvas.fit_requested = true;
         self.quick_add = None;
+        self.recovery.forget_document();
     }
 
     pub(crate) fn set_status(&mut self, text: impl Into<String>) {
@@ -200,6 +207,7 @@ impl FlowbookApp {
             &mut self.commands,
         );
         self.apply_commands(&ctx);
+        self.recovery_ui(&ctx);
         self.update_title(&ctx);
     }
 
@@ -418,5 +426,9 @@ impl eframe::App for FlowbookApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, STORAGE_KEY, &self.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.on_clean_exit();
     }
 }

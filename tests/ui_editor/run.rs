@@ -243,7 +243,12 @@ fn every_example_opens_in_the_app_without_problems() {
         h.state_mut().open_now(&path);
         settle(&mut h);
         let app = h.state();
-        assert!(!app.status.is_error, "{}: {}", path.display(), app.status.text);
+        assert!(
+            !app.status.is_error,
+            "{}: {}",
+            path.display(),
+            app.status.text
+        );
         assert!(!app.graph().nodes.is_empty(), "{}", path.display());
         assert!(
             app.problems.problems.is_empty(),
