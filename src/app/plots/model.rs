@@ -1,0 +1,215 @@
+//! What one plot shows: borrowed series plus bands, bars, markers and earlier runs. Plain data
+//! with no egui types; the view borrows the app's growing series so a frame copies nothing big.
+
+use super::series::Series;
+
+/// A vertical line at `x` with a label, e.g. "lr 0.1 → 0.5" where the learning rate changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub x: f64,
+    pub label: String,
+}
+
+impl Marker {
+    pub fn new(x: f64, label: impl Into<String>) -> Self {
+        Self {
+            x,
+            label: label.into(),
+        }
+    }
+}
+
+/// One x of a band: the spread (`min..max`) around a mean, e.g. one window's statistics.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandPoint {
+    pub x: f64,
+    pub min: f64,
+    pub mean: f64,
+    pub max: f64,
+}
+
+/// A shaded min/max band with its mean drawn as a line; points sorted by x.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BandSeries {
+    pub name: String,
+    pub points: Vec<BandPoint>,
+}
+
+/// Counts drawn as bars (`[x, count]`), e.g. records per window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarSeries {
+    pub name: String,
+    pub bars: Vec<[f64; 2]>,
+    /// Bar width in x units (a window's length, say).
+    pub width: f64,
+}
+
+/// An earlier run shown faded behind the current one, with a label such as "run 2".
+#[derive(Clone, Debug, Default)]
+pub struct Overlay<'a> {
+    pub label: String,
+    pub series: Vec<&'a Series>,
+}
+
+/// Everything one plot draws. Series are borrowed: the app owns them and appends every frame.
+#[derive(Clone, Debug, Default)]
+pub struct PlotView<'a> {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<&'a Series>,
+    pub bands: Vec<&'a BandSeries>,
+    pub bars: Vec<&'a BarSeries>,
+    pub markers: &'a [Marker],
+    pub overlays: Vec<Overlay<'a>>,
+}
+
+impl<'a> PlotView<'a> {
+    /// An empty view with a title; add content with the builder methods.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn x_label(mut self, label: impl Into<String>) -> Self {
+        self.x_label = label.into();
+        self
+    }
+
+    pub fn y_label(mut self, label: impl Into<String>) -> Self {
+        self.y_label = label.into();
+        self
+    }
+
+    pub fn series(mut self, series: &'a Series) -> Self {
+        self.series.push(series);
+        self
+    }
+
+    pub fn band(mut self, band: &'a BandSeries) -> Self {
+        self.bands.push(band);
+        self
+    }
+
+    pub fn bars(mut self, bars: &'a BarSeries) -> Self {
+        self.bars.push(bars);
+        self
+    }
+
+    pub fn markers(mut self, markers: &'a [Marker]) -> Self {
+        self.markers = markers;
+        self
+    }
+
+    pub fn overlay(mut self, label: impl Into<String>, series: Vec<&'a Series>) -> Self {
+        self.overlays.push(Overlay {
+            label: label.into(),
+            series,
+        });
+        self
+    }
+}
+
+/// The band points to draw for `[x_min, x_max]` over `columns` pixel columns: all of them when
+/// few, else one per column with the column's lowest min, highest max and mean of means, so
+/// the band's extent is never narrowed. Points with a non-finite field are skipped.
+pub fn band_for_view(
+    points: &[BandPoint],
+    x_min: f64,
+    x_max: f64,
+    columns: usize,
+) -> Vec<BandPoint> {
+    if !(x_min <= x_max) {
+        return Vec::new();
+    }
+    let lo = points.partition_point(|p| p.x < x_min);
+    let hi = points.partition_point(|p| p.x <= x_max).max(lo);
+    let finite = |p: &&BandPoint| [p.x, p.min, p.mean, p.max].iter().all(|v| v.is_finite());
+    let visible = points.get(lo..hi).unwrap_or(&[]);
+    let columns = columns.max(1);
+    if visible.len() <= 2 * columns {
+        return visible.iter().filter(finite).copied().collect();
+    }
+    let span = x_max - x_min;
+    let column_of = |x: f64| {
+        let c = if span > 0.0 {
+            (x - x_min) / span * columns as f64
+        } else {
+            0.0
+        };
+        (c as usize).min(columns - 1)
+    };
+    let mut out: Vec<BandPoint> = Vec::with_capacity(columns);
+    let mut current: Option<(usize, BandPoint, usize)> = None;
+    for p in visible.iter().filter(finite) {
+        let c = column_of(p.x);
+        match &mut current {
+            Some((col, acc, n)) if *col == c => {
+                acc.min = acc.min.min(p.min);
+                acc.max = acc.max.max(p.max);
+                acc.mean += p.mean;
+                *n += 1;
+            }
+            _ => {
+                if let Some((_, acc, n)) = current.take() {
+                    out.push(BandPoint {
+                        mean: acc.mean / n as f64,
+                        ..acc
+                    });
+                }
+                current = Some((c, *p, 1));
+            }
+        }
+    }
+    if let Some((_, acc, n)) = current {
+        out.push(BandPoint {
+            mean: acc.mean / n as f64,
+            ..acc
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn band(n: usize) -> Vec<BandPoint> {
+        (0..n)
+            .map(|i| BandPoint {
+                x: i as f64,
+                min: -(i as f64),
+                mean: 1.0,
+                max: (i % 7) as f64,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn few_band_points_are_all_kept_within_the_range() {
+        let pts = band(20);
+        let out = band_for_view(&pts, 5.0, 9.0, 100);
+        assert_eq!(out, pts[5..=9].to_vec());
+    }
+
+    #[test]
+    fn many_band_points_keep_the_extent_per_column() {
+        let pts = band(10_000);
+        let out = band_for_view(&pts, 0.0, 10_000.0, 100);
+        assert_eq!(out.len(), 100);
+        let lowest = out.iter().map(|p| p.min).fold(f64::INFINITY, f64::min);
+        let highest = out.iter().map(|p| p.max).fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!((lowest, highest), (-9_999.0, 6.0));
+        assert!(out.iter().all(|p| p.mean == 1.0));
+    }
+
+    #[test]
+    fn band_points_with_nan_are_skipped() {
+        let mut pts = band(3);
+        pts[1].max = f64::NAN;
+        assert_eq!(band_for_view(&pts, 0.0, 2.0, 10).len(), 2);
+        assert!(band_for_view(&pts, 2.0, 0.0, 10).is_empty());
+    }
+}

@@ -1,0 +1,474 @@
+//! An append-only numeric series with a min/max pyramid, so a plot can draw a million points by
+//! visiting about two per pixel column. Plain data (no egui types); it never reorders, drops or
+//! rewrites a point once appended.
+
+use std::fmt;
+use std::ops::Range;
+
+/// Points per block at pyramid level 0; each further level groups this many blocks below it.
+const FAN_OUT: usize = 64;
+/// Levels of 64, 4,096 and 262,144 points: a column of a million-point plot visits < 300 entries.
+const LEVELS: usize = 3;
+
+/// Why a point was refused by [`Series::push`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SeriesError {
+    /// x went backwards: the series must stay sorted for binary search and the pyramid.
+    XOutOfOrder { x: f64, last_x: f64 },
+    /// x was NaN, which has no place in a sorted order.
+    NanX,
+}
+
+impl fmt::Display for SeriesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::XOutOfOrder { x, last_x } => {
+                write!(
+                    f,
+                    "x = {x} comes before the last x = {last_x}; a series only grows"
+                )
+            }
+            Self::NanX => write!(f, "x is NaN"),
+        }
+    }
+}
+
+impl std::error::Error for SeriesError {}
+
+/// The smallest and largest finite y of a stretch of points, with their indices.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Extrema {
+    min_y: f64,
+    min_i: usize,
+    max_y: f64,
+    max_i: usize,
+}
+
+impl Extrema {
+    fn of_point(i: usize, y: f64) -> Option<Self> {
+        y.is_finite().then_some(Self {
+            min_y: y,
+            min_i: i,
+            max_y: y,
+            max_i: i,
+        })
+    }
+}
+
+/// Merges `later` (points after `earlier`) into `earlier`; ties keep the earlier index.
+fn merge(earlier: Option<Extrema>, later: Option<Extrema>) -> Option<Extrema> {
+    match (earlier, later) {
+        (Some(mut a), Some(b)) => {
+            if b.min_y < a.min_y {
+                a.min_y = b.min_y;
+                a.min_i = b.min_i;
+            }
+            if b.max_y > a.max_y {
+                a.max_y = b.max_y;
+                a.max_i = b.max_i;
+            }
+            Some(a)
+        }
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+fn block_size(level: usize) -> usize {
+    FAN_OUT.pow(level as u32 + 1)
+}
+
+/// A named, append-only list of `[x, y]` points with x non-decreasing. y may be NaN or infinite
+/// (a diverged loss); such points are kept but never drawn.
+///
+/// Fields are private so the min/max pyramid always matches the points.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    name: String,
+    points: Vec<[f64; 2]>,
+    /// `levels[l][b]`: extrema of points `b * 64^(l+1) ..` (the last block may be partial).
+    levels: Vec<Vec<Option<Extrema>>>,
+}
+
+impl Series {
+    /// An empty series.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            points: Vec::new(),
+            levels: vec![Vec::new(); LEVELS],
+        }
+    }
+
+    /// A series of `ys` at x = 0, 1, 2, ...
+    pub fn from_ys(name: impl Into<String>, ys: &[f64]) -> Self {
+        let mut s = Self::new(name);
+        s.points.reserve(ys.len());
+        for (i, y) in ys.iter().enumerate() {
+            s.push_sorted(i as f64, *y);
+        }
+        s
+    }
+
+    /// A series from points that must already be sorted by x.
+    pub fn from_points(name: impl Into<String>, points: &[[f64; 2]]) -> Result<Self, SeriesError> {
+        let mut s = Self::new(name);
+        s.points.reserve(points.len());
+        for [x, y] in points {
+            s.push(*x, *y)?;
+        }
+        Ok(s)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn points(&self) -> &[[f64; 2]] {
+        &self.points
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Appends a point in O(levels); refuses an x that would break the order.
+    pub fn push(&mut self, x: f64, y: f64) -> Result<(), SeriesError> {
+        if x.is_nan() {
+            return Err(SeriesError::NanX);
+        }
+        if let Some([last_x, _]) = self.points.last()
+            && x < *last_x
+        {
+            return Err(SeriesError::XOutOfOrder { x, last_x: *last_x });
+        }
+        self.push_sorted(x, y);
+        Ok(())
+    }
+
+    /// Appends a point the caller knows to be in order (derived series copy their source's x).
+    pub(crate) fn push_sorted(&mut self, x: f64, y: f64) {
+        debug_assert!(
+            self.points.last().is_none_or(|p| p[0] <= x),
+            "push_sorted got x out of order"
+        );
+        let i = self.points.len();
+        self.points.push([x, y]);
+        let point = Extrema::of_point(i, y);
+        for (level, blocks) in self.levels.iter_mut().enumerate() {
+            let b = i / block_size(level);
+            match blocks.get_mut(b) {
+                Some(block) => *block = merge(*block, point),
+                None => blocks.push(point),
+            }
+        }
+    }
+
+    /// First and last x, if any point exists.
+    pub fn x_range(&self) -> Option<(f64, f64)> {
+        Some((self.points.first()?[0], self.points.last()?[0]))
+    }
+
+    /// Indices of the points with `x_min <= x <= x_max` (binary search).
+    pub fn index_range(&self, x_min: f64, x_max: f64) -> Range<usize> {
+        if !(x_min <= x_max) {
+            return 0..0;
+        }
+        let lo = self.points.partition_point(|p| p[0] < x_min);
+        let hi = self.points.partition_point(|p| p[0] <= x_max);
+        lo..hi.max(lo)
+    }
+
+    /// At most two points per column for drawing `[x_min, x_max]` over `columns` pixel columns:
+    /// each column's smallest and largest finite y, in their original order, so no spike is lost.
+    /// Column `c` holds `x_min + span*c/columns <= x < x_min + span*(c+1)/columns` (the last one
+    /// also its right edge). When the range holds few points, all finite ones are returned.
+    pub fn downsample(&self, x_min: f64, x_max: f64, columns: usize) -> Vec<[f64; 2]> {
+        let range = self.index_range(x_min, x_max);
+        let mut out = Vec::with_capacity(range.len().min(2 * columns.max(1)));
+        self.downsample_into(range, x_min, x_max, columns, &mut out);
+        out
+    }
+
+    /// Like [`Self::downsample`], plus the nearest point either side of the range, so a line
+    /// runs on to the plot's edges instead of stopping at the last visible point.
+    pub fn downsample_for_view(&self, x_min: f64, x_max: f64, columns: usize) -> Vec<[f64; 2]> {
+        let range = self.index_range(x_min, x_max);
+        let mut out = Vec::with_capacity(range.len().min(2 * columns.max(1)) + 2);
+        if let Some(before) = range.start.checked_sub(1).and_then(|i| self.points.get(i))
+            && before[1].is_finite()
+        {
+            out.push(*before);
+        }
+        let end = range.end;
+        self.downsample_into(range, x_min, x_max, columns, &mut out);
+        if let Some(after) = self.points.get(end)
+            && after[1].is_finite()
+        {
+            out.push(*after);
+        }
+        out
+    }
+
+    fn downsample_into(
+        &self,
+        range: Range<usize>,
+        x_min: f64,
+        x_max: f64,
+        columns: usize,
+        out: &mut Vec<[f64; 2]>,
+    ) {
+        let columns = columns.max(1);
+        let Some(visible) = self.points.get(range.clone()) else {
+            return;
+        };
+        if visible.len() <= 2 * columns {
+            out.extend(visible.iter().filter(|p| p[1].is_finite()));
+            return;
+        }
+        let span = x_max - x_min;
+        let mut start = range.start;
+        for c in 0..columns {
+            let end = if c + 1 == columns {
+                range.end
+            } else {
+                let boundary = x_min + span * (c + 1) as f64 / columns as f64;
+                let rest = self.points.get(start..range.end).unwrap_or(&[]);
+                start + rest.partition_point(|p| p[0] < boundary)
+            };
+            if let Some(e) = self.range_extrema(start, end) {
+                let (first, second) = if e.min_i <= e.max_i {
+                    (e.min_i, e.max_i)
+                } else {
+                    (e.max_i, e.min_i)
+                };
+                out.extend(self.points.get(first));
+                if second != first {
+                    out.extend(self.points.get(second));
+                }
+            }
+            start = end;
+        }
+    }
+
+    /// Extrema of points `lo..hi`, using the largest aligned pyramid blocks that fit.
+    fn range_extrema(&self, lo: usize, hi: usize) -> Option<Extrema> {
+        let mut acc = None;
+        let mut i = lo;
+        while i < hi {
+            let mut level_fit = None;
+            for level in 0..LEVELS {
+                let size = block_size(level);
+                if i % size == 0 && i + size <= hi {
+                    level_fit = Some(level);
+                } else {
+                    break;
+                }
+            }
+            match level_fit {
+                Some(level) => {
+                    let size = block_size(level);
+                    let block = self.levels.get(level).and_then(|l| l.get(i / size));
+                    acc = merge(acc, block.copied().flatten());
+                    i += size;
+                }
+                None => {
+                    // Single points up to the next block boundary, in a tight loop.
+                    let stop = hi.min((i / FAN_OUT + 1) * FAN_OUT);
+                    for (k, p) in self.points.get(i..stop).unwrap_or(&[]).iter().enumerate() {
+                        acc = merge(acc, Extrema::of_point(i + k, p[1]));
+                    }
+                    i = stop;
+                }
+            }
+        }
+        acc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A noisy series with spikes, NaNs and infinities, x = 0..n.
+    fn awkward(n: usize) -> Series {
+        let ys: Vec<f64> = (0..n)
+            .map(|i| match i % 997 {
+                13 => f64::NAN,
+                14 => f64::INFINITY,
+                500 => 1e6,
+                501 => -1e6,
+                _ => ((i * 7919) % 101) as f64 - 50.0,
+            })
+            .collect();
+        Series::from_ys("awkward", &ys)
+    }
+
+    /// The brute-force reference: per column, the finite min and max y.
+    fn brute_columns(
+        s: &Series,
+        x_min: f64,
+        x_max: f64,
+        columns: usize,
+    ) -> Vec<Option<(f64, f64)>> {
+        let mut cols = vec![None; columns];
+        let span = x_max - x_min;
+        // The documented column edges, computed the same way as the downsampler does.
+        let edges: Vec<f64> = (1..columns)
+            .map(|c| x_min + span * c as f64 / columns as f64)
+            .collect();
+        for [x, y] in s.points() {
+            if *x < x_min || *x > x_max || !y.is_finite() {
+                continue;
+            }
+            let c = edges.partition_point(|e| *e <= *x);
+            let entry: &mut Option<(f64, f64)> = &mut cols[c];
+            *entry = Some(match *entry {
+                None => (*y, *y),
+                Some((lo, hi)) => (lo.min(*y), hi.max(*y)),
+            });
+        }
+        cols
+    }
+
+    fn check_exact(s: &Series, x_min: f64, x_max: f64, columns: usize) {
+        let out = s.downsample(x_min, x_max, columns);
+        assert!(
+            out.len() <= 2 * columns,
+            "{} points for {columns} columns",
+            out.len()
+        );
+        assert!(
+            out.iter()
+                .all(|p| p[0] >= x_min && p[0] <= x_max && p[1].is_finite())
+        );
+        assert!(
+            out.windows(2).all(|w| w[0][0] <= w[1][0]),
+            "output stays in x order"
+        );
+        let want = brute_columns(s, x_min, x_max, columns);
+        let got = brute_columns(
+            &Series::from_points("o", &out).unwrap(),
+            x_min,
+            x_max,
+            columns,
+        );
+        assert_eq!(got, want, "min and max of every column are kept");
+    }
+
+    #[test]
+    fn downsampling_keeps_each_columns_min_and_max() {
+        let s = awkward(1_000_000);
+        check_exact(&s, 0.0, 1_000_000.0, 1000);
+        check_exact(&s, 0.0, 1_000_000.0, 700);
+        check_exact(&s, 123_456.0, 654_321.0, 333);
+        check_exact(&s, 5_000.0, 6_000.0, 100);
+    }
+
+    #[test]
+    fn downsampling_a_short_range_returns_every_finite_point() {
+        let s = awkward(2_000);
+        let out = s.downsample(10.0, 20.0, 100);
+        let want: Vec<[f64; 2]> = (10..=20)
+            .filter(|i| *i != 13 && *i != 14)
+            .map(|i| [i as f64, s.points()[i][1]])
+            .collect();
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn downsampling_keeps_a_single_spike() {
+        let mut ys = vec![0.0; 100_000];
+        ys[54_321] = 42.0;
+        let s = Series::from_ys("spike", &ys);
+        let out = s.downsample(0.0, 100_000.0, 10);
+        assert!(out.contains(&[54_321.0, 42.0]));
+        assert!(out.len() <= 20);
+    }
+
+    #[test]
+    fn downsampling_edge_cases() {
+        let empty = Series::new("e");
+        assert!(empty.downsample(0.0, 1.0, 10).is_empty());
+        assert!(empty.downsample_for_view(0.0, 1.0, 10).is_empty());
+
+        let one = Series::from_points("one", &[[3.0, 7.0]]).unwrap();
+        assert_eq!(one.downsample(0.0, 10.0, 10), vec![[3.0, 7.0]]);
+        assert!(one.downsample(4.0, 10.0, 10).is_empty());
+        assert_eq!(one.downsample_for_view(4.0, 10.0, 10), vec![[3.0, 7.0]]);
+
+        // 10,000 points all at x = 5: one column, its min and max in order.
+        let pts: Vec<[f64; 2]> = (0..10_000)
+            .map(|i| [5.0, ((i * 37) % 1000) as f64])
+            .collect();
+        let same_x = Series::from_points("same", &pts).unwrap();
+        assert_eq!(
+            same_x.downsample(5.0, 5.0, 50),
+            vec![[5.0, 0.0], [5.0, 999.0]]
+        );
+        check_exact(&same_x, 0.0, 10.0, 50);
+
+        // Reversed or NaN ranges and zero columns do not panic.
+        assert!(same_x.downsample(10.0, 0.0, 50).is_empty());
+        assert!(same_x.downsample(f64::NAN, 10.0, 50).is_empty());
+        assert_eq!(same_x.downsample(0.0, 10.0, 0).len(), 2);
+    }
+
+    #[test]
+    fn nan_values_are_skipped_not_propagated() {
+        let s = Series::from_ys("nan", &[f64::NAN; 5_000]);
+        assert!(s.downsample(0.0, 5_000.0, 10).is_empty());
+        let mut ys = vec![f64::NAN; 5_000];
+        ys[4_000] = 1.0;
+        let s = Series::from_ys("one real", &ys);
+        assert_eq!(s.downsample(0.0, 5_000.0, 10), vec![[4_000.0, 1.0]]);
+    }
+
+    #[test]
+    fn view_adds_the_neighbours_outside_the_range() {
+        let s = Series::from_ys("s", &[0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            s.downsample_for_view(1.5, 2.5, 10),
+            vec![[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]
+        );
+    }
+
+    #[test]
+    fn push_refuses_x_going_backwards_and_nan_x() {
+        let mut s = Series::new("s");
+        assert_eq!(s.push(1.0, 0.0), Ok(()));
+        assert_eq!(s.push(1.0, 2.0), Ok(()), "equal x is allowed");
+        assert_eq!(
+            s.push(0.5, 0.0),
+            Err(SeriesError::XOutOfOrder {
+                x: 0.5,
+                last_x: 1.0
+            })
+        );
+        assert_eq!(s.push(f64::NAN, 0.0), Err(SeriesError::NanX));
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn pyramid_grown_by_push_matches_one_built_at_once() {
+        let all = awkward(300_000);
+        let mut grown = Series::new("awkward");
+        for [x, y] in all.points() {
+            grown.push(*x, *y).unwrap();
+        }
+        // Compared by bits: NaN points make `Series == Series` false.
+        let bits = |s: &Series| -> Vec<[u64; 2]> {
+            s.points().iter().map(|p| p.map(f64::to_bits)).collect()
+        };
+        assert!(bits(&grown) == bits(&all), "same points");
+        assert!(grown.levels == all.levels, "same pyramid");
+        assert_eq!(
+            grown.downsample(0.0, 300_000.0, 640),
+            all.downsample(0.0, 300_000.0, 640)
+        );
+    }
+}
