@@ -168,6 +168,16 @@ impl FlowbookApp {
         self.drain_run(&ctx);
         self.panels_ui(ui);
         self.open_preview_on_wire_click();
+        if self.run.session.is_some() && self.run.plots.floating {
+            let mut open = true;
+            egui::Window::new("Plots")
+                .open(&mut open)
+                .default_size([900.0, 520.0])
+                .show(&ctx, |ui| self.plots_area_ui(ui));
+            if !open {
+                self.run.plots.floating = false;
+            }
+        }
         if let Some(target) = self.run.preview.clone()
             && !crate::app::run::preview::preview_window(
                 &ctx,
@@ -257,6 +267,13 @@ impl FlowbookApp {
                 });
                 problems_ui(ui, &self.problems, failure, &mut self.commands)
             });
+        if self.run.session.is_some() && !self.run.plots.floating {
+            egui::Panel::bottom("plots")
+                .resizable(true)
+                .default_size(330.0)
+                .min_size(120.0)
+                .show(ui, |ui| self.plots_area_ui(ui));
+        }
         egui::Panel::left("palette")
             .resizable(true)
             .default_size(190.0)
@@ -308,6 +325,46 @@ impl FlowbookApp {
                     self.last_refusal = Some(reason);
                 }
             });
+    }
+
+    /// The plots area's header (dock, compare, save) and its plots.
+    fn plots_area_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("Plots");
+            let dock = if self.run.plots.floating {
+                "Dock at the bottom"
+            } else {
+                "Pop out"
+            };
+            if ui.button(dock).clicked() {
+                self.run.plots.floating = !self.run.plots.floating;
+            }
+            ui.checkbox(
+                &mut self.run.overlay_history,
+                format!("compare earlier runs ({})", self.run.history.len()),
+            );
+            if ui
+                .button("Save run metrics")
+                .on_hover_text("Every kept run's metrics as CSV next to the graph file")
+                .clicked()
+            {
+                self.commands.push(Command::Run(
+                    crate::app::run::RunCommand::SaveMetrics,
+                ));
+            }
+        });
+        let path = self.doc.path.clone();
+        let message = crate::app::run::plots_panel::plots_ui(
+            ui,
+            &mut self.run,
+            self.doc.graph(),
+            path.as_deref(),
+        );
+        match message {
+            Some(Ok(text)) => self.set_status(text),
+            Some(Err(text)) => self.set_error(text),
+            None => {}
+        }
     }
 
     /// Applies the run's telemetry on a budget; repaints keep coming only while it runs.

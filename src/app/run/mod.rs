@@ -5,6 +5,7 @@
 mod apply;
 pub mod inspect;
 pub mod overlay;
+pub mod plots_panel;
 pub mod preview;
 pub mod session;
 pub mod toolbar;
@@ -57,7 +58,6 @@ pub enum FlowView {
 }
 
 /// Everything about runs the app keeps: the current session, earlier runs, view options.
-#[derive(Default)]
 pub struct RunState {
     pub session: Option<RunSession>,
     pub history: Vec<PastRun>,
@@ -68,10 +68,25 @@ pub struct RunState {
     pub overlay_history: bool,
     /// The wire whose data preview is open: (node, output port).
     pub preview: Option<(NodeId, String)>,
+    pub plots: plots_panel::PlotsState,
 }
 
 impl RunState {
     pub fn is_live(&self) -> bool {
         self.session.as_ref().is_some_and(|s| s.phase.is_live())
+    }
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        Self {
+            session: None,
+            history: Vec::new(),
+            runs_started: 0,
+            flow_view: FlowView::default(),
+            overlay_history: true,
+            preview: None,
+            plots: plots_panel::PlotsState::default(),
+        }
     }
 }

@@ -7,6 +7,7 @@ use crate::exec::{
     Control, InsightPoint, LateSample, NodeState, NodeStatus, Outcome, RunHandle, RunOptions,
     RunReport, Telemetry, WindowSample,
 };
+use crate::app::plots::{BandPoint, BandSeries, BarSeries, Series};
 use crate::graph::NodeId;
 use crate::learn::insight::TrainerInsight;
 use crate::plan::LogicalPlan;
@@ -43,22 +44,29 @@ impl RunPhase {
     }
 }
 
-/// A series of (x, y) points, x non-decreasing.
-pub type Points = Vec<[f64; 2]>;
+/// Keys per window node drawn as bands on the window plot (the first ones seen).
+const BAND_KEYS: usize = 4;
+/// Points a band (or the count bars) keeps; beyond, the older half is dropped.
+const BAND_POINTS: usize = 200_000;
+
+/// Appends a point; a point out of order (a clock step back) is dropped, not an error.
+fn push(series: &mut Series, x: f64, y: f64) {
+    let _ = series.push(x, y);
+}
 
 /// The metrics stream of one trainer: one series per field, x = step.
 #[derive(Clone, Debug, Default)]
 pub struct MetricHistory {
     pub fields: Vec<String>,
     /// Per field, (step, value); NaN values are left out.
-    pub series: Vec<Points>,
+    pub series: Vec<Series>,
 }
 
 impl MetricHistory {
     fn add_rows(&mut self, fields: &[String], rows: &[Vec<f64>]) {
         if self.fields.is_empty() {
             self.fields = fields.to_vec();
-            self.series = vec![Vec::new(); fields.len()];
+            self.series = fields.iter().map(Series::new).collect();
         }
         let step_at = self.fields.iter().position(|f| f == "step");
         for row in rows {
@@ -67,7 +75,7 @@ impl MetricHistory {
             };
             for (series, value) in self.series.iter_mut().zip(row) {
                 if value.is_finite() {
-                    series.push([step, *value]);
+                    push(series, step, *value);
                 }
             }
         }
@@ -80,7 +88,7 @@ impl MetricHistory {
             if field == "step" {
                 continue;
             }
-            for [step, value] in series {
+            for [step, value] in series.points() {
                 out.push_str(&format!("{run},{node},{field},{step},{value}\n"));
             }
         }
@@ -88,7 +96,7 @@ impl MetricHistory {
     }
 
     /// The series of a field, if the trainer reports it.
-    pub fn field(&self, name: &str) -> Option<&Points> {
+    pub fn field(&self, name: &str) -> Option<&Series> {
         let i = self.fields.iter().position(|f| f == name)?;
         self.series.get(i)
     }
@@ -133,11 +141,15 @@ pub struct RunSession {
     ids: BTreeMap<String, NodeId>,
     pub metrics: BTreeMap<NodeId, MetricHistory>,
     /// Records out per second over wall time.
-    pub throughput: BTreeMap<NodeId, Points>,
-    /// Input watermark and newest event time over wall time (event-time ms).
-    pub watermarks: BTreeMap<NodeId, (Points, Points)>,
+    pub throughput: BTreeMap<NodeId, Series>,
+    /// Input watermark and newest event time over wall time (event time in seconds).
+    pub watermarks: BTreeMap<NodeId, (Series, Series)>,
     /// Late records so far over wall time.
-    pub late_counts: BTreeMap<NodeId, Points>,
+    pub late_counts: BTreeMap<NodeId, Series>,
+    /// Window statistics per key over event time (window end, seconds): mean with min/max.
+    pub window_bands: BTreeMap<NodeId, Vec<BandSeries>>,
+    /// Records per window of the first key, as bars.
+    pub window_counts: BTreeMap<NodeId, BarSeries>,
     pub windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
     pub late: BTreeMap<NodeId, VecDeque<LateSample>>,
     pub insights: BTreeMap<NodeId, Arc<TrainerInsight>>,
@@ -173,6 +185,8 @@ impl RunSession {
             throughput: BTreeMap::new(),
             watermarks: BTreeMap::new(),
             late_counts: BTreeMap::new(),
+            window_bands: BTreeMap::new(),
+            window_counts: BTreeMap::new(),
             windows: BTreeMap::new(),
             late: BTreeMap::new(),
             insights: BTreeMap::new(),
@@ -266,7 +280,7 @@ impl RunSession {
             .metrics
             .get(&node)
             .and_then(|m| m.field("step"))
-            .and_then(|s| s.last())
+            .and_then(|s| s.points().last())
             .map_or(0.0, |p| p[0]);
         self.markers.push(ParamMarker {
             node,
@@ -332,6 +346,7 @@ impl RunSession {
                         }
                     }
                     for w in windows {
+                        self.add_window_bands(w.node, &w.samples);
                         let kept = self.windows.entry(w.node).or_default();
                         kept.extend(w.samples);
                         let excess = kept.len().saturating_sub(KEPT_WINDOWS);
@@ -377,27 +392,86 @@ impl RunSession {
             }
             self.previous_ports
                 .insert(status.id, (elapsed_s, status.port_out.clone()));
-            self.throughput
-                .entry(status.id)
-                .or_default()
-                .push([elapsed_s, status.out_per_s]);
+            let name = status.name.clone();
+            push(
+                self.throughput
+                    .entry(status.id)
+                    .or_insert_with(|| Series::new(&name)),
+                elapsed_s,
+                status.out_per_s,
+            );
             if let Some(w) = status
                 .watermark
                 .filter(|w| *w > i64::MIN / 2 && *w < i64::MAX / 2)
             {
-                let entry = self.watermarks.entry(status.id).or_default();
-                entry.0.push([elapsed_s, w as f64]);
+                let entry = self.watermarks.entry(status.id).or_insert_with(|| {
+                    (
+                        Series::new(format!("{name} watermark")),
+                        Series::new(format!("{name} newest event")),
+                    )
+                });
+                push(&mut entry.0, elapsed_s, w as f64 / 1e3);
                 if let Some(t) = status.max_event_time {
-                    entry.1.push([elapsed_s, t as f64]);
+                    push(&mut entry.1, elapsed_s, t as f64 / 1e3);
                 }
             }
             if status.window_firings > 0 || status.late > 0 {
-                self.late_counts
-                    .entry(status.id)
-                    .or_default()
-                    .push([elapsed_s, status.late as f64]);
+                push(
+                    self.late_counts
+                        .entry(status.id)
+                        .or_insert_with(|| Series::new(&name)),
+                    elapsed_s,
+                    status.late as f64,
+                );
             }
             self.nodes.insert(status.id, status);
+        }
+    }
+
+    /// Adds window firings to the per-key bands (the first `BAND_KEYS` keys seen) and the
+    /// busiest key's counts. x is the window's end in event-time seconds.
+    fn add_window_bands(&mut self, node: NodeId, samples: &[WindowSample]) {
+        let bands = self.window_bands.entry(node).or_default();
+        let counts = self.window_counts.entry(node).or_insert_with(|| BarSeries {
+            name: "records per window".into(),
+            bars: Vec::new(),
+            width: 0.0,
+        });
+        for s in samples {
+            let x = s.end as f64 / 1e3;
+            let band = match bands.iter().position(|b| b.name == s.key) {
+                Some(i) => bands.get_mut(i),
+                None if bands.len() < BAND_KEYS => {
+                    bands.push(BandSeries {
+                        name: s.key.clone(),
+                        points: Vec::new(),
+                    });
+                    bands.last_mut()
+                }
+                None => None,
+            };
+            let Some(band) = band else {
+                continue;
+            };
+            if band.points.last().is_some_and(|p| p.x > x) {
+                continue;
+            }
+            if band.points.len() >= BAND_POINTS {
+                band.points.drain(..BAND_POINTS / 2);
+            }
+            band.points.push(BandPoint {
+                x,
+                min: s.min,
+                mean: s.mean,
+                max: s.max,
+            });
+            if bands.first().is_some_and(|b| b.name == s.key) {
+                if counts.bars.len() >= BAND_POINTS {
+                    counts.bars.drain(..BAND_POINTS / 2);
+                }
+                counts.bars.push([x, s.count as f64]);
+                counts.width = ((s.end - s.start) as f64 / 1e3 * 0.8).max(counts.width);
+            }
         }
     }
 

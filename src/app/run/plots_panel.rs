@@ -1,0 +1,252 @@
+//! The plots area: one plot per thing worth watching, laid out automatically — training loss
+//! (raw and smoothed, live parameter changes marked, earlier runs faded behind), accuracy,
+//! learning rate, window statistics per key over event time, throughput per node, watermark
+//! against the newest event time, and late records. Docked at the bottom or popped out.
+
+use super::RunState;
+use super::session::RunSession;
+use crate::app::plots::{
+    BarSeries, Marker, PlotGrid, PlotSettings, PlotView, PngExport, Series, plot_ui,
+};
+use crate::catalog::NodeKind;
+use crate::graph::{Graph, NodeId};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Plot options the user set, and the state of a PNG export.
+#[derive(Default)]
+pub struct PlotsState {
+    /// Settings per plot, by title.
+    pub settings: BTreeMap<String, PlotSettings>,
+    /// Shown in a separate window instead of the bottom panel.
+    pub floating: bool,
+    png: PngExport,
+}
+
+/// What one plot shows, by reference into the session.
+enum PlotKind {
+    Loss(NodeId),
+    Accuracy(NodeId),
+    LearningRate(NodeId),
+    Window(NodeId),
+    Watermark(NodeId),
+    Late,
+    Throughput,
+}
+
+/// The plots worth showing for this session, in order.
+fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
+    let name = |id: NodeId| graph.display_name(id);
+    let mut plots = Vec::new();
+    for (id, history) in &session.metrics {
+        let has = |f: &str| history.field(f).is_some_and(|s| !s.is_empty());
+        plots.push((format!("{} — loss", name(*id)), PlotKind::Loss(*id)));
+        if has("accuracy") || has("test_accuracy") || has("progressive_accuracy") {
+            plots.push((format!("{} — accuracy", name(*id)), PlotKind::Accuracy(*id)));
+        }
+        plots.push((
+            format!("{} — learning rate", name(*id)),
+            PlotKind::LearningRate(*id),
+        ));
+    }
+    for id in session.window_bands.keys() {
+        plots.push((
+            format!("{} — windows per key", name(*id)),
+            PlotKind::Window(*id),
+        ));
+    }
+    if let Some(id) = session
+        .watermarks
+        .keys()
+        .find(|id| {
+            graph
+                .node(**id)
+                .and_then(|n| NodeKind::from_id(&n.kind))
+                .is_some_and(|k| k == NodeKind::Window)
+        })
+        .or_else(|| session.watermarks.keys().next())
+    {
+        plots.push((
+            format!("{} — watermark vs newest event", name(*id)),
+            PlotKind::Watermark(*id),
+        ));
+    }
+    if !session.late_counts.is_empty() {
+        plots.push(("late records".to_owned(), PlotKind::Late));
+    }
+    plots.push(("throughput per node".to_owned(), PlotKind::Throughput));
+    plots
+}
+
+/// Series of `fields` of a trainer's metrics that have points.
+fn metric_series<'a>(session: &'a RunSession, node: NodeId, fields: &[&str]) -> Vec<&'a Series> {
+    let Some(history) = session.metrics.get(&node) else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter_map(|f| history.field(f))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Nodes whose throughput is worth a line: the ones that moved records, at most eight.
+fn busy_nodes(session: &RunSession) -> Vec<&Series> {
+    session
+        .throughput
+        .iter()
+        .filter(|(id, _)| session.node(**id).is_some_and(|s| s.records_out > 0))
+        .map(|(_, s)| s)
+        .take(8)
+        .collect()
+}
+
+/// The plots panel contents; returns a status message when an export happened.
+pub fn plots_ui(
+    ui: &mut egui::Ui,
+    run: &mut RunState,
+    graph: &Graph,
+    graph_path: Option<&Path>,
+) -> Option<Result<String, String>> {
+    let mut message = None;
+    if let Some(result) = run.plots.png.poll(ui.ctx()) {
+        message = Some(
+            result
+                .map(|p| format!("Saved plot to {}", p.display()))
+                .map_err(|e| format!("Cannot save the plot: {e}")),
+        );
+    }
+    let Some(session) = &run.session else {
+        ui.label(egui::RichText::new("Press Run: plots of the run appear here.").weak());
+        return message;
+    };
+    let list = plot_list(session, graph);
+    let markers: BTreeMap<NodeId, Vec<Marker>> =
+        session
+            .markers
+            .iter()
+            .fold(BTreeMap::new(), |mut map, m| {
+                map.entry(m.node)
+                    .or_insert_with(Vec::new)
+                    .push(Marker::new(m.step, m.label.clone()));
+                map
+            });
+    let no_markers = Vec::new();
+    let empty_bars = BarSeries {
+        name: String::new(),
+        bars: Vec::new(),
+        width: 0.0,
+    };
+    let history = if run.overlay_history {
+        run.history.as_slice()
+    } else {
+        &[]
+    };
+    let settings = &mut run.plots.settings;
+    let png = &mut run.plots.png;
+    let grid = PlotGrid {
+        min_column_width: 360.0,
+        max_columns: 4,
+        min_plot_height: 200.0,
+        spacing: 8.0,
+    };
+    grid.show(ui, list.len(), |ui, index| {
+        let Some((title, kind)) = list.get(index) else {
+            return;
+        };
+        let mut view = PlotView::new(title.clone());
+        match kind {
+            PlotKind::Loss(id) | PlotKind::Accuracy(id) | PlotKind::LearningRate(id) => {
+                let fields: &[&str] = match kind {
+                    PlotKind::Loss(_) => &["loss", "test_loss", "progressive_loss"],
+                    PlotKind::Accuracy(_) => &["accuracy", "test_accuracy", "progressive_accuracy"],
+                    _ => &["lr"],
+                };
+                view = view.x_label("step");
+                for s in metric_series(session, *id, fields) {
+                    view = view.series(s);
+                }
+                view = view.markers(markers.get(id).unwrap_or(&no_markers));
+                let trainer = graph.display_name(*id);
+                for past in history {
+                    if let Some(m) = past.metrics.get(&trainer) {
+                        let series: Vec<&Series> = fields
+                            .iter()
+                            .filter_map(|f| m.field(f))
+                            .filter(|s| !s.is_empty())
+                            .take(1)
+                            .collect();
+                        if !series.is_empty() {
+                            view = view.overlay(past.label.clone(), series);
+                        }
+                    }
+                }
+            }
+            PlotKind::Window(id) => {
+                view = view.x_label("event time (s)");
+                if let Some(bands) = session.window_bands.get(id) {
+                    for band in bands {
+                        view = view.band(band);
+                    }
+                }
+                view = view.bars(session.window_counts.get(id).unwrap_or(&empty_bars));
+            }
+            PlotKind::Watermark(id) => {
+                view = view.x_label("wall time (s)").y_label("event time (s)");
+                if let Some((watermark, newest)) = session.watermarks.get(id) {
+                    view = view.series(watermark).series(newest);
+                }
+            }
+            PlotKind::Late => {
+                view = view.x_label("wall time (s)").y_label("late records");
+                for s in session.late_counts.values() {
+                    view = view.series(s);
+                }
+            }
+            PlotKind::Throughput => {
+                view = view.x_label("wall time (s)").y_label("records out / s");
+                for s in busy_nodes(session) {
+                    view = view.series(s);
+                }
+            }
+        }
+        let plot_settings = settings.entry(title.clone()).or_insert_with(|| {
+            let mut s = PlotSettings::default();
+            if !matches!(kind, PlotKind::Loss(_) | PlotKind::Accuracy(_)) {
+                s.smoothing = 0.0;
+            }
+            s
+        });
+        let response = plot_ui(ui, title, &view, plot_settings);
+        if response.export_csv {
+            let path = export_path(graph_path, title, "csv");
+            message = Some(match view.export_csv(&path) {
+                Ok(()) => Ok(format!("Exported {}", path.display())),
+                Err(e) => Err(format!("Cannot export {}: {e}", path.display())),
+            });
+        }
+        if response.save_png {
+            png.request(response.plot_rect, export_path(graph_path, title, "png"));
+        }
+    });
+    message
+}
+
+/// `<graph dir>/<graph stem>-<plot title>.<ext>`, or in the working directory when untitled.
+fn export_path(graph_path: Option<&Path>, title: &str, ext: &str) -> PathBuf {
+    let slug: String = title
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let stem = graph_path
+        .and_then(|p| p.file_stem())
+        .map_or("flowbook".to_owned(), |s| s.to_string_lossy().into_owned());
+    let dir = graph_path
+        .and_then(|p| p.parent())
+        .map_or_else(PathBuf::new, Path::to_path_buf);
+    dir.join(format!("{stem}-{slug}.{ext}"))
+}
