@@ -121,7 +121,7 @@ pub fn band_for_view(
     x_max: f64,
     columns: usize,
 ) -> Vec<BandPoint> {
-    if !(x_min <= x_max) {
+    if x_min.is_nan() || x_max.is_nan() || x_min > x_max {
         return Vec::new();
     }
     let lo = points.partition_point(|p| p.x < x_min);

@@ -10,13 +10,14 @@ pub const MAX_SMOOTHING: f64 = 0.999;
 /// TensorBoard's debiased exponential moving average, fed one value at a time.
 ///
 /// `last = last * w + (1 - w) * v`, then `smoothed = last / (1 - w^n)` with n the number of
-/// values so far; starting from 0 and dividing by the debias term means the first smoothed
+/// finite values so far; starting from 0 and dividing by the debias term means the first smoothed
 /// value equals the first raw value instead of being pulled towards 0.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ema {
     weight: f64,
     last: f64,
-    count: i32,
+    /// `weight^n`, kept as a running product: `powi` per point cost more than the rest.
+    weight_pow: f64,
 }
 
 impl Ema {
@@ -30,7 +31,7 @@ impl Ema {
         Self {
             weight,
             last: 0.0,
-            count: 0,
+            weight_pow: 1.0,
         }
     }
 
@@ -40,8 +41,8 @@ impl Ema {
             return None;
         }
         self.last = self.last * self.weight + (1.0 - self.weight) * v;
-        self.count = self.count.saturating_add(1);
-        let debias = 1.0 - self.weight.powi(self.count);
+        self.weight_pow *= self.weight;
+        let debias = 1.0 - self.weight_pow;
         Some(if debias > 0.0 {
             self.last / debias
         } else {

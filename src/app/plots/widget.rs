@@ -201,13 +201,10 @@ fn drawn_series<'s>(
         log_smoothed,
     } = cache;
     let smoothed = (settings.smoothing > 0.0)
-        .then(|| &*smoothed.update(source, Stage::Ema(f64::from(settings.smoothing))));
+        .then(|| smoothed.update(source, Stage::Ema(f64::from(settings.smoothing))));
     if settings.log_y {
-        let raw = &*log_raw.update(source, Stage::Log10);
-        (
-            raw,
-            smoothed.map(|s| &*log_smoothed.update(s, Stage::Log10)),
-        )
+        let raw = log_raw.update(source, Stage::Log10);
+        (raw, smoothed.map(|s| log_smoothed.update(s, Stage::Log10)))
     } else {
         (source, smoothed)
     }
