@@ -14,6 +14,7 @@ mod menus;
 pub mod palette;
 pub mod param_check;
 mod param_widgets;
+pub mod run;
 pub mod problems;
 pub mod settings;
 mod shell;
