@@ -84,7 +84,7 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &[LayerStats]) -> Response {
             ui.strong("∂L/∂out RMS").on_hover_text(
                 "Root mean square of the loss gradient reaching the layer's output.",
             );
-            ui.strong("‖∇θ‖")
+            ui.strong("param grad norm")
                 .on_hover_text("L2 norm of the gradient of the layer's parameters.");
             ui.end_row();
             for (i, layer) in layers.iter().enumerate() {
