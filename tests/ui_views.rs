@@ -471,6 +471,9 @@ fn the_flow_scale_orders_and_bounds() {
 
 // ---- a look at the result ----
 
+/// One view drawn into a frame.
+type DrawView<'a> = dyn FnMut(&mut egui::Ui) + 'a;
+
 /// Renders every view (dark and light theme) to `target/view-snapshots/*.png` with a small CPU
 /// rasterizer, for a person to look at: `cargo test --test ui_views -- --ignored`.
 #[test]
@@ -515,7 +518,7 @@ fn render_each_view_to_a_png() {
     let size = Vec2::new(720.0, 460.0);
     for dark in [true, false] {
         let theme = if dark { "dark" } else { "light" };
-        let shots: [(&str, Box<dyn FnMut(&mut egui::Ui)>); 4] = [
+        let shots: [(&str, Box<DrawView>); 4] = [
             (
                 "timeline",
                 Box::new(|ui| {

@@ -449,13 +449,10 @@ fn time_lines(
             4.0,
             3.0,
         ));
-        painter.text(
-            pos2(newest + 3.0, rect.top()),
-            Align2::LEFT_TOP,
-            "newest event",
-            font.clone(),
-            colour,
-        );
+        // Near the right edge the label goes left of its line rather than off the view.
+        let galley = painter.layout_no_wrap("newest event".into(), font.clone(), colour);
+        let left = (newest + 3.0).min(rect.right() - galley.size().x - 2.0);
+        painter.galley(pos2(left, rect.top()), galley, colour);
     }
     if let Some(watermark) = plain_time(data.watermark)
         .map(|t| axis.x(t))
