@@ -348,9 +348,8 @@ impl FlowbookApp {
                 .on_hover_text("Every kept run's metrics as CSV next to the graph file")
                 .clicked()
             {
-                self.commands.push(Command::Run(
-                    crate::app::run::RunCommand::SaveMetrics,
-                ));
+                self.commands
+                    .push(Command::Run(crate::app::run::RunCommand::SaveMetrics));
             }
         });
         let path = self.doc.path.clone();

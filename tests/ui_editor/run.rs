@@ -40,7 +40,7 @@ fn trainer_steps(h: &AppHarness) -> usize {
         .as_ref()
         .and_then(|s| s.metrics.get(&id))
         .and_then(|m| m.field("loss"))
-        .map_or(0, Vec::len)
+        .map_or(0, |s| s.len())
 }
 
 /// Executor threads alive in this process (all named `fb-…`).
@@ -73,13 +73,13 @@ fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
     let app = h.state();
     let session = app.run.session.as_ref().unwrap();
     let trainer = app.graph().node_by_name("trainer").unwrap().id;
-    let loss = session.metrics[&trainer].field("loss").unwrap();
+    let loss = session.metrics[&trainer].field("loss").unwrap().points();
     assert!(loss.len() > 100, "one loss point per step: {}", loss.len());
     let (first, last) = (loss[0][1], loss[loss.len() - 1][1]);
     assert!(last < first / 3.0, "the loss fell: {first} -> {last}");
     let test_accuracy = session.metrics[&trainer]
         .field("test_accuracy")
-        .and_then(|s| s.last())
+        .and_then(|s| s.points().last())
         .unwrap()[1];
     assert!(test_accuracy > 0.95, "test accuracy {test_accuracy}");
     for node in &app.graph().nodes {
@@ -90,6 +90,22 @@ fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
     assert!(
         session.insights.contains_key(&trainer),
         "the final model is there for the decision view"
+    );
+    let decision = app
+        .run
+        .plots
+        .decisions
+        .get(&trainer)
+        .expect("the plots area has a decision view");
+    assert!(
+        decision.evaluations() > 0,
+        "the decision boundary was drawn"
+    );
+    // The loss plot is drawn with its own settings (smoothing on, TensorBoard-style).
+    assert!(
+        app.run.plots.settings.contains_key("trainer — loss"),
+        "{:?}",
+        app.run.plots.settings.keys().collect::<Vec<_>>()
     );
     assert!(app.status.text.contains("ended"), "{}", app.status.text);
 }

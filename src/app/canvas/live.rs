@@ -115,22 +115,8 @@ pub fn backpressure_colour(ratio: f32) -> Color32 {
     }
 }
 
-/// Gradient-flow colour: blue (vanishing) → yellow → red (large).
-pub fn flow_colour(t: f32) -> Color32 {
-    let blue = Color32::from_rgb(0x3b, 0x82, 0xf6);
-    let yellow = Color32::from_rgb(0xf5, 0xc5, 0x18);
-    let red = Color32::from_rgb(0xef, 0x44, 0x44);
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    if t < 0.5 {
-        lerp(blue, yellow, t * 2.0)
-    } else {
-        lerp(yellow, red, (t - 0.5) * 2.0)
-    }
-}
+/// Gradient-flow colour: blue (vanishing) → yellow → red (large); shared with the layers table.
+pub use crate::app::run::views::layers::flow_colour;
 
 fn lerp(a: Color32, b: Color32, t: f32) -> Color32 {
     let t = t.clamp(0.0, 1.0);

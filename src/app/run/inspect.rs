@@ -36,6 +36,7 @@ pub fn live_node_ui(
                 .and_then(crate::app::canvas::layout::spec_of)
                 .map(|s| s.outputs.iter().map(|p| p.name).collect())
                 .unwrap_or_default();
+            node_view_ui(ui, session, graph, node, status);
             ui.horizontal_wrapped(|ui| {
                 for port in ports {
                     if ui
@@ -49,6 +50,57 @@ pub fn live_node_ui(
             });
         });
     ui.separator();
+}
+
+/// The view that explains the node: a window's timeline, a partition's skew, a trainer's (or
+/// a layer's) per-layer statistics.
+fn node_view_ui(
+    ui: &mut Ui,
+    session: &RunSession,
+    graph: &Graph,
+    node: NodeId,
+    status: &NodeStatus,
+) {
+    use super::views::{
+        layers::layers_ui,
+        skew::skew_ui,
+        timeline::{TimelineData, timeline_ui},
+    };
+    use crate::catalog::NodeKind;
+    let kind = graph.node(node).and_then(|n| NodeKind::from_id(&n.kind));
+    match kind {
+        Some(NodeKind::Window) => {
+            ui.label(RichText::new("Window timeline").strong());
+            let empty_windows = Default::default();
+            let empty_late = Default::default();
+            let data = TimelineData {
+                windows: session.windows.get(&node).unwrap_or(&empty_windows),
+                late: session.late.get(&node).unwrap_or(&empty_late),
+                watermark: status.watermark,
+                newest_event: status.max_event_time,
+            };
+            timeline_ui(ui, &data);
+        }
+        Some(NodeKind::Partition) => {
+            if let Some(skew) = &status.skew {
+                ui.label(RichText::new("Skew").strong());
+                skew_ui(ui, skew);
+            }
+        }
+        _ => {
+            let name = graph.display_name(node);
+            let insight = session.insights.get(&node).or_else(|| {
+                session
+                    .insights
+                    .values()
+                    .find(|i| i.layers.iter().any(|l| l.name == name))
+            });
+            if let Some(insight) = insight {
+                ui.label(RichText::new(format!("Layers at step {}", insight.step)).strong());
+                layers_ui(ui, &insight.layers);
+            }
+        }
+    }
 }
 
 fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {

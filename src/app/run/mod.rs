@@ -9,6 +9,7 @@ pub mod plots_panel;
 pub mod preview;
 pub mod session;
 pub mod toolbar;
+pub mod views;
 
 use crate::graph::NodeId;
 use session::{MetricHistory, RunSession};

@@ -144,26 +144,12 @@ fn add_gradient_flow(
                 (l.name.clone(), v)
             })
             .collect();
-        let logs: Vec<f32> = values
-            .iter()
-            .filter(|(_, v)| v.is_finite() && *v > 0.0)
-            .map(|(_, v)| v.log10())
-            .collect();
-        let (lo, hi) = logs
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(*v), hi.max(*v))
-            });
-        for (name, value) in values {
+        let scaled = crate::app::run::views::layers::flow_scale(
+            &values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        );
+        for ((name, value), t) in values.into_iter().zip(scaled) {
             let Some(node) = graph.node_by_name(&name) else {
                 continue;
-            };
-            let t = if value > 0.0 && value.is_finite() && hi > lo {
-                (value.log10() - lo) / (hi - lo)
-            } else if value > 0.0 && value.is_finite() {
-                0.5
-            } else {
-                0.0
             };
             let symbol = match flow {
                 FlowView::Gradients => "grad",

@@ -5,6 +5,7 @@
 
 use super::RunState;
 use super::session::RunSession;
+use super::views::decision::DecisionView;
 use crate::app::plots::{
     BarSeries, Marker, PlotGrid, PlotSettings, PlotView, PngExport, Series, plot_ui,
 };
@@ -21,10 +22,13 @@ pub struct PlotsState {
     /// Shown in a separate window instead of the bottom panel.
     pub floating: bool,
     png: PngExport,
+    /// The decision-boundary view of each two-input classifier, with its cached image.
+    pub decisions: BTreeMap<NodeId, DecisionView>,
 }
 
 /// What one plot shows, by reference into the session.
 enum PlotKind {
+    Decision(NodeId),
     Loss(NodeId),
     Accuracy(NodeId),
     LearningRate(NodeId),
@@ -38,6 +42,15 @@ enum PlotKind {
 fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
     let name = |id: NodeId| graph.display_name(id);
     let mut plots = Vec::new();
+    for (id, insight) in &session.insights {
+        if insight.model.input_width() == 2 && insight.model.loss_kind() != crate::nn::LossKind::Mse
+        {
+            plots.push((
+                format!("{} — decision boundary", name(*id)),
+                PlotKind::Decision(*id),
+            ));
+        }
+    }
     for (id, history) in &session.metrics {
         let has = |f: &str| history.field(f).is_some_and(|s| !s.is_empty());
         plots.push((format!("{} — loss", name(*id)), PlotKind::Loss(*id)));
@@ -122,15 +135,12 @@ pub fn plots_ui(
     };
     let list = plot_list(session, graph);
     let markers: BTreeMap<NodeId, Vec<Marker>> =
-        session
-            .markers
-            .iter()
-            .fold(BTreeMap::new(), |mut map, m| {
-                map.entry(m.node)
-                    .or_insert_with(Vec::new)
-                    .push(Marker::new(m.step, m.label.clone()));
-                map
-            });
+        session.markers.iter().fold(BTreeMap::new(), |mut map, m| {
+            map.entry(m.node)
+                .or_insert_with(Vec::new)
+                .push(Marker::new(m.step, m.label.clone()));
+            map
+        });
     let no_markers = Vec::new();
     let empty_bars = BarSeries {
         name: String::new(),
@@ -144,6 +154,7 @@ pub fn plots_ui(
     };
     let settings = &mut run.plots.settings;
     let png = &mut run.plots.png;
+    let decisions = &mut run.plots.decisions;
     let grid = PlotGrid {
         min_column_width: 360.0,
         max_columns: 4,
@@ -154,8 +165,16 @@ pub fn plots_ui(
         let Some((title, kind)) = list.get(index) else {
             return;
         };
+        if let PlotKind::Decision(id) = kind {
+            if let Some(insight) = session.insights.get(id) {
+                ui.label(egui::RichText::new(format!("{title} · step {}", insight.step)).strong());
+                decisions.entry(*id).or_default().decision_ui(ui, insight);
+            }
+            return;
+        }
         let mut view = PlotView::new(title.clone());
         match kind {
+            PlotKind::Decision(_) => {}
             PlotKind::Loss(id) | PlotKind::Accuracy(id) | PlotKind::LearningRate(id) => {
                 let fields: &[&str] = match kind {
                     PlotKind::Loss(_) => &["loss", "test_loss", "progressive_loss"],
@@ -236,7 +255,13 @@ pub fn plots_ui(
 fn export_path(graph_path: Option<&Path>, title: &str, ext: &str) -> PathBuf {
     let slug: String = title
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .split('-')
         .filter(|s| !s.is_empty())

@@ -3,11 +3,11 @@
 //! firings per key, late records, the newest model). The UI thread never blocks on it: each frame
 //! drains the telemetry channel on a time budget.
 
+use crate::app::plots::{BandPoint, BandSeries, BarSeries, Series};
 use crate::exec::{
     Control, InsightPoint, LateSample, NodeState, NodeStatus, Outcome, RunHandle, RunOptions,
     RunReport, Telemetry, WindowSample,
 };
-use crate::app::plots::{BandPoint, BandSeries, BarSeries, Series};
 use crate::graph::NodeId;
 use crate::learn::insight::TrainerInsight;
 use crate::plan::LogicalPlan;
