@@ -254,19 +254,23 @@ impl FlowbookApp {
             problems: self.problems.problems.len(),
         };
         egui::Panel::bottom("status").show(ui, |ui| status_bar_ui(ui, &status));
-        egui::Panel::bottom("problems")
-            .resizable(true)
-            .default_size(110.0)
-            .min_size(60.0)
-            .show(ui, |ui| {
-                let failure = self.run.session.as_ref().and_then(|s| match &s.phase {
-                    crate::app::run::session::RunPhase::Failed { node, message } => {
-                        Some((s.id_of(node), format!("{node}: {message}")))
-                    }
-                    _ => None,
+        let failure = self.run.session.as_ref().and_then(|s| match &s.phase {
+            crate::app::run::session::RunPhase::Failed { node, message } => {
+                Some((s.id_of(node), format!("{node}: {message}")))
+            }
+            _ => None,
+        });
+        // The problems panel takes room only when there is something to fix.
+        let show_problems = !self.problems.problems.is_empty() || failure.is_some();
+        if show_problems {
+            egui::Panel::bottom("problems")
+                .resizable(true)
+                .default_size(90.0)
+                .min_size(50.0)
+                .show(ui, |ui| {
+                    problems_ui(ui, &self.problems, failure, &mut self.commands)
                 });
-                problems_ui(ui, &self.problems, failure, &mut self.commands)
-            });
+        }
         if self.run.session.is_some() && !self.run.plots.floating {
             egui::Panel::bottom("plots")
                 .resizable(true)

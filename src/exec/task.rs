@@ -9,6 +9,7 @@ use crate::stream::operator::push_watermark;
 use crate::stream::partition::{Strategy, key_partition};
 use crate::stream::{Item, OpError, Operator, Outputs, Source, SourceStatus};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, SendTimeoutError, Sender};
+use smallvec::SmallVec;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -243,22 +244,22 @@ impl Exchange {
         target
     }
 
-    fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
+    /// Sends the buffered batches; returns how full (per mille) the fullest channel it sent
+    /// on was, or `None` when it sent nothing.
+    fn flush(&mut self, shared: &Shared) -> Result<Option<u32>, TaskError> {
         if let (Some(tap), Some(totals)) = (&mut self.skew, &self.counters.skew) {
             tap.merge_into(totals);
         }
-        let mut fullest = 0usize;
+        let mut fullest = None;
         for (buffer, sender) in self.buffers.iter_mut().zip(&self.senders) {
             if buffer.is_empty() {
                 continue;
             }
             let batch = std::mem::take(buffer);
             send(sender, Message::Items(batch), shared)?;
-            fullest = fullest.max(sender.len());
+            fullest = Some(fullest.unwrap_or(0).max(sender.len()));
         }
-        let permille = (fullest * 1000 / self.capacity.max(1)) as u32;
-        self.counters.backpressure_permille.store(permille, Relaxed);
-        Ok(())
+        Ok(fullest.map(|f| (f * 1000 / self.capacity.max(1)) as u32))
     }
 
     fn end(&mut self, shared: &Shared) -> Result<(), TaskError> {
@@ -570,9 +571,27 @@ impl Task {
         }
     }
 
+    /// Sends every exchange's buffers; a node's back-pressure is the fullest of the channels
+    /// it sent on (a node with several exchanges takes the maximum, not the last).
     fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        let mut readings: SmallVec<[(usize, u32); 4]> = SmallVec::new();
         for exchange in &mut self.exchanges {
-            exchange.flush(shared)?;
+            if let Some(permille) = exchange.flush(shared)? {
+                let key = Arc::as_ptr(&exchange.counters) as usize;
+                match readings.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, p)) => *p = (*p).max(permille),
+                    None => readings.push((key, permille)),
+                }
+            }
+        }
+        for exchange in &self.exchanges {
+            let key = Arc::as_ptr(&exchange.counters) as usize;
+            if let Some((_, permille)) = readings.iter().find(|(k, _)| *k == key) {
+                exchange
+                    .counters
+                    .backpressure_permille
+                    .store(*permille, Relaxed);
+            }
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ enum PlotKind {
     Accuracy(NodeId),
     LearningRate(NodeId),
     Window(NodeId),
+    WindowCounts(NodeId),
     Watermark(NodeId),
     Late,
     Throughput,
@@ -64,8 +65,12 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
     }
     for id in session.window_bands.keys() {
         plots.push((
-            format!("{} — windows per key", name(*id)),
+            format!("{} — mean, min/max per key", name(*id)),
             PlotKind::Window(*id),
+        ));
+        plots.push((
+            format!("{} — records per window", name(*id)),
+            PlotKind::WindowCounts(*id),
         ));
     }
     if let Some(id) = session
@@ -202,16 +207,22 @@ pub fn plots_ui(
                 }
             }
             PlotKind::Window(id) => {
-                view = view.x_label("event time (s)");
+                view = view.x_label("window end, event time (s from the first event)");
                 if let Some(bands) = session.window_bands.get(id) {
                     for band in bands {
                         view = view.band(band);
                     }
                 }
-                view = view.bars(session.window_counts.get(id).unwrap_or(&empty_bars));
+            }
+            PlotKind::WindowCounts(id) => {
+                view = view
+                    .x_label("window end, event time (s from the first event)")
+                    .bars(session.window_counts.get(id).unwrap_or(&empty_bars));
             }
             PlotKind::Watermark(id) => {
-                view = view.x_label("wall time (s)").y_label("event time (s)");
+                view = view
+                    .x_label("wall time (s)")
+                    .y_label("event time (s from the first event)");
                 if let Some((watermark, newest)) = session.watermarks.get(id) {
                     view = view.series(watermark).series(newest);
                 }

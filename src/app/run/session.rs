@@ -148,6 +148,8 @@ pub struct RunSession {
     pub late_counts: BTreeMap<NodeId, Series>,
     /// Window statistics per key over event time (window end, seconds): mean with min/max.
     pub window_bands: BTreeMap<NodeId, Vec<BandSeries>>,
+    /// Event time (ms) that the event-time axes count from: the first event seen.
+    pub event_origin_ms: Option<i64>,
     /// Records per window of the first key, as bars.
     pub window_counts: BTreeMap<NodeId, BarSeries>,
     pub windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
@@ -186,6 +188,7 @@ impl RunSession {
             watermarks: BTreeMap::new(),
             late_counts: BTreeMap::new(),
             window_bands: BTreeMap::new(),
+            event_origin_ms: None,
             window_counts: BTreeMap::new(),
             windows: BTreeMap::new(),
             late: BTreeMap::new(),
@@ -410,9 +413,10 @@ impl RunSession {
                         Series::new(format!("{name} newest event")),
                     )
                 });
-                push(&mut entry.0, elapsed_s, w as f64 / 1e3);
+                let origin = *self.event_origin_ms.get_or_insert(w);
+                push(&mut entry.0, elapsed_s, (w - origin) as f64 / 1e3);
                 if let Some(t) = status.max_event_time {
-                    push(&mut entry.1, elapsed_s, t as f64 / 1e3);
+                    push(&mut entry.1, elapsed_s, (t - origin) as f64 / 1e3);
                 }
             }
             if status.window_firings > 0 || status.late > 0 {
@@ -431,6 +435,9 @@ impl RunSession {
     /// Adds window firings to the per-key bands (the first `BAND_KEYS` keys seen) and the
     /// busiest key's counts. x is the window's end in event-time seconds.
     fn add_window_bands(&mut self, node: NodeId, samples: &[WindowSample]) {
+        let origin = *self
+            .event_origin_ms
+            .get_or_insert_with(|| samples.iter().map(|s| s.start).min().unwrap_or(0));
         let bands = self.window_bands.entry(node).or_default();
         let counts = self.window_counts.entry(node).or_insert_with(|| BarSeries {
             name: "records per window".into(),
@@ -438,7 +445,7 @@ impl RunSession {
             width: 0.0,
         });
         for s in samples {
-            let x = s.end as f64 / 1e3;
+            let x = (s.end - origin) as f64 / 1e3;
             let band = match bands.iter().position(|b| b.name == s.key) {
                 Some(i) => bands.get_mut(i),
                 None if bands.len() < BAND_KEYS => {
