@@ -20,6 +20,7 @@ pub fn preview_window(
     egui::Window::new(format!("Data preview — {name}.{port}"))
         .open(&mut open)
         .default_size([560.0, 320.0])
+        .default_pos([420.0, 110.0])
         .resizable(true)
         .show(ctx, |ui| preview_ui(ui, graph, session, *node, port));
     open
@@ -54,7 +55,7 @@ fn preview_ui(
     };
     ui.label(
         RichText::new(format!(
-            "last {} records, newest at the bottom{}",
+            "last {} records, newest first{}",
             preview.rows.len(),
             if session.phase.is_live() {
                 " · live"
@@ -65,7 +66,6 @@ fn preview_ui(
         .weak(),
     );
     egui::ScrollArea::both()
-        .stick_to_bottom(true)
         .auto_shrink([false, false])
         .show(ui, |ui| {
             egui::Grid::new("preview_grid")
@@ -76,7 +76,7 @@ fn preview_ui(
                         ui.strong(h);
                     }
                     ui.end_row();
-                    for row in &preview.rows {
+                    for row in preview.rows.iter().rev() {
                         for cell in row {
                             ui.monospace(cell);
                         }
