@@ -11,7 +11,7 @@ mod telemetry;
 
 pub use control::Control;
 pub use run::{RunHandle, RunOptions, StartError, start};
-pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats};
+pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats, format_value};
 pub use telemetry::{
     InsightPoint, LatePoints, MetricPoints, NodeState, NodeStatus, Outcome, RunReport, Telemetry,
     WindowPoints, WindowSample,

@@ -139,7 +139,14 @@ fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
                 row("mean rate out", rate_text(s.out_per_s));
             }
             if let Some(w) = s.watermark {
-                row("watermark", format!("{w} ms"));
+                row(
+                    "watermark",
+                    if w == i64::MAX {
+                        "end of input".to_owned()
+                    } else {
+                        format!("{w} ms")
+                    },
+                );
             }
             if let Some(t) = s.max_event_time {
                 row("newest event", format!("{t} ms"));
@@ -164,7 +171,7 @@ fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
             }
             for (name, value) in &s.last_metrics {
                 if value.is_finite() {
-                    row(name, format!("{value:.5}"));
+                    row(name, crate::exec::format_value(*value));
                 }
             }
         });
