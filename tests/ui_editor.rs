@@ -23,3 +23,9 @@ mod frame_cost;
 mod recovery;
 #[path = "ui_editor/run.rs"]
 mod run;
+
+#[path = "ui_editor/plots.rs"]
+mod plots;
+
+#[path = "ui_editor/views.rs"]
+mod views;

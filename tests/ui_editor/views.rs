@@ -3,9 +3,7 @@
 //! take a sensible size; their pure parts (class grid, flow scale, skew words) are checked on
 //! hand-built and real data.
 
-#![cfg(feature = "gui")]
-
-#[path = "ui_views/raster.rs"]
+#[path = "views_raster.rs"]
 mod raster;
 
 use egui::{Rect, Vec2, pos2};
@@ -475,7 +473,7 @@ fn the_flow_scale_orders_and_bounds() {
 type DrawView<'a> = dyn FnMut(&mut egui::Ui) + 'a;
 
 /// Renders every view (dark and light theme) to `target/view-snapshots/*.png` with a small CPU
-/// rasterizer, for a person to look at: `cargo test --test ui_views -- --ignored`.
+/// rasterizer, for a person to look at: `cargo test --test ui_editor -- --ignored views::`.
 #[test]
 #[ignore = "writes PNGs for a human to look at"]
 fn render_each_view_to_a_png() {

@@ -2,8 +2,6 @@
 //! egui_kittest, asserting on the settings and responses the caller sees, plus the frame-cost
 //! benchmark for four million-point plots (ignored by default).
 
-#![cfg(feature = "gui")]
-
 use egui::accesskit::Toggled;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
