@@ -431,6 +431,7 @@ fn assemble_task(
                         port_routes.push(Route::Local(li));
                     }
                 } else if let Some((strategy, txs)) = senders.remove(&(m, k, c, j)) {
+                    let targets = txs.len();
                     port_routes.push(Route::Exchange(exchanges.len()));
                     exchanges.push(Exchange {
                         strategy,
@@ -439,7 +440,7 @@ fn assemble_task(
                         next: k,
                         counters: Arc::clone(&counters[m]),
                         capacity: options.channel_capacity,
-                        skew: (node.kind == NodeKind::Partition).then(SkewTap::default),
+                        skew: (node.kind == NodeKind::Partition).then(|| SkewTap::new(targets)),
                     });
                 }
             }

@@ -169,44 +169,58 @@ pub struct SkewStats {
 }
 
 /// A partition exchange's counts, gathered locally over a batch and merged once per batch.
+/// Keys are sampled at a stride of `KEY_SAMPLE_EVERY` from a random offset that changes every
+/// batch, so periodic streams (keys in turn) do not alias with the stride and the hot path
+/// costs one increment per record.
 #[derive(Debug)]
 pub struct SkewTap {
     per_target: Vec<u64>,
-    /// Xorshift state: records are sampled at random, so periodic streams (keys in turn) do
-    /// not alias with the sampling period.
+    /// Xorshift state for the per-batch offset.
     state: u64,
+    offset: usize,
     keys: FxHashMap<Key, u64>,
 }
 
-impl Default for SkewTap {
-    fn default() -> Self {
+impl SkewTap {
+    /// A tap for an exchange to `targets` downstream instances.
+    pub fn new(targets: usize) -> Self {
         Self {
-            per_target: Vec::new(),
+            per_target: vec![0; targets.max(1)],
             state: 0x9e37_79b9_7f4a_7c15,
+            offset: 0,
             keys: FxHashMap::default(),
         }
     }
-}
 
-impl SkewTap {
-    pub fn count(&mut self, target: usize, key: &Key) {
-        if self.per_target.len() <= target {
-            self.per_target.resize(target + 1, 0);
-        }
+    /// Counts the record at position `index` of its batch, sent to `target`.
+    pub fn count(&mut self, target: usize, key: &Key, index: usize) {
         if let Some(c) = self.per_target.get_mut(target) {
             *c += 1;
         }
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        if self.state.is_multiple_of(KEY_SAMPLE_EVERY) {
+        if index % KEY_SAMPLE_EVERY as usize == self.offset {
             *self.keys.entry(key.clone()).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts a whole batch sent to one target.
+    pub fn count_batch(&mut self, batch: &[Item]) {
+        let mut records = 0;
+        for (index, item) in batch.iter().enumerate() {
+            if let Item::Record(r) = item {
+                records += 1;
+                if index % KEY_SAMPLE_EVERY as usize == self.offset {
+                    *self.keys.entry(r.key.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        if let Some(c) = self.per_target.first_mut() {
+            *c += records;
         }
     }
 
     /// Adds this batch's counts to the node's shared totals and starts afresh.
     pub fn merge_into(&mut self, shared: &Mutex<SkewTotals>) {
-        if self.per_target.is_empty() {
+        if self.per_target.iter().all(|c| *c == 0) {
             return;
         }
         let Ok(mut totals) = shared.lock() else {
@@ -214,6 +228,10 @@ impl SkewTap {
         };
         totals.add(&self.per_target, self.keys.drain());
         self.per_target.iter_mut().for_each(|c| *c = 0);
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.offset = (self.state % KEY_SAMPLE_EVERY) as usize;
     }
 }
 
@@ -313,14 +331,14 @@ mod tests {
     #[test]
     fn a_hot_key_survives_many_rare_ones() {
         let totals = Mutex::new(SkewTotals::default());
-        let mut tap = SkewTap::default();
+        let mut tap = SkewTap::new(3);
         for i in 0..100_000u64 {
             let key = if i % 2 == 0 {
                 Key::Int(7)
             } else {
                 Key::Int(i as i64)
             };
-            tap.count((i % 3) as usize, &key);
+            tap.count((i % 3) as usize, &key, (i % 1000) as usize);
             if i % 1000 == 999 {
                 tap.merge_into(&totals);
             }

@@ -180,11 +180,7 @@ impl Exchange {
         let n = self.buffers.len();
         if n == 1 {
             if let Some(skew) = &mut self.skew {
-                for item in &batch {
-                    if let Item::Record(r) = item {
-                        skew.count(0, &r.key);
-                    }
-                }
+                skew.count_batch(&batch);
             }
             if let Some(buffer) = self.buffers.first_mut() {
                 if buffer.is_empty() {
@@ -195,7 +191,7 @@ impl Exchange {
             }
             return;
         }
-        for item in batch {
+        for (index, item) in batch.into_iter().enumerate() {
             let target = match &item {
                 Item::Watermark(w) => {
                     for buffer in &mut self.buffers {
@@ -216,7 +212,7 @@ impl Exchange {
                         Strategy::Forward => 0,
                     };
                     if let Some(skew) = &mut self.skew {
-                        skew.count(target, &r.key);
+                        skew.count(target, &r.key, index);
                     }
                     target
                 }
