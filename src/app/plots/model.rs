@@ -62,6 +62,9 @@ pub struct PlotView<'a> {
     pub bars: Vec<&'a BarSeries>,
     pub markers: &'a [Marker],
     pub overlays: Vec<Overlay<'a>>,
+    /// y values the automatic bounds always include (e.g. 0 and 1 for an accuracy), so a flat
+    /// series is drawn against a sensible scale instead of an arbitrary one.
+    pub include_y: Vec<f64>,
 }
 
 impl<'a> PlotView<'a> {
@@ -71,6 +74,14 @@ impl<'a> PlotView<'a> {
             title: title.into(),
             ..Self::default()
         }
+    }
+
+    /// Keeps `y` inside the automatic bounds.
+    pub fn include_y(mut self, y: f64) -> Self {
+        if y.is_finite() {
+            self.include_y.push(y);
+        }
+        self
     }
 
     pub fn x_label(mut self, label: impl Into<String>) -> Self {

@@ -99,6 +99,10 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         .label_formatter(move |pos| Some(hover_label(pos, log_y)));
     if log_y {
         plot = plot.y_axis_formatter(log_tick_label);
+    } else {
+        for y in &view.include_y {
+            plot = plot.include_y(*y);
+        }
     }
     // The scope's rect covers the axes too, which `Save PNG` should capture.
     let scoped =

@@ -188,7 +188,14 @@ pub fn plots_ui(
                 };
                 view = view.x_label("step");
                 for s in metric_series(session, *id, fields) {
+                    // A constant learning rate still shows on a scale from 0.
+                    if let Some(last) = s.points().last() {
+                        view = view.include_y(0.0).include_y(last[1] * 1.25);
+                    }
                     view = view.series(s);
+                }
+                if matches!(kind, PlotKind::Accuracy(_)) {
+                    view = view.include_y(0.0).include_y(1.0);
                 }
                 view = view.markers(markers.get(id).unwrap_or(&no_markers));
                 let trainer = graph.display_name(*id);
