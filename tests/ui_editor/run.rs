@@ -276,3 +276,71 @@ fn every_example_opens_in_the_app_without_problems() {
     }
     assert!(opened >= 9);
 }
+
+#[test]
+fn a_live_learning_rate_change_is_marked_and_runs_are_kept_and_saved() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moons.ron");
+    let mut g = example("moons.ron");
+    g.set_param("trainer", "epochs", ParamValue::Int(100_000))
+        .unwrap();
+    flowbook::graph::save(&g, &path).unwrap();
+    let mut h = editor();
+    h.state_mut().open_now(&path);
+    settle(&mut h);
+    let trainer = h.state().graph().node_by_name("trainer").unwrap().id;
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(30), |h| trainer_steps(h) > 100);
+    // The inspector's edit of a live parameter reaches the running trainer.
+    h.state_mut()
+        .commands
+        .push(flowbook::app::Command::SetParam {
+            node: trainer,
+            param: "lr".into(),
+            value: ParamValue::Float(0.05),
+            merge: false,
+        });
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        h.state()
+            .run
+            .session
+            .as_ref()
+            .and_then(|s| s.metrics.get(&trainer))
+            .and_then(|m| m.field("lr"))
+            .and_then(|lr| lr.points().last().copied())
+            .is_some_and(|p| (p[1] - 0.05).abs() < 1e-9)
+    });
+    let markers = &h.state().run.session.as_ref().unwrap().markers;
+    assert_eq!(markers.len(), 1);
+    assert_eq!(markers[0].label, "lr = 0.05");
+    h.get_by_label("◼ Stop").click();
+    step_until(&mut h, Duration::from_secs(2), |h| {
+        phase(h) == Some(RunPhase::Stopped)
+    });
+    // A second run keeps the first for comparison.
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(30), |h| {
+        h.state().run.runs_started == 2 && trainer_steps(h) > 50
+    });
+    assert_eq!(h.state().run.history.len(), 1);
+    assert_eq!(h.state().run.history[0].label, "run 1");
+    h.get_by_label("◼ Stop").click();
+    step_until(&mut h, Duration::from_secs(2), |h| {
+        phase(h) == Some(RunPhase::Stopped)
+    });
+    h.get_by_label("Save run metrics").click();
+    settle(&mut h);
+    let csv = std::fs::read_to_string(dir.path().join("moons.runs.csv")).unwrap();
+    assert!(csv.starts_with("run,node,field,step,value\n"));
+    assert!(csv.lines().any(|l| l.starts_with("1,trainer,loss,")));
+    assert!(csv.lines().any(|l| l.starts_with("2,trainer,loss,")));
+    // The trainer keeps its learning rate in f32: 0.05 reads back within f32 precision.
+    assert!(csv.lines().any(|l| {
+        l.starts_with("1,trainer,lr,")
+            && l.rsplit(',')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .is_some_and(|v| (v - 0.05).abs() < 1e-6)
+    }));
+}
