@@ -24,6 +24,11 @@ pub fn live_overlay(session: &RunSession, graph: &Graph, flow: FlowView) -> Live
         };
         let kind = NodeKind::from_id(&node.kind);
         let lines = layer_lines(session, &node.name)
+            .or_else(|| {
+                (kind == Some(NodeKind::Loss))
+                    .then(|| loss_lines(session, graph, node.id))
+                    .flatten()
+            })
             .unwrap_or_else(|| card_lines(status, kind, session.phase.is_live()));
         overlay.cards.insert(
             node.id,
@@ -73,6 +78,33 @@ fn layer_lines(session: &RunSession, name: &str) -> Option<Vec<String>> {
         format!("step {step} · act rms {:.3}", layer.activation_rms),
         second,
     ])
+}
+
+/// A Loss node runs inside its trainer (the node its output is wired to): its badge shows the
+/// trainer's newest losses.
+fn loss_lines(
+    session: &RunSession,
+    graph: &Graph,
+    loss: crate::graph::NodeId,
+) -> Option<Vec<String>> {
+    let trainer = graph.edges.iter().find(|e| e.from.node == loss)?.to.node;
+    let metrics = &session.node(trainer)?.last_metrics;
+    let get = |name: &str| {
+        metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .filter(|v| v.is_finite())
+    };
+    let mut lines = vec![format!(
+        "step {:.0} · loss {}",
+        get("step")?,
+        get("loss").map_or("–".into(), |l| format!("{l:.4}"))
+    )];
+    if let Some(test) = get("test_loss") {
+        lines.push(format!("test loss {test:.4}"));
+    }
+    Some(lines)
 }
 
 /// Two short lines: counts and rate; then watermark and late records, or training progress.
