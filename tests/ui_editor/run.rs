@@ -344,3 +344,78 @@ fn a_live_learning_rate_change_is_marked_and_runs_are_kept_and_saved() {
                 .is_some_and(|v| (v - 0.05).abs() < 1e-6)
     }));
 }
+
+/// The README's "first pipeline in five minutes", step by step as commands the palette,
+/// the wires and the inspector produce: it validates, runs and learns.
+#[test]
+fn the_five_minute_pipeline_from_the_readme_learns() {
+    use flowbook::app::Command;
+    use flowbook::catalog::NodeKind;
+    use flowbook::graph::PortRef;
+    let _serial = serial();
+    let mut h = editor();
+    let add = |h: &mut AppHarness, kind: &str, x: f32, y: f32| {
+        let kind = NodeKind::from_id(kind).unwrap();
+        h.state_mut().commands.push(Command::AddNode { kind, pos: [x, y] });
+        settle(h);
+        h.state().selection.single_node().unwrap()
+    };
+    let source = add(&mut h, "dataset_source", 0.0, 0.0);
+    let split = add(&mut h, "split", 250.0, 0.0);
+    let batch = add(&mut h, "batch", 500.0, -80.0);
+    let test_batch = add(&mut h, "batch", 500.0, 120.0);
+    let dense1 = add(&mut h, "dense", 750.0, -80.0);
+    let tanh = add(&mut h, "tanh", 1000.0, -80.0);
+    let dense2 = add(&mut h, "dense", 1250.0, -80.0);
+    let loss = add(&mut h, "loss", 1500.0, -80.0);
+    let trainer = add(&mut h, "trainer", 1750.0, 0.0);
+    let wires = [
+        (source, "out", split, "in"),
+        (split, "train", batch, "in"),
+        (split, "test", test_batch, "in"),
+        (batch, "out", dense1, "in"),
+        (dense1, "out", tanh, "in"),
+        (tanh, "out", dense2, "in"),
+        (dense2, "out", loss, "in"),
+        (loss, "out", trainer, "loss"),
+        (test_batch, "out", trainer, "test"),
+    ];
+    for (from, out, to, input) in wires {
+        h.state_mut().commands.push(Command::Connect {
+            from: PortRef::new(from, out),
+            to: PortRef::new(to, input),
+        });
+    }
+    let params = [
+        (batch, "features", ParamValue::Text("x1,x2".into())),
+        (test_batch, "features", ParamValue::Text("x1,x2".into())),
+        (dense1, "units", ParamValue::Int(16)),
+        (dense2, "units", ParamValue::Int(2)),
+        (trainer, "epochs", ParamValue::Int(30)),
+        (trainer, "lr", ParamValue::Float(0.01)),
+    ];
+    for (node, param, value) in params {
+        h.state_mut().commands.push(Command::SetParam {
+            node,
+            param: param.into(),
+            value,
+            merge: false,
+        });
+    }
+    settle(&mut h);
+    assert!(
+        h.state().problems.problems.is_empty(),
+        "{:?}",
+        h.state().problems.problems
+    );
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(60), |h| {
+        phase(h) == Some(RunPhase::Finished)
+    });
+    let app = h.state();
+    let accuracy = app.run.session.as_ref().unwrap().metrics[&trainer]
+        .field("test_accuracy")
+        .and_then(|s| s.points().last().copied())
+        .unwrap()[1];
+    assert!(accuracy > 0.9, "test accuracy {accuracy}");
+}
