@@ -356,7 +356,9 @@ fn the_five_minute_pipeline_from_the_readme_learns() {
     let mut h = editor();
     let add = |h: &mut AppHarness, kind: &str, x: f32, y: f32| {
         let kind = NodeKind::from_id(kind).unwrap();
-        h.state_mut().commands.push(Command::AddNode { kind, pos: [x, y] });
+        h.state_mut()
+            .commands
+            .push(Command::AddNode { kind, pos: [x, y] });
         settle(h);
         h.state().selection.single_node().unwrap()
     };
