@@ -53,10 +53,11 @@ impl Graph {
         id
     }
 
-    /// Removes a node and every edge touching it.
+    /// Removes a node, every edge touching it and the notebook cells that show it.
     pub fn remove_node(&mut self, id: NodeId) {
         self.nodes.retain(|n| n.id != id);
         self.edges.retain(|e| e.from.node != id && e.to.node != id);
+        self.notebook.retain(|c| c.node() != Some(id));
     }
 
     /// Renames a node, refusing duplicates and names the CLI could not address.
@@ -171,6 +172,8 @@ impl Graph {
         self.nodes.retain(|n| !nodes.contains(&n.id));
         self.edges
             .retain(|e| !nodes.contains(&e.from.node) && !nodes.contains(&e.to.node));
+        self.notebook
+            .retain(|c| c.node().is_none_or(|n| !nodes.contains(&n)));
         let mut index = 0;
         self.comments.retain(|_| {
             let keep = !comments.contains(&index);

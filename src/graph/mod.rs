@@ -3,6 +3,9 @@
 
 mod edit;
 mod file;
+mod notebook;
+
+pub use notebook::Cell;
 
 pub use edit::{EditError, is_valid_name};
 pub use file::{
@@ -41,6 +44,9 @@ pub struct Graph {
     /// Comment cards placed on the canvas.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<Comment>,
+    /// The notebook's cells, in order (text and pinned outputs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notebook: Vec<Cell>,
 }
 
 /// One node: a kind from the catalogue plus the parameter values the user set.
@@ -135,6 +141,7 @@ impl Graph {
             nodes: Vec::new(),
             edges: Vec::new(),
             comments: Vec::new(),
+            notebook: Vec::new(),
         }
     }
 
