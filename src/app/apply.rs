@@ -254,6 +254,47 @@ impl FlowbookApp {
             }
             Command::SetFlowView(view) => self.run.flow_view = view,
             Command::ShowPreview(target) => self.show_preview(target),
+            Command::AddCell(cell) => {
+                self.settings.show_notebook = true;
+                self.edit(None, |g| {
+                    g.notebook.push(cell);
+                    Ok(())
+                });
+            }
+            Command::SetCellText { index, text } => {
+                self.edit(None, |g| match g.notebook.get_mut(index) {
+                    Some(crate::graph::Cell::Markdown { text: t }) => {
+                        *t = text;
+                        Ok(())
+                    }
+                    _ => Err("that cell is not a text cell any more".into()),
+                });
+            }
+            Command::MoveCell { from, to } => {
+                self.edit(None, |g| {
+                    g.move_cell(from, to);
+                    Ok(())
+                });
+            }
+            Command::DeleteCell(index) => {
+                self.edit(None, |g| {
+                    if index < g.notebook.len() {
+                        g.notebook.remove(index);
+                    }
+                    Ok(())
+                });
+            }
+            Command::PinToNotebook(node) => {
+                let cells = crate::app::notebook::pin_cells(self.doc.graph(), node);
+                self.settings.show_notebook = true;
+                if self.edit(None, |g| {
+                    g.notebook.extend(cells);
+                    Ok(())
+                }) {
+                    self.set_status("Pinned to the notebook.");
+                }
+            }
+            Command::ToggleNotebook => self.settings.show_notebook = !self.settings.show_notebook,
             Command::RestoreRecovery | Command::DiscardRecovery => self.answer_recovery(&command),
         }
     }

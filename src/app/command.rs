@@ -163,6 +163,20 @@ pub enum Command {
     SetFlowView(crate::app::run::FlowView),
     /// Open (or close, with `None`) the data preview of an output port.
     ShowPreview(Option<(NodeId, String)>),
+    // --- notebook ---
+    AddCell(crate::graph::Cell),
+    SetCellText {
+        index: usize,
+        text: String,
+    },
+    MoveCell {
+        from: usize,
+        to: usize,
+    },
+    DeleteCell(usize),
+    /// Adds the cells that show this node's output.
+    PinToNotebook(NodeId),
+    ToggleNotebook,
     /// Opens the offered recovery file as a modified document (and keeps it until saved).
     RestoreRecovery,
     /// Deletes the offered recovery file.

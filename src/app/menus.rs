@@ -18,6 +18,7 @@ pub struct MenuContext<'a> {
     pub snap_to_grid: bool,
     pub show_minimap: bool,
     pub recent_files: &'a [PathBuf],
+    pub show_notebook: bool,
     pub run_live: bool,
     pub run_paused: bool,
     pub has_run: bool,
@@ -174,6 +175,14 @@ fn view_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) 
     let mut minimap = cx.show_minimap;
     if ui.checkbox(&mut minimap, "Minimap").changed() {
         commands.push(Command::SetMinimap(minimap));
+    }
+    let mut notebook = cx.show_notebook;
+    if ui
+        .checkbox(&mut notebook, "Notebook")
+        .on_hover_text(ui.ctx().format_shortcut(&keys::NOTEBOOK))
+        .changed()
+    {
+        commands.push(Command::ToggleNotebook);
     }
     ui.separator();
     let theme = keys::TOGGLE_THEME;

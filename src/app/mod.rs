@@ -11,6 +11,7 @@ mod file_actions;
 pub mod files;
 mod inspector;
 mod menus;
+pub mod notebook;
 pub mod palette;
 pub mod param_check;
 mod param_widgets;

@@ -18,6 +18,8 @@ pub struct Settings {
     pub recent_files: Vec<PathBuf>,
     pub snap_to_grid: bool,
     pub show_minimap: bool,
+    /// The notebook pane beside the canvas.
+    pub show_notebook: bool,
 }
 
 impl Default for Settings {
@@ -27,6 +29,7 @@ impl Default for Settings {
             recent_files: Vec::new(),
             snap_to_grid: true,
             show_minimap: true,
+            show_notebook: false,
         }
     }
 }

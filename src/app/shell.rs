@@ -64,6 +64,8 @@ pub struct FlowbookApp {
     pub(crate) close_confirmed: bool,
     /// The current run (if any), earlier runs and run view options.
     pub run: RunState,
+    /// The notebook pane's editing state.
+    pub notebook: crate::app::notebook::NotebookState,
     /// The wire selected last frame, to open its data preview when the selection changes.
     previous_edge: Option<crate::graph::Edge>,
     /// Autosave and the recovery offers; off unless built `with_recovery`.
@@ -97,6 +99,7 @@ impl FlowbookApp {
             applied_dark: None,
             close_confirmed: false,
             run: RunState::default(),
+            notebook: Default::default(),
             previous_edge: None,
             recovery: Recovery::disabled(),
         }
@@ -231,6 +234,7 @@ impl FlowbookApp {
             snap_to_grid: self.settings.snap_to_grid,
             show_minimap: self.settings.show_minimap,
             recent_files: &self.settings.recent_files,
+            show_notebook: self.settings.show_notebook,
             run_live: self.run.is_live(),
             run_paused: self
                 .run
@@ -306,6 +310,21 @@ impl FlowbookApp {
         let live = self.run.session.as_ref().map(|s| {
             crate::app::run::overlay::live_overlay(s, self.doc.graph(), self.run.flow_view)
         });
+        if self.settings.show_notebook {
+            egui::Panel::right("notebook")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    crate::app::notebook::notebook_ui(
+                        ui,
+                        &mut self.notebook,
+                        self.doc.graph(),
+                        &self.run,
+                        &mut self.markdown,
+                        &mut self.commands,
+                    )
+                });
+        }
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {

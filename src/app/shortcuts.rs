@@ -26,6 +26,8 @@ pub const STEP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F
 pub const STOP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::SHIFT, Key::F5);
 pub const RESET: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F5);
+pub const NOTEBOOK: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::N);
 pub const TOGGLE_THEME: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::T);
 
@@ -48,6 +50,9 @@ pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> S
                 crate::app::command::DialogPurpose::SaveAs,
             ));
         }
+        if take(&NOTEBOOK) {
+            commands.push(Command::ToggleNotebook);
+        }
         if take(&SAVE) {
             commands.push(Command::Save);
         }
@@ -65,6 +70,7 @@ pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> S
         if take(&TOGGLE_THEME) {
             commands.push(Command::SetDarkTheme(!dark));
         }
+
         // Run keys work even while a text field has focus (F-keys type nothing).
         if take(&RESET) {
             commands.push(Command::Run(RunCommand::Reset));

@@ -421,3 +421,65 @@ fn the_five_minute_pipeline_from_the_readme_learns() {
         .unwrap()[1];
     assert!(accuracy > 0.9, "test accuracy {accuracy}");
 }
+
+/// Issue 6: a trainer pinned to the notebook shows its plot filled by a run, and the cells
+/// come back after save and reload.
+#[test]
+fn a_pinned_plot_fills_during_a_run_and_survives_save_and_reload() {
+    use flowbook::graph::Cell;
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moons.ron");
+    flowbook::graph::save(&example("moons.ron"), &path).unwrap();
+    let mut h = editor();
+    h.state_mut().open_now(&path);
+    settle(&mut h);
+    let trainer = h.state().graph().node_by_name("trainer").unwrap().id;
+    h.state_mut()
+        .commands
+        .push(flowbook::app::Command::PinToNotebook(trainer));
+    settle(&mut h);
+    assert!(h.state().settings.show_notebook, "pinning opens the pane");
+    assert_eq!(
+        h.state().graph().notebook.first(),
+        Some(&Cell::Plot {
+            node: trainer,
+            plot: "loss".into()
+        })
+    );
+    assert_eq!(
+        h.query_all_by_label_contains("Fills when the graph runs")
+            .count(),
+        2,
+        "loss and accuracy cells wait for a run"
+    );
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(60), |h| {
+        phase(h) == Some(RunPhase::Finished)
+    });
+    settle(&mut h);
+    assert_eq!(
+        h.query_all_by_label_contains("Fills when the graph runs")
+            .count(),
+        0,
+        "the pinned plots have data"
+    );
+    assert!(h.query_all_by_label_contains("trainer — loss").count() >= 1);
+    // Undo removes the pins, redo brings them back.
+    h.state_mut().commands.push(flowbook::app::Command::Undo);
+    settle(&mut h);
+    assert!(h.state().graph().notebook.is_empty());
+    h.state_mut().commands.push(flowbook::app::Command::Redo);
+    settle(&mut h);
+    assert_eq!(h.state().graph().notebook.len(), 2);
+    h.state_mut().commands.push(flowbook::app::Command::Save);
+    settle(&mut h);
+    let reloaded = flowbook::graph::load(&path).unwrap();
+    assert_eq!(reloaded.notebook, h.state().graph().notebook);
+    let mut again = editor();
+    again.state_mut().open_now(&path);
+    again.state_mut().settings.show_notebook = true;
+    settle(&mut again);
+    assert_eq!(again.state().graph().notebook.len(), 2);
+    assert!(again.query_all_by_label_contains("trainer — loss").count() >= 1);
+}

@@ -37,6 +37,16 @@ pub fn context_menu_ui(
     let commands = &mut *cx.commands;
     response.context_menu(|ui| match &target {
         Hit::Node(_) | Hit::Port(_) => {
+            let node = match &target {
+                Hit::Node(id) => Some(*id),
+                Hit::Port(port) => Some(port.port.node),
+                _ => None,
+            };
+            if let Some(node) = node
+                && ui.button("Pin to notebook").clicked()
+            {
+                commands.push(Command::PinToNotebook(node));
+            }
             if ui.button("Duplicate").clicked() {
                 commands.push(Command::Duplicate);
             }
