@@ -130,6 +130,10 @@ impl FlowbookApp {
 
     /// Replaces the document (after a successful load or New).
     pub(crate) fn replace_document(&mut self, doc: Document) {
+        // A file that carries a notebook opens with its pane.
+        if !doc.graph().notebook.is_empty() {
+            self.settings.show_notebook = true;
+        }
         self.doc = doc;
         // A run belongs to its document: stop it (dropping joins its threads).
         self.run = RunState::default();

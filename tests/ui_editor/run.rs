@@ -430,7 +430,10 @@ fn a_pinned_plot_fills_during_a_run_and_survives_save_and_reload() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("moons.ron");
-    flowbook::graph::save(&example("moons.ron"), &path).unwrap();
+    let mut g = example("moons.ron");
+    // Start from an empty notebook (the example carries cells of its own).
+    g.notebook.clear();
+    flowbook::graph::save(&g, &path).unwrap();
     let mut h = editor();
     h.state_mut().open_now(&path);
     settle(&mut h);
