@@ -2,41 +2,17 @@
 //! stop joins every thread promptly, pause/step/resume work, and results do not depend on
 //! parallelism.
 
+mod common;
+
+use common::{example, executor_threads as thread_count, serial};
 use flowbook::exec::{Control, Outcome, RunOptions, Telemetry, start};
-use flowbook::graph::{Graph, ParamValue, load};
+use flowbook::graph::{Graph, ParamValue};
 use flowbook::plan::plan;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn example(name: &str) -> Graph {
-    load(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("example-graphs")
-            .join(name),
-    )
-    .unwrap()
-}
-
 fn set(g: &mut Graph, node: &str, param: &str, value: ParamValue) {
     g.set_param(node, param, value).unwrap();
-}
-
-/// Executor threads alive in this process (they are all named `fb-…`).
-fn thread_count() -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with("fb-"))
-        .count()
-}
-
-/// Tests here count threads, so they run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The benchmark graph with a fault injector between watermark and partition.

@@ -2,6 +2,9 @@
 //! a positioned error; a run started and stopped 100 times leaves no thread behind; keyed state
 //! beyond its limit stops the run with a clear error.
 
+mod common;
+
+use common::{executor_threads as thread_count, serial};
 use flowbook::exec::{Control, Outcome, RunOptions, start};
 use flowbook::graph::{ParamValue, from_ron_str, load};
 use flowbook::plan::plan;
@@ -190,23 +193,6 @@ fn non_utf8_empty_and_long_line_csv_inputs_are_answered() {
             }
         }
     }
-}
-
-/// Tests that start runs take turns: one of them counts threads.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn thread_count() -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with("fb-"))
-        .count()
 }
 
 fn resident_kb() -> u64 {

@@ -4,6 +4,9 @@
 
 #![cfg(feature = "gui")]
 
+#[path = "common/mod.rs"]
+mod common;
+
 #[path = "ui_editor/support.rs"]
 mod support;
 

@@ -1,4 +1,5 @@
-//! Shared helpers for integration tests: running the CLI binary and comparing CSV outputs.
+//! Shared helpers for integration tests: running the CLI binary, comparing CSV outputs, loading
+//! the example graphs, and counting executor threads (tests that count them run one at a time).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -79,4 +80,28 @@ pub fn assert_same_rows(expected: &Path, got: &Path) {
             got.display()
         );
     }
+}
+
+/// A graph from `example-graphs/`.
+pub fn example(name: &str) -> flowbook::graph::Graph {
+    flowbook::graph::load(&root().join("example-graphs").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Executor threads alive in this process (they are all named `fb-…`).
+pub fn executor_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("fb-"))
+        .count()
+}
+
+/// Tests of one binary that start runs take turns: some of them count threads.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }

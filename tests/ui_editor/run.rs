@@ -2,21 +2,13 @@
 //! node states, the loss curve fills, Pause holds training, Stop ends every executor thread,
 //! and a failing operator is shown on its node while the app keeps working.
 
+use crate::common::{example, executor_threads, serial};
 use crate::support::*;
 use egui_kittest::kittest::Queryable;
 use flowbook::app::run::session::RunPhase;
 use flowbook::exec::NodeState;
-use flowbook::graph::{Graph, ParamValue, load};
+use flowbook::graph::ParamValue;
 use std::time::{Duration, Instant};
-
-pub fn example(name: &str) -> Graph {
-    load(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("example-graphs")
-            .join(name),
-    )
-    .unwrap()
-}
 
 /// Steps frames (with short sleeps: the executor works meanwhile) until `done` or `timeout`.
 pub fn step_until(h: &mut AppHarness, timeout: Duration, done: impl Fn(&AppHarness) -> bool) {
@@ -41,24 +33,6 @@ fn trainer_steps(h: &AppHarness) -> usize {
         .and_then(|s| s.metrics.get(&id))
         .and_then(|m| m.field("loss"))
         .map_or(0, |s| s.len())
-}
-
-/// Executor threads alive in this process (all named `fb-…`).
-fn executor_threads() -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with("fb-"))
-        .count()
-}
-
-/// Tests that count threads run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[test]
