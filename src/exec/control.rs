@@ -55,6 +55,20 @@ impl Shared {
         self.step_epoch.load(Relaxed)
     }
 
+    /// Whether a source or trainer may do its next piece of work: always while running; while
+    /// paused, once per Step (`stepped` is the step count it last used, and is updated).
+    pub fn may_proceed(&self, stepped: &mut u64) -> bool {
+        if !self.paused() {
+            return true;
+        }
+        let epoch = self.step_epoch();
+        if epoch == *stepped {
+            return false;
+        }
+        *stepped = epoch;
+        true
+    }
+
     pub fn apply(&self, control: &Control) {
         match control {
             Control::Pause => self.paused.store(true, Relaxed),
@@ -107,12 +121,7 @@ impl crate::learn::PausePoint for RunGate {
             if self.shared.stop_requested() {
                 return Err(crate::stream::OpError::new("the run was stopped"));
             }
-            if !self.shared.paused() {
-                return Ok(());
-            }
-            let epoch = self.shared.step_epoch();
-            if epoch != self.stepped {
-                self.stepped = epoch;
+            if self.shared.may_proceed(&mut self.stepped) {
                 return Ok(());
             }
             std::thread::sleep(std::time::Duration::from_millis(5));

@@ -624,13 +624,9 @@ impl Task {
             if shared.finish_requested() {
                 break;
             }
-            if shared.paused() {
-                let epoch = shared.step_epoch();
-                if epoch == stepped_epoch {
-                    std::thread::sleep(Duration::from_millis(5));
-                    continue;
-                }
-                stepped_epoch = epoch;
+            if !shared.may_proceed(&mut stepped_epoch) {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
             }
             if rate_per_s > 0.0 {
                 let due = Duration::from_secs_f64(emitted as f64 / rate_per_s);

@@ -5,7 +5,6 @@
 use super::model::PlotView;
 use egui::{ColorImage, Context, Rect};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -57,34 +56,12 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers see
-/// the old file or the new one, never a partial write.
+/// the old file or the new one, never a partial write (the graph file's own atomic write).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let Some(file_name) = path.file_name() else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{} has no file name", path.display()),
-        ));
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        // The write's own error is the one to report; the leftover temp file is only tidied.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::graph::write_atomically(path, bytes).map_err(|e| match e {
+        crate::graph::SaveError::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 impl PlotView<'_> {
