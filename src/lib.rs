@@ -10,5 +10,6 @@ pub mod exec;
 pub mod graph;
 pub mod learn;
 pub mod nn;
+pub mod notebook;
 pub mod plan;
 pub mod stream;

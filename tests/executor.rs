@@ -4,44 +4,12 @@
 
 mod common;
 
-use common::{example, executor_threads as thread_count, serial};
+use common::{example, executor_threads as thread_count, faulty, serial, set};
 use flowbook::exec::{Control, Outcome, RunOptions, Telemetry, start};
-use flowbook::graph::{Graph, ParamValue};
+use flowbook::graph::ParamValue;
 use flowbook::plan::plan;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn set(g: &mut Graph, node: &str, param: &str, value: ParamValue) {
-    g.set_param(node, param, value).unwrap();
-}
-
-/// The benchmark graph with a fault injector between watermark and partition.
-fn faulty(mode: &str, parallelism: i64) -> Graph {
-    let mut g = example("bench-window.ron");
-    set(&mut g, "source", "count", ParamValue::Int(200_000));
-    set(
-        &mut g,
-        "partition",
-        "parallelism",
-        ParamValue::Int(parallelism),
-    );
-    let fault = g.add_node("fault", "fault", [0.0, 0.0]);
-    set(&mut g, "fault", "at_record", ParamValue::Int(5000));
-    set(&mut g, "fault", "mode", ParamValue::Text(mode.into()));
-    // Re-wire watermark → fault → window (fault after the partition runs in parallel).
-    let window = g.node_by_name("window").unwrap().id;
-    let partition = g.node_by_name("partition").unwrap().id;
-    g.edges.retain(|e| e.to.node != window);
-    g.edges.push(flowbook::graph::Edge {
-        from: flowbook::graph::PortRef::new(partition, "out"),
-        to: flowbook::graph::PortRef::new(fault, "in"),
-    });
-    g.edges.push(flowbook::graph::Edge {
-        from: flowbook::graph::PortRef::new(fault, "out"),
-        to: flowbook::graph::PortRef::new(window, "in"),
-    });
-    g
-}
 
 #[test]
 fn failing_and_panicking_operators_stop_the_run_and_are_named() {

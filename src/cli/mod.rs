@@ -1,7 +1,8 @@
-//! The headless command line: `run`, `check` and `nodes`. Exit codes: 0 ok, 1 the run failed,
+//! The headless command line: `run`, `report`, `check` and `nodes`. Exit codes: 0 ok, 1 the run failed,
 //! 2 the graph or the command line is invalid. Messages name the file, node and parameter.
 
 mod nodes;
+mod report;
 mod run;
 
 use crate::catalog::{NodeKind, parse_param_text};
@@ -45,6 +46,19 @@ pub enum Command {
         /// Write every trainer's metrics (one row per step) to this CSV file.
         #[arg(long, value_name = "CSV")]
         metrics: Option<PathBuf>,
+    },
+    /// Run a graph headless and write its notebook as a self-contained HTML report.
+    Report {
+        graph: PathBuf,
+        /// The HTML file to write.
+        #[arg(long, short, value_name = "HTML")]
+        output: PathBuf,
+        /// Override a parameter: NODE.PARAM=VALUE (repeatable).
+        #[arg(long = "set", value_name = "NODE.PARAM=VALUE")]
+        sets: Vec<String>,
+        /// End the run gracefully after this many seconds (needed for endless sources).
+        #[arg(long)]
+        max_seconds: Option<f64>,
     },
     /// Validate a graph and print its plan.
     Check {
@@ -92,6 +106,12 @@ pub fn main_with(cli: Cli) -> ExitCode {
             quiet,
             metrics,
         }) => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
+        Some(Command::Report {
+            graph,
+            output,
+            sets,
+            max_seconds,
+        }) => report::report(&graph, &output, &sets, max_seconds),
         Some(Command::Check { graph, sets }) => run::check(&graph, &sets),
         Some(Command::Nodes { markdown }) => {
             print!("{}", nodes::catalogue_text(markdown));

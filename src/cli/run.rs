@@ -4,7 +4,7 @@
 use super::{CliError, apply_sets};
 use crate::catalog::NodeKind;
 use crate::exec::{
-    Control, MetricPoints, NodeStatus, Outcome, RunOptions, RunReport, Telemetry, start,
+    Control, MetricPoints, NodeStatus, Outcome, RunHandle, RunOptions, RunReport, Telemetry, start,
 };
 use crate::graph::{Graph, load};
 use crate::plan::{LogicalPlan, plan};
@@ -47,40 +47,25 @@ pub fn run(
     metrics_path: Option<&Path>,
 ) -> Result<(), CliError> {
     let (_graph, plan) = prepare(path, sets)?;
-    let options = RunOptions::default();
-    let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
+    let handle =
+        start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
-    let started = Instant::now();
-    let deadline = max_seconds.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
-    let mut finishing = false;
     let mut metrics: Vec<MetricPoints> = Vec::new();
-    let report = loop {
-        if let Some(deadline) = deadline
-            && !finishing
-            && Instant::now() >= deadline
+    let report = drive(handle, max_seconds, |message| {
+        if let Telemetry::Progress {
+            elapsed_s,
+            nodes,
+            metrics: points,
+            ..
+        } = message
         {
-            handle.send(Control::Finish);
-            finishing = true;
-        }
-        match handle.telemetry().recv_timeout(Duration::from_millis(50)) {
-            Ok(Telemetry::Progress {
-                elapsed_s,
-                nodes,
-                metrics: points,
-                ..
-            }) => {
-                metrics.extend(points);
-                if show_progress {
-                    eprint!("\r\x1b[2K{}", progress_line(elapsed_s, &plan, &nodes));
-                    let _ = std::io::stderr().flush();
-                }
+            metrics.extend(points.iter().cloned());
+            if show_progress {
+                eprint!("\r\x1b[2K{}", progress_line(*elapsed_s, &plan, nodes));
+                let _ = std::io::stderr().flush();
             }
-            Ok(Telemetry::Done(_)) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-                break handle.wait();
-            }
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
         }
-    };
+    });
     if show_progress {
         eprint!("\r\x1b[2K");
     }
@@ -94,6 +79,37 @@ pub fn run(
         }
         Outcome::Stopped => Err(CliError::failed("the run was stopped before the end")),
         Outcome::Finished => Ok(()),
+    }
+}
+
+/// Runs to the end (asking the graph to finish after `max_seconds`), handing every telemetry
+/// message to `each`; returns the final report once every thread of the run has been joined.
+pub fn drive(
+    handle: RunHandle,
+    max_seconds: Option<f64>,
+    mut each: impl FnMut(&Telemetry),
+) -> RunReport {
+    let started = Instant::now();
+    let deadline = max_seconds.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    let mut finishing = false;
+    loop {
+        if let Some(deadline) = deadline
+            && !finishing
+            && Instant::now() >= deadline
+        {
+            handle.send(Control::Finish);
+            finishing = true;
+        }
+        match handle.telemetry().recv_timeout(Duration::from_millis(50)) {
+            Ok(message) => {
+                each(&message);
+                if matches!(message, Telemetry::Done(_)) {
+                    return handle.wait();
+                }
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return handle.wait(),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+        }
     }
 }
 

@@ -105,3 +105,55 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+pub fn set(
+    g: &mut flowbook::graph::Graph,
+    node: &str,
+    param: &str,
+    value: flowbook::graph::ParamValue,
+) {
+    g.set_param(node, param, value).unwrap();
+}
+
+/// The benchmark graph with a fault injector between watermark and partition.
+pub fn faulty(mode: &str, parallelism: i64) -> flowbook::graph::Graph {
+    let mut g = example("bench-window.ron");
+    set(
+        &mut g,
+        "source",
+        "count",
+        flowbook::graph::ParamValue::Int(200_000),
+    );
+    set(
+        &mut g,
+        "partition",
+        "parallelism",
+        flowbook::graph::ParamValue::Int(parallelism),
+    );
+    let fault = g.add_node("fault", "fault", [0.0, 0.0]);
+    set(
+        &mut g,
+        "fault",
+        "at_record",
+        flowbook::graph::ParamValue::Int(5000),
+    );
+    set(
+        &mut g,
+        "fault",
+        "mode",
+        flowbook::graph::ParamValue::Text(mode.into()),
+    );
+    // Re-wire watermark → fault → window (fault after the partition runs in parallel).
+    let window = g.node_by_name("window").unwrap().id;
+    let partition = g.node_by_name("partition").unwrap().id;
+    g.edges.retain(|e| e.to.node != window);
+    g.edges.push(flowbook::graph::Edge {
+        from: flowbook::graph::PortRef::new(partition, "out"),
+        to: flowbook::graph::PortRef::new(fault, "in"),
+    });
+    g.edges.push(flowbook::graph::Edge {
+        from: flowbook::graph::PortRef::new(fault, "out"),
+        to: flowbook::graph::PortRef::new(window, "in"),
+    });
+    g
+}

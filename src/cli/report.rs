@@ -1,0 +1,54 @@
+//! `flowbook report GRAPH -o out.html`: runs the graph headless, collects what its notebook
+//! cells show, and writes the notebook as one HTML page. A failed run still gets its report
+//! (what ran until the failure), and the exit code says it failed.
+
+use super::CliError;
+use super::run::{drive, prepare, summary};
+use crate::exec::{Outcome, RunOptions, start};
+use crate::graph::write_atomically;
+use crate::notebook::{ReportInput, ResultsCollector, render_report};
+use std::path::Path;
+
+pub fn report(
+    path: &Path,
+    output: &Path,
+    sets: &[String],
+    max_seconds: Option<f64>,
+) -> Result<(), CliError> {
+    let (graph, plan) = prepare(path, sets)?;
+    let handle =
+        start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
+    let mut collector = ResultsCollector::new(&graph);
+    for node in collector.preview_nodes(&graph) {
+        handle.watch_preview(&node, true);
+    }
+    let report = drive(handle, max_seconds, |message| collector.observe(message));
+    collector.finish(&report);
+    print!("{}", summary(&plan, &report));
+    let taken_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let results = collector.results(&graph, taken_at);
+    let source = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let page = render_report(&ReportInput {
+        graph: &graph,
+        results: &results,
+        source: &source,
+    })
+    .map_err(|e| CliError::failed(format!("cannot draw the report: {e}")))?;
+    write_atomically(output, page.as_bytes()).map_err(|e| CliError::failed(e.to_string()))?;
+    println!(
+        "report: {} ({} cells with output, {} KiB)",
+        output.display(),
+        results.outputs.len(),
+        page.len() / 1024
+    );
+    match &report.outcome {
+        Outcome::Failed { node, message } => {
+            Err(CliError::failed(format!("node '{node}' failed: {message}")))
+        }
+        Outcome::Stopped => Err(CliError::failed("the run was stopped before the end")),
+        Outcome::Finished => Ok(()),
+    }
+}

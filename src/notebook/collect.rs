@@ -1,0 +1,286 @@
+//! Builds [`NotebookResults`] from executor telemetry: the app feeds it every message of a run,
+//! `flowbook report` feeds it a headless run. It keeps only what the cells need (the metric
+//! fields of pinned plots, the newest windows and previews, the last statuses).
+
+use super::pins::plot_fields;
+use super::results::{CellOutput, CellResult, NotebookResults, RunInfo, SeriesData, Table};
+use crate::catalog::NodeKind;
+use crate::exec::{
+    NodeStatus, Outcome, PortPreview, RunReport, Telemetry, WindowSample, format_value,
+};
+use crate::graph::{Cell, Graph, NodeId};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Rows a window table keeps (newest first).
+const TABLE_ROWS: usize = 12;
+
+/// Points kept per metric before they are halved (the stored file thins further).
+const KEPT_POINTS: usize = 8192;
+
+#[derive(Default)]
+pub struct ResultsCollector {
+    cells: Vec<Cell>,
+    ids: BTreeMap<String, NodeId>,
+    /// Per trainer, per metric field a pinned plot draws: (step, value).
+    metrics: BTreeMap<(NodeId, String), Vec<[f64; 2]>>,
+    windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
+    /// The newest non-empty preview of each (node, output port index).
+    previews: BTreeMap<(NodeId, usize), PortPreview>,
+    statuses: Vec<NodeStatus>,
+    elapsed_s: f64,
+    outcome: Option<Outcome>,
+}
+
+impl ResultsCollector {
+    /// A collector for the graph's own cells (or, if it has none, [`super::default_cells`]).
+    pub fn new(graph: &Graph) -> Self {
+        let cells = if graph.notebook.is_empty() {
+            super::default_cells(graph)
+        } else {
+            graph.notebook.clone()
+        };
+        Self {
+            cells,
+            ids: graph.nodes.iter().map(|n| (n.name.clone(), n.id)).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The names of nodes whose data previews the cells show: watch them during the run.
+    pub fn preview_nodes(&self, graph: &Graph) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .cells
+            .iter()
+            .filter_map(|c| match c {
+                Cell::Preview { node, .. } => graph.node(*node).map(|n| n.name.clone()),
+                _ => None,
+            })
+            .collect();
+        names.dedup();
+        names
+    }
+
+    fn wanted_fields(&self, node: NodeId) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        for cell in &self.cells {
+            if let Cell::Plot { node: n, plot } = cell
+                && *n == node
+            {
+                fields.extend(plot_fields(plot));
+            }
+        }
+        fields
+    }
+
+    /// Takes in one telemetry message.
+    pub fn observe(&mut self, message: &Telemetry) {
+        match message {
+            Telemetry::Progress {
+                elapsed_s,
+                nodes,
+                metrics,
+                windows,
+                ..
+            } => {
+                self.elapsed_s = *elapsed_s;
+                for batch in metrics {
+                    let Some(&id) = self.ids.get(&batch.node) else {
+                        continue;
+                    };
+                    let Some(step_at) = batch.fields.iter().position(|f| f == "step") else {
+                        continue;
+                    };
+                    for field in self.wanted_fields(id) {
+                        let Some(at) = batch.fields.iter().position(|f| f == field) else {
+                            continue;
+                        };
+                        let points = self.metrics.entry((id, field.to_owned())).or_default();
+                        for row in &batch.rows {
+                            let (Some(&x), Some(&y)) = (row.get(step_at), row.get(at)) else {
+                                continue;
+                            };
+                            if x.is_finite() && y.is_finite() {
+                                points.push([x, y]);
+                            }
+                        }
+                        if points.len() > KEPT_POINTS {
+                            *points = SeriesData::thinned("", points)
+                                .points
+                                .iter()
+                                .map(|&(x, y)| [f64::from(x), f64::from(y)])
+                                .collect();
+                        }
+                    }
+                }
+                for w in windows {
+                    let kept = self.windows.entry(w.node).or_default();
+                    kept.extend(w.samples.iter().cloned());
+                    let excess = kept.len().saturating_sub(TABLE_ROWS);
+                    kept.drain(..excess);
+                }
+                self.take_statuses(nodes);
+            }
+            Telemetry::Done(report) => self.finish(report),
+        }
+    }
+
+    /// The end of the run (also what `RunHandle::wait` returns).
+    pub fn finish(&mut self, report: &RunReport) {
+        self.elapsed_s = report.elapsed_s;
+        self.outcome = Some(report.outcome.clone());
+        self.take_statuses(&report.nodes);
+    }
+
+    fn take_statuses(&mut self, nodes: &[NodeStatus]) {
+        for status in nodes {
+            for preview in status.preview.iter().filter(|p| !p.rows.is_empty()) {
+                self.previews
+                    .insert((status.id, preview.port), preview.clone());
+            }
+        }
+        self.statuses = nodes.to_vec();
+    }
+
+    /// What the run produced so far, for every cell that has something to show.
+    pub fn results(&self, graph: &Graph, taken_at: String) -> NotebookResults {
+        let outputs = self
+            .cells
+            .iter()
+            .filter_map(|cell| {
+                let output = self.output(graph, cell)?;
+                Some(CellResult {
+                    cell: cell.clone(),
+                    output,
+                })
+            })
+            .collect();
+        let outcome = match &self.outcome {
+            None => "running".to_string(),
+            Some(Outcome::Finished) => "finished".to_string(),
+            Some(Outcome::Stopped) => "stopped".to_string(),
+            Some(Outcome::Failed { node, message }) => {
+                format!("failed at node '{node}': {message}")
+            }
+        };
+        NotebookResults {
+            version: 0,
+            run: (!self.statuses.is_empty()).then(|| RunInfo {
+                outcome,
+                seconds: self.elapsed_s,
+                taken_at,
+            }),
+            outputs,
+        }
+    }
+
+    fn output(&self, graph: &Graph, cell: &Cell) -> Option<CellOutput> {
+        match cell {
+            Cell::Markdown { .. } => None,
+            Cell::Plot { node, plot } => {
+                let series: Vec<SeriesData> = plot_fields(plot)
+                    .iter()
+                    .filter_map(|field| {
+                        let points = self.metrics.get(&(*node, (*field).to_owned()))?;
+                        (!points.is_empty()).then(|| SeriesData::thinned(*field, points))
+                    })
+                    .collect();
+                (!series.is_empty()).then(|| CellOutput::Plot {
+                    x_label: "step".into(),
+                    series,
+                })
+            }
+            Cell::WindowStats { node } => {
+                let windows = self.windows.get(node).filter(|w| !w.is_empty())?;
+                Some(CellOutput::Table(window_table(windows)))
+            }
+            Cell::Preview { node, port } => {
+                let kind = graph.node(*node).and_then(|n| NodeKind::from_id(&n.kind))?;
+                let at = kind.spec().outputs.iter().position(|p| p.name == port)?;
+                let preview = self.previews.get(&(*node, at))?;
+                Some(CellOutput::Table(Table {
+                    headers: preview.headers.clone(),
+                    rows: preview
+                        .rows
+                        .iter()
+                        .rev()
+                        .take(TABLE_ROWS)
+                        .cloned()
+                        .collect(),
+                }))
+            }
+            Cell::RunSummary => (!self.statuses.is_empty())
+                .then(|| CellOutput::Table(summary_table(graph, &self.statuses))),
+        }
+    }
+}
+
+/// The newest windows first: key, bounds in ms, count and the value statistics.
+fn window_table(windows: &VecDeque<WindowSample>) -> Table {
+    Table {
+        headers: ["key", "start", "end", "count", "mean", "min", "max"]
+            .map(String::from)
+            .to_vec(),
+        rows: windows
+            .iter()
+            .rev()
+            .map(|w| {
+                vec![
+                    w.key.clone(),
+                    w.start.to_string(),
+                    w.end.to_string(),
+                    w.count.to_string(),
+                    format_value(w.mean),
+                    format_value(w.min),
+                    format_value(w.max),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// One row per node of the graph that did something: records, state and final metrics.
+fn summary_table(graph: &Graph, statuses: &[NodeStatus]) -> Table {
+    let rows = statuses
+        .iter()
+        .filter(|s| graph.node(s.id).is_some() && (s.records_in > 0 || s.records_out > 0))
+        .map(|s| {
+            let metrics: Vec<String> = s
+                .last_metrics
+                .iter()
+                .filter(|(name, value)| {
+                    value.is_finite()
+                        && matches!(
+                            name.as_str(),
+                            "step" | "epoch" | "loss" | "accuracy" | "test_loss" | "test_accuracy"
+                        )
+                })
+                .map(|(name, value)| format!("{name} {}", format_value(*value)))
+                .collect();
+            vec![
+                s.name.clone(),
+                format!("{:?}", s.state).to_lowercase(),
+                s.records_in.to_string(),
+                s.records_out.to_string(),
+                if s.late > 0 {
+                    s.late.to_string()
+                } else {
+                    String::new()
+                },
+                metrics.join(", "),
+            ]
+        })
+        .collect();
+    Table {
+        headers: [
+            "node",
+            "state",
+            "records in",
+            "records out",
+            "late",
+            "final metrics",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }
+}

@@ -1,0 +1,69 @@
+//! Which cells show a node best: used by "Pin to notebook" and by reports of graphs that have
+//! no cells of their own.
+
+use crate::catalog::NodeKind;
+use crate::graph::{Cell, Graph, NodeId};
+
+/// The cells a "Pin to notebook" on `node` adds: what that kind of node shows best.
+pub fn pin_cells(graph: &Graph, node: NodeId) -> Vec<Cell> {
+    let kind = graph.node(node).and_then(|n| NodeKind::from_id(&n.kind));
+    match kind {
+        Some(NodeKind::Trainer) => vec![
+            Cell::Plot {
+                node,
+                plot: "loss".into(),
+            },
+            Cell::Plot {
+                node,
+                plot: "accuracy".into(),
+            },
+        ],
+        Some(NodeKind::Window | NodeKind::Aggregate) => vec![Cell::WindowStats { node }],
+        _ => vec![Cell::Preview {
+            node,
+            port: "out".into(),
+        }],
+    }
+}
+
+/// The metric fields a pinned trainer plot draws, by plot name ("loss", "accuracy", "lr").
+pub fn plot_fields(plot: &str) -> &'static [&'static str] {
+    match plot {
+        "accuracy" => &["accuracy", "test_accuracy", "progressive_accuracy"],
+        "lr" => &["lr"],
+        _ => &["loss", "test_loss", "progressive_loss"],
+    }
+}
+
+/// A notebook for a graph without cells: its notes, every trainer's plots, every window's
+/// table, and the run summary — so a report of any graph says something.
+pub fn default_cells(graph: &Graph) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    if !graph.notes.trim().is_empty() {
+        cells.push(Cell::Markdown {
+            text: graph.notes.clone(),
+        });
+    }
+    for node in &graph.nodes {
+        match NodeKind::from_id(&node.kind) {
+            Some(NodeKind::Trainer | NodeKind::Window | NodeKind::Aggregate) => {
+                cells.extend(pin_cells(graph, node.id))
+            }
+            _ => {}
+        }
+    }
+    cells.push(Cell::RunSummary);
+    cells
+}
+
+/// A cell's heading: what it shows, by the node's current name.
+pub fn cell_title(cell: &Cell, graph: &Graph) -> String {
+    let name = |n: &NodeId| graph.display_name(*n);
+    match cell {
+        Cell::Markdown { .. } => "Text".into(),
+        Cell::Plot { node, plot } => format!("{} — {plot}", name(node)),
+        Cell::Preview { node, port } => format!("{}.{port} — data", name(node)),
+        Cell::WindowStats { node } => format!("{} — windows", name(node)),
+        Cell::RunSummary => "Run summary".into(),
+    }
+}
