@@ -27,6 +27,9 @@ mod recovery;
 #[path = "ui_editor/run.rs"]
 mod run;
 
+#[path = "ui_editor/notebook.rs"]
+mod notebook;
+
 #[path = "ui_editor/plots.rs"]
 mod plots;
 

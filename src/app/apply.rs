@@ -237,6 +237,7 @@ impl FlowbookApp {
                 }
             }
             Command::ShowFileDialog(purpose) => self.show_file_dialog(purpose),
+            Command::ExportReport(path) => self.export_report(&path),
             Command::Quit => self.guarded(Guarded::Quit, ctx),
             Command::DismissDialog => self.dialog = None,
             Command::Run(run) => self.apply_run(run),

@@ -65,6 +65,8 @@ pub enum DialogPurpose {
     },
     /// Add a CSV source reading the picked file.
     AddCsv,
+    /// Where to write the notebook as an HTML report.
+    ExportReport,
 }
 
 /// A user action, applied at the end of the frame.
@@ -153,6 +155,8 @@ pub enum Command {
     SaveThen(Guarded),
     Save,
     SaveAs(PathBuf),
+    /// Write the notebook and the last run's results as a self-contained HTML page.
+    ExportReport(PathBuf),
     ShowFileDialog(DialogPurpose),
     Quit,
     DismissDialog,

@@ -38,7 +38,17 @@ impl FlowbookApp {
             Ok(graph) => {
                 self.replace_document(Document::new(graph, Some(path.to_path_buf())));
                 self.settings.remember(path);
-                self.set_status(format!("Opened {}", path.display()));
+                match crate::notebook::load_results(path) {
+                    Ok(results) => {
+                        self.notebook.stored = results;
+                        self.set_status(format!("Opened {}", path.display()));
+                    }
+                    // The graph is fine; only its saved outputs are lost.
+                    Err(e) => self.set_error(format!(
+                        "Opened {}, but not the results saved with it: {e}",
+                        path.display()
+                    )),
+                }
             }
             Err(e) => {
                 self.set_error(format!("Could not open {}", path.display()));
@@ -52,13 +62,63 @@ impl FlowbookApp {
             Ok(()) => {
                 self.doc.mark_saved(path);
                 self.settings.remember(path);
-                self.set_status(format!("Saved {}", path.display()));
+                match self.save_results(path) {
+                    Ok(()) => self.set_status(format!("Saved {}", path.display())),
+                    Err(e) => self.set_error(format!(
+                        "Saved {}, but not the run's results: {e}",
+                        path.display()
+                    )),
+                }
                 true
             }
             Err(e) => {
                 self.set_error(e.to_string());
                 false
             }
+        }
+    }
+
+    /// The outputs the notebook shows now: the current run's, else those saved with the file.
+    pub(crate) fn current_results(&self) -> Option<crate::notebook::NotebookResults> {
+        let live = self.run.session.as_ref().map(|s| {
+            s.results
+                .results(self.doc.graph(), crate::notebook::now_rfc3339())
+        });
+        live.filter(|r| !r.is_empty())
+            .or_else(|| self.notebook.stored.clone())
+    }
+
+    /// Keeps the last run's outputs beside the graph file, so its cells show them on reopening.
+    fn save_results(&mut self, path: &Path) -> Result<(), crate::graph::SaveError> {
+        let Some(results) = self.current_results() else {
+            return Ok(());
+        };
+        crate::notebook::save_results(path, &results)?;
+        self.notebook.stored = Some(results);
+        Ok(())
+    }
+
+    /// File → Export report: the notebook with the current outputs as one HTML page.
+    pub(crate) fn export_report(&mut self, path: &Path) {
+        let results = self.current_results().unwrap_or_default();
+        let source = self
+            .doc
+            .path
+            .as_deref()
+            .and_then(Path::file_name)
+            .map_or_else(
+                || "an unsaved graph".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+        let page = crate::notebook::render_report(&crate::notebook::ReportInput {
+            graph: self.doc.graph(),
+            results: &results,
+            source: &source,
+        });
+        match page.map(|page| crate::graph::write_atomically(path, page.as_bytes())) {
+            Ok(Ok(())) => self.set_status(format!("Report written to {}", path.display())),
+            Ok(Err(e)) => self.set_error(e.to_string()),
+            Err(e) => self.set_error(format!("Cannot draw the report: {e}")),
         }
     }
 

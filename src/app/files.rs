@@ -38,6 +38,18 @@ impl FileDialogState {
                 }
                 d
             }
+            DialogPurpose::ExportReport => {
+                let mut d = egui_file::FileDialog::save_file()
+                    .title("Export the notebook as an HTML report")
+                    .filename_filter(Box::new(|name: &str| {
+                        name.to_lowercase().ends_with(".html")
+                    }));
+                if let Some(name) = file_name {
+                    d = d
+                        .default_filename(Path::new(name).with_extension("html").to_string_lossy());
+                }
+                d
+            }
             DialogPurpose::Open => egui_file::FileDialog::open_file()
                 .title("Open graph")
                 .show_files_filter(Box::new(|p: &Path| has_extension(p, "ron"))),
@@ -49,7 +61,10 @@ impl FileDialogState {
             }
         }
         .default_size([640.0, 420.0])
-        .show_new_folder(matches!(purpose, DialogPurpose::SaveAs))
+        .show_new_folder(matches!(
+            purpose,
+            DialogPurpose::SaveAs | DialogPurpose::ExportReport
+        ))
         .show_rename(false);
         if let Some(dir) = start_dir.filter(|d| d.is_dir()) {
             dialog = dialog.initial_path(dir);
@@ -78,6 +93,13 @@ impl FileDialogState {
                     Command::SaveAs(path)
                 } else {
                     Command::SaveAs(path.with_extension("ron"))
+                }
+            }
+            DialogPurpose::ExportReport => {
+                if has_extension(&path, "html") {
+                    Command::ExportReport(path)
+                } else {
+                    Command::ExportReport(path.with_extension("html"))
                 }
             }
             DialogPurpose::ParamPath { node, param } => Command::SetParam {

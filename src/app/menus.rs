@@ -113,6 +113,9 @@ fn file_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) 
     if item(ui, "Save As…", Some(&keys::SAVE_AS), true) {
         commands.push(Command::ShowFileDialog(DialogPurpose::SaveAs));
     }
+    if item(ui, "Export report…", None, true) {
+        commands.push(Command::ShowFileDialog(DialogPurpose::ExportReport));
+    }
     ui.separator();
     if item(ui, "Add CSV source…", None, true) {
         commands.push(Command::ShowFileDialog(DialogPurpose::AddCsv));

@@ -3,58 +3,36 @@
 //! the current run. Cells are part of the document: every change is an undoable edit.
 
 use crate::app::command::Command;
+use crate::app::plots::Series;
 use crate::app::plots::{PlotSettings, PlotView, plot_ui};
 use crate::app::run::RunState;
-use crate::catalog::NodeKind;
-use crate::graph::{Cell, Graph, NodeId};
+use crate::graph::{Cell, Graph};
+use crate::notebook::{CellOutput, NotebookResults, Table, cell_title, plot_fields};
 use egui::{RichText, Ui};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 
-/// UI state of the pane (not saved in the file).
+/// UI state of the pane (not saved in the graph file).
 #[derive(Default)]
 pub struct NotebookState {
     /// The markdown cell being edited, and its text so far.
     editing: Option<(usize, String)>,
     /// Plot settings of pinned plots, by cell position.
     plot_settings: std::collections::BTreeMap<usize, PlotSettings>,
+    /// The outputs saved with the file (shown until a run produces new ones).
+    pub stored: Option<NotebookResults>,
 }
 
-/// The cells a "Pin to notebook" on `node` adds: what that kind of node shows best.
-pub fn pin_cells(graph: &Graph, node: NodeId) -> Vec<Cell> {
-    let kind = graph.node(node).and_then(|n| NodeKind::from_id(&n.kind));
-    match kind {
-        Some(NodeKind::Trainer) => vec![
-            Cell::Plot {
-                node,
-                plot: "loss".into(),
-            },
-            Cell::Plot {
-                node,
-                plot: "accuracy".into(),
-            },
-        ],
-        Some(NodeKind::Window | NodeKind::Aggregate) => vec![Cell::WindowStats { node }],
-        _ => vec![Cell::Preview {
-            node,
-            port: "out".into(),
-        }],
-    }
-}
+/// The payload of a cell being dragged to a new place: its position.
+#[derive(Clone, Copy, Debug)]
+struct CellDrag(usize);
 
-/// The metric fields a pinned trainer plot draws.
-fn plot_fields(plot: &str) -> &'static [&'static str] {
-    match plot {
-        "accuracy" => &["accuracy", "test_accuracy", "progressive_accuracy"],
-        "lr" => &["lr"],
-        _ => &["loss", "test_loss", "progressive_loss"],
-    }
-}
+pub use crate::notebook::pin_cells;
 
 pub fn notebook_ui(
     ui: &mut Ui,
     state: &mut NotebookState,
     graph: &Graph,
-    run: &RunState,
+    run_state: &RunState,
     markdown: &mut CommonMarkCache,
     commands: &mut Vec<Command>,
 ) {
@@ -68,7 +46,27 @@ pub fn notebook_ui(
         if ui.button("+ Run summary").clicked() {
             commands.push(Command::AddCell(Cell::RunSummary));
         }
+        if ui
+            .button("Export report…")
+            .on_hover_text("The notebook with the last run's outputs as one HTML page")
+            .clicked()
+        {
+            commands.push(Command::ShowFileDialog(
+                crate::app::command::DialogPurpose::ExportReport,
+            ));
+        }
     });
+    if let Some(run) = state.stored.as_ref().and_then(|r| r.run.as_ref())
+        && run_state_is_empty(run_state)
+    {
+        ui.label(
+            RichText::new(format!(
+                "Outputs of the run saved with the file ({}, {:.1} s, {}).",
+                run.outcome, run.seconds, run.taken_at
+            ))
+            .weak(),
+        );
+    }
     if graph.notebook.is_empty() {
         ui.label(
             RichText::new(
@@ -84,24 +82,48 @@ pub fn notebook_ui(
             let count = graph.notebook.len();
             for (index, cell) in graph.notebook.iter().enumerate() {
                 ui.push_id(("cell", index), |ui| {
-                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                    let frame = egui::Frame::group(ui.style()).show(ui, |ui| {
                         ui.set_width(ui.available_width());
                         cell_header_ui(ui, index, count, cell, graph, commands);
-                        cell_body_ui(ui, state, index, cell, graph, run, markdown, commands);
+                        cell_body_ui(ui, state, index, cell, graph, run_state, markdown, commands);
                     });
+                    drop_target_ui(ui, &frame.response, index, commands);
                 });
             }
         });
 }
 
-fn cell_title(cell: &Cell, graph: &Graph) -> String {
-    let name = |n: &NodeId| graph.display_name(*n);
-    match cell {
-        Cell::Markdown { .. } => "Text".into(),
-        Cell::Plot { node, plot } => format!("{} — {plot}", name(node)),
-        Cell::Preview { node, port } => format!("{}.{port} — data", name(node)),
-        Cell::WindowStats { node } => format!("{} — windows", name(node)),
-        Cell::RunSummary => "Run summary".into(),
+/// While no run has produced anything, the pane shows the outputs saved with the file.
+fn run_state_is_empty(run: &RunState) -> bool {
+    run.session.is_none()
+}
+
+/// Dropping a dragged cell on this one moves it above or below, by the pointer's half.
+fn drop_target_ui(ui: &Ui, frame: &egui::Response, index: usize, commands: &mut Vec<Command>) {
+    let Some(pointer) = ui.ctx().pointer_interact_pos() else {
+        return;
+    };
+    let below = pointer.y > frame.rect.center().y;
+    if frame.dnd_hover_payload::<CellDrag>().is_some() {
+        let y = if below {
+            frame.rect.bottom() + 2.0
+        } else {
+            frame.rect.top() - 2.0
+        };
+        let stroke = egui::Stroke::new(3.0, ui.visuals().selection.bg_fill);
+        ui.painter().hline(frame.rect.x_range(), y, stroke);
+    }
+    if let Some(dragged) = frame.dnd_release_payload::<CellDrag>() {
+        let from = dragged.0;
+        let insert_at = index + usize::from(below);
+        let to = if from < insert_at {
+            insert_at - 1
+        } else {
+            insert_at
+        };
+        if to != from {
+            commands.push(Command::MoveCell { from, to });
+        }
     }
 }
 
@@ -114,7 +136,14 @@ fn cell_header_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
-        ui.label(RichText::new(cell_title(cell, graph)).strong());
+        let title = cell_title(cell, graph);
+        ui.dnd_drag_source(
+            egui::Id::unique(("notebook-drag-cell", index)),
+            CellDrag(index),
+            |ui| ui.label(RichText::new(format!("☰ {title}")).strong()),
+        )
+        .response
+        .on_hover_text("Drag to move this cell");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.small_button("Delete").clicked() {
                 commands.push(Command::DeleteCell(index));
@@ -141,6 +170,24 @@ fn cell_header_ui(
     });
 }
 
+/// Stored series back into plot series (they were thinned when saved).
+fn stored_series(output: Option<CellOutput>) -> Vec<Series> {
+    let Some(CellOutput::Plot { series, .. }) = output else {
+        return Vec::new();
+    };
+    series
+        .iter()
+        .map(|s| {
+            let mut out = Series::new(&s.name);
+            for &(x, y) in &s.points {
+                // Stored points are finite and in x order: pushing cannot fail.
+                let _ = out.push(f64::from(x), f64::from(y));
+            }
+            out
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn cell_body_ui(
     ui: &mut Ui,
@@ -153,6 +200,11 @@ fn cell_body_ui(
     commands: &mut Vec<Command>,
 ) {
     let session = run.session.as_ref();
+    // A live run's output, else the one saved with the file.
+    let output = |stored: &Option<NotebookResults>| match session {
+        Some(s) => s.results.output(graph, cell),
+        None => stored.as_ref().and_then(|r| r.output(cell)).cloned(),
+    };
     match cell {
         Cell::Markdown { text } => {
             let editing = state.editing.as_ref().is_some_and(|(i, _)| *i == index);
@@ -180,22 +232,28 @@ fn cell_body_ui(
             }
         }
         Cell::Plot { node, plot } => {
-            let series: Vec<_> = session
-                .and_then(|s| s.metrics.get(node))
-                .map(|m| {
-                    plot_fields(plot)
-                        .iter()
-                        .filter_map(|f| m.field(f))
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default();
+            // Live: the session's full-resolution series; else the stored thinned ones.
+            let series: Vec<Series> = match session {
+                Some(s) => s
+                    .metrics
+                    .get(node)
+                    .map(|m| {
+                        plot_fields(plot)
+                            .iter()
+                            .filter_map(|f| m.field(f))
+                            .filter(|s| !s.is_empty())
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                None => stored_series(output(&state.stored)),
+            };
             if series.is_empty() {
                 ui.label(RichText::new("Fills when the graph runs.").weak());
                 return;
             }
             let mut view = PlotView::new(cell_title(cell, graph)).x_label("step");
-            for s in series {
+            for s in &series {
                 view = view.series(s);
             }
             let settings = state.plot_settings.entry(index).or_default();
@@ -203,95 +261,55 @@ fn cell_body_ui(
                 plot_ui(ui, &format!("cell_plot_{index}"), &view, settings);
             });
         }
-        Cell::WindowStats { node } => {
-            let windows = session.and_then(|s| s.windows.get(node));
-            let Some(windows) = windows.filter(|w| !w.is_empty()) else {
-                ui.label(RichText::new("Fills when the graph runs.").weak());
-                return;
-            };
-            egui::Grid::new(("cell_windows", index))
-                .striped(true)
-                .show(ui, |ui| {
-                    for h in ["key", "start", "end", "count", "mean", "min", "max"] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for w in windows.iter().rev().take(12) {
-                        ui.monospace(&w.key);
-                        ui.monospace(w.start.to_string());
-                        ui.monospace(w.end.to_string());
-                        ui.monospace(w.count.to_string());
-                        for v in [w.mean, w.min, w.max] {
-                            ui.monospace(crate::exec::format_value(v));
-                        }
-                        ui.end_row();
-                    }
-                });
-        }
-        Cell::Preview { node, port } => {
-            let rows = session.and_then(|s| s.node(*node)).and_then(|s| {
-                let at = graph
-                    .node(*node)
-                    .and_then(crate::app::canvas::layout::spec_of)
-                    .and_then(|spec| spec.outputs.iter().position(|p| p.name == port))?;
-                s.preview.iter().find(|p| p.port == at).cloned()
-            });
-            match rows.filter(|p| !p.rows.is_empty()) {
-                Some(p) => {
-                    egui::Grid::new(("cell_preview", index))
-                        .striped(true)
-                        .show(ui, |ui| {
-                            for h in &p.headers {
-                                ui.strong(h);
-                            }
-                            ui.end_row();
-                            for row in p.rows.iter().rev().take(12) {
-                                for c in row {
-                                    ui.monospace(c);
-                                }
-                                ui.end_row();
-                            }
-                        });
-                }
-                None => {
-                    ui.label(
-                        RichText::new("Click the wire while the graph runs to fill this preview.")
-                            .weak(),
-                    );
-                    if session.is_some() && ui.small_button("Watch now").clicked() {
-                        commands.push(Command::ShowPreview(Some((*node, port.clone()))));
-                    }
-                }
-            }
-        }
-        Cell::RunSummary => match session {
-            None => {
-                ui.label(RichText::new("Fills when the graph runs.").weak());
-            }
-            Some(s) => {
-                ui.label(format!(
-                    "Run {}: {:?} after {:.2} s",
-                    s.number,
-                    s.phase,
-                    s.seconds()
-                ));
-                for (id, status) in &s.nodes {
-                    if graph.node(*id).is_none() || status.records_out == 0 {
-                        continue;
-                    }
-                    let mut line = format!(
-                        "{}: {} records out",
-                        status.name,
-                        crate::app::canvas::live::count_text(status.records_out as f64)
-                    );
-                    for (name, value) in &status.last_metrics {
-                        if matches!(name.as_str(), "loss" | "test_accuracy") && value.is_finite() {
-                            line.push_str(&format!(" · {name} {value:.4}"));
-                        }
-                    }
-                    ui.label(line);
+        Cell::Preview { node, port } => match output(&state.stored) {
+            Some(CellOutput::Table(table)) => table_ui(ui, ("cell_table", index), &table),
+            _ => {
+                ui.label(
+                    RichText::new("Fills when the graph runs (or click the wire during a run).")
+                        .weak(),
+                );
+                if session.is_some() && ui.small_button("Watch now").clicked() {
+                    commands.push(Command::ShowPreview(Some((*node, port.clone()))));
                 }
             }
         },
+        Cell::WindowStats { .. } | Cell::RunSummary => match output(&state.stored) {
+            Some(CellOutput::Table(table)) => {
+                if matches!(cell, Cell::RunSummary)
+                    && let Some(s) = session
+                {
+                    ui.label(format!(
+                        "Run {}: {:?} after {:.2} s",
+                        s.number,
+                        s.phase,
+                        s.seconds()
+                    ));
+                }
+                table_ui(ui, ("cell_table", index), &table);
+            }
+            _ => {
+                ui.label(RichText::new("Fills when the graph runs.").weak());
+            }
+        },
     }
+}
+
+/// A results table as a striped grid, numbers in monospace.
+fn table_ui(ui: &mut Ui, id: (&str, usize), table: &Table) {
+    egui::ScrollArea::horizontal()
+        .id_salt(("scroll", id))
+        .show(ui, |ui| {
+            egui::Grid::new(id).striped(true).show(ui, |ui| {
+                for h in &table.headers {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for row in &table.rows {
+                    for c in row {
+                        ui.monospace(c);
+                    }
+                    ui.end_row();
+                }
+            });
+        });
 }

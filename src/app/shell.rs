@@ -142,6 +142,7 @@ impl FlowbookApp {
         self.problems.invalidate();
         self.canvas.fit_requested = true;
         self.quick_add = None;
+        self.notebook = crate::app::notebook::NotebookState::default();
         self.recovery.forget_document();
     }
 

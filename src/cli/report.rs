@@ -19,14 +19,13 @@ pub fn report(
     let handle =
         start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
     let mut collector = ResultsCollector::new(&graph);
-    for node in collector.preview_nodes(&graph) {
+    for node in ResultsCollector::preview_nodes(&graph) {
         handle.watch_preview(&node, true);
     }
     let report = drive(handle, max_seconds, |message| collector.observe(message));
     collector.finish(&report);
     print!("{}", summary(&plan, &report));
-    let taken_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let results = collector.results(&graph, taken_at);
+    let results = collector.results(&graph, crate::notebook::now_rfc3339());
     let source = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -1,6 +1,7 @@
 //! Builds [`NotebookResults`] from executor telemetry: the app feeds it every message of a run,
-//! `flowbook report` feeds it a headless run. It keeps only what the cells need (the metric
-//! fields of pinned plots, the newest windows and previews, the last statuses).
+//! `flowbook report` feeds it a headless run. It keeps what any cell could show (the metric
+//! fields that trainer plots draw, the newest windows and previews, the last statuses), so a
+//! cell pinned in the middle of a run fills too.
 
 use super::pins::plot_fields;
 use super::results::{CellOutput, CellResult, NotebookResults, RunInfo, SeriesData, Table};
@@ -19,7 +20,6 @@ const KEPT_POINTS: usize = 8192;
 
 #[derive(Default)]
 pub struct ResultsCollector {
-    cells: Vec<Cell>,
     ids: BTreeMap<String, NodeId>,
     /// Per trainer, per metric field a pinned plot draws: (step, value).
     metrics: BTreeMap<(NodeId, String), Vec<[f64; 2]>>,
@@ -32,24 +32,16 @@ pub struct ResultsCollector {
 }
 
 impl ResultsCollector {
-    /// A collector for the graph's own cells (or, if it has none, [`super::default_cells`]).
     pub fn new(graph: &Graph) -> Self {
-        let cells = if graph.notebook.is_empty() {
-            super::default_cells(graph)
-        } else {
-            graph.notebook.clone()
-        };
         Self {
-            cells,
             ids: graph.nodes.iter().map(|n| (n.name.clone(), n.id)).collect(),
             ..Self::default()
         }
     }
 
-    /// The names of nodes whose data previews the cells show: watch them during the run.
-    pub fn preview_nodes(&self, graph: &Graph) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .cells
+    /// The names of nodes whose data previews the graph's cells show: watch them in a run.
+    pub fn preview_nodes(graph: &Graph) -> Vec<String> {
+        let mut names: Vec<String> = cells_of(graph)
             .iter()
             .filter_map(|c| match c {
                 Cell::Preview { node, .. } => graph.node(*node).map(|n| n.name.clone()),
@@ -58,18 +50,6 @@ impl ResultsCollector {
             .collect();
         names.dedup();
         names
-    }
-
-    fn wanted_fields(&self, node: NodeId) -> Vec<&'static str> {
-        let mut fields = Vec::new();
-        for cell in &self.cells {
-            if let Cell::Plot { node: n, plot } = cell
-                && *n == node
-            {
-                fields.extend(plot_fields(plot));
-            }
-        }
-        fields
     }
 
     /// Takes in one telemetry message.
@@ -90,11 +70,11 @@ impl ResultsCollector {
                     let Some(step_at) = batch.fields.iter().position(|f| f == "step") else {
                         continue;
                     };
-                    for field in self.wanted_fields(id) {
+                    for field in PLOTS.iter().flat_map(|plot| plot_fields(plot)) {
                         let Some(at) = batch.fields.iter().position(|f| f == field) else {
                             continue;
                         };
-                        let points = self.metrics.entry((id, field.to_owned())).or_default();
+                        let points = self.metrics.entry((id, (*field).to_owned())).or_default();
                         for row in &batch.rows {
                             let (Some(&x), Some(&y)) = (row.get(step_at), row.get(at)) else {
                                 continue;
@@ -141,10 +121,10 @@ impl ResultsCollector {
         self.statuses = nodes.to_vec();
     }
 
-    /// What the run produced so far, for every cell that has something to show.
+    /// What the run produced so far, for every cell of the graph (or, if it has none, of
+    /// [`super::default_cells`]) that has something to show.
     pub fn results(&self, graph: &Graph, taken_at: String) -> NotebookResults {
-        let outputs = self
-            .cells
+        let outputs = cells_of(graph)
             .iter()
             .filter_map(|cell| {
                 let output = self.output(graph, cell)?;
@@ -164,7 +144,7 @@ impl ResultsCollector {
         };
         NotebookResults {
             version: 0,
-            run: (!self.statuses.is_empty()).then(|| RunInfo {
+            run: (!self.statuses.is_empty()).then_some(RunInfo {
                 outcome,
                 seconds: self.elapsed_s,
                 taken_at,
@@ -173,7 +153,8 @@ impl ResultsCollector {
         }
     }
 
-    fn output(&self, graph: &Graph, cell: &Cell) -> Option<CellOutput> {
+    /// What `cell` shows now, if the run produced anything for it.
+    pub fn output(&self, graph: &Graph, cell: &Cell) -> Option<CellOutput> {
         match cell {
             Cell::Markdown { .. } => None,
             Cell::Plot { node, plot } => {
@@ -211,6 +192,17 @@ impl ResultsCollector {
             Cell::RunSummary => (!self.statuses.is_empty())
                 .then(|| CellOutput::Table(summary_table(graph, &self.statuses))),
         }
+    }
+}
+
+/// Every plot a trainer cell can draw.
+const PLOTS: [&str; 3] = ["loss", "accuracy", "lr"];
+
+fn cells_of(graph: &Graph) -> Vec<Cell> {
+    if graph.notebook.is_empty() {
+        super::default_cells(graph)
+    } else {
+        graph.notebook.clone()
     }
 }
 

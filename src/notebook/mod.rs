@@ -17,3 +17,8 @@ pub use results::{
     CellOutput, CellResult, NotebookResults, ResultsError, RunInfo, SeriesData, Table,
     load_results, results_path, save_results,
 };
+
+/// Now, as results and reports stamp it (UTC, RFC 3339, seconds).
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

@@ -18,7 +18,9 @@ pub fn pin_cells(graph: &Graph, node: NodeId) -> Vec<Cell> {
                 plot: "accuracy".into(),
             },
         ],
-        Some(NodeKind::Window | NodeKind::Aggregate) => vec![Cell::WindowStats { node }],
+        // Window statistics are sampled where windows fire; an aggregate's own rows show as
+        // its data.
+        Some(NodeKind::Window) => vec![Cell::WindowStats { node }],
         _ => vec![Cell::Preview {
             node,
             port: "out".into(),
@@ -45,11 +47,8 @@ pub fn default_cells(graph: &Graph) -> Vec<Cell> {
         });
     }
     for node in &graph.nodes {
-        match NodeKind::from_id(&node.kind) {
-            Some(NodeKind::Trainer | NodeKind::Window | NodeKind::Aggregate) => {
-                cells.extend(pin_cells(graph, node.id))
-            }
-            _ => {}
+        if let Some(NodeKind::Trainer | NodeKind::Window) = NodeKind::from_id(&node.kind) {
+            cells.extend(pin_cells(graph, node.id));
         }
     }
     cells.push(Cell::RunSummary);

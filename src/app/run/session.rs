@@ -8,8 +8,9 @@ use crate::exec::{
     Control, InsightPoint, LateSample, NodeState, NodeStatus, Outcome, RunHandle, RunOptions,
     RunReport, Telemetry, WindowSample,
 };
-use crate::graph::NodeId;
+use crate::graph::{Graph, NodeId};
 use crate::learn::insight::TrainerInsight;
+use crate::notebook::ResultsCollector;
 use crate::plan::LogicalPlan;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -163,18 +164,26 @@ pub struct RunSession {
     pub latency: LatencyStats,
     /// The node whose outputs are previewed now.
     watched: Option<String>,
+    /// Nodes whose previews notebook cells show: watched for the whole run.
+    pinned_previews: Vec<String>,
+    /// What the notebook's output cells show, kept for the report and the results file.
+    pub results: ResultsCollector,
     /// Progress messages applied (tests use it to wait for data).
     pub messages: u64,
 }
 
 impl RunSession {
     /// Starts a validated plan. Ticks are short so metrics reach the plots quickly.
-    pub fn start(plan: &LogicalPlan, number: usize) -> Result<Self, String> {
+    pub fn start(plan: &LogicalPlan, graph: &Graph, number: usize) -> Result<Self, String> {
         let options = RunOptions {
             tick: Duration::from_millis(40),
             ..RunOptions::default()
         };
         let handle = crate::exec::start(plan, options).map_err(|e| e.to_string())?;
+        let pinned_previews = ResultsCollector::preview_nodes(graph);
+        for node in &pinned_previews {
+            handle.watch_preview(node, true);
+        }
         Ok(Self {
             number,
             handle: Some(handle),
@@ -199,6 +208,8 @@ impl RunSession {
             report: None,
             latency: LatencyStats::default(),
             watched: None,
+            pinned_previews,
+            results: ResultsCollector::new(graph),
             messages: 0,
         })
     }
@@ -299,7 +310,9 @@ impl RunSession {
             return;
         }
         if let Some(h) = &self.handle {
-            if let Some(old) = &self.watched {
+            if let Some(old) = &self.watched
+                && !self.pinned_previews.contains(old)
+            {
                 h.watch_preview(old, false);
             }
             if let Some(new) = node {
@@ -326,6 +339,7 @@ impl RunSession {
                 return changed;
             };
             changed = true;
+            self.results.observe(&message);
             match message {
                 Telemetry::Progress {
                     elapsed_s,
