@@ -205,6 +205,10 @@ impl FlowbookApp {
             Command::SetMinimap(on) => self.settings.show_minimap = on,
             Command::New => self.guarded(Guarded::New, ctx),
             Command::Open(path) => self.guarded(Guarded::Open(path), ctx),
+            Command::OpenExampleCopy(path) => self.guarded(Guarded::OpenCopy(path), ctx),
+            Command::ShowGallery => {
+                self.gallery = Some(crate::app::gallery::GalleryState::load(false));
+            }
             Command::Discard(action) => {
                 self.dialog = None;
                 self.perform(action, ctx);

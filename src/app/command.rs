@@ -50,6 +50,8 @@ impl Selection {
 pub enum Guarded {
     New,
     Open(PathBuf),
+    /// Open a copy of an example: an untitled graph with its content.
+    OpenCopy(PathBuf),
     Quit,
 }
 
@@ -155,6 +157,10 @@ pub enum Command {
     SaveThen(Guarded),
     Save,
     SaveAs(PathBuf),
+    /// Show the examples gallery.
+    ShowGallery,
+    /// Open a copy of an example graph (guarded by the unsaved-changes question).
+    OpenExampleCopy(PathBuf),
     /// Write the notebook and the last run's results as a self-contained HTML page.
     ExportReport(PathBuf),
     ShowFileDialog(DialogPurpose),

@@ -34,7 +34,7 @@ pub fn dialogs_ui(
             Dialog::Unsaved(action) => {
                 let what = match action {
                     Guarded::New => "starting a new graph",
-                    Guarded::Open(_) => "opening another graph",
+                    Guarded::Open(_) | Guarded::OpenCopy(_) => "opening another graph",
                     Guarded::Quit => "quitting",
                 };
                 let name = title.trim_end_matches(" *");

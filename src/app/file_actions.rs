@@ -25,6 +25,19 @@ impl FlowbookApp {
                 self.set_status("New graph");
             }
             Guarded::Open(path) => self.open_file(&path),
+            Guarded::OpenCopy(path) => match crate::graph::load(&path) {
+                Ok(graph) => {
+                    self.replace_document(Document::new(graph, None));
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    self.set_status(format!(
+                        "Opened a copy of {name}: press Run (F5) to try it, Save As to keep it"
+                    ));
+                }
+                Err(e) => {
+                    self.set_error(format!("Could not open {}", path.display()));
+                    self.dialog = Some(Dialog::LoadError(e.to_string()));
+                }
+            },
             Guarded::Quit => {
                 self.close_confirmed = true;
                 ctx.send_viewport_cmd(ViewportCommand::Close);

@@ -3,7 +3,6 @@
 //! work and are shown disabled with a hint.
 
 use crate::app::command::{Command, DialogPurpose};
-use crate::app::files::example_graphs;
 use crate::app::shortcuts as keys;
 use egui::{Button, KeyboardShortcut, Ui};
 use std::path::PathBuf;
@@ -91,21 +90,9 @@ fn file_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) 
             }
         });
     });
-    ui.menu_button("Examples", |ui| {
-        let examples = example_graphs();
-        if examples.is_empty() {
-            ui.label("No example-graphs folder found");
-        }
-        for path in examples {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if ui.button(name).clicked() {
-                commands.push(Command::Open(path));
-            }
-        }
-    });
+    if item(ui, "Examples…", None, true) {
+        commands.push(Command::ShowGallery);
+    }
     ui.separator();
     if item(ui, "Save", Some(&keys::SAVE), true) {
         commands.push(Command::Save);

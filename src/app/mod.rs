@@ -9,6 +9,7 @@ mod dialogs;
 pub mod document;
 mod file_actions;
 pub mod files;
+pub mod gallery;
 mod inspector;
 mod menus;
 pub mod notebook;
@@ -50,6 +51,9 @@ pub fn run_native(graph: Option<PathBuf>, autorun: bool) -> Result<(), String> {
             if let Some(dir) = recovery::default_recovery_dir() {
                 let (recovery, errors) = recovery::Recovery::in_dir(&dir);
                 app = app.with_recovery((recovery.publishing_crash_snapshots(), errors));
+            }
+            if graph.is_none() {
+                app.welcome_on_first_launch();
             }
             if let Some(path) = graph {
                 app.open_now(&path);

@@ -20,6 +20,8 @@ pub struct Settings {
     pub show_minimap: bool,
     /// The notebook pane beside the canvas.
     pub show_notebook: bool,
+    /// The welcome gallery was shown once (it opens by itself only on the first launch).
+    pub welcome_seen: bool,
 }
 
 impl Default for Settings {
@@ -30,6 +32,7 @@ impl Default for Settings {
             snap_to_grid: true,
             show_minimap: true,
             show_notebook: false,
+            welcome_seen: false,
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct FlowbookApp {
     pub(crate) close_confirmed: bool,
     /// The current run (if any), earlier runs and run view options.
     pub run: RunState,
+    /// The examples gallery, while it is open.
+    pub gallery: Option<crate::app::gallery::GalleryState>,
     /// The notebook pane's editing state.
     pub notebook: crate::app::notebook::NotebookState,
     /// The wire selected last frame, to open its data preview when the selection changes.
@@ -100,6 +102,7 @@ impl FlowbookApp {
             close_confirmed: false,
             run: RunState::default(),
             notebook: Default::default(),
+            gallery: None,
             previous_edge: None,
             recovery: Recovery::disabled(),
         }
@@ -124,6 +127,13 @@ impl FlowbookApp {
     }
 
     /// Opens a file now (no unsaved-changes question): used at start-up.
+    /// The first launch (no graph given) greets with the examples gallery.
+    pub fn welcome_on_first_launch(&mut self) {
+        if !self.settings.welcome_seen {
+            self.gallery = Some(crate::app::gallery::GalleryState::load(true));
+        }
+    }
+
     pub fn open_now(&mut self, path: &Path) {
         self.open_file(path);
     }
@@ -217,6 +227,12 @@ impl FlowbookApp {
                 Some(command) => self.commands.push(command),
                 None => self.after_save = None,
             }
+        }
+        if let Some(gallery) = &self.gallery
+            && !crate::app::gallery::gallery_window(&ctx, gallery, &mut self.commands)
+        {
+            self.gallery = None;
+            self.settings.welcome_seen = true;
         }
         crate::app::dialogs::dialogs_ui(
             &ctx,

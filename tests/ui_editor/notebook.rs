@@ -164,3 +164,49 @@ fn outputs_are_saved_beside_the_graph_shown_on_reopening_and_exported_as_a_repor
     assert!(third.state().status.is_error);
     assert!(third.state().status.text.contains("moons.ron.results"));
 }
+
+#[test]
+fn the_welcome_gallery_lists_every_example_and_one_click_opens_a_copy() {
+    // Example descriptions use arrows that egui's bundled test font lacks (the app has system
+    // fonts for them).
+    let mut h = crate::support::editor_allowing_tofu();
+    h.state_mut().welcome_on_first_launch();
+    settle(&mut h);
+    assert!(h.query_all_by_label("Welcome to Flowbook").count() >= 1);
+    let examples = std::fs::read_dir(crate::common::root().join("example-graphs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        h.state().gallery.as_ref().unwrap().examples.len(),
+        examples.len()
+    );
+    for path in &examples {
+        let graph = flowbook::graph::load(path).unwrap();
+        assert!(
+            h.query_all_by_label(&graph.name).count() >= 1,
+            "a card for {}",
+            graph.name
+        );
+    }
+    let moons = example("moons.ron");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, &moons.name)
+        .click();
+    settle(&mut h);
+    assert!(h.state().gallery.is_none(), "the gallery closes");
+    assert_eq!(h.state().graph().nodes, moons.nodes, "the example's graph");
+    assert_eq!(
+        h.state().doc.path,
+        None,
+        "a copy: saving asks for a new name"
+    );
+    assert!(h.state().settings.welcome_seen);
+    // Only the first launch greets; File → Examples… opens the gallery any time.
+    h.state_mut().welcome_on_first_launch();
+    settle(&mut h);
+    assert!(h.state().gallery.is_none());
+    crate::support::menu(&mut h, "File", "Examples…");
+    settle(&mut h);
+    assert!(h.state().gallery.as_ref().is_some_and(|g| !g.welcome));
+}
