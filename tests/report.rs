@@ -1,5 +1,6 @@
-//! `flowbook report`: runs a graph headless and writes its notebook as one HTML page with
-//! rendered markdown, PNG plots and tables; a failed run still gets a report.
+//! Generated documents. `flowbook report` runs a graph headless and writes its notebook as one
+//! HTML page with rendered markdown, PNG plots and tables (a failed run still gets a report);
+//! the README's node table and docs/nodes.md are exactly what `flowbook nodes` prints.
 
 mod common;
 
@@ -92,4 +93,26 @@ fn a_graph_without_cells_reports_its_windows_and_a_failed_run_still_gets_a_repor
         "windows that fired before the fault"
     );
     assert!(page.contains("<td>fault</td><td>failed</td>"), "{page}");
+}
+
+#[test]
+fn the_readme_node_table_and_docs_nodes_md_are_the_catalogue_as_printed() {
+    let table = flowbook(&["nodes", "--table"]);
+    assert!(table.status.success());
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let begin = "<!-- begin: flowbook nodes --table -->\n";
+    let start = readme.find(begin).expect("README has the generated table") + begin.len();
+    let end = readme.find("<!-- end: flowbook nodes --table -->").unwrap();
+    assert_eq!(
+        &readme[start..end],
+        stdout(&table),
+        "README is stale: paste `flowbook nodes --table` between its markers"
+    );
+    let markdown = flowbook(&["nodes", "--markdown"]);
+    let docs = std::fs::read_to_string(common::root().join("docs/nodes.md")).unwrap();
+    assert_eq!(
+        docs,
+        stdout(&markdown),
+        "docs/nodes.md is stale: flowbook nodes --markdown > docs/nodes.md"
+    );
 }

@@ -71,7 +71,16 @@ pub enum Command {
         /// Print as a markdown reference.
         #[arg(long)]
         markdown: bool,
+        /// Print one markdown table row per node (the README's overview).
+        #[arg(long, conflicts_with = "markdown")]
+        table: bool,
     },
+}
+
+/// Prints to stdout; a reader that went away (`flowbook nodes | head`) is not an error.
+pub(crate) fn print_or_quiet_on_closed_pipe(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// A failure with the exit code it deserves.
@@ -113,8 +122,13 @@ pub fn main_with(cli: Cli) -> ExitCode {
             max_seconds,
         }) => report::report(&graph, &output, &sets, max_seconds),
         Some(Command::Check { graph, sets }) => run::check(&graph, &sets),
-        Some(Command::Nodes { markdown }) => {
-            print!("{}", nodes::catalogue_text(markdown));
+        Some(Command::Nodes { markdown, table }) => {
+            let text = if table {
+                nodes::catalogue_table()
+            } else {
+                nodes::catalogue_text(markdown)
+            };
+            print_or_quiet_on_closed_pipe(&text);
             Ok(())
         }
         None => open_editor(cli.graph, cli.run),

@@ -101,3 +101,31 @@ pub fn catalogue_text(markdown: bool) -> String {
     }
     out
 }
+
+/// The catalogue as one markdown table (kind, ports, what it does): the README's overview.
+pub fn catalogue_table() -> String {
+    let mut out = String::from("| node | category | ports | what it does |\n|---|---|---|---|\n");
+    let names = |ports: &[crate::catalog::PortSpec]| {
+        ports
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for spec in all_specs() {
+        let ports = match (spec.inputs.is_empty(), spec.outputs.is_empty()) {
+            (true, _) => format!("→ {}", names(spec.outputs)),
+            (false, true) => format!("{} →", names(spec.inputs)),
+            (false, false) => format!("{} → {}", names(spec.inputs), names(spec.outputs)),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            spec.id,
+            spec.category,
+            ports,
+            spec.summary.replace('|', "\\|")
+        );
+    }
+    out
+}

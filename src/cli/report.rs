@@ -24,7 +24,7 @@ pub fn report(
     }
     let report = drive(handle, max_seconds, |message| collector.observe(message));
     collector.finish(&report);
-    print!("{}", summary(&plan, &report));
+    super::print_or_quiet_on_closed_pipe(&summary(&plan, &report));
     let results = collector.results(&graph, crate::notebook::now_rfc3339());
     let source = path.file_name().map_or_else(
         || path.display().to_string(),

@@ -1,7 +1,7 @@
 //! `flowbook run` and `flowbook check`: load, override, validate, run with a progress line,
 //! and print a summary that people and scripts can read.
 
-use super::{CliError, apply_sets};
+use super::{CliError, apply_sets, print_or_quiet_on_closed_pipe};
 use crate::catalog::NodeKind;
 use crate::exec::{
     Control, MetricPoints, NodeStatus, Outcome, RunHandle, RunOptions, RunReport, Telemetry, start,
@@ -29,13 +29,13 @@ pub fn prepare(path: &Path, sets: &[String]) -> Result<(Graph, LogicalPlan), Cli
 
 pub fn check(path: &Path, sets: &[String]) -> Result<(), CliError> {
     let (graph, plan) = prepare(path, sets)?;
-    println!(
-        "{}: valid, {} nodes, {} wires",
+    print_or_quiet_on_closed_pipe(&format!(
+        "{}: valid, {} nodes, {} wires\n{}",
         path.display(),
         graph.nodes.len(),
-        graph.edges.len()
-    );
-    print!("{}", plan.describe());
+        graph.edges.len(),
+        plan.describe()
+    ));
     Ok(())
 }
 
@@ -69,7 +69,7 @@ pub fn run(
     if show_progress {
         eprint!("\r\x1b[2K");
     }
-    print!("{}", summary(&plan, &report));
+    print_or_quiet_on_closed_pipe(&summary(&plan, &report));
     if let Some(out) = metrics_path {
         write_metrics(out, &metrics)?;
     }
