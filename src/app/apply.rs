@@ -26,8 +26,16 @@ impl FlowbookApp {
     pub fn apply_commands(&mut self, ctx: &Context) {
         let commands = std::mem::take(&mut self.commands);
         for command in commands {
+            if matches!(
+                command,
+                Command::MoveCell { .. } | Command::DeleteCell(_) | Command::Undo | Command::Redo
+            ) {
+                // Cells may change places: per-position pane state would follow the wrong cell.
+                self.notebook.forget_positions();
+            }
             self.apply(command, ctx);
         }
+        self.notebook.forget_removed_nodes(self.doc.graph());
     }
 
     /// A document edit; failures become the status message.

@@ -104,7 +104,8 @@ impl FlowbookApp {
     /// Keeps the last run's outputs beside the graph file, so its cells show them on reopening.
     fn save_results(&mut self, path: &Path) -> Result<(), crate::graph::SaveError> {
         let Some(results) = self.current_results() else {
-            return Ok(());
+            // Nothing to keep: an older results file there belongs to another graph's run.
+            return crate::notebook::remove_results(path);
         };
         crate::notebook::save_results(path, &results)?;
         self.notebook.stored = Some(results);

@@ -22,6 +22,24 @@ pub struct NotebookState {
     pub stored: Option<NotebookResults>,
 }
 
+impl NotebookState {
+    /// Drops the state kept by cell position (the open editor, plot zoom) after cells moved.
+    pub fn forget_positions(&mut self) {
+        self.editing = None;
+        self.plot_settings.clear();
+    }
+
+    /// Drops stored outputs of nodes no longer in the graph, so a new node that reuses a
+    /// deleted node's id does not show the deleted node's results.
+    pub fn forget_removed_nodes(&mut self, graph: &Graph) {
+        if let Some(stored) = &mut self.stored {
+            stored
+                .outputs
+                .retain(|r| r.cell.node().is_none_or(|n| graph.node(n).is_some()));
+        }
+    }
+}
+
 /// The payload of a cell being dragged to a new place: its position.
 #[derive(Clone, Copy, Debug)]
 struct CellDrag(usize);

@@ -38,7 +38,7 @@ pub enum Command {
         #[arg(long = "set", value_name = "NODE.PARAM=VALUE")]
         sets: Vec<String>,
         /// End the run gracefully after this many seconds (sources end, windows fire, sinks complete).
-        #[arg(long)]
+        #[arg(long, value_parser = seconds)]
         max_seconds: Option<f64>,
         /// No progress line.
         #[arg(long, short)]
@@ -57,7 +57,7 @@ pub enum Command {
         #[arg(long = "set", value_name = "NODE.PARAM=VALUE")]
         sets: Vec<String>,
         /// End the run gracefully after this many seconds (needed for endless sources).
-        #[arg(long)]
+        #[arg(long, value_parser = seconds)]
         max_seconds: Option<f64>,
     },
     /// Validate a graph and print its plan.
@@ -81,6 +81,20 @@ pub enum Command {
 pub(crate) fn print_or_quiet_on_closed_pipe(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `--max-seconds`: a finite number of seconds, not negative.
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "'{text}': give a finite number of seconds, 0 or more"
+        ))
+    }
 }
 
 /// A failure with the exit code it deserves.

@@ -15,6 +15,16 @@ pub fn report(
     sets: &[String],
     max_seconds: Option<f64>,
 ) -> Result<(), CliError> {
+    let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same_file(path, output) {
+        return Err(CliError::invalid(format!(
+            "-o {}: that is the graph file itself; write the report to an .html file",
+            output.display()
+        )));
+    }
     let (graph, plan) = prepare(path, sets)?;
     let handle =
         start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
@@ -37,12 +47,12 @@ pub fn report(
     })
     .map_err(|e| CliError::failed(format!("cannot draw the report: {e}")))?;
     write_atomically(output, page.as_bytes()).map_err(|e| CliError::failed(e.to_string()))?;
-    println!(
-        "report: {} ({} cells with output, {} KiB)",
+    super::print_or_quiet_on_closed_pipe(&format!(
+        "report: {} ({} cells with output, {} KiB)\n",
         output.display(),
         results.outputs.len(),
         page.len() / 1024
-    );
+    ));
     match &report.outcome {
         Outcome::Failed { node, message } => {
             Err(CliError::failed(format!("node '{node}' failed: {message}")))

@@ -90,7 +90,12 @@ pub fn drive(
     mut each: impl FnMut(&Telemetry),
 ) -> RunReport {
     let started = Instant::now();
-    let deadline = max_seconds.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    // Validated by the command line: finite and not negative.
+    let deadline = max_seconds.and_then(|s| {
+        Duration::try_from_secs_f64(s.max(0.0))
+            .ok()
+            .and_then(|d| started.checked_add(d))
+    });
     let mut finishing = false;
     loop {
         if let Some(deadline) = deadline

@@ -55,13 +55,14 @@ pub fn render_chart_png(spec: &ChartSpec) -> Result<Vec<u8>, String> {
             .flat_map(|s| &s.points)
             .filter(|(x, y)| x.is_finite() && y.is_finite())
     };
-    let Some(x_range) = Range::of(points().map(|p| p.0)) else {
-        canvas.text("no data", w / 2.0, h / 2.0, 13.0, FRAME, 0.5);
+    let (Some(x_range), Some(y_range)) = (
+        Range::of(points().map(|p| p.0)),
+        Range::of(points().map(|p| p.1)),
+    ) else {
+        canvas.text("no data to draw", w / 2.0, h / 2.0, 13.0, FRAME, 0.5);
         return canvas.pixmap.encode_png().map_err(|e| e.to_string());
     };
-    let y_range = Range::of(points().map(|p| p.1))
-        .expect("x had points")
-        .padded(0.05);
+    let y_range = y_range.padded(0.05);
     let to_px = |x: f32, y: f32| {
         (
             area.left() + x_range.fraction(x) * area.width(),
@@ -142,11 +143,16 @@ impl Range {
         let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-        if lo > hi {
+        if lo > hi || !(hi - lo).is_finite() {
             return None;
         }
-        if lo == hi {
-            let half = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        // Equal, or too close to tell apart in f32: centre the values in a visible range.
+        if hi - lo <= hi.abs().max(lo.abs()) * 1e-6 || hi - lo < 1e-30 {
+            let half = if lo.abs() > 1e-20 {
+                lo.abs() * 0.1
+            } else {
+                1.0
+            };
             return Some(Self {
                 lo: lo - half,
                 hi: hi + half,
@@ -168,21 +174,38 @@ impl Range {
     }
 
     /// A 1, 2 or 5 × 10ⁿ step giving about `target` ticks.
+    /// 0 when the range is too degenerate for ticks.
     fn step(self, target: usize) -> f32 {
         let raw = (self.hi - self.lo) / target as f32;
+        if !(raw.is_finite() && raw > 0.0) {
+            return 0.0;
+        }
         let magnitude = 10f32.powf(raw.log10().floor());
         let nice = [1.0, 2.0, 5.0, 10.0]
             .into_iter()
             .find(|m| m * magnitude >= raw)
             .unwrap_or(10.0);
-        nice * magnitude
+        let step = nice * magnitude;
+        if step.is_finite() && step > 0.0 {
+            step
+        } else {
+            0.0
+        }
     }
 
     fn ticks(self, target: usize) -> Vec<f32> {
         let step = self.step(target);
-        let first = (self.lo / step).ceil() as i64;
-        let last = (self.hi / step).floor() as i64;
-        (first..=last).map(|i| i as f32 * step).collect()
+        if step == 0.0 {
+            return Vec::new();
+        }
+        let first = (self.lo / step).ceil();
+        let last = (self.hi / step).floor();
+        if !(first.is_finite() && last.is_finite()) || last - first > 4.0 * target as f32 {
+            return Vec::new();
+        }
+        (first as i64..=last as i64)
+            .map(|i| i as f32 * step)
+            .collect()
     }
 }
 
@@ -305,6 +328,31 @@ mod tests {
             Range::of([3.0f32].into_iter()),
             Some(Range { lo: 2.7, hi: 3.3 })
         );
+    }
+
+    #[test]
+    fn degenerate_and_extreme_values_draw_without_panicking() {
+        let cases: [&[(f32, f32)]; 5] = [
+            &[(0.0, 0.0), (1.0, 1.4e-45)],
+            &[(0.0, 3e38), (1.0, -3e38)],
+            &[(0.0, f32::NAN), (1.0, f32::INFINITY)],
+            &[(5.0, 1e-9), (5.0, 1e-9)],
+            &[],
+        ];
+        for points in cases {
+            let series = [SeriesData {
+                name: "x".into(),
+                points: points.to_vec(),
+            }];
+            let png = render_chart_png(&ChartSpec {
+                title: "t",
+                x_label: "step",
+                series: &series,
+                width: 300,
+                height: 160,
+            });
+            assert!(png.is_ok(), "{points:?}");
+        }
     }
 
     #[test]

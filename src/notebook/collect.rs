@@ -4,7 +4,9 @@
 //! cell pinned in the middle of a run fills too.
 
 use super::pins::plot_fields;
-use super::results::{CellOutput, CellResult, NotebookResults, RunInfo, SeriesData, Table};
+use super::results::{
+    CellOutput, CellResult, Envelope, NotebookResults, RunInfo, SeriesData, Table,
+};
 use crate::catalog::NodeKind;
 use crate::exec::{
     NodeStatus, Outcome, PortPreview, RunReport, Telemetry, WindowSample, format_value,
@@ -15,14 +17,14 @@ use std::collections::{BTreeMap, VecDeque};
 /// Rows a window table keeps (newest first).
 const TABLE_ROWS: usize = 12;
 
-/// Points kept per metric before they are halved (the stored file thins further).
+/// Points kept per metric while collecting (the stored file thins further).
 const KEPT_POINTS: usize = 8192;
 
 #[derive(Default)]
 pub struct ResultsCollector {
     ids: BTreeMap<String, NodeId>,
     /// Per trainer, per metric field a pinned plot draws: (step, value).
-    metrics: BTreeMap<(NodeId, String), Vec<[f64; 2]>>,
+    metrics: BTreeMap<(NodeId, String), Envelope>,
     windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
     /// The newest non-empty preview of each (node, output port index).
     previews: BTreeMap<(NodeId, usize), PortPreview>,
@@ -74,7 +76,10 @@ impl ResultsCollector {
                         let Some(at) = batch.fields.iter().position(|f| f == field) else {
                             continue;
                         };
-                        let points = self.metrics.entry((id, (*field).to_owned())).or_default();
+                        let points = self
+                            .metrics
+                            .entry((id, (*field).to_owned()))
+                            .or_insert_with(|| Envelope::new(KEPT_POINTS));
                         for row in &batch.rows {
                             let (Some(&x), Some(&y)) = (row.get(step_at), row.get(at)) else {
                                 continue;
@@ -82,13 +87,6 @@ impl ResultsCollector {
                             if x.is_finite() && y.is_finite() {
                                 points.push([x, y]);
                             }
-                        }
-                        if points.len() > KEPT_POINTS {
-                            *points = SeriesData::thinned("", points)
-                                .points
-                                .iter()
-                                .map(|&(x, y)| [f64::from(x), f64::from(y)])
-                                .collect();
                         }
                     }
                 }
@@ -135,7 +133,7 @@ impl ResultsCollector {
             })
             .collect();
         let outcome = match &self.outcome {
-            None => "running".to_string(),
+            None => "in progress".to_string(),
             Some(Outcome::Finished) => "finished".to_string(),
             Some(Outcome::Stopped) => "stopped".to_string(),
             Some(Outcome::Failed { node, message }) => {
@@ -161,8 +159,8 @@ impl ResultsCollector {
                 let series: Vec<SeriesData> = plot_fields(plot)
                     .iter()
                     .filter_map(|field| {
-                        let points = self.metrics.get(&(*node, (*field).to_owned()))?;
-                        (!points.is_empty()).then(|| SeriesData::thinned(*field, points))
+                        let points = self.metrics.get(&(*node, (*field).to_owned()))?.points();
+                        (!points.is_empty()).then(|| SeriesData::thinned(*field, &points))
                     })
                     .collect();
                 (!series.is_empty()).then(|| CellOutput::Plot {

@@ -7,7 +7,7 @@ use super::pins::{cell_title, default_cells};
 use super::results::{CellOutput, NotebookResults, Table};
 use crate::graph::{Cell, Graph};
 use base64::Engine;
-use pulldown_cmark::{Event, Options, Parser};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 
 /// What a report is made of.
 pub struct ReportInput<'a> {
@@ -47,6 +47,11 @@ pub fn render_report(input: &ReportInput) -> Result<String, String> {
     };
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    // The page runs nothing and loads nothing but its own embedded images.
+    page.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         img-src data:; style-src 'unsafe-inline'\">\n",
+    );
     page.push_str(&format!("<title>{}</title>\n", escape(title)));
     page.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
     page.push_str(&format!("<h1>{}</h1>\n", escape(title)));
@@ -104,17 +109,57 @@ pub fn render_report(input: &ReportInput) -> Result<String, String> {
     Ok(page)
 }
 
-/// Markdown to HTML. Raw HTML in the text is shown as text: a report never runs markup or
-/// scripts that came in with a graph file.
+/// Markdown to HTML. Raw HTML in the text is shown as text and links go only to web, mail or
+/// relative addresses: a report never runs markup or scripts that came in with a graph file.
 pub fn markdown_html(text: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let events = Parser::new_ext(text, options).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            // Only embedded images: the page must not fetch anything when opened.
+            dest_url: if dest_url.starts_with("data:image/") {
+                dest_url
+            } else {
+                CowStr::Borrowed("")
+            },
+            title,
+            id,
+        }),
         other => other,
     });
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
     html
+}
+
+/// `url` if it is a web, mail, in-page or relative address; else nothing (`javascript:` …).
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    let scheme = lower
+        .find(':')
+        .filter(|&colon| !lower[..colon].contains(['/', '?', '#']))
+        .map(|colon| &lower[..colon]);
+    match scheme {
+        None | Some("http" | "https" | "mailto") => url,
+        Some(_) => CowStr::Borrowed(""),
+    }
 }
 
 fn table_html(table: &Table) -> String {
@@ -192,6 +237,23 @@ mod tests {
         );
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
+        let links = markdown_html(
+            "[a](javascript:alert(1)) <JavaScript:alert(2)> [b](https://flink.apache.org) \
+             [c](docs/nodes.md) [d](#top) ![e](https://tracker.example/x.png) [f](data:text/html,x)",
+        );
+        assert!(
+            !links.to_lowercase().contains("href=\"javascript"),
+            "{links}"
+        );
+        assert_eq!(links.matches("href=\"\"").count(), 3, "{links}");
+        assert!(!links.contains("tracker.example"), "{links}");
+        assert!(!links.contains("data:text"), "{links}");
+        for kept in ["https://flink.apache.org", "docs/nodes.md", "#top"] {
+            assert!(
+                links.contains(&format!("href=\"{kept}\"")),
+                "{kept}: {links}"
+            );
+        }
     }
 
     #[test]

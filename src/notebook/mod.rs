@@ -14,8 +14,8 @@ pub use collect::ResultsCollector;
 pub use html::{ReportInput, render_report};
 pub use pins::{cell_title, default_cells, pin_cells, plot_fields};
 pub use results::{
-    CellOutput, CellResult, NotebookResults, ResultsError, RunInfo, SeriesData, Table,
-    load_results, results_path, save_results,
+    CellOutput, CellResult, Envelope, NotebookResults, ResultsError, RunInfo, SeriesData, Table,
+    load_results, remove_results, results_path, save_results,
 };
 
 /// Now, as results and reports stamp it (UTC, RFC 3339, seconds).

@@ -85,18 +85,11 @@ impl SeriesData {
         } else {
             let buckets = STORED_POINTS / 2;
             let per_bucket = points.len().div_ceil(buckets);
-            let mut out = Vec::with_capacity(STORED_POINTS);
-            for bucket in points.chunks(per_bucket) {
-                let by_y = |a: &&[f64; 2], b: &&[f64; 2]| a[1].total_cmp(&b[1]);
-                let lo = bucket.iter().min_by(by_y).expect("chunks are not empty");
-                let hi = bucket.iter().max_by(by_y).expect("chunks are not empty");
-                let (first, second) = if lo[0] <= hi[0] { (lo, hi) } else { (hi, lo) };
-                out.push(keep(first));
-                if !std::ptr::eq(first, second) {
-                    out.push(keep(second));
-                }
-            }
-            out
+            points
+                .chunks(per_bucket)
+                .flat_map(extremes)
+                .map(|p| keep(&p))
+                .collect()
         };
         Self {
             name: name.into(),
@@ -121,6 +114,79 @@ pub fn save_results(graph_path: &Path, results: &NotebookResults) -> Result<(), 
         ron::ser::to_string_pretty(&stored, ron::ser::PrettyConfig::new().compact_arrays(true))
             .map_err(|e| SaveError::Encode(e.to_string()))?;
     write_atomically(&path, text.as_bytes())
+}
+
+/// Removes the results kept beside `graph_path`, if any.
+pub fn remove_results(graph_path: &Path) -> Result<(), SaveError> {
+    let path = results_path(graph_path);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SaveError::Io {
+            path: path.display().to_string(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A curve of any length kept in bounded memory with an even density along its whole length:
+/// past `capacity` points, neighbouring buckets merge (each keeps its lowest and highest point),
+/// and new points are grouped into buckets of the same size.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    points: Vec<[f64; 2]>,
+    capacity: usize,
+    /// Raw points per bucket (1: every point kept as it is).
+    group: usize,
+    pending: Vec<[f64; 2]>,
+}
+
+impl Envelope {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            points: Vec::new(),
+            capacity: capacity.max(8),
+            group: 1,
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, point: [f64; 2]) {
+        if self.group == 1 {
+            self.points.push(point);
+        } else {
+            self.pending.push(point);
+            if self.pending.len() == self.group {
+                let bucket = std::mem::take(&mut self.pending);
+                self.points.extend(extremes(&bucket));
+            }
+        }
+        if self.points.len() > self.capacity {
+            self.points = self.points.chunks(4).flat_map(extremes).collect();
+            self.group = if self.group == 1 { 4 } else { self.group * 2 };
+        }
+    }
+
+    /// The kept points and the extremes of the newest, still incomplete bucket, in x order.
+    pub fn points(&self) -> Vec<[f64; 2]> {
+        let mut all = self.points.clone();
+        all.extend(extremes(&self.pending));
+        all
+    }
+}
+
+/// The lowest and the highest point of a bucket, in x order (one point if they coincide).
+fn extremes(bucket: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let by_y = |a: &&[f64; 2], b: &&[f64; 2]| a[1].total_cmp(&b[1]);
+    let (Some(lo), Some(hi)) = (bucket.iter().min_by(by_y), bucket.iter().max_by(by_y)) else {
+        return Vec::new();
+    };
+    if std::ptr::eq(lo, hi) {
+        vec![*lo]
+    } else if lo[0] <= hi[0] {
+        vec![*lo, *hi]
+    } else {
+        vec![*hi, *lo]
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +243,34 @@ mod tests {
     }
 
     #[test]
+    fn an_envelope_keeps_the_whole_curve_evenly_in_bounded_memory() {
+        let mut envelope = Envelope::new(1000);
+        for i in 0..100_000 {
+            let y = if i == 777 {
+                99.0
+            } else {
+                1.0 / f64::from(i + 1)
+            };
+            envelope.push([f64::from(i), y]);
+        }
+        let points = envelope.points();
+        assert!(points.len() <= 1000 + 64, "{}", points.len());
+        assert!(points.windows(2).all(|w| w[0][0] <= w[1][0]), "x order");
+        assert!(points.contains(&[777.0, 99.0]), "an early spike survives");
+        assert!(
+            points.contains(&[99_999.0, 1.0 / 100_000.0]),
+            "the end is there"
+        );
+        // Even density: the first and the last tenth of the run hold about as many points.
+        let first = points.iter().filter(|p| p[0] < 10_000.0).count();
+        let last = points.iter().filter(|p| p[0] >= 90_000.0).count();
+        assert!(
+            first.abs_diff(last) * 4 <= first.max(last),
+            "{first} vs {last}"
+        );
+    }
+
+    #[test]
     fn results_round_trip_beside_the_graph() {
         let dir = tempfile::tempdir().unwrap();
         let graph = dir.path().join("g.ron");
@@ -214,5 +308,8 @@ mod tests {
         std::fs::write(results_path(&graph), "(version: 1, outputs: [oops").unwrap();
         let err = load_results(&graph).unwrap_err().to_string();
         assert!(err.contains("g.ron.results"), "{err}");
+        remove_results(&graph).unwrap();
+        assert!(!results_path(&graph).exists());
+        remove_results(&graph).unwrap();
     }
 }

@@ -62,6 +62,30 @@ fn dragging_a_cell_by_its_title_moves_it_and_undo_puts_it_back() {
     assert_eq!(cell_kinds(&h), ["loss", "plot", "summary", "text"]);
 }
 
+#[test]
+fn an_open_text_editor_closes_when_cells_move_instead_of_jumping_to_another_cell() {
+    let mut h = moons_with_pane();
+    h.state_mut()
+        .commands
+        .push(Command::AddCell(Cell::Markdown {
+            text: "Second text".into(),
+        }));
+    settle(&mut h);
+    // Edit the first text cell, then move the second text cell into its place.
+    h.query_all_by_label("Edit").nth(1).unwrap().click();
+    settle(&mut h);
+    assert_eq!(h.query_all_by_label("Done").count(), 1);
+    h.state_mut()
+        .commands
+        .push(Command::MoveCell { from: 4, to: 0 });
+    settle(&mut h);
+    assert_eq!(h.query_all_by_label("Done").count(), 0, "the editor closed");
+    let Cell::Markdown { text } = &h.state().graph().notebook[0] else {
+        panic!("the moved text cell is first");
+    };
+    assert_eq!(text, "Second text", "and keeps its own text");
+}
+
 fn run_to_the_end(h: &mut AppHarness) {
     h.get_by_label("▶ Run").click();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -137,6 +161,10 @@ fn outputs_are_saved_beside_the_graph_shown_on_reopening_and_exported_as_a_repor
         again.query_all_by_label("trainer").count() >= 1,
         "summary table row"
     );
+    assert!(
+        again.query_all_by_label("finished").count() >= 3,
+        "the summary table's state column"
+    );
 
     // File → Export report writes them as one page.
     let report = dir.path().join("moons.html");
@@ -163,6 +191,29 @@ fn outputs_are_saved_beside_the_graph_shown_on_reopening_and_exported_as_a_repor
     assert_eq!(third.state().graph().notebook.len(), 4);
     assert!(third.state().status.is_error);
     assert!(third.state().status.text.contains("moons.ron.results"));
+    // Saving with nothing to keep removes the stale file rather than leaving it to be shown.
+    third.state_mut().commands.push(Command::Save);
+    settle(&mut third);
+    assert!(!flowbook::notebook::results_path(&path).exists());
+
+    // Deleting a node drops its stored outputs: a new node reusing its id starts empty.
+    let stored_cells = |h: &AppHarness| {
+        h.state()
+            .notebook
+            .stored
+            .as_ref()
+            .map_or(0, |r| r.outputs.len())
+    };
+    let before = stored_cells(&again);
+    again.state_mut().selection.nodes.insert(trainer);
+    again.state_mut().commands.push(Command::DeleteSelection);
+    settle(&mut again);
+    assert!(again.state().graph().node(trainer).is_none());
+    assert_eq!(
+        stored_cells(&again),
+        before - 2,
+        "loss and accuracy outputs gone"
+    );
 }
 
 #[test]
