@@ -299,6 +299,10 @@ impl FlowbookApp {
             }
             Command::PinToNotebook(node) => {
                 let cells = crate::app::notebook::pin_cells(self.doc.graph(), node);
+                if cells.is_empty() {
+                    self.set_error("Nothing to pin: wire something into this node first.");
+                    return;
+                }
                 self.settings.show_notebook = true;
                 if self.edit(None, |g| {
                     g.notebook.extend(cells);

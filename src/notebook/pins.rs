@@ -21,10 +21,22 @@ pub fn pin_cells(graph: &Graph, node: NodeId) -> Vec<Cell> {
         // Window statistics are sampled where windows fire; an aggregate's own rows show as
         // its data.
         Some(NodeKind::Window) => vec![Cell::WindowStats { node }],
-        _ => vec![Cell::Preview {
-            node,
-            port: "out".into(),
-        }],
+        Some(kind) => match kind.spec().outputs.first() {
+            Some(port) => vec![Cell::Preview {
+                node,
+                port: port.name.into(),
+            }],
+            // A sink has no output: show what flows into it.
+            None => graph
+                .inputs_of(node)
+                .map(|edge| Cell::Preview {
+                    node: edge.from.node,
+                    port: edge.from.port.clone(),
+                })
+                .take(1)
+                .collect(),
+        },
+        None => Vec::new(),
     }
 }
 
@@ -64,5 +76,49 @@ pub fn cell_title(cell: &Cell, graph: &Graph) -> String {
         Cell::Preview { node, port } => format!("{}.{port} — data", name(node)),
         Cell::WindowStats { node } => format!("{} — windows", name(node)),
         Cell::RunSummary => "Run summary".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Edge, PortRef};
+
+    #[test]
+    fn each_kind_of_node_pins_what_it_shows_best() {
+        let mut g = Graph::new("pins");
+        let source = g.add_node("sequence_source", "source", [0.0, 0.0]);
+        let window = g.add_node("window", "window", [0.0, 0.0]);
+        let trainer = g.add_node("trainer", "trainer", [0.0, 0.0]);
+        let sink = g.add_node("csv_sink", "sink", [0.0, 0.0]);
+        let lonely_sink = g.add_node("null_sink", "null", [0.0, 0.0]);
+        g.edges.push(Edge {
+            from: PortRef::new(window, "out"),
+            to: PortRef::new(sink, "in"),
+        });
+        assert_eq!(
+            pin_cells(&g, source),
+            vec![Cell::Preview {
+                node: source,
+                port: "out".into()
+            }]
+        );
+        assert_eq!(
+            pin_cells(&g, window),
+            vec![Cell::WindowStats { node: window }]
+        );
+        assert_eq!(pin_cells(&g, trainer).len(), 2);
+        assert_eq!(
+            pin_cells(&g, sink),
+            vec![Cell::Preview {
+                node: window,
+                port: "out".into()
+            }],
+            "a sink pins the data flowing into it"
+        );
+        assert!(pin_cells(&g, lonely_sink).is_empty());
+        let defaults = default_cells(&g);
+        assert_eq!(defaults.last(), Some(&Cell::RunSummary));
+        assert!(defaults.contains(&Cell::WindowStats { node: window }));
     }
 }
