@@ -29,7 +29,8 @@ h1 { margin-bottom: 0.1em; }
 .cell h3 { font-size: 1em; color: #555; margin: 0.2em 0 0.5em; }
 .empty { color: #888; font-style: italic; }
 table { border-collapse: collapse; font-size: 0.9em; }
-th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
+.table-wrap { overflow-x: auto; }
+th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; white-space: nowrap; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
@@ -163,7 +164,7 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 }
 
 fn table_html(table: &Table) -> String {
-    let mut html = String::from("<table>\n<tr>");
+    let mut html = String::from("<div class=\"table-wrap\"><table>\n<tr>");
     for h in &table.headers {
         html.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -177,7 +178,7 @@ fn table_html(table: &Table) -> String {
         }
         html.push_str("</tr>\n");
     }
-    html.push_str("</table>\n");
+    html.push_str("</table></div>\n");
     html
 }
 
