@@ -77,9 +77,10 @@ impl NotebookResults {
 
 impl SeriesData {
     /// A series from (x, y) pairs, thinned to at most [`STORED_POINTS`] points by keeping the
-    /// lowest and highest point of each bucket (spikes survive, unlike averaging).
+    /// lowest and highest point of each bucket (spikes survive, unlike averaging), values to
+    /// four significant digits (more than a plot shows; the file stays small).
     pub fn thinned(name: impl Into<String>, points: &[[f64; 2]]) -> Self {
-        let keep = |p: &[f64; 2]| (p[0] as f32, p[1] as f32);
+        let keep = |p: &[f64; 2]| (p[0] as f32, round_significant(p[1], 4) as f32);
         let points = if points.len() <= STORED_POINTS {
             points.iter().map(keep).collect()
         } else {
@@ -96,6 +97,16 @@ impl SeriesData {
             points,
         }
     }
+}
+
+/// `value` rounded to `digits` significant decimal digits.
+fn round_significant(value: f64, digits: i32) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let scale = 10f64.powi(digits - 1 - value.abs().log10().floor() as i32);
+    let rounded = (value * scale).round() / scale;
+    if rounded.is_finite() { rounded } else { value }
 }
 
 /// Where the results of the graph saved at `graph_path` are kept: `<file>.results` beside it.
@@ -238,8 +249,10 @@ mod tests {
         assert!(s.points.contains(&(4321.0, 50.0)), "the spike survives");
         assert!(s.points.windows(2).all(|w| w[0].0 <= w[1].0), "x order");
         assert_eq!(s.points.iter().map(|p| p.1).fold(f32::MAX, f32::min), 0.0);
-        let short = SeriesData::thinned("x", &[[1.0, 2.0], [2.0, 3.0]]);
-        assert_eq!(short.points, vec![(1.0, 2.0), (2.0, 3.0)]);
+        let short = SeriesData::thinned("x", &[[1.0, 2.0], [2.0, 0.123456789]]);
+        assert_eq!(short.points, vec![(1.0, 2.0), (2.0, 0.1235)]);
+        assert_eq!(round_significant(-98765.4, 4), -98770.0);
+        assert_eq!(round_significant(1.5e-300, 4), 1.5e-300);
     }
 
     #[test]
