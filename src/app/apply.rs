@@ -25,6 +25,9 @@ impl FlowbookApp {
     /// Applies and clears the pending commands.
     pub fn apply_commands(&mut self, ctx: &Context) {
         let commands = std::mem::take(&mut self.commands);
+        if commands.is_empty() {
+            return;
+        }
         for command in commands {
             if matches!(
                 command,

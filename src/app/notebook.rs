@@ -75,7 +75,8 @@ pub fn notebook_ui(
         }
     });
     if let Some(run) = state.stored.as_ref().and_then(|r| r.run.as_ref())
-        && run_state_is_empty(run_state)
+        // Shown until a run produces outputs of its own.
+        && run_state.session.is_none()
     {
         ui.label(
             RichText::new(format!(
@@ -109,11 +110,6 @@ pub fn notebook_ui(
                 });
             }
         });
-}
-
-/// While no run has produced anything, the pane shows the outputs saved with the file.
-fn run_state_is_empty(run: &RunState) -> bool {
-    run.session.is_none()
 }
 
 /// Dropping a dragged cell on this one moves it above or below, by the pointer's half.

@@ -3,8 +3,8 @@
 //! (what ran until the failure), and the exit code says it failed.
 
 use super::CliError;
-use super::run::{drive, prepare, summary};
-use crate::exec::{Outcome, RunOptions, start};
+use super::run::{drive, exit_status, prepare, summary};
+use crate::exec::{RunOptions, start};
 use crate::graph::write_atomically;
 use crate::notebook::{ReportInput, ResultsCollector, render_report};
 use std::path::Path;
@@ -53,11 +53,5 @@ pub fn report(
         results.outputs.len(),
         page.len() / 1024
     ));
-    match &report.outcome {
-        Outcome::Failed { node, message } => {
-            Err(CliError::failed(format!("node '{node}' failed: {message}")))
-        }
-        Outcome::Stopped => Err(CliError::failed("the run was stopped before the end")),
-        Outcome::Finished => Ok(()),
-    }
+    exit_status(&report)
 }

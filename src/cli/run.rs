@@ -73,6 +73,11 @@ pub fn run(
     if let Some(out) = metrics_path {
         write_metrics(out, &metrics)?;
     }
+    exit_status(&report)
+}
+
+/// The command's result for how the run ended (a failure names its node).
+pub fn exit_status(report: &RunReport) -> Result<(), CliError> {
     match &report.outcome {
         Outcome::Failed { node, message } => {
             Err(CliError::failed(format!("node '{node}' failed: {message}")))
