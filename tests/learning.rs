@@ -2,6 +2,9 @@
 //! are reproducible bit for bit, data-parallel replicas match one replica, and bad learning
 //! graphs are refused with the node named.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use flowbook::exec::{Outcome, RunOptions, RunReport, Telemetry, start};
 use flowbook::graph::{Edge, Graph, ParamValue, PortRef, load};
 use flowbook::plan::plan;
