@@ -1,6 +1,9 @@
 //! Every kind of bad input gets a clear message that names the place, the right exit code, and
 //! never a panic.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::*;
 use std::path::PathBuf;

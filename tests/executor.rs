@@ -2,6 +2,9 @@
 //! stop joins every thread promptly, pause/step/resume work, and results do not depend on
 //! parallelism.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{example, executor_threads as thread_count, faulty, serial, set};

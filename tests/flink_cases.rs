@@ -1,6 +1,9 @@
 //! Every Apache Flink reference case (tests/data/flink, produced by a real Flink 2.3 run) is
 //! reproduced exactly by `flowbook run example-graphs/window-stats.ron`, at parallelism 1 and 2.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::*;
 

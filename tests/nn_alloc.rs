@@ -5,6 +5,9 @@
 //! Counted with a global allocator; this file holds a single test so no other test pollutes
 //! the count.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -4,6 +4,9 @@
 //! Times the training loop only (shuffle, batch copy, forward, backward, step).
 //! `NN_BENCH_CASE="batch 1, adam"` runs one case only.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use flowbook::datasets::{self, Dataset};

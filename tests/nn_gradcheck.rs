@@ -8,6 +8,9 @@
 //! h = 1e-2 keeps the numeric error near 1e-5. `checker_rejects_*` shows that a 5 % error or a
 //! single flipped sign fails the check, so a passing check means something.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use flowbook::nn::{
     Activation, ActivationLayer, DenseLayer, DropoutLayer, Init, Layer, LayerKind, LayerNormLayer,
     LayerSpec, Loss, LossKind, Model, ModelConfig, OptimizerConfig, Targets,

@@ -2,6 +2,9 @@
 //! learning-rate changes, per-layer statistics, config round trips and clear errors for bad
 //! shapes and labels.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use flowbook::datasets;
 use flowbook::nn::{
     EpochTrainer, LayerKind, LayerSpec, LossKind, LrSchedule, Model, ModelConfig, NnError,

@@ -2,6 +2,9 @@
 //! held-out accuracy (or MSE), each with a different optimizer/schedule so that every update
 //! rule is exercised end to end. Each test runs in about a second in the dev profile.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use flowbook::datasets::{self, Dataset};
 use flowbook::nn::{
     EpochTrainer, LayerKind, LayerSpec, LossKind, LrSchedule, Model, ModelConfig, OptimizerConfig,

@@ -2,6 +2,9 @@
 //! HTML page with rendered markdown, PNG plots and tables (a failed run still gets a report);
 //! the README's node table and docs/nodes.md are exactly what `flowbook nodes` prints.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use base64::Engine;

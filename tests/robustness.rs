@@ -2,6 +2,9 @@
 //! a positioned error; a run started and stopped 100 times leaves no thread behind; keyed state
 //! beyond its limit stops the run with a clear error.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{executor_threads as thread_count, serial};

@@ -13,6 +13,8 @@
 //!   `nobody` (uid/gid 65534), for whom that mode holds. The old file itself is writable by
 //!   anyone, so a save that wrote into it in place would succeed and fail the test.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(unix)]
 
 use flowbook::graph::{self, Graph, SaveError};

@@ -1,6 +1,9 @@
 //! Single-thread cost of the window hot path (ignored; run with
 //! `cargo test --release --test stream_bench -- --ignored --nocapture`).
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use flowbook::stream::aggregate::{AggregateFn, AggregateOperator};
 use flowbook::stream::pane::PaneSpec;
 use flowbook::stream::sinks::NullSink;

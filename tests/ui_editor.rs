@@ -2,6 +2,8 @@
 //! egui_kittest, with pointer and key events, and assert on the editor's state. One test
 //! binary for all of them keeps CI's link time down.
 
+// Test helpers outside #[test] functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "gui")]
 
 #[path = "common/mod.rs"]
