@@ -311,3 +311,63 @@ fn example_graphs_round_trip_through_save() {
         );
     }
 }
+
+/// `flowbook check window-stats.ron` with these overrides: (exit code, stderr).
+fn check_window(sets: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["check", "example-graphs/window-stats.ron"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let out = flowbook(&args);
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn window_offsets_flink_refuses_are_refused_with_flinks_rule_and_nothing_else() {
+    let (code, err) = check_window(&["window.size_ms=1000", "window.offset_ms=1300"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("window.offset_ms: offset_ms 1300 is not allowed with size_ms 1000: Flink requires |offset_ms| < size_ms for tumbling windows"),
+        "{err}"
+    );
+    let (code, err) = check_window(&["window.size_ms=1000", "window.offset_ms=-1000"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("|offset_ms| < size_ms"), "{err}");
+    let (code, err) = check_window(&[
+        "window.kind=sliding",
+        "window.size_ms=3000",
+        "window.slide_ms=1000",
+        "window.offset_ms=1000",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("Flink requires |offset_ms| < slide_ms for sliding windows"),
+        "{err}"
+    );
+    // One refused parameter is one problem: the sinks downstream still see the window's fields.
+    assert_eq!(err.matches("\n  ").count(), 1, "{err}");
+    assert!(!err.contains("late_sink"), "{err}");
+}
+
+#[test]
+fn window_configurations_flink_runs_are_accepted() {
+    for sets in [
+        &["window.size_ms=1000", "window.offset_ms=999"][..],
+        &["window.size_ms=1000", "window.offset_ms=-999"][..],
+        &[
+            "window.kind=sliding",
+            "window.size_ms=1000",
+            "window.slide_ms=3000",
+        ][..],
+        &[
+            "window.kind=count_sliding",
+            "window.count=2",
+            "window.count_slide=5",
+        ][..],
+        // Offsets do not apply to sessions and count windows.
+        &["window.kind=session", "window.offset_ms=5000"][..],
+    ] {
+        let (code, err) = check_window(sets);
+        assert_eq!(code, Some(0), "{sets:?}: {err}");
+    }
+}

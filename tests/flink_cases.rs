@@ -96,3 +96,39 @@ fn lateness_1000_1000() {
         &["window.size_ms=1000", "window.allowed_lateness_ms=1000"],
     );
 }
+
+// Configurations Flink accepts that Flowbook used to refuse (issue 16), with results of a real
+// Flink 2.3 run of FlinkWindows.java (p=1 and p=2 identical): a slide longer than the window
+// leaves gaps whose records belong to no window (late only if behind the watermark), and a
+// count slide longer than the count fires every 5th record over the last 2.
+
+#[test]
+fn sliding_1000_3000_slide_longer_than_size() {
+    run_case(
+        "sliding_1000_3000",
+        "sliding",
+        &["window.size_ms=1000", "window.slide_ms=3000"],
+    );
+}
+
+#[test]
+fn sliding_3000_1000_offset_500() {
+    run_case(
+        "sliding_3000_1000_offset_500",
+        "sliding",
+        &[
+            "window.size_ms=3000",
+            "window.slide_ms=1000",
+            "window.offset_ms=500",
+        ],
+    );
+}
+
+#[test]
+fn count_2_5_count_slide_longer_than_count() {
+    run_case(
+        "count_2_5",
+        "count_sliding",
+        &["window.count=2", "window.count_slide=5"],
+    );
+}

@@ -373,7 +373,7 @@ pub static WINDOW: NodeSpec = NodeSpec {
                 max: 864_000_000_000,
             },
             D::Int(500),
-            "distance between window starts (sliding)",
+            "distance between window starts (sliding); larger than size_ms leaves gaps whose records belong to no window",
         ),
         p(
             "offset_ms",
@@ -382,7 +382,7 @@ pub static WINDOW: NodeSpec = NodeSpec {
                 max: 864_000_000_000,
             },
             D::Int(0),
-            "shifts window starts (tumbling, sliding)",
+            "shifts window starts (tumbling, sliding); Flink requires |offset| < size (tumbling) or < slide (sliding)",
         ),
         p(
             "gap_ms",

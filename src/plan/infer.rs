@@ -101,13 +101,16 @@ pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> 
             Ok(()) => {}
             Err(problem) => {
                 problems.push(problem);
-                // Keep going with empty schemas so later nodes are still checked structurally.
-                plan_node.outputs = kind
-                    .spec()
-                    .outputs
-                    .iter()
-                    .map(|_| schema(Vec::new(), None))
-                    .collect();
+                // Keep going so later nodes are still checked structurally: with the node's
+                // schemas when it could infer them despite the problem, else empty ones.
+                if plan_node.outputs.len() != kind.spec().outputs.len() {
+                    plan_node.outputs = kind
+                        .spec()
+                        .outputs
+                        .iter()
+                        .map(|_| schema(Vec::new(), None))
+                        .collect();
+                }
             }
         }
         let index = plan.nodes.len();
@@ -145,6 +148,28 @@ pub(crate) fn output_parallelism(node: &PlanNode) -> (usize, bool) {
         _ => n == 1,
     };
     (n, keyed)
+}
+
+/// Window parameters Apache Flink refuses, with Flink's rule (`TumblingEventTimeWindows` and
+/// `SlidingEventTimeWindows` check `|offset| < size` and `|offset| < slide`). Everything else
+/// Flink runs is accepted, including slides longer than the window (records in the gaps
+/// belong to no window) and count slides longer than the count.
+fn refused_by_flink(p: &NodeParams<'_>) -> Option<(&'static str, String)> {
+    let offset = p.int("offset_ms");
+    let (limit_name, limit) = match p.text("kind").as_str() {
+        "tumbling" => ("size_ms", p.int("size_ms")),
+        "sliding" => ("slide_ms", p.int("slide_ms")),
+        _ => return None,
+    };
+    (offset.unsigned_abs() >= limit.unsigned_abs()).then(|| {
+        (
+            "offset_ms",
+            format!(
+                "offset_ms {offset} is not allowed with {limit_name} {limit}: Flink requires |offset_ms| < {limit_name} for {} windows",
+                p.text("kind")
+            ),
+        )
+    })
 }
 
 fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
@@ -241,29 +266,23 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
             )]
         }
         NodeKind::Window => {
+            let tag = if is_count_window(&params) { "C" } else { "W" };
+            // The outputs depend only on the input: set them before checking the window, so a
+            // refused parameter does not cascade into field errors further down.
+            n.outputs = vec![
+                schema(fields.clone(), Some(tag)),
+                schema(fields.clone(), Some("L")),
+            ];
             if n.parallelism > 1 && !n.keyed {
                 return Err(problem(format!(
                     "runs as {} parallel instances but its input is not partitioned by key; put a Partition node with strategy 'hash' in front",
                     n.parallelism
                 )));
             }
-            let p = params;
-            if p.text("kind") == "sliding" && p.int("slide_ms") > p.int("size_ms") {
-                return Err(problem(
-                    "slide_ms is larger than size_ms: some records would fall in no window".into(),
-                )
-                .with_param("slide_ms"));
+            if let Some((param, message)) = refused_by_flink(&params) {
+                return Err(problem(message).with_param(param));
             }
-            if p.text("kind") == "count_sliding" && p.int("count_slide") > p.int("count") {
-                return Err(
-                    problem("count_slide is larger than count".into()).with_param("count_slide")
-                );
-            }
-            let tag = if is_count_window(&p) { "C" } else { "W" };
-            vec![
-                schema(fields.clone(), Some(tag)),
-                schema(fields.clone(), Some("L")),
-            ]
+            n.outputs.clone()
         }
         NodeKind::Aggregate => {
             let mut functions = Vec::new();

@@ -367,4 +367,41 @@ mod tests {
         let windows: Vec<_> = fired(&out).into_iter().map(|w| (w.1, w.3)).collect();
         assert_eq!(windows, vec![(1000, 1), (2000, 1)]);
     }
+
+    #[test]
+    fn slide_longer_than_size_drops_gap_records_and_sends_late_ones_aside() {
+        // Windows [0, 1000), [3000, 4000), ...: 1500 and 2500 fall in the gap.
+        let mut op = TimeWindowOperator::new(
+            AlignedWindows {
+                size_ms: 1000,
+                slide_ms: 3000,
+                offset_ms: 0,
+                allowed_lateness_ms: 0,
+            },
+            PaneSpec {
+                stats_fields: vec![0],
+                keep_rows: false,
+                ..Default::default()
+            },
+        );
+        let out = run(
+            &mut op,
+            vec![
+                rec("a", 500, 1.0),
+                rec("a", 1500, 2.0),
+                Item::Watermark(2000),
+                rec("a", 2500, 3.0),
+                rec("a", 1800, 4.0),
+                rec("a", 3200, 5.0),
+                Item::Watermark(i64::MAX),
+            ],
+        );
+        assert_eq!(
+            late_ts(&out),
+            vec![1800],
+            "only the gap record behind the watermark"
+        );
+        let windows: Vec<_> = fired(&out).into_iter().map(|w| (w.1, w.3)).collect();
+        assert_eq!(windows, vec![(0, 1), (3000, 1)]);
+    }
 }
