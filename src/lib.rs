@@ -8,6 +8,7 @@ pub mod cli;
 pub mod datasets;
 pub mod exec;
 pub mod graph;
+pub mod guard;
 pub mod learn;
 pub mod nn;
 pub mod notebook;

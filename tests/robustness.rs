@@ -265,3 +265,49 @@ fn keyed_state_beyond_its_limit_stops_the_run_with_a_clear_error() {
         other => panic!("expected the state limit to stop the run, got {other:?}"),
     }
 }
+
+// ---- Never crash (issue 12, items 5–7) ----
+
+/// `str::substring` cuts bytes and panics inside a multi-byte character: at validation the
+/// expression is refused with the reason, at run time the Map fails naming the record; the
+/// process never panics on its main thread.
+#[test]
+fn an_expression_that_panics_the_expression_library_is_an_error_not_a_crash() {
+    let keep = "range = value_max - value_min; label = anomaly_max";
+    let expr = format!(r#"{keep}; x = len(str::substring("é", 0, 1))"#);
+    let check = common::flowbook(&[
+        "check",
+        "example-graphs/sensor-anomaly.ron",
+        "--set",
+        &format!("features.assign={expr}"),
+    ]);
+    let err = common::stderr(&check);
+    assert_eq!(check.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("features.assign") && err.contains("char boundary"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked at"), "{err}");
+    // Valid on the sample record (every field 1), failing on the first real window.
+    let late = format!(r#"{keep}; x = len(str::substring("é", 0, if(value_max - value_min > 0, 1, 0)))"#);
+    let dir = tempfile::tempdir().unwrap();
+    let scores = dir.path().join("scores.csv");
+    let run = common::flowbook(&[
+        "run",
+        "-q",
+        "example-graphs/sensor-anomaly.ron",
+        "--set",
+        &format!("features.assign={late}"),
+        "--set",
+        &format!("scores.path={}", scores.display()),
+    ]);
+    let err = common::stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("node 'features' failed")
+            && err.contains("key=")
+            && err.contains("char boundary"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked at"), "{err}");
+}

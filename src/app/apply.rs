@@ -36,7 +36,13 @@ impl FlowbookApp {
                 // Cells may change places: per-position pane state would follow the wrong cell.
                 self.notebook.forget_positions();
             }
-            self.apply(command, ctx);
+            // The last line of defence: a bug in one command is reported, the editor and the
+            // open graph stay.
+            if let Err(panic) = crate::guard::catch(|| self.apply(command, ctx)) {
+                self.set_error(format!(
+                    "internal error (a bug in Flowbook, please report it): {panic}; the graph is still open"
+                ));
+            }
         }
         self.notebook.forget_removed_nodes(self.doc.graph());
     }

@@ -103,6 +103,10 @@ pub fn install_crash_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // A panic the guard catches is reported and the editor goes on: nothing to keep.
+            if crate::guard::inside_guard() {
+                return previous(info);
+            }
             match write_crash_snapshot(&CRASH_SNAPSHOT) {
                 Ok(true) => eprintln!("flowbook: unsaved work kept for the next launch"),
                 Ok(false) => {}

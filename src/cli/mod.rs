@@ -119,33 +119,17 @@ impl CliError {
     }
 }
 
-/// Runs a parsed command line.
+/// Exit code of an internal error: a bug in Flowbook, reported instead of aborting
+/// (`EX_SOFTWARE` of sysexits.h).
+pub const EXIT_INTERNAL_ERROR: u8 = 70;
+
+/// Runs a parsed command line. The last line of defence: a panic anywhere in a headless
+/// command is caught here and reported as a bug with exit code [`EXIT_INTERNAL_ERROR`], never
+/// an abort. (The editor guards each of its commands itself, and keeps unsaved work on a crash.)
 pub fn main_with(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Some(Command::Run {
-            graph,
-            sets,
-            max_seconds,
-            quiet,
-            metrics,
-        }) => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
-        Some(Command::Report {
-            graph,
-            output,
-            sets,
-            max_seconds,
-        }) => report::report(&graph, &output, &sets, max_seconds),
-        Some(Command::Check { graph, sets }) => run::check(&graph, &sets),
-        Some(Command::Nodes { markdown, table }) => {
-            let text = if table {
-                nodes::catalogue_table()
-            } else {
-                nodes::catalogue_text(markdown)
-            };
-            print_or_quiet_on_closed_pipe(&text);
-            Ok(())
-        }
         None => open_editor(cli.graph, cli.run),
+        Some(command) => reporting_bugs(|| run_command(command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -154,6 +138,45 @@ pub fn main_with(cli: Cli) -> ExitCode {
                 eprintln!("error: {}", e.message);
             }
             ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Runs a command; a panic inside it becomes an internal-error failure with its message and
+/// location.
+fn reporting_bugs(command: impl FnOnce() -> Result<(), CliError>) -> Result<(), CliError> {
+    crate::guard::catch(command).unwrap_or_else(|panic| {
+        Err(CliError {
+            code: EXIT_INTERNAL_ERROR,
+            message: format!("internal error (a bug in Flowbook, please report it): {panic}"),
+        })
+    })
+}
+
+fn run_command(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Run {
+            graph,
+            sets,
+            max_seconds,
+            quiet,
+            metrics,
+        } => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
+        Command::Report {
+            graph,
+            output,
+            sets,
+            max_seconds,
+        } => report::report(&graph, &output, &sets, max_seconds),
+        Command::Check { graph, sets } => run::check(&graph, &sets),
+        Command::Nodes { markdown, table } => {
+            let text = if table {
+                nodes::catalogue_table()
+            } else {
+                nodes::catalogue_text(markdown)
+            };
+            print_or_quiet_on_closed_pipe(&text);
+            Ok(())
         }
     }
 }
@@ -219,4 +242,28 @@ pub fn apply_sets(graph: &mut Graph, sets: &[String]) -> Result<(), CliError> {
             .map_err(|e| CliError::invalid(format!("--set {set}: {e}")))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_command_is_reported_as_a_bug_not_an_abort() {
+        let Err(e) = reporting_bugs(|| panic!("unexpected state")) else {
+            panic!("the panic was not reported")
+        };
+        assert_eq!(e.code, EXIT_INTERNAL_ERROR);
+        assert!(
+            e.message.contains("a bug in Flowbook") && e.message.contains("unexpected state"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("src/cli/mod.rs:"),
+            "names where: {}",
+            e.message
+        );
+        assert!(reporting_bugs(|| Ok(())).is_ok());
+    }
 }

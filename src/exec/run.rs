@@ -17,7 +17,6 @@ use crate::stream::Outputs;
 use crate::stream::partition::Strategy;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::BTreeMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::thread::JoinHandle;
@@ -297,7 +296,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         let handle = std::thread::Builder::new()
             .name(format!("fb-{}", task.name))
             .spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| task.run(&shared)));
+                let result = crate::guard::catch(|| task.run(&shared));
                 match result {
                     Ok(Ok(())) => {}
                     Ok(Err(TaskError::Stopped)) => shared.apply(&Control::Stop),
@@ -307,12 +306,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                         if shared.stop_requested() && shared.failure().is_none() => {}
                     Ok(Err(TaskError::Failed { node, message })) => shared.fail(node, message),
                     Err(panic) => {
-                        let message = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".into());
-                        shared.fail(task.node_name(task.current), format!("panicked: {message}"));
+                        shared.fail(task.node_name(task.current), format!("panicked: {panic}"));
                     }
                 }
                 drop(task);

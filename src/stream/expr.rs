@@ -44,7 +44,9 @@ pub fn compile(text: &str) -> Result<Expression, String> {
     if text.trim().is_empty() {
         return Err("the expression is empty".into());
     }
-    let tree = build_operator_tree::<DefaultNumericTypes>(text).map_err(|e| e.to_string())?;
+    let tree = crate::guard::catch(|| build_operator_tree::<DefaultNumericTypes>(text))
+        .map_err(|panic| format!("the expression cannot be read: {panic}"))?
+        .map_err(|e| e.to_string())?;
     Ok(Expression {
         text: text.to_owned(),
         tree,
@@ -118,10 +120,32 @@ pub fn check_variables(expr: &Expression, fields: &[String]) -> Result<(), Strin
         .filter_map(|(i, f)| context.slots.get(f).map(|&s| (i, s)))
         .collect();
     context.load(&sample, &slots);
-    expr.tree
-        .eval_with_context(&context)
+    guarded_eval(&expr.tree, &context)
         .map(drop)
         .map_err(|e| format!("`{}` cannot be evaluated: {e}", expr.text))
+}
+
+/// Evaluates a tree under the panic guard: a panic inside the expression library (e.g.
+/// `str::substring` cutting a character in two) becomes an error like any other.
+fn guarded_eval(
+    tree: &Node<DefaultNumericTypes>,
+    context: &RecordContext,
+) -> Result<Value, String> {
+    match crate::guard::catch(|| tree.eval_with_context(context)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(format!("the expression library failed: {panic}")),
+    }
+}
+
+/// [`guarded_eval`] for a condition: the value must be true or false.
+fn guarded_eval_boolean(
+    tree: &Node<DefaultNumericTypes>,
+    context: &RecordContext,
+) -> Result<bool, String> {
+    match crate::guard::catch(|| tree.eval_boolean_with_context(context)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(format!("the expression library failed: {panic}")),
+    }
 }
 
 fn check_names(expr: &Expression, fields: &[String]) -> Result<(), String> {
@@ -276,7 +300,7 @@ impl Operator for MapOperator {
         record.values.resize(self.output_width, f64::NAN);
         for (field, expr) in &self.assignments {
             self.context.load(&record, &self.field_slots);
-            let value = expr.tree.eval_with_context(&self.context).map_err(|e| {
+            let value = guarded_eval(&expr.tree, &self.context).map_err(|e| {
                 OpError::new(format!(
                     "`{}` failed for {}: {e}",
                     expr.text,
@@ -329,17 +353,13 @@ impl Operator for FilterOperator {
             return Ok(());
         };
         self.context.load(&record, &self.field_slots);
-        let keep = self
-            .predicate
-            .tree
-            .eval_boolean_with_context(&self.context)
-            .map_err(|e| {
-                OpError::new(format!(
-                    "`{}` failed for {}: {e}",
-                    self.predicate.text,
-                    record_label(&record)
-                ))
-            })?;
+        let keep = guarded_eval_boolean(&self.predicate.tree, &self.context).map_err(|e| {
+            OpError::new(format!(
+                "`{}` failed for {}: {e}",
+                self.predicate.text,
+                record_label(&record)
+            ))
+        })?;
         if keep {
             out.push(0, Item::Record(record));
         }
@@ -439,5 +459,36 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.0.contains("key=k9 ts=77"), "{err}");
+    }
+
+    #[test]
+    fn a_panic_inside_the_expression_library_is_an_error_at_check_and_at_run_time() {
+        // evalexpr's `str::substring` slices bytes and panics inside a multi-byte character.
+        let text = r#"len(str::substring("é", 0, 1))"#;
+        let e = compile(text).unwrap();
+        let err = check_variables(&e, &fields(&["value"])).unwrap_err();
+        assert!(
+            err.contains("cannot be evaluated") && err.contains("char boundary"),
+            "{err}"
+        );
+        let assignments = parse_assignments(&format!("x = {text}")).unwrap();
+        let mut op = MapOperator::new(&fields(&["value"]), assignments);
+        let mut out = Outputs::new(1);
+        let err = op
+            .on_item(0, Item::Record(record(Key::text("k"), 3, &[1.0])), &mut out)
+            .unwrap_err();
+        assert!(
+            err.0.contains("key=k ts=3") && err.0.contains("library failed"),
+            "{err}"
+        );
+        let mut filter = FilterOperator::new(
+            &fields(&["value"]),
+            compile(&format!("{text} > 0")).unwrap(),
+        );
+        assert!(
+            filter
+                .on_item(0, Item::Record(record(Key::text("k"), 3, &[1.0])), &mut out)
+                .is_err()
+        );
     }
 }
