@@ -12,5 +12,6 @@ pub mod guard;
 pub mod learn;
 pub mod nn;
 pub mod notebook;
+pub mod paths;
 pub mod plan;
 pub mod stream;

@@ -299,6 +299,9 @@ fn example_graphs_round_trip_through_save() {
     let dir = root().join("example-graphs");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue; // data/, and outputs of runs
+        }
         let graph = flowbook::graph::load(&path).unwrap();
         let saved = flowbook::graph::to_ron_string(&graph).unwrap();
         let again = flowbook::graph::from_ron_str(&saved, "saved").unwrap();
@@ -369,5 +372,88 @@ fn window_configurations_flink_runs_are_accepted() {
     ] {
         let (code, err) = check_window(sets);
         assert_eq!(code, Some(0), "{sets:?}: {err}");
+
+/// Runs `flowbook` with `args` from `cwd` (not the crate root).
+fn flowbook_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowbook"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_example_runs_from_any_working_directory_with_outputs_beside_the_graph() {
+    // The example as shipped (graph + its data folder), copied to a project folder; run from
+    // an unrelated working directory by absolute path, by a `..` path, and with `check`/`report`.
+    let project = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir(project.path().join("data")).unwrap();
+    for file in ["window-stats.ron", "data/events_a.csv"] {
+        std::fs::copy(
+            root().join("example-graphs").join(file),
+            project.path().join(file),
+        )
+        .unwrap();
+    }
+    let graph = project.path().join("window-stats.ron");
+    let out = flowbook_in(
+        elsewhere.path(),
+        &["run", "--quiet", graph.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let flink = root().join("tests/data/flink/cases");
+    assert_same_rows(
+        &flink.join("tumbling_1000.expected.csv"),
+        &project.path().join("windows.csv"),
+    );
+    assert_same_rows(
+        &flink.join("tumbling_1000.late.csv"),
+        &project.path().join("late.csv"),
+    );
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing lands in the working directory"
+    );
+    // A relative graph path with `..` from a sibling folder, and `check`.
+    let sibling = project.path().join("sub");
+    std::fs::create_dir(&sibling).unwrap();
+    std::fs::remove_file(project.path().join("windows.csv")).unwrap();
+    let out = flowbook_in(&sibling, &["run", "--quiet", "../window-stats.ron"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(project.path().join("windows.csv").exists());
+    let out = flowbook_in(elsewhere.path(), &["check", graph.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = elsewhere.path().join("r.html");
+    let out = flowbook_in(
+        elsewhere.path(),
+        &["report", graph.to_str().unwrap(), "-o", "r.html"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(html.exists(), "-o is relative to the working directory");
+}
+
+#[test]
+fn every_shipped_example_uses_paths_inside_the_examples_folder() {
+    // Every file an example reads exists relative to example-graphs/, so the examples run from
+    // any working directory and from the gallery's untitled copies.
+    let dir = root().join("example-graphs");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue;
+        }
+        let graph = flowbook::graph::load(&path).unwrap();
+        for node in graph.nodes.iter().filter(|n| n.kind == "csv_source") {
+            let Some(flowbook::graph::ParamValue::Text(p)) = node.params.get("path") else {
+                panic!("{}: {} has no path", path.display(), node.name);
+            };
+            assert!(
+                std::path::Path::new(p).is_relative() && dir.join(p).is_file(),
+                "{}: {p}",
+                path.display()
+            );
+        }
     }
 }

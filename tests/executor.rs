@@ -366,7 +366,7 @@ fn a_trainer_shares_its_model_and_pauses_between_steps() {
 }
 
 /// Every example runs headless to completion (endless ones are finished after a second), with
-/// its CSV outputs written to a temp dir. Sources read paths relative to the crate root.
+/// its CSV outputs written to a temp dir. Sources read paths relative to the examples' folder.
 #[test]
 fn every_example_runs_to_completion() {
     let _serial = serial();
@@ -390,7 +390,7 @@ fn every_example_runs_to_completion() {
                 let Some(ParamValue::Text(path)) = node.params.get("path").cloned() else {
                     panic!("{name}: a CSV source without a path");
                 };
-                let absolute = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+                let absolute = dir.join(path);
                 node.params.insert(
                     "path".into(),
                     ParamValue::Text(absolute.display().to_string()),

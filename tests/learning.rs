@@ -7,7 +7,7 @@
 
 use flowbook::exec::{Outcome, RunOptions, RunReport, Telemetry, start};
 use flowbook::graph::{Edge, Graph, ParamValue, PortRef, load};
-use flowbook::plan::plan;
+use flowbook::plan::{GraphLocation, plan, plan_in};
 use std::path::Path;
 
 fn example(name: &str) -> Graph {
@@ -23,10 +23,12 @@ fn set(g: &mut Graph, node: &str, param: &str, value: ParamValue) {
     g.set_param(node, param, value).unwrap();
 }
 
-/// Runs a graph from the crate root; returns the report and every metrics row of `trainer`.
+/// Runs a graph as if saved among the examples (their data paths are relative to that folder);
+/// returns the report and every metrics row of `trainer`.
 fn run(g: &Graph) -> (RunReport, Vec<Vec<f64>>) {
-    let _dir = std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"));
-    let handle = start(&plan(g).unwrap(), RunOptions::default()).unwrap();
+    let examples =
+        GraphLocation::unsaved(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs"));
+    let handle = start(&plan_in(g, &examples).unwrap(), RunOptions::default()).unwrap();
     let mut rows = Vec::new();
     while let Ok(message) = handle.telemetry().recv() {
         match message {

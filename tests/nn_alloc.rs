@@ -44,7 +44,10 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 #[test]
 fn training_steps_allocate_nothing_once_buffers_exist() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/digits.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/example-graphs/data/digits.csv"
+    );
     let data = datasets::load_digits_csv(path).unwrap();
     let labels = data.class_labels().unwrap().to_vec();
     for optimizer in [

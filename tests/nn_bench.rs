@@ -1,5 +1,5 @@
 //! Training-throughput benchmark of the digits MLP (64-128-64-10, ReLU, cross-entropy) on the
-//! 80/20 split of assets/digits.csv. Ignored in normal runs; measure in release with
+//! 80/20 split of example-graphs/data/digits.csv. Ignored in normal runs; measure in release with
 //! `cargo test --release --test nn_bench -- --ignored --nocapture`.
 //! Times the training loop only (shuffle, batch copy, forward, backward, step).
 //! `NN_BENCH_CASE="batch 1, adam"` runs one case only.
@@ -15,7 +15,10 @@ use flowbook::nn::{EpochTrainer, Model, ModelConfig, OptimizerConfig};
 const RUNS: usize = 7;
 
 fn digits_train() -> Dataset {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/digits.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/example-graphs/data/digits.csv"
+    );
     let (train, _test) = datasets::load_digits_csv(path)
         .unwrap()
         .split(0.8, 42)

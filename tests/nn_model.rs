@@ -13,7 +13,10 @@ use flowbook::nn::{
 use ndarray::{Array2, s};
 
 fn digits_batch(rows: usize) -> (Array2<f32>, Vec<usize>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/digits.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/example-graphs/data/digits.csv"
+    );
     let data = datasets::load_digits_csv(path).unwrap();
     let x = data.x.slice(s![..rows, ..]).to_owned();
     let labels = data.class_labels().unwrap()[..rows].to_vec();

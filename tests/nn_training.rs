@@ -123,7 +123,10 @@ fn layer_norm_and_dropout_network_learns_the_spiral() {
 
 #[test]
 fn digits_mlp_reaches_95_percent_in_20_epochs() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/digits.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/example-graphs/data/digits.csv"
+    );
     let (train, test) = datasets::load_digits_csv(path)
         .unwrap()
         .split(0.8, 42)

@@ -20,7 +20,9 @@ fn examples() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
     let mut texts: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
         .collect();
     texts.sort();
     texts

@@ -65,6 +65,15 @@ impl Document {
         &self.graph
     }
 
+    /// Where the graph's relative paths resolve: its file's folder; unsaved, the working
+    /// directory (for now: issue 13 gives unsaved graphs a chosen default).
+    pub fn location(&self) -> crate::paths::GraphLocation {
+        match &self.path {
+            Some(path) => crate::paths::GraphLocation::of_file(path),
+            None => crate::paths::GraphLocation::working_directory(),
+        }
+    }
+
     /// Changes the graph as one undo step. A failed edit leaves the graph untouched and records
     /// nothing; an edit that changes nothing records nothing either.
     pub fn edit<R, E>(

@@ -5,7 +5,7 @@
 use crate::app::canvas::style::ERROR_RED;
 use crate::app::command::Command;
 use crate::graph::{Graph, NodeId};
-use crate::plan::{Problem, validate};
+use crate::plan::{GraphLocation, Problem, validate_in};
 use egui::{RichText, Ui};
 use std::collections::BTreeSet;
 
@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 #[derive(Debug, Default)]
 pub struct ProblemsCache {
     revision: Option<u64>,
+    location: Option<GraphLocation>,
     pub problems: Vec<Problem>,
     /// Nodes with at least one problem: drawn with a red outline.
     pub nodes: BTreeSet<NodeId>,
@@ -20,12 +21,13 @@ pub struct ProblemsCache {
 
 impl ProblemsCache {
     /// Re-validates when the document changed since the last call.
-    pub fn refresh(&mut self, graph: &Graph, revision: u64) {
-        if self.revision == Some(revision) {
+    pub fn refresh(&mut self, graph: &Graph, revision: u64, location: &GraphLocation) {
+        if self.revision == Some(revision) && self.location.as_ref() == Some(location) {
             return;
         }
         self.revision = Some(revision);
-        self.problems = validate(graph);
+        self.location = Some(location.clone());
+        self.problems = validate_in(graph, location);
         self.nodes = self.problems.iter().filter_map(|p| p.node).collect();
     }
 

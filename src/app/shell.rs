@@ -182,7 +182,8 @@ impl FlowbookApp {
         } else {
             shortcuts_ui(&ctx, self.settings.dark_theme, &mut self.commands)
         };
-        self.problems.refresh(self.doc.graph(), self.doc.revision());
+        self.problems
+            .refresh(self.doc.graph(), self.doc.revision(), &self.doc.location());
         self.drain_run(&ctx);
         self.panels_ui(ui);
         self.open_preview_on_wire_click();

@@ -7,7 +7,7 @@ use crate::exec::{
     Control, MetricPoints, NodeStatus, Outcome, RunHandle, RunOptions, RunReport, Telemetry, start,
 };
 use crate::graph::{Graph, load};
-use crate::plan::{LogicalPlan, plan};
+use crate::plan::{GraphLocation, LogicalPlan, plan_in};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 pub fn prepare(path: &Path, sets: &[String]) -> Result<(Graph, LogicalPlan), CliError> {
     let mut graph = load(path).map_err(|e| CliError::invalid(e.to_string()))?;
     apply_sets(&mut graph, sets)?;
-    let plan = plan(&graph).map_err(|problems| {
+    let plan = plan_in(&graph, &GraphLocation::of_file(path)).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
         CliError::invalid(format!(
             "{}: the graph is not valid:\n{}",

@@ -13,7 +13,7 @@ const PIXELS: usize = 64;
 const CLASSES: usize = 10;
 const MAX_PIXEL: f32 = 16.0;
 
-/// Reads `path` (e.g. `assets/digits.csv`) into 64 features in [0, 1] and labels 0..9.
+/// Reads `path` (e.g. `example-graphs/data/digits.csv`) into 64 features in [0, 1] and labels 0..9.
 pub fn load_digits_csv(path: impl AsRef<Path>) -> Result<Dataset, DatasetError> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|source| DatasetError::Io {
@@ -192,7 +192,10 @@ mod tests {
 
     #[test]
     fn the_bundled_digits_file_loads() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/digits.csv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/example-graphs/data/digits.csv"
+        );
         let data = load_digits_csv(path).unwrap();
         assert_eq!(data.x.dim(), (1797, 64));
         assert!(data.x.iter().all(|&v| (0.0..=1.0).contains(&v)));

@@ -26,7 +26,6 @@ use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
 use crate::stream::watermark::WatermarkOperator;
 use crate::stream::{Item, OpResult, Operator, Outputs, Source};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 /// What instances of one node share: the all-reduce point of a trainer's replicas.
@@ -156,7 +155,7 @@ pub fn build(
         .unwrap_or_default();
     let input_tag = node.input_schema(plan, 0).and_then(|s| s.tag.clone());
     let built = match node.kind {
-        NodeKind::CsvSource => source(CsvSource::open(&csv_options(&p))?, node),
+        NodeKind::CsvSource => source(CsvSource::open(&csv_options(&p, &plan.location))?, node),
         NodeKind::SequenceSource => source(
             SequenceSource::new(
                 generator_options(node),
@@ -244,7 +243,7 @@ pub fn build(
             let (header, columns) =
                 resolve_columns(&p.list("columns"), &input_fields, input_tag.as_deref())?;
             operator(CsvSink::create(
-                Path::new(&p.text("path")),
+                &plan.location.resolve(&p.text("path")),
                 &header,
                 columns,
             )?)

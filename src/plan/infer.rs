@@ -5,6 +5,7 @@ use super::structure::Order;
 use super::{LogicalPlan, PlanInput, PlanNode, Problem, learn};
 use crate::catalog::{NodeKind, NodeParams};
 use crate::graph::Graph;
+use crate::paths::GraphLocation;
 use crate::stream::Schema;
 use crate::stream::aggregate::{AggregateFn, output_fields};
 use crate::stream::expr::{check_variables, compile, map_output_fields, parse_assignments};
@@ -16,10 +17,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The CSV options a CSV source node's parameters describe.
-pub fn csv_options(p: &NodeParams<'_>) -> CsvOptions {
+/// Its `path` is resolved against the graph's `location`.
+pub fn csv_options(p: &NodeParams<'_>, location: &GraphLocation) -> CsvOptions {
     let optional = |name: &str| Some(p.text(name)).filter(|s| !s.trim().is_empty());
+    let raw = p.text("path");
     CsvOptions {
-        path: PathBuf::from(p.text("path")),
+        path: if raw.trim().is_empty() {
+            PathBuf::new()
+        } else {
+            location.resolve(&raw)
+        },
         key_column: optional("key_column"),
         time_column: optional("time_column"),
         value_columns: p.list("value_columns"),
@@ -55,8 +62,15 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
-pub fn infer(graph: &Graph, order: &Order) -> Result<LogicalPlan, Vec<Problem>> {
-    let mut plan = LogicalPlan { nodes: Vec::new() };
+pub fn infer(
+    graph: &Graph,
+    order: &Order,
+    location: &GraphLocation,
+) -> Result<LogicalPlan, Vec<Problem>> {
+    let mut plan = LogicalPlan {
+        nodes: Vec::new(),
+        location: location.clone(),
+    };
     let mut problems = Vec::new();
     for &(graph_index, kind) in order {
         let Some(node) = graph.nodes.get(graph_index) else {
@@ -189,7 +203,7 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
     let fields = input.fields.clone();
     n.outputs = match n.kind {
         NodeKind::CsvSource => {
-            let options = csv_options(&params);
+            let options = csv_options(&params, &plan.location);
             if options.path.as_os_str().is_empty() {
                 return Err(
                     problem("no file chosen: set 'path' to a CSV file".into()).with_param("path")

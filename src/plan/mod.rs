@@ -8,6 +8,7 @@ mod structure;
 
 use crate::catalog::{NodeKind, NodeParams, NodeSpec};
 use crate::graph::{Graph, Node, NodeId};
+pub use crate::paths::GraphLocation;
 use crate::stream::Schema;
 use crate::stream::pane::PaneSpec;
 use std::fmt;
@@ -128,6 +129,8 @@ impl PlanNode {
 #[derive(Clone, Debug)]
 pub struct LogicalPlan {
     pub nodes: Vec<PlanNode>,
+    /// Where the graph lives: its relative paths were resolved against this folder.
+    pub location: GraphLocation,
 }
 
 impl LogicalPlan {
@@ -177,16 +180,28 @@ impl LogicalPlan {
     }
 }
 
-/// Every problem with a graph; empty when it can run.
+/// Every problem with a graph built in code (relative paths against the working directory).
 pub fn validate(graph: &Graph) -> Vec<Problem> {
-    match plan(graph) {
+    validate_in(graph, &GraphLocation::working_directory())
+}
+
+/// Every problem with a graph that lives at `location`; empty when it can run.
+pub fn validate_in(graph: &Graph, location: &GraphLocation) -> Vec<Problem> {
+    match plan_in(graph, location) {
         Ok(_) => Vec::new(),
         Err(problems) => problems,
     }
 }
 
-/// Checks a graph and builds its logical plan, or returns all problems found.
+/// Plans a graph built in code: relative paths resolve against the working directory.
+/// Graphs from files go through [`plan_in`] with the file's location.
 pub fn plan(graph: &Graph) -> Result<LogicalPlan, Vec<Problem>> {
+    plan_in(graph, &GraphLocation::working_directory())
+}
+
+/// Checks a graph and builds its logical plan, or returns all problems found. Relative paths
+/// in its parameters resolve against `location`'s folder.
+pub fn plan_in(graph: &Graph, location: &GraphLocation) -> Result<LogicalPlan, Vec<Problem>> {
     let order = structure::check(graph)?;
-    infer::infer(graph, &order)
+    infer::infer(graph, &order, location)
 }

@@ -60,7 +60,8 @@ impl FlowbookApp {
                 _ => {}
             }
         }
-        self.problems.refresh(self.doc.graph(), self.doc.revision());
+        self.problems
+            .refresh(self.doc.graph(), self.doc.revision(), &self.doc.location());
         if let Some(first) = self.problems.problems.first() {
             let count = self.problems.problems.len();
             self.set_error(format!(
@@ -69,7 +70,7 @@ impl FlowbookApp {
             ));
             return;
         }
-        let plan = match crate::plan::plan(self.doc.graph()) {
+        let plan = match crate::plan::plan_in(self.doc.graph(), &self.doc.location()) {
             Ok(plan) => plan,
             Err(problems) => {
                 let first = problems.first().map(|p| p.to_string()).unwrap_or_default();
