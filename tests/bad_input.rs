@@ -372,6 +372,8 @@ fn window_configurations_flink_runs_are_accepted() {
     ] {
         let (code, err) = check_window(sets);
         assert_eq!(code, Some(0), "{sets:?}: {err}");
+    }
+}
 
 /// Runs `flowbook` with `args` from `cwd` (not the crate root).
 fn flowbook_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -291,7 +291,8 @@ fn an_expression_that_panics_the_expression_library_is_an_error_not_a_crash() {
     );
     assert!(!err.contains("panicked at"), "{err}");
     // Valid on the sample record (every field 1), failing on the first real window.
-    let late = format!(r#"{keep}; x = len(str::substring("é", 0, if(value_max - value_min > 0, 1, 0)))"#);
+    let late =
+        format!(r#"{keep}; x = len(str::substring("é", 0, if(value_max - value_min > 0, 1, 0)))"#);
     let dir = tempfile::tempdir().unwrap();
     let scores = dir.path().join("scores.csv");
     let run = common::flowbook(&[
