@@ -4,10 +4,13 @@
 
 mod build;
 mod control;
+mod exchange;
+mod lanes;
 mod run;
 mod taps;
 mod task;
 mod telemetry;
+mod window_tap;
 
 pub use control::Control;
 pub use run::{RunHandle, RunOptions, StartError, start};

@@ -4,13 +4,14 @@
 
 use super::build::{BuildContext, Built, PassThrough, build};
 use super::control::{Control, Shared};
+use super::exchange::{Exchange, Message};
+use super::lanes::Lanes;
 use super::taps::{SkewTap, preview_headers};
-use super::task::{
-    Exchange, Lanes, Message, Route, Task, TaskError, TaskInput, TaskNode, WindowTap,
-};
+use super::task::{Route, Task, TaskError, TaskInput, TaskNode};
 use super::telemetry::{
     InsightPoint, NodeCounters, NodeState, Outcome, RunReport, Sampler, Telemetry,
 };
+use super::window_tap::WindowTap;
 use crate::catalog::NodeKind;
 use crate::plan::LogicalPlan;
 use crate::stream::Outputs;

@@ -1,24 +1,20 @@
 //! One task: a chain (tree) of operator instances on one thread, fed by a source or by bounded
-//! channels, routing its outputs locally or through exchanges. It combines watermarks over its
-//! inputs (the minimum), counts what passes, and stops promptly when told to.
+//! channels, routing its outputs locally or through exchanges. It counts what passes and stops
+//! promptly when told to; watermark minimums live in `lanes`, routing across threads in
+//! `exchange`, and the window views' sampling in `window_tap`.
 
 use super::control::Shared;
-use super::taps::{SkewTap, sample_late};
-use super::telemetry::{NodeCounters, PENDING_WINDOWS, RECENT_WINDOWS, WindowSample};
-use crate::stream::operator::push_watermark;
-use crate::stream::partition::{Strategy, key_partition};
+use super::exchange::{Exchange, Message, POLL};
+use super::lanes::Lanes;
+use super::taps::sample_late;
+use super::telemetry::NodeCounters;
+use super::window_tap::WindowTap;
 use crate::stream::{Item, OpError, Operator, Outputs, Source, SourceStatus};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Select, SendTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select};
 use smallvec::SmallVec;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
-
-/// What travels through a channel: a batch of items, or the end of that input.
-pub enum Message {
-    Items(Vec<Item>),
-    End,
-}
 
 /// Counts a batch: (records and window results, newest event time, last watermark).
 fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
@@ -38,13 +34,6 @@ fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
     (records, max_ts, watermark)
 }
 
-/// Window firings sampled for telemetry from each batch: a few of the newest are plenty for a
-/// live view, and keep sampling cheap.
-const SAMPLES_PER_BATCH: usize = 16;
-
-/// How often blocked sends and receives look at the stop flag.
-const POLL: Duration = Duration::from_millis(20);
-
 /// Why a task ended early.
 #[derive(Debug)]
 pub enum TaskError {
@@ -54,69 +43,6 @@ pub enum TaskError {
         node: String,
         message: String,
     },
-}
-
-/// Watermarks of each input lane; the operator sees their minimum when it advances.
-pub struct Lanes {
-    marks: Vec<i64>,
-    ended: Vec<bool>,
-    /// Input port each lane feeds.
-    pub ports: Vec<usize>,
-    current: i64,
-}
-
-impl Lanes {
-    pub fn new(ports: Vec<usize>) -> Self {
-        Self {
-            marks: vec![i64::MIN; ports.len()],
-            ended: vec![false; ports.len()],
-            ports,
-            current: i64::MIN,
-        }
-    }
-
-    fn combined(&self) -> i64 {
-        self.marks
-            .iter()
-            .zip(&self.ended)
-            .filter(|(_, ended)| !**ended)
-            .map(|(m, _)| *m)
-            .min()
-            .unwrap_or(i64::MAX)
-    }
-
-    /// Records a lane's watermark; returns the combined one if it advanced.
-    fn advance(&mut self, lane: usize, watermark: i64) -> Option<i64> {
-        if self.marks.len() == 1 {
-            // One input: its watermark is the combined one.
-            if watermark > self.current {
-                self.current = watermark;
-                return Some(watermark);
-            }
-            return None;
-        }
-        if let Some(mark) = self.marks.get_mut(lane) {
-            *mark = (*mark).max(watermark);
-        }
-        self.take_if_advanced()
-    }
-
-    fn take_if_advanced(&mut self) -> Option<i64> {
-        let combined = self.combined();
-        (combined > self.current).then(|| {
-            self.current = combined;
-            combined
-        })
-    }
-
-    /// Marks a lane ended; returns (advanced watermark, all lanes ended).
-    fn end(&mut self, lane: usize) -> (Option<i64>, bool) {
-        if let Some(e) = self.ended.get_mut(lane) {
-            *e = true;
-        }
-        let all = self.ended.iter().all(|e| *e);
-        (if all { None } else { self.take_if_advanced() }, all)
-    }
 }
 
 /// Where one output port's items go.
@@ -158,151 +84,6 @@ impl TaskNode {
             && let Some(advanced) = self.lanes.advance(0, w)
         {
             self.counters.watermarks[self.instance].store(advanced, Relaxed);
-        }
-    }
-}
-
-/// Sends one upstream instance's output to the downstream instances of an edge.
-pub struct Exchange {
-    pub strategy: Strategy,
-    pub senders: Vec<Sender<Message>>,
-    pub buffers: Vec<Vec<Item>>,
-    pub next: usize,
-    /// The sending node's counters, for back-pressure readings.
-    pub counters: Arc<NodeCounters>,
-    pub capacity: usize,
-    /// For a partition's exchange: counts per sub-stream and sampled keys.
-    pub skew: Option<SkewTap>,
-}
-
-impl Exchange {
-    fn push(&mut self, batch: Vec<Item>) {
-        let n = self.buffers.len();
-        if n == 1 {
-            if let Some(skew) = &mut self.skew {
-                skew.count_batch(&batch);
-            }
-            if let Some(buffer) = self.buffers.first_mut() {
-                if buffer.is_empty() {
-                    *buffer = batch;
-                } else {
-                    buffer.extend(batch);
-                }
-            }
-            return;
-        }
-        for (index, item) in batch.into_iter().enumerate() {
-            let target = match &item {
-                Item::Watermark(w) => {
-                    for buffer in &mut self.buffers {
-                        push_watermark(buffer, *w);
-                    }
-                    continue;
-                }
-                Item::Record(r) => {
-                    let target = match self.strategy {
-                        Strategy::Hash => key_partition(&r.key, n),
-                        Strategy::RoundRobin | Strategy::Shard => self.round_robin(),
-                        Strategy::Broadcast => {
-                            for buffer in &mut self.buffers {
-                                buffer.push(item.clone());
-                            }
-                            continue;
-                        }
-                        Strategy::Forward => 0,
-                    };
-                    if let Some(skew) = &mut self.skew {
-                        skew.count(target, &r.key, index);
-                    }
-                    target
-                }
-                Item::Window(w) => match self.strategy {
-                    Strategy::Hash => key_partition(&w.key, n),
-                    _ => self.round_robin(),
-                },
-                Item::Batch(batch) if self.strategy == Strategy::Shard => {
-                    for (buffer, shard) in self.buffers.iter_mut().zip(shard_rows(batch, n)) {
-                        buffer.push(Item::Batch(shard));
-                    }
-                    continue;
-                }
-                Item::Batch(_) | Item::Model(_) => self.round_robin(),
-            };
-            if let Some(buffer) = self.buffers.get_mut(target) {
-                buffer.push(item);
-            }
-        }
-    }
-
-    fn round_robin(&mut self) -> usize {
-        let target = self.next;
-        self.next = (self.next + 1) % self.buffers.len().max(1);
-        target
-    }
-
-    /// Sends the buffered batches; returns how full (per mille) the fullest channel it sent
-    /// on was, or `None` when it sent nothing.
-    fn flush(&mut self, shared: &Shared) -> Result<Option<u32>, TaskError> {
-        if let (Some(tap), Some(totals)) = (&mut self.skew, &self.counters.skew) {
-            tap.merge_into(totals);
-        }
-        let mut fullest = None;
-        for (buffer, sender) in self.buffers.iter_mut().zip(&self.senders) {
-            if buffer.is_empty() {
-                continue;
-            }
-            let batch = std::mem::take(buffer);
-            send(sender, Message::Items(batch), shared)?;
-            fullest = Some(fullest.unwrap_or(0).max(sender.len()));
-        }
-        Ok(fullest.map(|f| (f * 1000 / self.capacity.max(1)) as u32))
-    }
-
-    fn end(&mut self, shared: &Shared) -> Result<(), TaskError> {
-        self.flush(shared)?;
-        for sender in &self.senders {
-            send(sender, Message::End, shared)?;
-        }
-        Ok(())
-    }
-}
-
-/// Splits a mini-batch into `n` shards of consecutive rows (some may be empty), each knowing
-/// the whole batch's size so replicas can weight their gradients.
-fn shard_rows(batch: &Arc<crate::learn::MiniBatch>, n: usize) -> Vec<Arc<crate::learn::MiniBatch>> {
-    let rows = batch.rows();
-    (0..n)
-        .map(|i| {
-            let (from, to) = (i * rows / n, (i + 1) * rows / n);
-            let indices: Vec<usize> = (from..to).collect();
-            let labels = batch
-                .labels
-                .select(&indices)
-                .unwrap_or_else(|_| batch.labels.clone());
-            Arc::new(crate::learn::MiniBatch {
-                x: batch.x.slice(ndarray::s![from..to, ..]).to_owned(),
-                labels,
-                first_ts: batch.first_ts,
-                last_ts: batch.last_ts,
-                seq: batch.seq,
-                total_rows: rows,
-            })
-        })
-        .collect()
-}
-
-/// A blocking send that gives up when the run stops or the receiver is gone.
-fn send(sender: &Sender<Message>, mut message: Message, shared: &Shared) -> Result<(), TaskError> {
-    loop {
-        match sender.send_timeout(message, POLL) {
-            Ok(()) => return Ok(()),
-            Err(SendTimeoutError::Timeout(m)) => {
-                if shared.stop_requested() {
-                    return Err(TaskError::Stopped);
-                }
-                message = m;
-            }
-            Err(SendTimeoutError::Disconnected(_)) => return Err(TaskError::Stopped),
         }
     }
 }
@@ -703,104 +484,5 @@ impl Task {
             }
         }
         Ok(())
-    }
-}
-
-/// Reads window firings from a window node's output: window results, or the records of a fused
-/// aggregate (`start, end, <functions>`), at the positions of count, mean, min and max.
-#[derive(Clone, Debug)]
-pub enum WindowTap {
-    Results,
-    FusedRecords {
-        count: Option<usize>,
-        mean: Option<usize>,
-        min: Option<usize>,
-        max: Option<usize>,
-    },
-}
-
-impl WindowTap {
-    pub fn of(pane: Option<&crate::stream::pane::PaneSpec>) -> Self {
-        use crate::stream::aggregate::AggregateFn;
-        let Some(functions) = pane.and_then(|p| p.fused_aggregate.as_ref()) else {
-            return WindowTap::Results;
-        };
-        let at = |f: AggregateFn| functions.iter().position(|g| *g == f).map(|i| i + 2);
-        WindowTap::FusedRecords {
-            count: at(AggregateFn::Count),
-            mean: at(AggregateFn::Mean),
-            min: at(AggregateFn::Min),
-            max: at(AggregateFn::Max),
-        }
-    }
-
-    fn sample(&self, item: &Item) -> Option<WindowSample> {
-        match (self, item) {
-            (WindowTap::Results, Item::Window(w)) => Some(WindowSample {
-                key: w.key.to_string(),
-                start: w.start,
-                end: w.end,
-                count: w.first_stats.count,
-                mean: w.first_stats.mean(),
-                min: w.first_stats.min,
-                max: w.first_stats.max,
-            }),
-            (
-                WindowTap::FusedRecords {
-                    count,
-                    mean,
-                    min,
-                    max,
-                },
-                Item::Record(r),
-            ) => {
-                let at = |i: &Option<usize>| {
-                    i.and_then(|i| r.values.get(i).copied()).unwrap_or(f64::NAN)
-                };
-                Some(WindowSample {
-                    key: r.key.to_string(),
-                    start: r.values.first().copied().unwrap_or(f64::NAN) as i64,
-                    end: r.values.get(1).copied().unwrap_or(f64::NAN) as i64,
-                    count: at(count) as u64,
-                    mean: at(mean),
-                    min: at(min),
-                    max: at(max),
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// Counts the firings in a batch and keeps the newest few (a bounded ring).
-    fn record(&self, counters: &NodeCounters, batch: &[Item]) {
-        let fired = batch
-            .iter()
-            .filter(|i| !matches!(i, Item::Watermark(_)))
-            .count();
-        if fired == 0 {
-            return;
-        }
-        counters.window_firings.fetch_add(fired as u64, Relaxed);
-        let Ok(mut recent) = counters.recent_windows.lock() else {
-            return;
-        };
-        let mut newest: Vec<WindowSample> = batch
-            .iter()
-            .rev()
-            .filter_map(|i| self.sample(i))
-            .take(SAMPLES_PER_BATCH)
-            .collect();
-        newest.reverse();
-        if let Ok(mut pending) = counters.window_points.lock() {
-            if pending.len() + newest.len() > PENDING_WINDOWS {
-                let excess = (pending.len() + newest.len() - PENDING_WINDOWS).min(pending.len());
-                pending.drain(..excess);
-            }
-            pending.extend(newest.iter().cloned());
-        }
-        recent.extend(newest);
-        while recent.len() > RECENT_WINDOWS {
-            recent.pop_front();
-        }
     }
 }

@@ -1,6 +1,6 @@
-//! Learning on streams: the data that flows between learning nodes (mini-batches, model
-//! snapshots), how records become features and labels, and the operators of the learning nodes.
-//! The numerics live in `nn`; threads and channels in `exec`.
+//! Learning on streams: the operators of the learning nodes (batch, split, normalise, train,
+//! predict). What they send each other (mini-batches, model snapshots) lives in `nn::payload`, so
+//! that `stream`'s items need no learning types. The numerics live in `nn`; threads in `exec`.
 
 pub mod batch;
 pub mod dataset_source;
@@ -8,8 +8,7 @@ pub mod normalize;
 pub mod predict;
 pub mod split;
 
-use crate::nn::{Labels, Model};
-use ndarray::Array2;
+pub use crate::nn::payload::{FeatureSpec, LabelKind, MiniBatch, ModelSnapshot};
 
 pub mod allreduce;
 pub mod insight;
@@ -21,68 +20,6 @@ pub mod trainer;
 pub trait PausePoint: Send {
     /// Blocks while the run is paused (a Step lets one call through); `Err` when it stops.
     fn pause_point(&mut self) -> Result<(), crate::stream::OpError>;
-}
-
-/// How a record's fields become one row of features and a label.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FeatureSpec {
-    /// Field indices of the features, in order.
-    pub features: Vec<usize>,
-    /// Features are multiplied by this.
-    pub scale: f32,
-    /// Field index of the label, if the records have one.
-    pub label: Option<usize>,
-    pub label_kind: LabelKind,
-}
-
-/// How a label field is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LabelKind {
-    /// A class index in 0..classes (for cross-entropy, or binary cross-entropy with 2 → 1 output).
-    Class { classes: usize },
-    /// A class index turned into a one-hot row of `classes`.
-    OneHot { classes: usize },
-    /// A real value (for MSE).
-    Value,
-}
-
-/// A stack of records: features (rows × features) and their labels.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MiniBatch {
-    pub x: Array2<f32>,
-    pub labels: Labels,
-    /// Event times of the first and last record in the batch.
-    pub first_ts: i64,
-    pub last_ts: i64,
-    /// Position of the batch in its Batch node's output (shards of one batch share it).
-    pub seq: u64,
-    /// Rows of the whole batch this is a shard of (equal to `x.nrows()` when not sharded).
-    pub total_rows: usize,
-}
-
-impl MiniBatch {
-    pub fn rows(&self) -> usize {
-        self.x.nrows()
-    }
-}
-
-/// A trained model at some step, sent from a Trainer to Predict nodes.
-#[derive(Clone, Debug)]
-pub struct ModelSnapshot {
-    pub model: Model,
-    /// How the model's input rows are read from records (from the Batch node that fed it).
-    pub features: FeatureSpec,
-    pub step: u64,
-    /// The last snapshot: training is over.
-    pub is_final: bool,
-}
-
-impl PartialEq for ModelSnapshot {
-    fn eq(&self, other: &Self) -> bool {
-        self.step == other.step
-            && self.is_final == other.is_final
-            && self.features == other.features
-    }
 }
 
 /// Parameters a running trainer takes from the outside (a live learning-rate change): the

@@ -19,6 +19,7 @@ pub mod layer_norm;
 pub mod loss;
 pub mod model;
 pub mod optim;
+pub mod payload;
 pub mod replicas;
 pub mod schedule;
 mod simd;

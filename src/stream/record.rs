@@ -111,9 +111,9 @@ pub enum Item {
     Record(Record),
     Window(WindowResult),
     /// A mini-batch of features and labels (shared: fan-out clones a pointer).
-    Batch(std::sync::Arc<crate::learn::MiniBatch>),
+    Batch(std::sync::Arc<crate::nn::payload::MiniBatch>),
     /// A trained model snapshot.
-    Model(std::sync::Arc<crate::learn::ModelSnapshot>),
+    Model(std::sync::Arc<crate::nn::payload::ModelSnapshot>),
     /// Event time up to which the stream is complete (Flink's watermark).
     Watermark(i64),
 }

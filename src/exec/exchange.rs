@@ -1,0 +1,270 @@
+//! Exchanges: how one upstream instance's output reaches the downstream instances of a wire
+//! (by key hash, round-robin, broadcast, forward or row shards), buffered per target and sent
+//! as batches over bounded channels. A router never creates or drops records.
+
+use super::control::Shared;
+use super::taps::SkewTap;
+use super::task::TaskError;
+use super::telemetry::NodeCounters;
+use crate::nn::payload::MiniBatch;
+use crate::stream::Item;
+use crate::stream::operator::push_watermark;
+use crate::stream::partition::{Strategy, key_partition};
+use crossbeam_channel::{SendTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What travels through a channel: a batch of items, or the end of that input.
+pub enum Message {
+    Items(Vec<Item>),
+    End,
+}
+
+/// How often blocked sends and receives look at the stop flag.
+pub const POLL: Duration = Duration::from_millis(20);
+
+/// Sends one upstream instance's output to the downstream instances of an edge.
+pub struct Exchange {
+    pub strategy: Strategy,
+    pub senders: Vec<Sender<Message>>,
+    pub buffers: Vec<Vec<Item>>,
+    pub next: usize,
+    /// The sending node's counters, for back-pressure readings.
+    pub counters: Arc<NodeCounters>,
+    pub capacity: usize,
+    /// For a partition's exchange: counts per sub-stream and sampled keys.
+    pub skew: Option<SkewTap>,
+}
+
+impl Exchange {
+    pub fn push(&mut self, batch: Vec<Item>) {
+        let n = self.buffers.len();
+        if n == 1 {
+            if let Some(skew) = &mut self.skew {
+                skew.count_batch(&batch);
+            }
+            if let Some(buffer) = self.buffers.first_mut() {
+                if buffer.is_empty() {
+                    *buffer = batch;
+                } else {
+                    buffer.extend(batch);
+                }
+            }
+            return;
+        }
+        for (index, item) in batch.into_iter().enumerate() {
+            let target = match &item {
+                Item::Watermark(w) => {
+                    for buffer in &mut self.buffers {
+                        push_watermark(buffer, *w);
+                    }
+                    continue;
+                }
+                Item::Record(r) => {
+                    let target = match self.strategy {
+                        Strategy::Hash => key_partition(&r.key, n),
+                        Strategy::RoundRobin | Strategy::Shard => self.round_robin(),
+                        Strategy::Broadcast => {
+                            for buffer in &mut self.buffers {
+                                buffer.push(item.clone());
+                            }
+                            continue;
+                        }
+                        Strategy::Forward => 0,
+                    };
+                    if let Some(skew) = &mut self.skew {
+                        skew.count(target, &r.key, index);
+                    }
+                    target
+                }
+                Item::Window(w) => match self.strategy {
+                    Strategy::Hash => key_partition(&w.key, n),
+                    _ => self.round_robin(),
+                },
+                Item::Batch(batch) if self.strategy == Strategy::Shard => {
+                    for (buffer, shard) in self.buffers.iter_mut().zip(shard_rows(batch, n)) {
+                        buffer.push(Item::Batch(shard));
+                    }
+                    continue;
+                }
+                Item::Batch(_) | Item::Model(_) => self.round_robin(),
+            };
+            if let Some(buffer) = self.buffers.get_mut(target) {
+                buffer.push(item);
+            }
+        }
+    }
+
+    fn round_robin(&mut self) -> usize {
+        let target = self.next;
+        self.next = (self.next + 1) % self.buffers.len().max(1);
+        target
+    }
+
+    /// Sends the buffered batches; returns how full (per mille) the fullest channel it sent
+    /// on was, or `None` when it sent nothing.
+    pub fn flush(&mut self, shared: &Shared) -> Result<Option<u32>, TaskError> {
+        if let (Some(tap), Some(totals)) = (&mut self.skew, &self.counters.skew) {
+            tap.merge_into(totals);
+        }
+        let mut fullest = None;
+        for (buffer, sender) in self.buffers.iter_mut().zip(&self.senders) {
+            if buffer.is_empty() {
+                continue;
+            }
+            let batch = std::mem::take(buffer);
+            send(sender, Message::Items(batch), shared)?;
+            fullest = Some(fullest.unwrap_or(0).max(sender.len()));
+        }
+        Ok(fullest.map(|f| (f * 1000 / self.capacity.max(1)) as u32))
+    }
+
+    pub fn end(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        self.flush(shared)?;
+        for sender in &self.senders {
+            send(sender, Message::End, shared)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits a mini-batch into `n` shards of consecutive rows (some may be empty), each knowing
+/// the whole batch's size so replicas can weight their gradients.
+fn shard_rows(batch: &Arc<MiniBatch>, n: usize) -> Vec<Arc<MiniBatch>> {
+    let rows = batch.rows();
+    (0..n)
+        .map(|i| {
+            let (from, to) = (i * rows / n, (i + 1) * rows / n);
+            let indices: Vec<usize> = (from..to).collect();
+            let labels = batch
+                .labels
+                .select(&indices)
+                .unwrap_or_else(|_| batch.labels.clone());
+            Arc::new(MiniBatch {
+                x: batch.x.slice(ndarray::s![from..to, ..]).to_owned(),
+                labels,
+                first_ts: batch.first_ts,
+                last_ts: batch.last_ts,
+                seq: batch.seq,
+                total_rows: rows,
+            })
+        })
+        .collect()
+}
+
+/// A blocking send that gives up when the run stops or the receiver is gone.
+pub fn send(
+    sender: &Sender<Message>,
+    mut message: Message,
+    shared: &Shared,
+) -> Result<(), TaskError> {
+    loop {
+        match sender.send_timeout(message, POLL) {
+            Ok(()) => return Ok(()),
+            Err(SendTimeoutError::Timeout(m)) => {
+                if shared.stop_requested() {
+                    return Err(TaskError::Stopped);
+                }
+                message = m;
+            }
+            Err(SendTimeoutError::Disconnected(_)) => return Err(TaskError::Stopped),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{Key, Record};
+
+    fn exchange(strategy: Strategy, targets: usize) -> Exchange {
+        let (senders, _receivers): (Vec<_>, Vec<_>) =
+            (0..targets).map(|_| crossbeam_channel::bounded(1)).unzip();
+        Exchange {
+            strategy,
+            senders,
+            buffers: vec![Vec::new(); targets],
+            next: 0,
+            counters: Arc::new(NodeCounters::new(crate::graph::NodeId(1), "p", 1)),
+            capacity: 1,
+            skew: None,
+        }
+    }
+
+    fn records(n: i64) -> Vec<Item> {
+        (0..n)
+            .map(|i| {
+                Item::Record(Record {
+                    key: Key::Int(i % 7),
+                    ts: i,
+                    values: Default::default(),
+                })
+            })
+            .collect()
+    }
+
+    fn timestamps(buffer: &[Item]) -> Vec<i64> {
+        buffer
+            .iter()
+            .filter_map(|i| match i {
+                Item::Record(r) => Some(r.ts),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hash_sends_every_record_once_and_each_key_to_one_target() {
+        let mut e = exchange(Strategy::Hash, 3);
+        let mut batch = records(100);
+        batch.push(Item::Watermark(99));
+        e.push(batch);
+        let mut all: Vec<i64> = e.buffers.iter().flat_map(|b| timestamps(b)).collect();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..100).collect::<Vec<_>>(),
+            "none created, none dropped"
+        );
+        for (target, buffer) in e.buffers.iter().enumerate() {
+            for item in buffer {
+                if let Item::Record(r) = item {
+                    assert_eq!(key_partition(&r.key, 3), target);
+                }
+            }
+            assert_eq!(
+                buffer.last(),
+                Some(&Item::Watermark(99)),
+                "watermarks go everywhere"
+            );
+        }
+    }
+
+    #[test]
+    fn round_robin_deals_records_in_turn_and_broadcast_copies_them() {
+        let mut e = exchange(Strategy::RoundRobin, 2);
+        e.push(records(4));
+        assert_eq!(timestamps(&e.buffers[0]), vec![0, 2]);
+        assert_eq!(timestamps(&e.buffers[1]), vec![1, 3]);
+        let mut b = exchange(Strategy::Broadcast, 2);
+        b.push(records(3));
+        assert_eq!(timestamps(&b.buffers[0]), vec![0, 1, 2]);
+        assert_eq!(timestamps(&b.buffers[1]), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn shard_splits_a_mini_batch_by_rows_and_keeps_its_size() {
+        let batch = MiniBatch {
+            x: ndarray::Array2::from_shape_fn((5, 2), |(r, c)| (r * 2 + c) as f32),
+            labels: crate::nn::Labels::Classes(vec![0, 1, 0, 1, 1]),
+            first_ts: 0,
+            last_ts: 4,
+            seq: 3,
+            total_rows: 5,
+        };
+        let shards = shard_rows(&Arc::new(batch), 2);
+        assert_eq!(shards.iter().map(|s| s.rows()).collect::<Vec<_>>(), [2, 3]);
+        assert!(shards.iter().all(|s| s.total_rows == 5 && s.seq == 3));
+        assert_eq!(shards[1].x[[0, 0]], 4.0, "the second shard starts at row 2");
+    }
+}
