@@ -8,9 +8,11 @@
 mod common;
 
 use common::{executor_threads as thread_count, serial};
-use flowbook::exec::{Control, Outcome, RunOptions, start};
-use flowbook::graph::{ParamValue, from_ron_str, load};
-use flowbook::plan::plan;
+use flowbook::exec::{Control, MAX_THREADS, Outcome, RunOptions, start};
+use flowbook::graph::{
+    Edge, Graph, Node, NodeId, ParamValue, PortRef, from_ron_str, load, to_ron_string,
+};
+use flowbook::plan::{MAX_NODES, plan};
 use flowbook::stream::sources::{CsvOptions, CsvSource, NonFinitePolicy};
 use flowbook::stream::{Source, SourceStatus};
 use proptest::prelude::*;
@@ -313,4 +315,117 @@ fn an_expression_that_panics_the_expression_library_is_an_error_not_a_crash() {
         "{err}"
     );
     assert!(!err.contains("panicked at"), "{err}");
+}
+
+/// A sequence source → `n` nodes of `kind` in a chain → a null sink, built directly (the
+/// editing API checks names one by one, too slow for 100,000 nodes).
+fn chain_graph(n: usize, kind: &str, params: &[(&str, ParamValue)], records: i64) -> Graph {
+    let node = |id: u32, name: String, kind: &str, params: &[(&str, ParamValue)]| Node {
+        id: NodeId(id),
+        name,
+        kind: kind.into(),
+        pos: [0.0, 0.0],
+        params: params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+        notes: String::new(),
+    };
+    let mut g = Graph::new("chain");
+    g.nodes.push(node(
+        0,
+        "source".into(),
+        "sequence_source",
+        &[
+            ("count", ParamValue::Int(records)),
+            ("keys", ParamValue::Int(10)),
+        ],
+    ));
+    for i in 1..=n {
+        g.nodes.push(node(i as u32, format!("n{i}"), kind, params));
+    }
+    g.nodes
+        .push(node(n as u32 + 1, "sink".into(), "null_sink", &[]));
+    for i in 0..=n {
+        g.edges.push(Edge {
+            from: PortRef::new(NodeId(i as u32), "out"),
+            to: PortRef::new(NodeId(i as u32 + 1), "in"),
+        });
+    }
+    g
+}
+
+/// 2,000 chained operators on one thread used to overflow its stack (`run` and `report`):
+/// delivery and end-of-input now walk the chain with an explicit stack.
+#[test]
+fn a_chain_of_2000_operators_runs_and_reports() {
+    let _serial = serial();
+    for kind in ["filter", "watermark", "merge"] {
+        let params = match kind {
+            "filter" => vec![("predicate", ParamValue::Text("value >= 0".into()))],
+            "watermark" => vec![("delay_ms", ParamValue::Int(5))],
+            _ => vec![],
+        };
+        let g = chain_graph(2000, kind, &params, 3000);
+        let report = start(&plan(&g).unwrap(), RunOptions::default())
+            .unwrap()
+            .wait();
+        assert_eq!(report.outcome, Outcome::Finished, "{kind}");
+        let sink = report.nodes.iter().find(|n| n.name == "sink").unwrap();
+        assert_eq!(
+            sink.records_in, 3000,
+            "{kind}: every record reaches the sink"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.ron");
+    let g = chain_graph(2000, "watermark", &[("delay_ms", ParamValue::Int(5))], 3000);
+    std::fs::write(&file, to_ron_string(&g).unwrap()).unwrap();
+    let html = dir.path().join("chain.html");
+    let out = common::flowbook(&[
+        "report",
+        file.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(std::fs::metadata(&html).unwrap().len() > 0);
+}
+
+/// 100,000 chained nodes are refused at validation with the limit, without walking them; a
+/// graph that would need more threads than a run may start is refused before any starts.
+#[test]
+fn graphs_beyond_the_node_and_thread_limits_are_refused_with_the_limit() {
+    let g = chain_graph(
+        100_000,
+        "filter",
+        &[("predicate", ParamValue::Text("true".into()))],
+        10,
+    );
+    let problems = plan(&g).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].message.contains("100002 nodes")
+            && problems[0]
+                .message
+                .contains(&format!("limits are {MAX_NODES} nodes")),
+        "{}",
+        problems[0]
+    );
+    // Each Partition starts a task (a thread) for its consumer.
+    let partition = [
+        ("strategy", ParamValue::Text("forward".into())),
+        ("parallelism", ParamValue::Int(1)),
+    ];
+    let g = chain_graph(MAX_THREADS + 10, "partition", &partition, 10);
+    let before = thread_count();
+    let Err(e) = start(&plan(&g).unwrap(), RunOptions::default()) else {
+        panic!("a run needing {} threads started", MAX_THREADS + 10)
+    };
+    assert!(
+        e.to_string()
+            .contains(&format!("the limit is {MAX_THREADS}")),
+        "{e}"
+    );
+    assert_eq!(thread_count(), before, "no thread was started");
 }

@@ -13,7 +13,7 @@ mod telemetry;
 mod window_tap;
 
 pub use control::Control;
-pub use run::{RunHandle, RunOptions, StartError, start};
+pub use run::{MAX_THREADS, RunHandle, RunOptions, StartError, start};
 pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats, format_value};
 pub use telemetry::{
     InsightPoint, LatePoints, MetricPoints, NodeState, NodeStatus, Outcome, RunReport, Telemetry,

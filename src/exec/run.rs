@@ -50,7 +50,15 @@ pub enum StartError {
     Node { node: String, message: String },
     #[error("cannot start a thread: {0}")]
     Thread(String),
+    #[error(
+        "the graph would run on {0} threads; the limit is {MAX_THREADS}: lower some parallelism or use fewer Partition and Merge nodes"
+    )]
+    TooManyThreads(usize),
 }
+
+/// Most threads one run may start (one per task). A machine has few cores; beyond this the
+/// threads only wait for each other.
+pub const MAX_THREADS: usize = 2048;
 
 /// A running graph: send controls, read telemetry, wait for the report.
 pub struct RunHandle {
@@ -265,14 +273,27 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
             }
         }
     }
+    let heads: Vec<usize> = (0..plan.nodes.len())
+        .filter(|&h| {
+            let inputs = plan.nodes.get(h).map_or(0, |n| n.inputs.len());
+            runs(plan, h) && (0..inputs).all(|j| !is_local(plan, h, j))
+        })
+        .collect();
+    let threads: usize = heads
+        .iter()
+        .filter_map(|&h| plan.nodes.get(h))
+        .map(|n| n.parallelism)
+        .sum();
+    if threads > MAX_THREADS {
+        return Err(StartError::TooManyThreads(threads));
+    }
     let shared = Arc::new(Shared::default());
     let context = BuildContext::new(plan, &shared);
     let mut tasks = Vec::new();
-    for (h, head) in plan.nodes.iter().enumerate() {
-        let is_head = (0..head.inputs.len()).all(|j| !is_local(plan, h, j));
-        if !is_head || !runs(plan, h) {
+    for &h in &heads {
+        let Some(head) = plan.nodes.get(h) else {
             continue;
-        }
+        };
         for k in 0..head.parallelism {
             tasks.push(assemble_task(
                 plan,

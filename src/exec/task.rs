@@ -88,6 +88,21 @@ impl TaskNode {
     }
 }
 
+/// A batch waiting to be handed to a node of this task.
+struct Delivery {
+    index: usize,
+    lane: usize,
+    items: Vec<Item>,
+}
+
+/// A step of ending a task's nodes: a node's lane, an exchange to the next task, or a node
+/// whose consumers have all ended.
+enum EndStep {
+    Lane(usize, usize),
+    Exchange(usize),
+    Done(usize),
+}
+
 /// What feeds a task's head node.
 pub enum TaskInput {
     Source {
@@ -123,8 +138,30 @@ impl Task {
         }
     }
 
-    /// Feeds a batch to a node's lane and routes what it emits.
+    /// Feeds a batch to a node's lane and routes what it emits, and what that makes the
+    /// nodes downstream in this task emit.
     fn deliver(&mut self, index: usize, lane: usize, items: Vec<Item>) -> Result<(), TaskError> {
+        self.drain(vec![Delivery { index, lane, items }])
+    }
+
+    /// Runs pending deliveries depth first (a node's first consumer and everything below it
+    /// before its second), with an explicit stack: a chain of thousands of operators needs
+    /// no deeper native stack than a chain of one.
+    fn drain(&mut self, mut pending: Vec<Delivery>) -> Result<(), TaskError> {
+        while let Some(Delivery { index, lane, items }) = pending.pop() {
+            self.run_operator(index, lane, items)?;
+            self.take_outputs(index, &mut pending)?;
+        }
+        Ok(())
+    }
+
+    /// Hands a batch to one node's operator; its output stays in the node's buffers.
+    fn run_operator(
+        &mut self,
+        index: usize,
+        lane: usize,
+        items: Vec<Item>,
+    ) -> Result<(), TaskError> {
         self.current = index;
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
@@ -175,7 +212,7 @@ impl Task {
         if let Err(e) = result {
             return Err(self.failed(index, e));
         }
-        self.route(index)
+        Ok(())
     }
 
     /// Hands a whole batch from a node's only input to its operator, counting first.
@@ -191,7 +228,7 @@ impl Task {
         if let Err(e) = node.op.on_batch(port, items, &mut node.outputs) {
             return Err(self.failed(index, e));
         }
-        self.route(index)
+        Ok(())
     }
 
     /// Passes a whole batch through a forwarding node, counting as it goes.
@@ -207,11 +244,19 @@ impl Task {
                 buffer.extend(items);
             }
         }
-        self.route(index)
+        Ok(())
     }
 
-    /// Moves a node's output buffers to their routes.
+    /// Moves a node's output buffers to their routes and runs the local ones to the end.
     fn route(&mut self, index: usize) -> Result<(), TaskError> {
+        let mut pending = Vec::new();
+        self.take_outputs(index, &mut pending)?;
+        self.drain(pending)
+    }
+
+    /// Moves a node's output buffers to their routes: exchanges buffer them now, local
+    /// consumers are pushed on `pending` so that the first route is the next one run.
+    fn take_outputs(&mut self, index: usize, pending: &mut Vec<Delivery>) -> Result<(), TaskError> {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
@@ -257,35 +302,82 @@ impl Task {
             let routes = node.routes.get(port).cloned().unwrap_or_default();
             work.push((batch, routes));
         }
+        let mut local = Vec::new();
         for (batch, routes) in work {
             let Some((last, rest)) = routes.split_last() else {
                 continue;
             };
             for route in rest {
-                self.send_to(*route, batch.clone())?;
+                self.send_to(*route, batch.clone(), &mut local);
             }
-            self.send_to(*last, batch)?;
+            self.send_to(*last, batch, &mut local);
         }
+        pending.extend(local.into_iter().rev());
         Ok(())
     }
 
-    fn send_to(&mut self, route: Route, batch: Vec<Item>) -> Result<(), TaskError> {
+    fn send_to(&mut self, route: Route, batch: Vec<Item>, local: &mut Vec<Delivery>) {
         match route {
-            Route::Local(child) => self.deliver(child, 0, batch),
+            Route::Local(child) => local.push(Delivery {
+                index: child,
+                lane: 0,
+                items: batch,
+            }),
             Route::Exchange(e) => {
                 if let Some(exchange) = self.exchanges.get_mut(e) {
                     exchange.push(batch);
                 }
-                Ok(())
             }
         }
     }
 
-    /// Ends a node's lane; when all its lanes ended, the node finishes and ends its consumers.
+    /// Ends a node's lane; when all its lanes ended, the node finishes and ends its consumers,
+    /// depth first with an explicit stack (as `drain`), so chain length costs no native stack.
     fn end_lane(&mut self, index: usize, lane: usize, shared: &Shared) -> Result<(), TaskError> {
+        let mut steps = vec![EndStep::Lane(index, lane)];
+        while let Some(step) = steps.pop() {
+            match step {
+                EndStep::Lane(index, lane) => {
+                    if !self.end_one_lane(index, lane, shared)? {
+                        continue;
+                    }
+                    steps.push(EndStep::Done(index));
+                    let routes: Vec<Route> = self
+                        .nodes
+                        .get(index)
+                        .map(|n| n.routes.iter().flatten().copied().collect())
+                        .unwrap_or_default();
+                    steps.extend(routes.into_iter().rev().map(|route| match route {
+                        Route::Local(child) => EndStep::Lane(child, 0),
+                        Route::Exchange(e) => EndStep::Exchange(e),
+                    }));
+                }
+                EndStep::Exchange(e) => {
+                    if let Some(exchange) = self.exchanges.get_mut(e) {
+                        exchange.end(shared)?;
+                    }
+                }
+                EndStep::Done(index) => {
+                    if let Some(node) = self.nodes.get(index) {
+                        node.counters.instances_done.fetch_add(1, Relaxed);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends one lane of a node: the watermark the lane held back, and when it was the last
+    /// lane the operator's end and end work. Returns whether every lane has ended.
+    fn end_one_lane(
+        &mut self,
+        index: usize,
+        lane: usize,
+        shared: &Shared,
+    ) -> Result<bool, TaskError> {
         self.current = index;
         let Some(node) = self.nodes.get_mut(index) else {
-            return Ok(());
+            return Ok(false);
         };
         let (advanced, all_ended) = node.lanes.end(lane);
         let mut result = Ok(());
@@ -303,28 +395,7 @@ impl Task {
         if all_ended {
             self.finish_end_work(index, shared)?;
         }
-        if !all_ended {
-            return Ok(());
-        }
-        let routes: Vec<Route> = self
-            .nodes
-            .get(index)
-            .map(|n| n.routes.iter().flatten().copied().collect())
-            .unwrap_or_default();
-        for route in routes {
-            match route {
-                Route::Local(child) => self.end_lane(child, 0, shared)?,
-                Route::Exchange(e) => {
-                    if let Some(exchange) = self.exchanges.get_mut(e) {
-                        exchange.end(shared)?;
-                    }
-                }
-            }
-        }
-        if let Some(node) = self.nodes.get(index) {
-            node.counters.instances_done.fetch_add(1, Relaxed);
-        }
-        Ok(())
+        Ok(all_ended)
     }
 
     /// Runs a node's remaining end work piece by piece, passing each piece's output on.

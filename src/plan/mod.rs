@@ -6,6 +6,8 @@ pub mod infer;
 pub mod learn;
 mod structure;
 
+pub use structure::{MAX_NODES, MAX_WIRES};
+
 use crate::catalog::{NodeKind, NodeParams, NodeSpec};
 use crate::graph::{Graph, Node, NodeId};
 pub use crate::paths::GraphLocation;

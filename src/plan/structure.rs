@@ -3,13 +3,26 @@
 
 use super::Problem;
 use crate::catalog::{NodeKind, NodeParams, ParamError};
-use crate::graph::{FORMAT_VERSION, Graph, NodeId};
+use crate::graph::{FORMAT_VERSION, Graph, Node, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Indices into `graph.nodes`, topologically ordered (sources first), with resolved kinds.
 pub type Order = Vec<(usize, NodeKind)>;
 
+/// Most nodes a graph may have. Far beyond any drawn graph; it bounds the work validation and
+/// the executor do for a generated one (each walk is iterative, but time still grows).
+pub const MAX_NODES: usize = 10_000;
+/// Most wires a graph may have.
+pub const MAX_WIRES: usize = 50_000;
+
 pub fn check(graph: &Graph) -> Result<Order, Vec<Problem>> {
+    if graph.nodes.len() > MAX_NODES || graph.edges.len() > MAX_WIRES {
+        return Err(vec![Problem::graph(format!(
+            "the graph has {} nodes and {} wires; the limits are {MAX_NODES} nodes and {MAX_WIRES} wires",
+            graph.nodes.len(),
+            graph.edges.len()
+        ))]);
+    }
     let mut problems = Vec::new();
     if graph.format_version > FORMAT_VERSION {
         problems.push(Problem::graph(format!(
@@ -86,12 +99,19 @@ fn check_nodes(graph: &Graph, problems: &mut Vec<Problem>) -> BTreeMap<NodeId, N
     kinds
 }
 
+/// Each node by id, for lookups that stay fast in large graphs (`Graph::node` is a scan).
+fn nodes_by_id(graph: &Graph) -> BTreeMap<NodeId, &Node> {
+    graph.nodes.iter().map(|n| (n.id, n)).collect()
+}
+
 fn check_edges(graph: &Graph, kinds: &BTreeMap<NodeId, NodeKind>, problems: &mut Vec<Problem>) {
+    let by_id = nodes_by_id(graph);
+    let node = |id: NodeId| by_id.get(&id).copied();
     let mut seen = BTreeSet::new();
     let mut wired_inputs: BTreeMap<(NodeId, &str), usize> = BTreeMap::new();
     for edge in &graph.edges {
-        let (Some(from), Some(to)) = (graph.node(edge.from.node), graph.node(edge.to.node)) else {
-            let missing = if graph.node(edge.from.node).is_none() {
+        let (Some(from), Some(to)) = (node(edge.from.node), node(edge.to.node)) else {
+            let missing = if node(edge.from.node).is_none() {
                 edge.from.node
             } else {
                 edge.to.node
@@ -158,12 +178,17 @@ fn check_required_inputs(
     kinds: &BTreeMap<NodeId, NodeKind>,
     problems: &mut Vec<Problem>,
 ) {
+    let wired_ports: BTreeSet<(NodeId, &str)> = graph
+        .edges
+        .iter()
+        .map(|e| (e.to.node, e.to.port.as_str()))
+        .collect();
     for node in &graph.nodes {
         let Some(kind) = kinds.get(&node.id) else {
             continue;
         };
         for port in kind.spec().inputs.iter().filter(|p| p.required) {
-            let wired = graph.inputs_of(node.id).any(|e| e.to.port == port.name);
+            let wired = wired_ports.contains(&(node.id, port.name));
             if !wired {
                 problems.push(
                     Problem::node(node, format!("input '{}' is not connected", port.name))
