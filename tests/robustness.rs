@@ -429,3 +429,93 @@ fn graphs_beyond_the_node_and_thread_limits_are_refused_with_the_limit() {
     );
     assert_eq!(thread_count(), before, "no thread was started");
 }
+
+// ---- Never eat the machine (issue 12, items 8–13) ----
+
+/// Runs `flowbook` and returns its output and its peak resident memory in KiB, read from the
+/// child's own resource usage (wait4), so other tests' processes cannot blur it.
+fn flowbook_with_peak_rss(args: &[&str]) -> (std::process::Output, i64) {
+    use std::io::Read;
+    // Reaped below by wait4, which also reads its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flowbook"))
+        .args(args)
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child, which has not been reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    let output = std::process::Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        stdout,
+        stderr,
+    };
+    (output, usage.ru_maxrss)
+}
+
+/// `check` computes shapes and parameter counts and never builds the model: a 580 MB model
+/// (under the default 1024 MB limit) is checked in a few MB, and a 40 GB one is refused with
+/// its parameter count.
+#[test]
+fn check_never_allocates_weights_and_refuses_models_over_the_size_limit() {
+    let (out, peak_kib) = flowbook_with_peak_rss(&[
+        "check",
+        "example-graphs/digits-mlp.ron",
+        "--set",
+        "dense1.units=12000",
+        "--set",
+        "dense2.units=12000",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        peak_kib < 100_000,
+        "checking a 580 MB model took {peak_kib} KiB: it was built"
+    );
+    let (out, peak_kib) = flowbook_with_peak_rss(&[
+        "check",
+        "example-graphs/digits-mlp.ron",
+        "--set",
+        "dense1.units=100000",
+        "--set",
+        "dense2.units=100000",
+    ]);
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("trainer.max_model_mb: the model has 10,007,600,010 parameters")
+            && err.contains("the limit is 1024 MB"),
+        "{err}"
+    );
+    assert!(peak_kib < 100_000, "{peak_kib} KiB");
+    // The limit is a setting: raised, the same model is valid (still without being built).
+    let (out, peak_kib) = flowbook_with_peak_rss(&[
+        "check",
+        "example-graphs/digits-mlp.ron",
+        "--set",
+        "dense1.units=100000",
+        "--set",
+        "dense2.units=100000",
+        "--set",
+        "trainer.max_model_mb=40000",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(peak_kib < 100_000, "{peak_kib} KiB");
+}

@@ -536,6 +536,15 @@ pub static TRAINER: NodeSpec = NodeSpec {
             "send a model snapshot every this many steps (and at the end)",
         ),
         p(
+            "max_model_mb",
+            K::Int {
+                min: 1,
+                max: 1_048_576,
+            },
+            D::Int(1024),
+            "largest model accepted, in MB of f32 parameters (over all replicas) and of one batch's activations; validation refuses bigger ones without building them",
+        ),
+        p(
             "seed",
             K::Int {
                 min: 0,

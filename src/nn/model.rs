@@ -2,16 +2,15 @@
 //! schedule, built and shape-checked from a `ModelConfig`. It owns every buffer of a training
 //! step; it never reads clocks, spawns threads or touches the UI (the executor drives it).
 
-use std::collections::BTreeSet;
-
 use ndarray::{Array2, ArrayView2};
 
-use super::config::{LayerKind, LossKind, ModelConfig};
+use super::config::{LossKind, ModelConfig};
 use super::error::NnError;
 use super::kernels::sum_of_squares;
 use super::layer::Layer;
 use super::loss::{BatchStats, Loss};
 use super::optim::{Optimizer, global_norm};
+use super::shape::{ModelShape, check_clip, model_shape};
 use super::targets::Targets;
 
 /// What one optimizer step did.
@@ -82,19 +81,9 @@ impl Model {
     /// Builds the layers in order, inferring each input width from the previous layer and
     /// checking stated widths, names, loss/output compatibility and all settings.
     pub fn new(config: ModelConfig) -> Result<Model, NnError> {
-        if config.layers.is_empty() {
-            return Err(NnError::EmptyModel);
-        }
-        if config.input_width == 0 {
-            return Err(NnError::InvalidConfig(
-                "the model input needs at least one feature".into(),
-            ));
-        }
-        config.schedule.validate()?;
-        check_clip(config.clip_grad_norm)?;
+        let shape = model_shape(&config)?;
         let optimizer = Optimizer::new(config.optimizer)?;
-        let layers = build_layers(&config)?;
-        check_loss_fits(config.loss, &layers)?;
+        let layers = build_layers(&config, &shape)?;
         Ok(Model {
             loss: Loss::new(config.loss),
             base_lr: config.schedule.lr,
@@ -320,66 +309,21 @@ fn rms(values: &Array2<f32>) -> f32 {
     (sum_sq / values.len() as f32).sqrt()
 }
 
-fn check_clip(max_norm: Option<f32>) -> Result<(), NnError> {
-    match max_norm {
-        Some(n) if !(n > 0.0 && n.is_finite()) => Err(NnError::InvalidConfig(format!(
-            "gradient clipping norm must be a finite number > 0, got {n}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// Names (generated when empty), uniqueness, stated input widths and the layers themselves.
-fn build_layers(config: &ModelConfig) -> Result<Vec<Layer>, NnError> {
-    let mut names = BTreeSet::new();
-    let mut layers: Vec<Layer> = Vec::with_capacity(config.layers.len());
-    let mut width = config.input_width;
-    for (position, spec) in config.layers.iter().enumerate() {
-        let name = if spec.name.is_empty() {
-            format!("{}{}", spec.kind.short_name(), position + 1)
-        } else {
-            spec.name.clone()
-        };
-        if !names.insert(name.clone()) {
-            return Err(NnError::DuplicateLayerName { name });
-        }
-        let stated_inputs = match spec.kind {
-            LayerKind::Dense { inputs, .. } => inputs,
-            _ => None,
-        };
-        if let Some(expected) = stated_inputs.filter(|&expected| expected != width) {
-            return Err(match layers.last() {
-                Some(previous) => NnError::LayerWidthMismatch {
-                    layer: name,
-                    previous: previous.name().to_string(),
-                    expected,
-                    got: width,
-                },
-                None => NnError::InputWidth {
-                    layer: name,
-                    expected,
-                    got: width,
-                },
-            });
-        }
-        let layer = Layer::build(&name, &spec.kind, width, config.seed, position)?;
-        width = layer.output_width();
-        layers.push(layer);
-    }
-    Ok(layers)
-}
-
-/// Cross-entropy needs at least two classes; the other losses work with any width.
-fn check_loss_fits(loss: LossKind, layers: &[Layer]) -> Result<(), NnError> {
-    let Some(last) = layers.last() else {
-        return Err(NnError::EmptyModel);
-    };
-    if loss == LossKind::CrossEntropy && last.output_width() < 2 {
-        return Err(NnError::InvalidConfig(format!(
-            "cross-entropy needs at least 2 outputs, but the last layer `{}` has {}",
-            last.name(),
-            last.output_width()
-        )));
-    }
-    Ok(())
+/// The layers themselves, named and sized as the checked shape says.
+fn build_layers(config: &ModelConfig, shape: &ModelShape) -> Result<Vec<Layer>, NnError> {
+    config
+        .layers
+        .iter()
+        .zip(&shape.layers)
+        .enumerate()
+        .map(|(position, (spec, layer))| {
+            Layer::build(
+                &layer.name,
+                &spec.kind,
+                layer.input_width,
+                config.seed,
+                position,
+            )
+        })
+        .collect()
 }

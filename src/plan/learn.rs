@@ -8,7 +8,8 @@ use crate::graph::Node;
 use crate::learn::trainer::{METRIC_FIELDS, TrainerConfig, TrainingMode};
 use crate::learn::{FeatureSpec, LabelKind};
 use crate::nn::{
-    Decay, Init, LayerKind, LayerSpec, LossKind, LrSchedule, Model, ModelConfig, OptimizerConfig,
+    Decay, Init, LayerKind, LayerSpec, LossKind, LrSchedule, ModelConfig, ModelShape,
+    OptimizerConfig, model_shape,
 };
 use crate::stream::Schema;
 use std::sync::Arc;
@@ -330,9 +331,10 @@ pub fn infer_trainer(plan: &LogicalPlan, n: &mut PlanNode) -> Result<Vec<Arc<Sch
         .with_schedule(schedule(&p))
         .with_clip_grad_norm((clip > 0.0).then_some(clip))
         .with_seed(p.int("seed").max(0) as u64);
-    let model = Model::new(config.clone())
+    // Shapes and parameter counts only: checking never allocates the model's weights.
+    let shape = model_shape(&config)
         .map_err(|e| problem_on_layer(plan, &chain, &trainer, e.to_string()))?;
-    check_labels(&loss_node, loss, spec.label_kind, model.output_width())?;
+    check_labels(&loss_node, loss, spec.label_kind, shape.output_width())?;
     let test = n.inputs.iter().find(|i| i.port == 1).map(|i| i.from);
     if let Some(t) = test {
         let test_width = plan
@@ -368,6 +370,13 @@ pub fn infer_trainer(plan: &LogicalPlan, n: &mut PlanNode) -> Result<Vec<Arc<Sch
         Some(head) if head.kind == NodeKind::Shard => super::infer::output_parallelism(head),
         _ => (1, true),
     };
+    check_model_size(
+        &trainer,
+        &shape,
+        n.parallelism,
+        batch_rows(plan, chain.batch),
+        p.int("max_model_mb"),
+    )?;
     n.trainer = Some(TrainerConfig {
         name: n.name.clone(),
         model: config,
@@ -385,6 +394,85 @@ pub fn infer_trainer(plan: &LogicalPlan, n: &mut PlanNode) -> Result<Vec<Arc<Sch
     });
     let metrics = METRIC_FIELDS.iter().map(|f| (*f).to_owned()).collect();
     Ok(vec![schema(metrics, Some("M")), schema(Vec::new(), None)])
+}
+
+const MB: u64 = 1 << 20;
+
+/// Refuses a model whose parameters (over all replicas) or whose activations for one batch
+/// would take more than `max_mb` MB as f32, with the numbers and the setting to change.
+fn check_model_size(
+    trainer: &Node,
+    shape: &ModelShape,
+    replicas: usize,
+    rows: Option<u64>,
+    max_mb: i64,
+) -> Result<(), Problem> {
+    let limit = u64::try_from(max_mb).unwrap_or(1).max(1).saturating_mul(MB);
+    let params = shape.param_count();
+    let param_bytes = params.saturating_mul(4).saturating_mul(replicas as u64);
+    let too_big = |what: String| {
+        Err(Problem::node(
+            trainer,
+            format!(
+                "{what}; the limit is {max_mb} MB: make the layers narrower, or raise max_model_mb if the machine has the memory"
+            ),
+        )
+        .with_param("max_model_mb"))
+    };
+    if param_bytes > limit {
+        let replicas = if replicas > 1 {
+            format!(" in each of {replicas} replicas")
+        } else {
+            String::new()
+        };
+        return too_big(format!(
+            "the model has {} parameters{replicas}: {} MB as f32 (training needs about 4 times that, with gradients and optimizer state)",
+            thousands(params),
+            thousands(param_bytes.div_ceil(MB))
+        ));
+    }
+    if let Some(rows) = rows {
+        let bytes = shape.activation_floats(rows).saturating_mul(4);
+        if bytes > limit {
+            return too_big(format!(
+                "one batch of {} rows needs {} MB of activations",
+                thousands(rows),
+                thousands(bytes.div_ceil(MB))
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Rows in each training batch, when the graph fixes them: a Batch node stacking records, or
+/// a count window's records.
+fn batch_rows(plan: &LogicalPlan, batch: usize) -> Option<u64> {
+    let node = plan.nodes.get(batch)?;
+    let input = node.inputs.first()?;
+    let rows = if input.port == 0 {
+        node.params().int("size")
+    } else {
+        let window = plan.nodes.get(input.from)?;
+        let p = window.params();
+        if !super::infer::is_count_window(&p) {
+            return None;
+        }
+        p.int("count")
+    };
+    u64::try_from(rows).ok()
 }
 
 fn check_labels(
