@@ -423,3 +423,56 @@ fn every_example_runs_to_completion() {
         );
     }
 }
+
+#[test]
+fn telemetry_nobody_reads_stays_bounded_and_the_end_still_gets_through() {
+    use flowbook::exec::{TELEMETRY_CAPACITY, TelemetryWaker};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let _serial = serial();
+    let mut g = example("bench-window.ron");
+    set(&mut g, "source", "bounded", ParamValue::Bool(false));
+    set(&mut g, "source", "rate_per_s", ParamValue::Float(10_000.0));
+    let wakes = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&wakes);
+    let options = RunOptions {
+        // A tick every millisecond: the channel would hold ~1500 messages by the end.
+        tick: Duration::from_millis(1),
+        waker: Some(TelemetryWaker::new(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+        })),
+        ..RunOptions::default()
+    };
+    let handle = start(&plan(&g).unwrap(), options).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // Nobody read: the channel is full up to the two messages kept for the end.
+    assert!(handle.telemetry().len() <= TELEMETRY_CAPACITY - 2);
+    assert!(
+        handle.telemetry().len() >= TELEMETRY_CAPACITY / 2,
+        "ticks were sent"
+    );
+    assert!(
+        wakes.load(Ordering::Relaxed) >= TELEMETRY_CAPACITY as u64,
+        "the reader was woken"
+    );
+    handle.send(Control::Finish);
+    let mut last = None;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match handle.telemetry().recv_timeout(Duration::from_millis(100)) {
+            Ok(message) => {
+                let done = matches!(message, Telemetry::Done(_));
+                last = Some(message);
+                if done {
+                    break;
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    let Some(Telemetry::Done(report)) = last else {
+        panic!("the run's end did not arrive: {last:?}");
+    };
+    assert_eq!(report.outcome, Outcome::Finished);
+    assert_eq!(handle.wait().outcome, Outcome::Finished);
+}

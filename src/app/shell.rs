@@ -146,7 +146,10 @@ impl FlowbookApp {
         }
         self.doc = doc;
         // A run belongs to its document: stop it (dropping joins its threads).
-        self.run = RunState::default();
+        self.run = RunState {
+            waker: self.run.waker.take(),
+            ..RunState::default()
+        };
         self.selection = Selection::default();
         self.inspector = InspectorState::default();
         self.problems.invalidate();
@@ -170,6 +173,18 @@ impl FlowbookApp {
         };
     }
 
+    /// Work that must happen whether or not the window is shown: the run's telemetry is applied
+    /// (on a time budget) and the executor is given a way to wake the editor.
+    pub fn logic(&mut self, ctx: &Context) {
+        if self.run.waker.is_none() {
+            let ctx = ctx.clone();
+            self.run.waker = Some(crate::exec::TelemetryWaker::new(move || {
+                ctx.request_repaint()
+            }));
+        }
+        self.drain_run(ctx);
+    }
+
     /// One frame of the editor.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
@@ -184,7 +199,6 @@ impl FlowbookApp {
         };
         self.problems
             .refresh(self.doc.graph(), self.doc.revision(), &self.doc.location());
-        self.drain_run(&ctx);
         self.panels_ui(ui);
         self.open_preview_on_wire_click();
         if self.run.session.is_some() && self.run.plots.floating {
@@ -521,6 +535,13 @@ impl FlowbookApp {
 }
 
 impl eframe::App for FlowbookApp {
+    /// Telemetry is drained here, outside the paint path: eframe calls `logic` before every
+    /// frame and, while the window is hidden, whenever the executor's waker asks for a repaint,
+    /// so a hidden window keeps the run's channel empty.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         FlowbookApp::ui(self, ui);
     }

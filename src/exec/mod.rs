@@ -6,6 +6,7 @@ mod build;
 mod control;
 mod exchange;
 mod lanes;
+mod monitor;
 mod run;
 mod taps;
 mod task;
@@ -13,6 +14,7 @@ mod telemetry;
 mod window_tap;
 
 pub use control::Control;
+pub use monitor::{TELEMETRY_CAPACITY, TelemetryWaker};
 pub use run::{MAX_THREADS, RunHandle, RunOptions, StartError, start};
 pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats, format_value};
 pub use telemetry::{

@@ -6,11 +6,10 @@ use super::build::{BuildContext, Built, PassThrough, build};
 use super::control::{Control, Shared};
 use super::exchange::{Exchange, Message};
 use super::lanes::Lanes;
+use super::monitor::{Monitor, TelemetryWaker, telemetry_channel};
 use super::taps::{SkewTap, preview_headers};
 use super::task::{Route, Task, TaskError, TaskInput, TaskNode};
-use super::telemetry::{
-    InsightPoint, NodeCounters, NodeState, Outcome, RunReport, Sampler, Telemetry,
-};
+use super::telemetry::{NodeCounters, Outcome, RunReport, Telemetry};
 use super::window_tap::WindowTap;
 use crate::catalog::NodeKind;
 use crate::plan::LogicalPlan;
@@ -19,9 +18,8 @@ use crate::stream::partition::Strategy;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Tuning of a run.
 #[derive(Clone, Debug)]
@@ -32,6 +30,8 @@ pub struct RunOptions {
     pub channel_capacity: usize,
     /// How often telemetry is sampled.
     pub tick: Duration,
+    /// Called after each telemetry message (e.g. to wake an editor's event loop).
+    pub waker: Option<TelemetryWaker>,
 }
 
 impl Default for RunOptions {
@@ -40,6 +40,7 @@ impl Default for RunOptions {
             batch_size: 1024,
             channel_capacity: 8,
             tick: Duration::from_millis(100),
+            waker: None,
         }
     }
 }
@@ -309,7 +310,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         }
     }
     let (control_tx, control_rx) = unbounded();
-    let (telemetry_tx, telemetry_rx) = unbounded();
+    let (telemetry_tx, telemetry_rx) = telemetry_channel();
     let (exit_tx, exit_rx) = unbounded::<()>();
     let mut threads = Vec::new();
     for mut task in tasks {
@@ -357,6 +358,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         control: control_rx,
         exits: exit_rx,
         telemetry: telemetry_tx,
+        waker: options.waker.clone(),
         tick: options.tick,
     };
     let monitor = std::thread::Builder::new()
@@ -486,143 +488,4 @@ fn assemble_task(
         batch_size: options.batch_size.max(1),
         current: 0,
     })
-}
-
-struct Monitor {
-    /// Live parameters of each trainer, by node name.
-    live: BTreeMap<String, Arc<crate::learn::LiveParams>>,
-    /// Each trainer's insight slot, by node id.
-    insights: Vec<(
-        crate::graph::NodeId,
-        Arc<crate::learn::insight::InsightSlot>,
-    )>,
-    shared: Arc<Shared>,
-    counters: Vec<Arc<NodeCounters>>,
-    threads: Vec<JoinHandle<()>>,
-    control: Receiver<Control>,
-    exits: Receiver<()>,
-    telemetry: Sender<Telemetry>,
-    tick: Duration,
-}
-
-impl Monitor {
-    fn run(mut self) -> RunReport {
-        let started = Instant::now();
-        let mut sampler = Sampler::new(self.counters.len());
-        let mut running = self.threads.len();
-        let mut next_tick = started + self.tick;
-        let never = crossbeam_channel::never();
-        let mut control_open = true;
-        while running > 0 {
-            let timeout = next_tick.saturating_duration_since(Instant::now());
-            crossbeam_channel::select! {
-                recv(self.exits) -> _ => running -= 1,
-                recv(if control_open { &self.control } else { &never }) -> c => match c {
-                    Ok(Control::SetParam { node, param, value }) => {
-                        if let Some(live) = self.live.get(&node) {
-                            live.set(&param, value);
-                        }
-                    }
-                    Ok(Control::Preview { node, on }) => {
-                        for c in self.counters.iter().filter(|c| c.name == node) {
-                            c.preview.set_watching(on);
-                        }
-                    }
-                    Ok(control) => self.shared.apply(&control),
-                    // The handle is gone: nobody can stop the run later, so stop it now.
-                    Err(_) => {
-                        control_open = false;
-                        self.shared.apply(&Control::Stop);
-                    }
-                },
-                default(timeout) => {}
-            }
-            if Instant::now() >= next_tick {
-                next_tick += self.tick;
-                let elapsed_s = started.elapsed().as_secs_f64();
-                let nodes = sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
-                let _ = self.telemetry.send(self.progress(elapsed_s, nodes));
-            }
-        }
-        for thread in std::mem::take(&mut self.threads) {
-            let _ = thread.join();
-        }
-        let elapsed_s = started.elapsed().as_secs_f64();
-        let outcome = match self.shared.failure() {
-            Some((node, message)) => Outcome::Failed { node, message },
-            None if self.shared.stop_requested() => Outcome::Stopped,
-            None => Outcome::Finished,
-        };
-        let mut final_sampler = Sampler::new(self.counters.len());
-        let mut nodes = final_sampler.sample(&self.counters, elapsed_s, |c| self.state_of(c));
-        for (status, c) in nodes.iter_mut().zip(&self.counters) {
-            // Over the whole run, not since the last tick.
-            status.in_per_s = c.records_in.load(Relaxed) as f64 / elapsed_s.max(1e-9);
-            status.out_per_s = c.records_out.load(Relaxed) as f64 / elapsed_s.max(1e-9);
-        }
-        // What the last tick did not carry yet: the final metrics, windows and model.
-        let _ = self.telemetry.send(self.progress(elapsed_s, nodes.clone()));
-        let report = RunReport {
-            outcome,
-            elapsed_s,
-            nodes,
-        };
-        let _ = self.telemetry.send(Telemetry::Done(report.clone()));
-        report
-    }
-
-    /// A progress message: the node statuses and what was gathered since the last one.
-    fn progress(&self, elapsed_s: f64, nodes: Vec<super::NodeStatus>) -> Telemetry {
-        Telemetry::Progress {
-            elapsed_s,
-            nodes,
-            metrics: self
-                .counters
-                .iter()
-                .filter_map(|c| c.drain_metrics())
-                .collect(),
-            windows: self
-                .counters
-                .iter()
-                .filter_map(|c| c.drain_windows())
-                .collect(),
-            late: self
-                .counters
-                .iter()
-                .filter_map(|c| c.drain_late())
-                .collect(),
-            insights: self
-                .insights
-                .iter()
-                .filter_map(|(node, slot)| {
-                    slot.take().map(|insight| InsightPoint {
-                        node: *node,
-                        insight,
-                    })
-                })
-                .collect(),
-        }
-    }
-
-    fn state_of(&self, c: &NodeCounters) -> (NodeState, Option<String>) {
-        // Layers and Loss run inside their trainer.
-        let c = c
-            .owner
-            .and_then(|i| self.counters.get(i))
-            .map_or(c, |owner| owner.as_ref());
-        if let Some((node, message)) = self.shared.failure()
-            && node == c.name
-        {
-            return (NodeState::Failed, Some(message));
-        }
-        if c.instances_done.load(Relaxed) >= c.instances() {
-            (NodeState::Finished, None)
-        } else if self.shared.stop_requested() {
-            (NodeState::Stopped, None)
-        } else if self.shared.paused() {
-            (NodeState::Paused, None)
-        } else {
-            (NodeState::Running, None)
-        }
-    }
 }

@@ -14,6 +14,23 @@ pub const RECENT_WINDOWS: usize = 256;
 /// the plots are a view, not a log).
 pub const PENDING_WINDOWS: usize = 4096;
 
+/// Metrics rows waiting for the next telemetry message, at most. A reader that keeps up (the
+/// CLI, a visible editor) takes them every tick and never comes near; for one that stops reading
+/// (a hidden window) the rows are thinned to every other one, so the curve keeps its whole span
+/// at a coarser step.
+pub const PENDING_METRIC_ROWS: usize = 100_000;
+
+/// Keeps every other row (the first, the third, …) and always the newest.
+fn thin_out(rows: &mut Vec<Vec<f64>>) {
+    let newest = rows.pop();
+    let mut index = 0;
+    rows.retain(|_| {
+        index += 1;
+        index % 2 == 1
+    });
+    rows.extend(newest);
+}
+
 /// One window firing, as plotted by the UI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowSample {
@@ -151,6 +168,9 @@ impl NodeCounters {
         if let Ok(mut points) = self.metric_points.lock() {
             points.1.get_or_insert_with(std::time::Instant::now);
             points.0.extend(rows);
+            if points.0.len() > PENDING_METRIC_ROWS {
+                thin_out(&mut points.0);
+            }
         }
     }
 
@@ -371,5 +391,70 @@ impl Sampler {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{Item, Key, Record};
+
+    fn metrics_record(step: f64) -> Item {
+        Item::Record(Record {
+            key: Key::Int(0),
+            ts: 0,
+            values: [step].into_iter().collect(),
+        })
+    }
+
+    #[test]
+    fn pending_metrics_stay_bounded_and_keep_their_whole_span_when_nobody_reads() {
+        let counters =
+            NodeCounters::new(NodeId(1), "trainer", 1).with_metric_fields(vec!["step".into()]);
+        let steps = 3 * PENDING_METRIC_ROWS;
+        for chunk in (1..=steps).collect::<Vec<_>>().chunks(1000) {
+            let batch: Vec<Item> = chunk.iter().map(|&s| metrics_record(s as f64)).collect();
+            counters.record_metrics(&batch);
+        }
+        let Some(points) = counters.drain_metrics() else {
+            panic!("rows were recorded");
+        };
+        assert!(
+            points.rows.len() <= PENDING_METRIC_ROWS,
+            "{} rows kept",
+            points.rows.len()
+        );
+        assert!(points.rows.len() >= PENDING_METRIC_ROWS / 4);
+        assert_eq!(
+            points.rows.first(),
+            Some(&vec![1.0]),
+            "the oldest row stays"
+        );
+        assert_eq!(
+            points.rows.last(),
+            Some(&vec![steps as f64]),
+            "the newest row stays"
+        );
+        assert!(
+            points.rows.windows(2).all(|w| w[0][0] < w[1][0]),
+            "still in step order"
+        );
+        assert!(counters.drain_metrics().is_none(), "drained");
+    }
+
+    #[test]
+    fn a_reader_that_keeps_up_gets_every_metrics_row() {
+        let counters =
+            NodeCounters::new(NodeId(1), "trainer", 1).with_metric_fields(vec!["step".into()]);
+        let mut seen = Vec::new();
+        for step in 1..=5000 {
+            counters.record_metrics(&[metrics_record(f64::from(step))]);
+            if step % 100 == 0
+                && let Some(points) = counters.drain_metrics()
+            {
+                seen.extend(points.rows.into_iter().map(|r| r[0]));
+            }
+        }
+        assert_eq!(seen, (1..=5000).map(f64::from).collect::<Vec<_>>());
     }
 }

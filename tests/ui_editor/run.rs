@@ -460,3 +460,41 @@ fn a_pinned_plot_fills_during_a_run_and_survives_save_and_reload() {
     assert_eq!(again.state().graph().notebook.len(), 2);
     assert!(again.query_all_by_label_contains("trainer — loss").count() >= 1);
 }
+
+/// A hidden window gets no `ui` calls, only `logic` when the executor's waker asks: the run's
+/// telemetry must still be drained there, so the channel cannot grow and the run ends.
+#[test]
+fn a_hidden_window_drains_the_run_in_logic_without_painting() {
+    let _serial = serial();
+    let mut g = example("moons.ron");
+    // Long enough to outlast the telemetry channel if nothing drained it.
+    g.node_by_name_mut("trainer")
+        .unwrap()
+        .params
+        .insert("epochs".into(), ParamValue::Int(200));
+    let mut h = editor_with(g);
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        h.state().run.session.is_some()
+    });
+    // From here on the window is "hidden": no frame is painted.
+    let ctx = egui::Context::default();
+    let app = h.state_mut();
+    assert!(app.run.waker.is_some(), "logic gave the executor a waker");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while app.run.session.as_ref().is_some_and(|s| s.phase.is_live()) {
+        assert!(Instant::now() < deadline, "the run did not end");
+        app.logic(&ctx);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let session = app.run.session.as_ref().unwrap();
+    assert_eq!(session.phase, RunPhase::Finished);
+    assert!(
+        session.messages > 10,
+        "progress arrived: {}",
+        session.messages
+    );
+    let trainer = app.graph().node_by_name("trainer").unwrap().id;
+    let steps = session.metrics[&trainer].field("loss").unwrap().len();
+    assert!(steps > 1000, "every step's loss reached the plots: {steps}");
+}

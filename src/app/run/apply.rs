@@ -80,7 +80,7 @@ impl FlowbookApp {
         };
         self.archive_run();
         let number = self.run.runs_started + 1;
-        match RunSession::start(&plan, self.doc.graph(), number) {
+        match RunSession::start(&plan, self.doc.graph(), number, self.run.waker.clone()) {
             Ok(session) => {
                 self.run.runs_started = number;
                 if let Some((node, _)) = &self.run.preview

@@ -70,6 +70,9 @@ pub struct RunState {
     /// The wire whose data preview is open: (node, output port).
     pub preview: Option<(NodeId, String)>,
     pub plots: plots_panel::PlotsState,
+    /// Wakes the editor when the executor sends telemetry (set on the first frame), so
+    /// `App::logic` drains it even while the window is hidden.
+    pub waker: Option<crate::exec::TelemetryWaker>,
 }
 
 impl RunState {
@@ -88,6 +91,7 @@ impl Default for RunState {
             overlay_history: true,
             preview: None,
             plots: plots_panel::PlotsState::default(),
+            waker: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 use crate::app::plots::{BandPoint, BandSeries, BarSeries, Series};
 use crate::exec::{
     Control, InsightPoint, LateSample, NodeState, NodeStatus, Outcome, RunHandle, RunOptions,
-    RunReport, Telemetry, WindowSample,
+    RunReport, Telemetry, TelemetryWaker, WindowSample,
 };
 use crate::graph::{Graph, NodeId};
 use crate::learn::insight::TrainerInsight;
@@ -174,9 +174,16 @@ pub struct RunSession {
 
 impl RunSession {
     /// Starts a validated plan. Ticks are short so metrics reach the plots quickly.
-    pub fn start(plan: &LogicalPlan, graph: &Graph, number: usize) -> Result<Self, String> {
+    /// `waker` is called after each telemetry message (the editor asks for a frame).
+    pub fn start(
+        plan: &LogicalPlan,
+        graph: &Graph,
+        number: usize,
+        waker: Option<TelemetryWaker>,
+    ) -> Result<Self, String> {
         let options = RunOptions {
             tick: Duration::from_millis(40),
+            waker,
             ..RunOptions::default()
         };
         let handle = crate::exec::start(plan, options).map_err(|e| e.to_string())?;
