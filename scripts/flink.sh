@@ -82,8 +82,12 @@ write_conf() {
   local home=$1
   mkdir -p "$conf" "$dir/log" "$dir/run" "$dir/tmp"
   cp "$home"/conf/log4j*.properties "$conf"/
+  # Java 17 needs the distribution's --add-opens/--add-exports flags (env.java.opts.all).
+  local java_opts
+  java_opts=$(sed -n 's/^ *all: *//p' "$home/conf/config.yaml" | head -1)
   cat >"$conf/config.yaml" <<YAML
 # Written by scripts/flink.sh; edit the script, not this file.
+env.java.opts.all: $java_opts
 jobmanager.rpc.address: 127.0.0.1
 jobmanager.bind-host: 127.0.0.1
 jobmanager.memory.process.size: 1024m
