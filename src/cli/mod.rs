@@ -1,6 +1,7 @@
-//! The headless command line: `run`, `report`, `check` and `nodes`. Exit codes: 0 ok, 1 the run failed,
+//! The headless command line: `run`, `report`, `check`, `export` and `nodes`. Exit codes: 0 ok, 1 the run failed,
 //! 2 the graph or the command line is invalid. Messages name the file, node and parameter.
 
+mod export;
 mod nodes;
 mod report;
 mod run;
@@ -46,6 +47,21 @@ pub enum Command {
         /// Write every trainer's metrics (one row per step) to this CSV file.
         #[arg(long, value_name = "CSV")]
         metrics: Option<PathBuf>,
+        /// Run the graph as a job on this Apache Flink cluster (its REST address, e.g.
+        /// http://127.0.0.1:8081) and watch it, instead of running it here.
+        #[arg(long, value_name = "URL", conflicts_with = "metrics")]
+        on_flink: Option<String>,
+    },
+    /// Write a graph's stream part as an Apache Flink job: a Java DataStream job (exact) and a
+    /// Flink SQL script (where SQL can express it).
+    Export {
+        graph: PathBuf,
+        /// The folder to write the job into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        flink: PathBuf,
+        /// Override a parameter: NODE.PARAM=VALUE (repeatable).
+        #[arg(long = "set", value_name = "NODE.PARAM=VALUE")]
+        sets: Vec<String>,
     },
     /// Run a graph headless and write its notebook as a self-contained HTML report.
     Report {
@@ -161,7 +177,12 @@ fn run_command(command: Command) -> Result<(), CliError> {
             max_seconds,
             quiet,
             metrics,
-        } => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
+            on_flink,
+        } => match on_flink {
+            Some(url) => export::run_on_flink(&graph, &sets, &url, max_seconds, quiet),
+            None => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
+        },
+        Command::Export { graph, flink, sets } => export::export(&graph, &sets, &flink),
         Command::Report {
             graph,
             output,

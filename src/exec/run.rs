@@ -71,6 +71,22 @@ pub struct RunHandle {
 }
 
 impl RunHandle {
+    /// A handle over a run driven somewhere else (a job on an Apache Flink cluster): controls
+    /// go to `control`, telemetry comes from `telemetry`, and `monitor` returns the final report
+    /// after sending it as `Telemetry::Done`. Live parameter changes are refused.
+    pub fn external(
+        control: Sender<Control>,
+        telemetry: Receiver<Telemetry>,
+        monitor: JoinHandle<RunReport>,
+    ) -> Self {
+        Self {
+            kinds: BTreeMap::new(),
+            control,
+            telemetry,
+            monitor: Some(monitor),
+        }
+    }
+
     pub fn send(&self, control: Control) {
         // The monitor outlives every task; if it is gone the run is over and there is nothing to tell.
         let _ = self.control.send(control);

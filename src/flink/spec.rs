@@ -1,0 +1,566 @@
+//! What a Flink job needs to know about each node of a graph's stream part, read once from the
+//! validated plan into typed specs (`FlinkOp`). Everything the export cannot make exact, or
+//! cannot run at all, is refused here with the node's name, before any Java is written.
+
+use super::java_expr::{self, JavaExpr, Scope};
+use crate::catalog::{NodeKind, NodeParams};
+use crate::graph::NodeId;
+use crate::plan::infer::csv_options;
+use crate::plan::{LogicalPlan, PlanNode};
+use crate::stream::aggregate::AggregateFn;
+use crate::stream::expr::{compile, parse_assignments};
+use crate::stream::partition::Strategy;
+use crate::stream::sinks::{Column, resolve_columns};
+use crate::stream::sources::csv_file::{NonFinitePolicy, read_header, value_field_names};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why a graph (or one of its nodes) cannot become a Flink job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportError {
+    pub node: Option<String>,
+    pub message: String,
+}
+
+impl ExportError {
+    fn at(node: &PlanNode, message: impl Into<String>) -> Self {
+        Self {
+            node: Some(node.name.clone()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.node {
+            Some(node) => write!(f, "node '{node}': {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+/// What a stream's keys are, as expressions see them (`key` is text or an integer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    Text,
+    Integer,
+    /// A Merge of streams whose keys differ in type: expressions cannot read `key`.
+    Mixed,
+}
+
+/// How a CSV source reads its file: column indices resolved against the header at export.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvSourceSpec {
+    pub path: PathBuf,
+    pub has_header: bool,
+    pub delimiter: char,
+    pub key_column: Option<usize>,
+    pub time_column: Option<(usize, String)>,
+    /// (index in the file, field name) per value field, in the record's order.
+    pub value_columns: Vec<(usize, String)>,
+    pub skip_bad_rows: bool,
+    pub non_finite: NonFinitePolicy,
+}
+
+/// One of Flowbook's seeded generators.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GeneratorKind {
+    Sequence {
+        keys: i64,
+        step_ms: i64,
+    },
+    Sensor {
+        sensors: i64,
+        interval_ms: i64,
+        disorder_ms: i64,
+        anomaly_rate: f64,
+    },
+    Click {
+        users: i64,
+        pages: i64,
+        think_ms: i64,
+        idle_ms: i64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GeneratorSpec {
+    pub kind: GeneratorKind,
+    /// `None` = endless.
+    pub count: Option<u64>,
+    pub rate_per_s: f64,
+    pub start_ms: i64,
+    pub seed: i64,
+}
+
+/// Which windows a Window node groups records into.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WindowKind {
+    Tumbling {
+        size_ms: i64,
+        offset_ms: i64,
+    },
+    Sliding {
+        size_ms: i64,
+        slide_ms: i64,
+        offset_ms: i64,
+    },
+    Session {
+        gap_ms: i64,
+    },
+    Count {
+        count: i64,
+    },
+    CountSliding {
+        count: i64,
+        slide: i64,
+    },
+}
+
+impl WindowKind {
+    pub fn is_count(self) -> bool {
+        matches!(
+            self,
+            WindowKind::Count { .. } | WindowKind::CountSliding { .. }
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowSpec {
+    pub kind: WindowKind,
+    pub allowed_lateness_ms: i64,
+    /// Record fields whose statistics the window keeps (what its Aggregates read).
+    pub stats_fields: Vec<usize>,
+}
+
+/// One assignment of a Map: the output field index it writes and its translation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapAssignment {
+    pub field: String,
+    pub index: usize,
+    pub text: String,
+    pub java: JavaExpr,
+}
+
+/// A node as the Flink job runs it. One variant per exported node kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FlinkOp {
+    CsvSource(CsvSourceSpec),
+    Generator(GeneratorSpec),
+    Watermark {
+        delay_ms: i64,
+    },
+    Partition {
+        strategy: Strategy,
+    },
+    Merge,
+    Map {
+        assignments: Vec<MapAssignment>,
+        output_width: usize,
+    },
+    Filter {
+        text: String,
+        java: JavaExpr,
+    },
+    Fault {
+        at_record: i64,
+    },
+    Window(WindowSpec),
+    Aggregate {
+        functions: Vec<AggregateFn>,
+        stats_indices: Vec<usize>,
+    },
+    CsvSink {
+        path: PathBuf,
+        header: Vec<String>,
+        columns: Vec<Column>,
+    },
+    NullSink,
+}
+
+/// An input wire: the job node (by index) and its output port.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JobInput {
+    pub from: usize,
+    pub port: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobNode {
+    pub id: NodeId,
+    pub name: String,
+    /// Instances Flowbook runs; the Flink operator's parallelism.
+    pub parallelism: usize,
+    pub inputs: Vec<JobInput>,
+    pub op: FlinkOp,
+    /// Fields of the records on each output port.
+    pub outputs: Vec<Vec<String>>,
+    pub key: KeyType,
+}
+
+/// A graph's stream part as a Flink job, in topological order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSpec {
+    pub name: String,
+    pub nodes: Vec<JobNode>,
+}
+
+impl JobSpec {
+    /// The job nodes fed by `from`'s output `port`.
+    pub fn consumers(&self, from: usize, port: usize) -> impl Iterator<Item = usize> + '_ {
+        self.nodes.iter().enumerate().filter_map(move |(i, n)| {
+            n.inputs
+                .iter()
+                .any(|input| input.from == from && input.port == port)
+                .then_some(i)
+        })
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&JobNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}
+
+/// Where relative paths in the graph point: the working directory, as `flowbook run` reads them.
+fn absolute(path: &str, base: &Path) -> PathBuf {
+    let path = Path::new(path);
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}
+
+/// Translates a validated plan into a job spec. Relative paths are resolved against `base`.
+pub fn job_spec(name: &str, plan: &LogicalPlan, base: &Path) -> Result<JobSpec, ExportError> {
+    refuse_learning_nodes(plan)?;
+    let mut nodes: Vec<JobNode> = Vec::with_capacity(plan.nodes.len());
+    for node in &plan.nodes {
+        let inputs: Vec<JobInput> = node
+            .inputs
+            .iter()
+            .map(|i| JobInput {
+                from: i.from,
+                port: i.from_port,
+            })
+            .collect();
+        let key = key_type(node, &nodes, &inputs);
+        let input_fields = node
+            .input_schema(plan, 0)
+            .map(|s| s.fields.clone())
+            .unwrap_or_default();
+        let op = translate(plan, node, &input_fields, key, base)?;
+        nodes.push(JobNode {
+            id: node.id,
+            name: node.name.clone(),
+            parallelism: node.parallelism.max(1),
+            inputs,
+            op,
+            outputs: node.outputs.iter().map(|s| s.fields.clone()).collect(),
+            key,
+        });
+    }
+    Ok(JobSpec {
+        name: name.to_owned(),
+        nodes,
+    })
+}
+
+/// Learning nodes run only in Flowbook: the export stops there, naming them.
+fn refuse_learning_nodes(plan: &LogicalPlan) -> Result<(), ExportError> {
+    let learning: Vec<String> = plan
+        .nodes
+        .iter()
+        .filter(|n| is_learning(n.kind))
+        .map(|n| format!("'{}' ({})", n.name, n.spec().id))
+        .collect();
+    if learning.is_empty() {
+        return Ok(());
+    }
+    Err(ExportError {
+        node: None,
+        message: format!(
+            "{} {} a learning node: Flink runs only a graph's stream part. Put a CSV sink where the learning part starts, export the graph up to it, and train on that file in Flowbook with a CSV source",
+            learning.join(", "),
+            if learning.len() == 1 { "is" } else { "are" }
+        ),
+    })
+}
+
+fn is_learning(kind: NodeKind) -> bool {
+    match kind {
+        NodeKind::DatasetSource
+        | NodeKind::Split
+        | NodeKind::Normalize
+        | NodeKind::Batch
+        | NodeKind::Trainer
+        | NodeKind::Predict
+        | NodeKind::Shard => true,
+        _ => kind.is_model_part(),
+    }
+}
+
+fn key_type(node: &PlanNode, done: &[JobNode], inputs: &[JobInput]) -> KeyType {
+    match node.kind {
+        NodeKind::SequenceSource => KeyType::Integer,
+        NodeKind::CsvSource | NodeKind::SensorSource | NodeKind::ClickSource => KeyType::Text,
+        _ => {
+            let mut types = inputs
+                .iter()
+                .filter_map(|i| done.get(i.from))
+                .map(|n| n.key);
+            let first = types.next().unwrap_or(KeyType::Text);
+            if types.all(|t| t == first) {
+                first
+            } else {
+                KeyType::Mixed
+            }
+        }
+    }
+}
+
+fn translate(
+    plan: &LogicalPlan,
+    node: &PlanNode,
+    input_fields: &[String],
+    key: KeyType,
+    base: &Path,
+) -> Result<FlinkOp, ExportError> {
+    let p = node.params();
+    let op = match node.kind {
+        NodeKind::CsvSource => FlinkOp::CsvSource(csv_source(node, &p, base)?),
+        NodeKind::SequenceSource => generator(
+            &p,
+            GeneratorKind::Sequence {
+                keys: p.int("keys"),
+                step_ms: p.int("step_ms"),
+            },
+        ),
+        NodeKind::SensorSource => generator(
+            &p,
+            GeneratorKind::Sensor {
+                sensors: p.int("sensors"),
+                interval_ms: p.int("interval_ms"),
+                disorder_ms: p.int("disorder_ms"),
+                anomaly_rate: p.float("anomaly_rate"),
+            },
+        ),
+        NodeKind::ClickSource => generator(
+            &p,
+            GeneratorKind::Click {
+                users: p.int("users"),
+                pages: p.int("pages"),
+                think_ms: p.int("think_ms"),
+                idle_ms: p.int("idle_ms"),
+            },
+        ),
+        NodeKind::Watermark => FlinkOp::Watermark {
+            delay_ms: p.int("delay_ms"),
+        },
+        NodeKind::Partition => FlinkOp::Partition {
+            strategy: Strategy::parse(&p.text("strategy")).unwrap_or(Strategy::Hash),
+        },
+        NodeKind::Merge => FlinkOp::Merge,
+        NodeKind::Map => map(node, &p, input_fields, key)?,
+        NodeKind::Filter => {
+            let text = p.text("predicate");
+            let compiled = compile(&text).map_err(|e| ExportError::at(node, e))?;
+            let scope = Scope::new(input_fields, key);
+            let java = java_expr::predicate(&compiled, &scope)
+                .map_err(|e| ExportError::at(node, format!("predicate `{text}`: {e}")))?;
+            FlinkOp::Filter { text, java }
+        }
+        NodeKind::Fault => FlinkOp::Fault {
+            at_record: p.int("at_record").max(1),
+        },
+        NodeKind::Window => FlinkOp::Window(window(node, &p)),
+        NodeKind::Aggregate => aggregate(node, &p)?,
+        NodeKind::CsvSink => {
+            let tag = node.input_schema(plan, 0).and_then(|s| s.tag.clone());
+            let (header, columns) =
+                resolve_columns(&p.list("columns"), input_fields, tag.as_deref())
+                    .map_err(|e| ExportError::at(node, e))?;
+            FlinkOp::CsvSink {
+                path: absolute(&p.text("path"), base),
+                header,
+                columns,
+            }
+        }
+        NodeKind::NullSink => FlinkOp::NullSink,
+        NodeKind::DatasetSource
+        | NodeKind::Split
+        | NodeKind::Normalize
+        | NodeKind::Batch
+        | NodeKind::Dense
+        | NodeKind::Relu
+        | NodeKind::LeakyRelu
+        | NodeKind::Tanh
+        | NodeKind::Sigmoid
+        | NodeKind::Softmax
+        | NodeKind::Dropout
+        | NodeKind::LayerNorm
+        | NodeKind::Loss
+        | NodeKind::Trainer
+        | NodeKind::Predict
+        | NodeKind::Shard => {
+            return Err(ExportError::at(
+                node,
+                "a learning node runs only in Flowbook, not on Flink",
+            ));
+        }
+    };
+    Ok(op)
+}
+
+fn csv_source(
+    node: &PlanNode,
+    p: &NodeParams<'_>,
+    base: &Path,
+) -> Result<CsvSourceSpec, ExportError> {
+    let mut options = csv_options(p);
+    options.path = absolute(&p.text("path"), base);
+    let header = read_header(&options).map_err(|e| ExportError::at(node, e))?;
+    let names = value_field_names(&options).map_err(|e| ExportError::at(node, e))?;
+    let position = |name: &str| header.iter().position(|h| h == name);
+    let column = |name: &str| {
+        position(name).ok_or_else(|| ExportError::at(node, format!("no column '{name}'")))
+    };
+    let key_column = options.key_column.as_deref().map(column).transpose()?;
+    let time_column = match options.time_column.as_deref() {
+        Some(name) => Some((column(name)?, name.to_owned())),
+        None => None,
+    };
+    let mut value_columns = Vec::new();
+    for name in names {
+        // With an explicit list, the named column; else every other column in file order.
+        let index = if options.value_columns.is_empty() {
+            header
+                .iter()
+                .enumerate()
+                .position(|(i, h)| {
+                    *h == name
+                        && Some(i) != key_column
+                        && Some(i) != time_column.as_ref().map(|t| t.0)
+                        && !value_columns.iter().any(|(j, _)| *j == i)
+                })
+                .ok_or_else(|| ExportError::at(node, format!("no column '{name}'")))?
+        } else {
+            column(&name)?
+        };
+        value_columns.push((index, name));
+    }
+    Ok(CsvSourceSpec {
+        path: options.path,
+        has_header: options.has_header,
+        delimiter: char::from(options.delimiter),
+        key_column,
+        time_column,
+        value_columns,
+        skip_bad_rows: options.skip_bad_rows,
+        non_finite: options.non_finite,
+    })
+}
+
+fn generator(p: &NodeParams<'_>, kind: GeneratorKind) -> FlinkOp {
+    FlinkOp::Generator(GeneratorSpec {
+        kind,
+        count: p.bool("bounded").then(|| p.int("count").max(0) as u64),
+        rate_per_s: p.float("rate_per_s"),
+        start_ms: p.int("start_ms"),
+        seed: p.int("seed").max(0),
+    })
+}
+
+fn map(
+    node: &PlanNode,
+    p: &NodeParams<'_>,
+    input_fields: &[String],
+    key: KeyType,
+) -> Result<FlinkOp, ExportError> {
+    let text = p.text("assign");
+    let parsed = parse_assignments(&text).map_err(|e| ExportError::at(node, e))?;
+    let output = node
+        .outputs
+        .first()
+        .map(|s| s.fields.clone())
+        .unwrap_or_default();
+    let mut visible = input_fields.to_vec();
+    let mut assignments = Vec::new();
+    for (field, expr) in parsed {
+        let scope = Scope::new(&output, key).visible(&visible);
+        let java = java_expr::number(&expr, &scope)
+            .map_err(|e| ExportError::at(node, format!("{field} = `{}`: {e}", expr.text)))?;
+        let Some(index) = output.iter().position(|f| *f == field) else {
+            return Err(ExportError::at(node, format!("no output field '{field}'")));
+        };
+        if !visible.contains(&field) {
+            visible.push(field.clone());
+        }
+        assignments.push(MapAssignment {
+            field,
+            index,
+            text: expr.text.clone(),
+            java,
+        });
+    }
+    Ok(FlinkOp::Map {
+        assignments,
+        output_width: output.len(),
+    })
+}
+
+fn window(node: &PlanNode, p: &NodeParams<'_>) -> WindowSpec {
+    let kind = match p.text("kind").as_str() {
+        "sliding" => WindowKind::Sliding {
+            size_ms: p.int("size_ms"),
+            slide_ms: p.int("slide_ms"),
+            offset_ms: p.int("offset_ms"),
+        },
+        "session" => WindowKind::Session {
+            gap_ms: p.int("gap_ms"),
+        },
+        "count" => WindowKind::Count {
+            count: p.int("count"),
+        },
+        "count_sliding" => WindowKind::CountSliding {
+            count: p.int("count"),
+            slide: p.int("count_slide"),
+        },
+        _ => WindowKind::Tumbling {
+            size_ms: p.int("size_ms"),
+            offset_ms: p.int("offset_ms"),
+        },
+    };
+    WindowSpec {
+        kind,
+        allowed_lateness_ms: p.int("allowed_lateness_ms"),
+        stats_fields: node
+            .pane
+            .as_ref()
+            .map(|pane| pane.stats_fields.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn aggregate(node: &PlanNode, p: &NodeParams<'_>) -> Result<FlinkOp, ExportError> {
+    let functions = p
+        .list("functions")
+        .iter()
+        .map(|f| AggregateFn::parse(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ExportError::at(node, e))?;
+    // Fused aggregates read the window's first statistics; others say which they read.
+    let stats_indices = if node.stats_indices.is_empty() {
+        vec![0]
+    } else {
+        node.stats_indices.clone()
+    };
+    Ok(FlinkOp::Aggregate {
+        functions,
+        stats_indices,
+    })
+}
