@@ -3,6 +3,7 @@
 //! installs under `.flink/`.
 
 use super::export::FlinkExport;
+use super::support::SUPPORT_CLASSES;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -73,27 +74,79 @@ fn run(command: &mut Command, what: &str) -> Result<(), String> {
     ))
 }
 
-/// Writes the export into `dir`, compiles it against `flink_home`'s jars and packages
-/// `dir/job.jar`. Returns the jar's path.
-pub fn build_jar(export: &FlinkExport, dir: &Path, flink_home: &Path) -> Result<PathBuf, String> {
-    let sources = export.write(dir)?;
-    let classes = dir.join("classes");
-    let _ = std::fs::remove_dir_all(&classes);
+/// The support classes compiled once per Flink distribution and Flowbook version, kept in the
+/// temporary folder: every job after the first compiles only its own `FlowbookJob.java`.
+fn support_classes(flink_home: &Path, classpath: &Path) -> Result<PathBuf, String> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    flink_home.hash(&mut hasher);
+    for (name, text) in SUPPORT_CLASSES {
+        name.hash(&mut hasher);
+        text.hash(&mut hasher);
+    }
+    let cache =
+        std::env::temp_dir().join(format!("flowbook-flink-support-{:016x}", hasher.finish()));
+    if cache.join("complete").exists() {
+        return Ok(cache);
+    }
+    let work = cache.with_extension(format!("{}.part", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let sources = work.join("src");
+    std::fs::create_dir_all(&sources)
+        .map_err(|e| format!("cannot create '{}': {e}", sources.display()))?;
+    let mut files = Vec::new();
+    for (name, text) in SUPPORT_CLASSES {
+        let path = sources.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+        files.push(path);
+    }
+    let classes = work.join("classes");
     std::fs::create_dir_all(&classes)
         .map_err(|e| format!("cannot create '{}': {e}", classes.display()))?;
-    let classpath = flink_home.join("lib").join("*");
+    javac(classpath, &classes, &files)?;
+    let _ = std::fs::write(classes.join("complete"), b"");
+    // Another build may have finished first: either copy will do.
+    if std::fs::rename(&classes, &cache).is_err() && !cache.join("complete").exists() {
+        return Err(format!(
+            "cannot keep compiled classes in '{}'",
+            cache.display()
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(cache)
+}
+
+fn javac(classpath: &Path, out: &Path, sources: &[PathBuf]) -> Result<(), String> {
     run(
         Command::new("javac")
             .arg("-nowarn")
             .arg("-encoding")
             .arg("UTF-8")
             .arg("-cp")
-            .arg(&classpath)
+            .arg(classpath)
             .arg("-d")
-            .arg(&classes)
-            .args(&sources),
+            .arg(out)
+            .args(sources),
         "javac",
-    )?;
+    )
+}
+
+/// Writes the export into `dir`, compiles it against `flink_home`'s jars and packages
+/// `dir/job.jar` (the job and the support classes). Returns the jar's path.
+pub fn build_jar(export: &FlinkExport, dir: &Path, flink_home: &Path) -> Result<PathBuf, String> {
+    let sources = export.write(dir)?;
+    let lib = flink_home.join("lib").join("*");
+    let support = support_classes(flink_home, &lib)?;
+    let classes = dir.join("classes");
+    let _ = std::fs::remove_dir_all(&classes);
+    std::fs::create_dir_all(&classes)
+        .map_err(|e| format!("cannot create '{}': {e}", classes.display()))?;
+    let classpath = std::env::join_paths([lib.as_path(), support.as_path()])
+        .map_err(|e| format!("cannot join class paths: {e}"))?;
+    let main: Vec<PathBuf> = sources.into_iter().take(1).collect();
+    javac(Path::new(&classpath), &classes, &main)?;
     let jar = dir.join("job.jar");
     run(
         Command::new("jar")
@@ -101,7 +154,10 @@ pub fn build_jar(export: &FlinkExport, dir: &Path, flink_home: &Path) -> Result<
             .arg(&jar)
             .arg("-C")
             .arg(&classes)
-            .arg("."),
+            .arg(".")
+            .arg("-C")
+            .arg(&support)
+            .arg("flowbook"),
         "jar",
     )?;
     Ok(jar)

@@ -611,10 +611,7 @@ mod tests {
     #[test]
     fn transcendental_functions_carry_a_note() {
         let e = java("math::ln(value) + math::sqrt(value)").unwrap();
-        assert_eq!(
-            e.notes,
-            vec!["`math::ln` uses Java's Math".to_string()]
-        );
+        assert_eq!(e.notes, vec!["`math::ln` uses Java's Math".to_string()]);
         assert!(java("value ^ 2").unwrap().notes.is_empty());
     }
 
