@@ -19,10 +19,9 @@ pub fn node_ids_in(name: &str) -> Vec<NodeId> {
         if let (Ok(id), true) = (
             digits.parse::<u32>(),
             after[digits.len()..].starts_with(']'),
-        ) {
-            if !ids.contains(&NodeId(id)) {
-                ids.push(NodeId(id));
-            }
+        ) && !ids.contains(&NodeId(id))
+        {
+            ids.push(NodeId(id));
         }
         rest = after;
     }

@@ -406,8 +406,8 @@ pub fn readable_failure(trace: &str) -> String {
     }
     let cause = trace
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("Caused by: "))
-        .last();
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Caused by: "));
     cause
         .map(str::to_owned)
         .unwrap_or_else(|| first_lines(trace, 1))
