@@ -268,7 +268,7 @@ const MAP_FILTER_GRAPH: &str = r#"(
     format_version: 1,
     name: "Filtered and mapped events, session windows",
     nodes: [
-        (id: 1, name: "source", kind: "csv_source", params: {"path": "tests/data/flink/events_a.csv", "key_column": "key", "time_column": "ts_ms", "value_columns": "value"}),
+        (id: 1, name: "source", kind: "csv_source", params: {"path": "EVENTS", "key_column": "key", "time_column": "ts_ms", "value_columns": "value"}),
         (id: 2, name: "keep", kind: "filter", params: {"predicate": "value > 2.5 && key != \"k3\" && ts % 7 != 0"}),
         (id: 3, name: "derive", kind: "map", params: {"assign": "scaled = (value - 10) * 1.5; big = value >= 12; second = ts / 1000 % 60"}),
         (id: 4, name: "watermark", kind: "watermark", params: {"delay_ms": 150}),
@@ -296,7 +296,9 @@ fn a_map_and_filter_graph_is_exact_on_the_cluster() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let graph = write_graph(dir.path(), "mapped.ron", MAP_FILTER_GRAPH);
+    let events = root().join("tests/data/flink/events_a.csv");
+    let text = MAP_FILTER_GRAPH.replace("EVENTS", &events.display().to_string());
+    let graph = write_graph(dir.path(), "mapped.ron", &text);
     same_on_flink(&url, &graph, &[], &["sink", "late_sink"]);
 }
 
@@ -367,7 +369,7 @@ fn stop_cancels_the_flink_job() {
     let _one_job = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
     let graph = flowbook::graph::from_ron_str(ENDLESS_GRAPH, "endless.ron").unwrap();
     let plan = flowbook::plan::plan(&graph).unwrap();
-    let export = flowbook::flink::export(&graph, &plan, "endless.ron", &root()).unwrap();
+    let export = flowbook::flink::export(&graph, &plan, "endless.ron").unwrap();
     let (handle, run) = flowbook::flink::submit(export, &url).unwrap();
     // Wait until the job runs and records flow, as a person watching the cards would.
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -11,12 +11,10 @@ use crate::plan::LogicalPlan;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-/// Translates a checked graph; relative paths are resolved against the working directory, as
+/// Translates a checked graph; relative paths resolve against the graph file's folder, as
 /// `flowbook run` reads them.
 fn translate(path: &Path, graph: &Graph, plan: &LogicalPlan) -> Result<FlinkExport, CliError> {
-    let base = std::env::current_dir()
-        .map_err(|e| CliError::failed(format!("cannot read the working directory: {e}")))?;
-    flink::export(graph, plan, &path.display().to_string(), &base)
+    flink::export(graph, plan, &path.display().to_string())
         .map_err(|e| CliError::invalid(format!("{}: cannot run on Flink: {e}", path.display())))
 }
 

@@ -22,19 +22,14 @@ pub struct FlinkExport {
 pub const MAIN_CLASS: &str = "flowbook.FlowbookJob";
 
 /// Translates a validated graph. `source` names the graph file for the headers; relative
-/// paths in the graph are resolved against `base` (the working directory of a local run).
-pub fn export(
-    graph: &Graph,
-    plan: &LogicalPlan,
-    source: &str,
-    base: &Path,
-) -> Result<FlinkExport, ExportError> {
+/// paths resolve as the plan's location says (the graph file's folder).
+pub fn export(graph: &Graph, plan: &LogicalPlan, source: &str) -> Result<FlinkExport, ExportError> {
     let name = if graph.name.trim().is_empty() {
         source.to_owned()
     } else {
         graph.name.clone()
     };
-    let job = job_spec(&name, plan, base)?;
+    let job = job_spec(&name, plan)?;
     let java = java::render(&job, source);
     let sql = sql::render(&job, source);
     Ok(FlinkExport { job, java, sql })

@@ -225,18 +225,10 @@ impl JobSpec {
     }
 }
 
-/// Where relative paths in the graph point: the working directory, as `flowbook run` reads them.
-fn absolute(path: &str, base: &Path) -> PathBuf {
-    let path = Path::new(path);
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        base.join(path)
-    }
-}
-
-/// Translates a validated plan into a job spec. Relative paths are resolved against `base`.
-pub fn job_spec(name: &str, plan: &LogicalPlan, base: &Path) -> Result<JobSpec, ExportError> {
+/// Translates a validated plan into a job spec. Relative paths are resolved as the plan's
+/// location resolves them (against the graph file's folder), so the job reads and writes the
+/// same files a local run does.
+pub fn job_spec(name: &str, plan: &LogicalPlan) -> Result<JobSpec, ExportError> {
     refuse_learning_nodes(plan)?;
     let mut nodes: Vec<JobNode> = Vec::with_capacity(plan.nodes.len());
     for node in &plan.nodes {
@@ -253,7 +245,7 @@ pub fn job_spec(name: &str, plan: &LogicalPlan, base: &Path) -> Result<JobSpec, 
             .input_schema(plan, 0)
             .map(|s| s.fields.clone())
             .unwrap_or_default();
-        let op = translate(plan, node, &input_fields, key, base)?;
+        let op = translate(plan, node, &input_fields, key)?;
         nodes.push(JobNode {
             id: node.id,
             name: node.name.clone(),
@@ -328,11 +320,10 @@ fn translate(
     node: &PlanNode,
     input_fields: &[String],
     key: KeyType,
-    base: &Path,
 ) -> Result<FlinkOp, ExportError> {
     let p = node.params();
     let op = match node.kind {
-        NodeKind::CsvSource => FlinkOp::CsvSource(csv_source(node, &p, base)?),
+        NodeKind::CsvSource => FlinkOp::CsvSource(csv_source(plan, node, &p)?),
         NodeKind::SequenceSource => generator(
             &p,
             GeneratorKind::Sequence {
@@ -385,7 +376,7 @@ fn translate(
                 resolve_columns(&p.list("columns"), input_fields, tag.as_deref())
                     .map_err(|e| ExportError::at(node, e))?;
             FlinkOp::CsvSink {
-                path: absolute(&p.text("path"), base),
+                path: plan.location.resolve(&p.text("path")),
                 header,
                 columns,
             }
@@ -417,12 +408,17 @@ fn translate(
 }
 
 fn csv_source(
+    plan: &LogicalPlan,
     node: &PlanNode,
     p: &NodeParams<'_>,
-    base: &Path,
 ) -> Result<CsvSourceSpec, ExportError> {
-    let mut options = csv_options(p);
-    options.path = absolute(&p.text("path"), base);
+    let options = csv_options(p, &plan.location);
+    if options.path == Path::new(crate::paths::STDIN) {
+        return Err(ExportError::at(
+            node,
+            "reads standard input, which a Flink job cannot: give it a file",
+        ));
+    }
     let header = read_header(&options).map_err(|e| ExportError::at(node, e))?;
     let names = value_field_names(&options).map_err(|e| ExportError::at(node, e))?;
     let position = |name: &str| header.iter().position(|h| h == name);
