@@ -47,6 +47,11 @@ pub enum Command {
         /// Write every trainer's metrics (one row per step) to this CSV file.
         #[arg(long, value_name = "CSV")]
         metrics: Option<PathBuf>,
+        /// Run at a pace a person can follow instead of full speed: `graph` (the file's
+        /// default pace), `animate`, a replay factor such as `100x`, or steps per second such
+        /// as `20/s`.
+        #[arg(long, value_name = "PACE", value_parser = run::pace_choice)]
+        pace: Option<run::PaceChoice>,
         /// Run the graph as a job on this Apache Flink cluster (its REST address, e.g.
         /// http://127.0.0.1:8081) and watch it, instead of running it here.
         #[arg(long, value_name = "URL", conflicts_with = "metrics")]
@@ -178,9 +183,19 @@ fn run_command(command: Command) -> Result<(), CliError> {
             quiet,
             metrics,
             on_flink,
+            pace,
         } => match on_flink {
             Some(url) => export::run_on_flink(&graph, &sets, &url, max_seconds, quiet),
-            None => run::run(&graph, &sets, max_seconds, quiet, metrics.as_deref()),
+            None => run::run(
+                &graph,
+                &sets,
+                run::RunFlags {
+                    max_seconds,
+                    quiet,
+                    metrics_path: metrics.as_deref(),
+                    pace,
+                },
+            ),
         },
         Command::Export { graph, flink, sets } => export::export(&graph, &sets, &flink),
         Command::Report {

@@ -6,7 +6,7 @@ use crate::catalog::NodeKind;
 use crate::exec::{
     Control, MetricPoints, NodeStatus, Outcome, RunHandle, RunOptions, RunReport, Telemetry, start,
 };
-use crate::graph::{Graph, load};
+use crate::graph::{Graph, Pace, load};
 use crate::plan::{GraphLocation, LogicalPlan, plan_in};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -39,16 +39,49 @@ pub fn check(path: &Path, sets: &[String]) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn run(
-    path: &Path,
-    sets: &[String],
-    max_seconds: Option<f64>,
-    quiet: bool,
-    metrics_path: Option<&Path>,
-) -> Result<(), CliError> {
-    let (_graph, plan) = prepare(path, sets)?;
-    let handle =
-        start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
+/// `--pace`: the graph file's own pace, or one given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PaceChoice {
+    Graph,
+    Given(Pace),
+}
+
+/// Parses `--pace`.
+pub fn pace_choice(text: &str) -> Result<PaceChoice, String> {
+    if text.trim().eq_ignore_ascii_case("graph") {
+        Ok(PaceChoice::Graph)
+    } else {
+        text.parse().map(PaceChoice::Given)
+    }
+}
+
+/// How `flowbook run` runs, besides the graph and its overrides.
+pub struct RunFlags<'a> {
+    pub max_seconds: Option<f64>,
+    pub quiet: bool,
+    pub metrics_path: Option<&'a Path>,
+    /// Full speed unless given.
+    pub pace: Option<PaceChoice>,
+}
+
+pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliError> {
+    let RunFlags {
+        max_seconds,
+        quiet,
+        metrics_path,
+        pace,
+    } = flags;
+    let (graph, plan) = prepare(path, sets)?;
+    let pace = match pace {
+        None => Pace::Max,
+        Some(PaceChoice::Graph) => graph.pace,
+        Some(PaceChoice::Given(pace)) => pace,
+    };
+    let options = RunOptions {
+        pace,
+        ..RunOptions::default()
+    };
+    let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let mut metrics: Vec<MetricPoints> = Vec::new();
     let report = drive(handle, max_seconds, |message| {

@@ -1,5 +1,8 @@
 //! Commands into a run and the shared flags tasks poll between batches.
 
+use super::pace::{PaceCell, StepPacer, StepWait};
+use crate::graph::Pace;
+use crate::learn::StepPlace;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
@@ -26,6 +29,9 @@ pub enum Control {
         node: String,
         on: bool,
     },
+    /// Change how fast the run goes; sources and trainers take it before their next batch or
+    /// step, counting from then (no burst to catch up).
+    SetPace(Pace),
 }
 
 /// Flags and the first failure, shared by the monitor and every task.
@@ -36,9 +42,19 @@ pub struct Shared {
     paused: AtomicBool,
     step_epoch: AtomicU64,
     failure: Mutex<Option<(String, String)>>,
+    /// How fast sources and trainers go.
+    pub pace: PaceCell,
 }
 
 impl Shared {
+    /// Flags of a run that starts at this pace.
+    pub fn with_pace(pace: PaceCell) -> Self {
+        Self {
+            pace,
+            ..Self::default()
+        }
+    }
+
     pub fn stop_requested(&self) -> bool {
         self.stop.load(Relaxed)
     }
@@ -81,6 +97,7 @@ impl Shared {
                 self.finish.store(true, Relaxed);
                 self.paused.store(false, Relaxed);
             }
+            Control::SetPace(pace) => self.pace.set(*pace),
             // Routed to the node's live parameters or taps by the monitor.
             Control::SetParam { .. } | Control::Preview { .. } => {}
         }
@@ -102,29 +119,50 @@ impl Shared {
 }
 
 /// A trainer's pause point on the run's flags: waits while paused, lets one step through per
-/// Step, and ends the operator when the run stops.
+/// Step, holds each step until the run's pace allows it, and ends the operator when the run
+/// stops.
 pub struct RunGate {
     shared: std::sync::Arc<Shared>,
     stepped: u64,
+    pacer: StepPacer,
 }
 
 impl RunGate {
     pub fn new(shared: std::sync::Arc<Shared>) -> Self {
         let stepped = shared.step_epoch();
-        Self { shared, stepped }
+        Self {
+            shared,
+            stepped,
+            pacer: StepPacer::default(),
+        }
     }
 }
 
 impl crate::learn::PausePoint for RunGate {
-    fn pause_point(&mut self) -> Result<(), crate::stream::OpError> {
+    fn pause_point(&mut self, place: &StepPlace) -> Result<(), crate::stream::OpError> {
+        let stopped = || crate::stream::OpError::new("the run was stopped");
         loop {
-            if self.shared.stop_requested() {
-                return Err(crate::stream::OpError::new("the run was stopped"));
+            let mut held = false;
+            loop {
+                if self.shared.stop_requested() {
+                    return Err(stopped());
+                }
+                if self.shared.may_proceed(&mut self.stepped) {
+                    break;
+                }
+                held = true;
+                std::thread::sleep(std::time::Duration::from_millis(5));
             }
-            if self.shared.may_proceed(&mut self.stepped) {
+            // A Step (or the first step after a pause) goes at once; pacing counts from it.
+            if held || self.shared.paused() {
+                self.pacer.went_unpaced(place);
                 return Ok(());
             }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            match self.pacer.wait(&self.shared, place) {
+                StepWait::Go => return Ok(()),
+                StepWait::Stopped => return Err(stopped()),
+                StepWait::Interrupted => {}
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod control;
 mod exchange;
 mod lanes;
 mod monitor;
+mod pace;
 mod run;
 mod taps;
 mod task;
@@ -15,6 +16,7 @@ mod window_tap;
 
 pub use control::Control;
 pub use monitor::{TELEMETRY_CAPACITY, TelemetryWaker};
+pub use pace::PaceCell;
 pub use run::{MAX_THREADS, RunHandle, RunOptions, StartError, start};
 pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats, format_value};
 pub use telemetry::{

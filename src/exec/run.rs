@@ -7,11 +7,13 @@ use super::control::{Control, Shared};
 use super::exchange::{Exchange, Message};
 use super::lanes::Lanes;
 use super::monitor::{Monitor, TelemetryWaker, telemetry_channel};
+use super::pace::PaceCell;
 use super::taps::{SkewTap, preview_headers};
 use super::task::{Route, Task, TaskError, TaskInput, TaskNode};
 use super::telemetry::{NodeCounters, Outcome, RunReport, Telemetry};
 use super::window_tap::WindowTap;
 use crate::catalog::NodeKind;
+use crate::graph::Pace;
 use crate::plan::LogicalPlan;
 use crate::stream::Outputs;
 use crate::stream::partition::Strategy;
@@ -32,6 +34,10 @@ pub struct RunOptions {
     pub tick: Duration,
     /// Called after each telemetry message (e.g. to wake an editor's event loop).
     pub waker: Option<TelemetryWaker>,
+    /// How fast sources and trainers go at the start (`Control::SetPace` changes it).
+    pub pace: Pace,
+    /// Multiplies every paced speed (tests run paced graphs faster, behaving the same).
+    pub speedup: f64,
 }
 
 impl Default for RunOptions {
@@ -41,6 +47,8 @@ impl Default for RunOptions {
             channel_capacity: 8,
             tick: Duration::from_millis(100),
             waker: None,
+            pace: Pace::Max,
+            speedup: 1.0,
         }
     }
 }
@@ -114,6 +122,11 @@ impl RunHandle {
             value,
         });
         Ok(())
+    }
+
+    /// Changes how fast the run goes from now on.
+    pub fn set_pace(&self, pace: Pace) {
+        self.send(Control::SetPace(pace));
     }
 
     /// Starts or stops keeping the last records of `node`'s outputs for a data preview.
@@ -304,7 +317,12 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
     if threads > MAX_THREADS {
         return Err(StartError::TooManyThreads(threads));
     }
-    let shared = Arc::new(Shared::default());
+    let trains = plan.nodes.iter().any(|n| n.kind == NodeKind::Trainer);
+    let shared = Arc::new(Shared::with_pace(PaceCell::new(
+        options.pace,
+        options.speedup,
+        trains,
+    )));
     let context = BuildContext::new(plan, &shared);
     let mut tasks = Vec::new();
     for &h in &heads {

@@ -6,6 +6,7 @@
 use super::control::Shared;
 use super::exchange::{Exchange, Message, POLL};
 use super::lanes::Lanes;
+use super::pace::{BatchSpan, SourcePacer, SourceRule};
 use super::taps::sample_late;
 use super::telemetry::NodeCounters;
 use super::window_tap::WindowTap;
@@ -32,6 +33,25 @@ fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
         }
     }
     (records, max_ts, watermark)
+}
+
+/// What a paced source needs to know of a batch it filled.
+fn batch_span(items: &[Item], progress_before: Option<f64>, progress_after: Option<f64>) -> BatchSpan {
+    let mut span = BatchSpan {
+        records: 0,
+        first_ts: None,
+        newest_ts: None,
+        progress_before,
+        progress_after,
+    };
+    for item in items {
+        if let Item::Record(r) = item {
+            span.records += 1;
+            span.first_ts.get_or_insert(r.ts);
+            span.newest_ts = Some(span.newest_ts.map_or(r.ts, |t| t.max(r.ts)));
+        }
+    }
+    span
 }
 
 /// Why a task ended early.
@@ -464,7 +484,8 @@ impl Task {
         let started = Instant::now();
         let mut emitted = 0u64;
         let mut stepped_epoch = shared.step_epoch();
-        let batch_size = if rate_per_s > 0.0 {
+        let mut pacer = SourcePacer::default();
+        let max_batch = if rate_per_s > 0.0 {
             ((rate_per_s * 0.02) as usize).clamp(1, self.batch_size)
         } else {
             self.batch_size
@@ -476,7 +497,9 @@ impl Task {
             if shared.finish_requested() {
                 break;
             }
+            let stepped = shared.paused();
             if !shared.may_proceed(&mut stepped_epoch) {
+                pacer.reanchor();
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
             }
@@ -488,6 +511,9 @@ impl Task {
                     continue;
                 }
             }
+            let rule = pacer.rule(&shared.pace);
+            let batch_size = pacer.batch_size(rule, max_batch);
+            let progress_before = source.progress();
             let mut batch = Vec::with_capacity(batch_size);
             self.current = 0;
             let status = source
@@ -497,6 +523,13 @@ impl Task {
                 head.counters
                     .skipped
                     .store(source.skipped_records(), Relaxed);
+            }
+            if rule != SourceRule::Free {
+                let span = batch_span(&batch, progress_before, source.progress());
+                let due = pacer.due(rule, &span, Instant::now(), max_batch);
+                if !pacer.hold(due, shared, stepped) {
+                    return Err(TaskError::Stopped);
+                }
             }
             emitted += batch.len() as u64;
             self.deliver(0, 0, batch)?;

@@ -4,8 +4,10 @@
 mod edit;
 mod file;
 mod notebook;
+mod pace;
 
 pub use notebook::Cell;
+pub use pace::{ANIMATE_SECONDS, Pace, REPLAY_FACTORS};
 
 pub use edit::{EditError, is_valid_name};
 pub use file::{
@@ -37,6 +39,10 @@ pub struct Graph {
     /// Graph-level notes (markdown), the "notebook" text around the pipeline.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub notes: String,
+    /// How fast Run goes in the editor unless the toolbar says otherwise (`flowbook run`
+    /// goes at full speed unless given `--pace`). Omitted from the file when `Max`.
+    #[serde(default, skip_serializing_if = "Pace::is_max")]
+    pub pace: Pace,
     #[serde(default)]
     pub nodes: Vec<Node>,
     #[serde(default)]
@@ -138,6 +144,7 @@ impl Graph {
             format_version: FORMAT_VERSION,
             name: name.to_owned(),
             notes: String::new(),
+            pace: Pace::Max,
             nodes: Vec::new(),
             edges: Vec::new(),
             comments: Vec::new(),

@@ -159,6 +159,11 @@ impl Source for DatasetSource {
             SourceStatus::More
         })
     }
+
+    fn progress(&self) -> Option<f64> {
+        self.count
+            .map(|c| if c == 0 { 1.0 } else { self.emitted as f64 / c as f64 })
+    }
 }
 
 fn draw(kind: DatasetKind, noise: f32, seed: u64) -> Dataset {

@@ -15,11 +15,23 @@ pub mod insight;
 pub mod trainer;
 
 /// Where a long-running operator (a trainer replaying epochs) checks whether the run is paused
-/// or stopping: between sources' batches the executor checks itself, but epochs replayed at
-/// the end of the input never pass through a source.
+/// or stopping, and waits for its pace: between sources' batches the executor checks itself,
+/// but epochs replayed at the end of the input never pass through a source.
 pub trait PausePoint: Send {
-    /// Blocks while the run is paused (a Step lets one call through); `Err` when it stops.
-    fn pause_point(&mut self) -> Result<(), crate::stream::OpError>;
+    /// Blocks while the run is paused (a Step lets one call through) or until the step is due
+    /// at the run's pace; `Err` when it stops.
+    fn pause_point(&mut self, place: &StepPlace) -> Result<(), crate::stream::OpError>;
+}
+
+/// Where a trainer's next step stands, so a pace can spread epochs over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepPlace {
+    /// Epochs to train, if the trainer trains epochs (not an endless stream).
+    pub epochs: Option<u32>,
+    /// Steps per epoch, once known (after the first epoch streamed in).
+    pub epoch_steps: Option<usize>,
+    /// The step replays buffered batches (epochs after the first).
+    pub replaying: bool,
 }
 
 /// Parameters a running trainer takes from the outside (a live learning-rate change): the

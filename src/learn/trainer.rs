@@ -5,7 +5,7 @@
 
 use super::allreduce::AllReduce;
 use super::insight::{InsightSlot, PointSample, TrainerInsight};
-use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot, PausePoint};
+use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot, PausePoint, StepPlace};
 use crate::nn::{BatchStats, LossKind, Model, ModelConfig, NnError};
 use crate::stream::{Item, Key, OpError, OpResult, Operator, Outputs, Record, Values};
 use rand::SeedableRng;
@@ -256,10 +256,23 @@ impl TrainerOperator {
         Ok(Some((total.loss, accuracy)))
     }
 
+    /// Where the next step stands, for the run's pace.
+    fn step_place(&self) -> StepPlace {
+        StepPlace {
+            epochs: match self.config.mode {
+                TrainingMode::Epochs(e) => Some(e),
+                TrainingMode::Prequential { .. } => None,
+            },
+            epoch_steps: self.replay.as_ref().map(|r| r.order.len()),
+            replaying: self.replay.is_some(),
+        }
+    }
+
     /// A training step with its bookkeeping, NaN check, metrics and snapshots.
     fn train_on(&mut self, batch: &MiniBatch, out: &mut Outputs) -> OpResult {
+        let place = self.step_place();
         if let Some(pause) = &mut self.pause {
-            pause.pause_point()?;
+            pause.pause_point(&place)?;
         }
         self.apply_live_params()?;
         let started = Instant::now();

@@ -136,4 +136,10 @@ pub trait Source: Send {
     fn skipped_records(&self) -> u64 {
         0
     }
+
+    /// The share of a bounded input emitted so far (0..=1), if the source knows its size;
+    /// `exec` uses it to spread an animated run over time.
+    fn progress(&self) -> Option<f64> {
+        None
+    }
 }

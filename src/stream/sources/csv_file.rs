@@ -109,6 +109,8 @@ pub struct CsvSource {
     data_rows: i64,
     skipped: u64,
     header_pending: bool,
+    /// The file's size, to tell how much of it has been read.
+    file_bytes: u64,
 }
 
 impl CsvSource {
@@ -129,6 +131,7 @@ impl CsvSource {
             data_rows: 0,
             skipped: 0,
             header_pending: options.has_header,
+            file_bytes: std::fs::metadata(&options.path).map_or(0, |m| m.len()),
         })
     }
 
@@ -225,6 +228,11 @@ impl Source for CsvSource {
 
     fn skipped_records(&self) -> u64 {
         self.skipped
+    }
+
+    fn progress(&self) -> Option<f64> {
+        (self.file_bytes > 0)
+            .then(|| (self.reader.position().byte() as f64 / self.file_bytes as f64).min(1.0))
     }
 }
 

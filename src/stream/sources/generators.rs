@@ -19,6 +19,12 @@ impl GeneratorOptions {
     fn remaining(&self, emitted: u64) -> u64 {
         self.count.map_or(u64::MAX, |c| c.saturating_sub(emitted))
     }
+
+    /// The share of a bounded count emitted.
+    fn progress(&self, emitted: u64) -> Option<f64> {
+        self.count
+            .map(|c| if c == 0 { 1.0 } else { emitted as f64 / c as f64 })
+    }
 }
 
 /// Record i: key i mod `keys`, event time start + i·step, value uniform in [0, 100).
@@ -64,6 +70,10 @@ impl Source for SequenceSource {
             self.emitted += 1;
         }
         Ok(status(self.options.remaining(self.emitted)))
+    }
+
+    fn progress(&self) -> Option<f64> {
+        self.options.progress(self.emitted)
     }
 }
 
@@ -149,6 +159,10 @@ impl Source for SensorSource {
         }
         Ok(status(self.options.remaining(self.emitted)))
     }
+
+    fn progress(&self) -> Option<f64> {
+        self.options.progress(self.emitted)
+    }
 }
 
 /// Users click in sessions: `think_ms` apart on average within one, `idle_ms` between them.
@@ -231,6 +245,10 @@ impl Source for ClickSource {
             self.emitted += 1;
         }
         Ok(status(self.options.remaining(self.emitted)))
+    }
+
+    fn progress(&self) -> Option<f64> {
+        self.options.progress(self.emitted)
     }
 }
 
