@@ -38,9 +38,17 @@ fn event_time_replay_spreads_a_stream_over_wall_time_with_the_same_results() {
     // 3 s of event time at 10x: about 0.3 s, with the source's count growing tick by tick.
     let mut counts = Vec::new();
     let report = loop {
-        match handle.telemetry().recv_timeout(Duration::from_secs(10)).unwrap() {
+        match handle
+            .telemetry()
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap()
+        {
             Telemetry::Progress { nodes, .. } => {
-                let out = nodes.iter().find(|n| n.name == "source").unwrap().records_out;
+                let out = nodes
+                    .iter()
+                    .find(|n| n.name == "source")
+                    .unwrap()
+                    .records_out;
                 counts.push(out);
             }
             Telemetry::Done(_) => break handle.wait(),
@@ -48,8 +56,11 @@ fn event_time_replay_spreads_a_stream_over_wall_time_with_the_same_results() {
     };
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(270), "{elapsed:?}");
-    let partial: std::collections::BTreeSet<u64> =
-        counts.iter().copied().filter(|c| *c > 0 && *c < 3000).collect();
+    let partial: std::collections::BTreeSet<u64> = counts
+        .iter()
+        .copied()
+        .filter(|c| *c > 0 && *c < 3000)
+        .collect();
     assert!(partial.len() >= 5, "records arrived over time: {counts:?}");
     assert_eq!(report.outcome, Outcome::Finished);
     for node in ["source", "window", "aggregate", "sink"] {
@@ -74,7 +85,10 @@ fn a_pace_change_during_a_run_takes_effect_and_pause_still_holds() {
     let source_out = |h: &flowbook::exec::RunHandle| {
         let mut last = None;
         while let Ok(Telemetry::Progress { nodes, .. }) = h.telemetry().try_recv() {
-            last = nodes.iter().find(|n| n.name == "source").map(|n| n.records_out);
+            last = nodes
+                .iter()
+                .find(|n| n.name == "source")
+                .map(|n| n.records_out);
         }
         last
     };
@@ -171,9 +185,25 @@ fn an_animated_training_run_spreads_its_epochs_over_the_target_time() {
 
 #[test]
 fn the_command_line_runs_at_full_speed_unless_given_a_pace() {
-    let out = common::flowbook(&["run", "example-graphs/window-stats.ron", "--pace", "5000x"]);
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!("sink.path={}", dir.path().join("w.csv").display());
+    let late = format!("late_sink.path={}", dir.path().join("l.csv").display());
+    let out = common::flowbook(&[
+        "run",
+        "example-graphs/window-stats.ron",
+        "--set",
+        &sink,
+        "--set",
+        &late,
+        "--pace",
+        "5000x",
+    ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
-    assert!(common::stdout(&out).contains("finished"), "{}", common::stdout(&out));
+    assert!(
+        common::stdout(&out).contains("finished"),
+        "{}",
+        common::stdout(&out)
+    );
     let bad = common::flowbook(&["run", "example-graphs/window-stats.ron", "--pace", "fast"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(

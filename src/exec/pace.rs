@@ -91,9 +91,13 @@ impl PaceCell {
 pub enum SourceRule {
     Free,
     /// Event time advances `factor` times as fast as wall time.
-    EventTime { factor: f64 },
+    EventTime {
+        factor: f64,
+    },
     /// The whole (bounded) input is spread over `seconds`.
-    Spread { seconds: f64 },
+    Spread {
+        seconds: f64,
+    },
 }
 
 /// Where pacing counts from: a wall instant and the event time and progress it stands for.

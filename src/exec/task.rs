@@ -36,7 +36,11 @@ fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
 }
 
 /// What a paced source needs to know of a batch it filled.
-fn batch_span(items: &[Item], progress_before: Option<f64>, progress_after: Option<f64>) -> BatchSpan {
+fn batch_span(
+    items: &[Item],
+    progress_before: Option<f64>,
+    progress_after: Option<f64>,
+) -> BatchSpan {
     let mut span = BatchSpan {
         records: 0,
         first_ts: None,

@@ -100,10 +100,7 @@ impl FromStr for Pace {
             Pace::Animate
         } else if let Some(f) = t.strip_suffix('x').or_else(|| t.strip_suffix('×')) {
             Pace::Replay(number(f)?)
-        } else if let Some(s) = t
-            .strip_suffix("steps/s")
-            .or_else(|| t.strip_suffix("/s"))
-        {
+        } else if let Some(s) = t.strip_suffix("steps/s").or_else(|| t.strip_suffix("/s")) {
             Pace::Steps(number(s)?)
         } else {
             return Err(format!("'{text}' is not a pace: {PACE_FORMS}"));
@@ -141,13 +138,13 @@ mod tests {
 
     #[test]
     fn a_pace_in_ron_is_checked_as_it_loads() {
-        assert_eq!(ron::from_str::<Pace>("Replay(100.0)"), Ok(Pace::Replay(100.0)));
+        assert_eq!(
+            ron::from_str::<Pace>("Replay(100.0)"),
+            Ok(Pace::Replay(100.0))
+        );
         assert_eq!(ron::from_str::<Pace>("Animate"), Ok(Pace::Animate));
         let error = ron::from_str::<Pace>("Steps(0.0)").unwrap_err();
         assert!(error.to_string().contains("positive"), "{error}");
-        assert_eq!(
-            ron::to_string(&Pace::Replay(25.0)).unwrap(),
-            "Replay(25.0)"
-        );
+        assert_eq!(ron::to_string(&Pace::Replay(25.0)).unwrap(), "Replay(25.0)");
     }
 }

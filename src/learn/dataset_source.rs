@@ -161,8 +161,13 @@ impl Source for DatasetSource {
     }
 
     fn progress(&self) -> Option<f64> {
-        self.count
-            .map(|c| if c == 0 { 1.0 } else { self.emitted as f64 / c as f64 })
+        self.count.map(|c| {
+            if c == 0 {
+                1.0
+            } else {
+                self.emitted as f64 / c as f64
+            }
+        })
     }
 }
 

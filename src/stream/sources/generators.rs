@@ -22,8 +22,13 @@ impl GeneratorOptions {
 
     /// The share of a bounded count emitted.
     fn progress(&self, emitted: u64) -> Option<f64> {
-        self.count
-            .map(|c| if c == 0 { 1.0 } else { emitted as f64 / c as f64 })
+        self.count.map(|c| {
+            if c == 0 {
+                1.0
+            } else {
+                emitted as f64 / c as f64
+            }
+        })
     }
 }
 
