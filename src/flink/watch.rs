@@ -217,7 +217,9 @@ impl Watcher {
             | Control::Resume
             | Control::Step
             | Control::SetParam { .. }
-            | Control::Preview { .. } => {}
+            | Control::Preview { .. }
+            // A cluster job runs at its own speed.
+            | Control::SetPace(_) => {}
         }
     }
 
