@@ -1,149 +1,26 @@
-//! Gradient checks: every layer's input and parameter gradients and every loss's gradient
-//! against five-point central finite differences, plus whole models end to end.
-//!
-//! Precision choice: the library computes in f32, so the checks run in f32 with the looser
-//! tolerance: per element |analytic − numeric| / max(|analytic|, |numeric|, 1e-2) < 1e-2
-//! (below magnitude 1e-2 this is an absolute bound of 1e-4). The probe loss Σ y·R (R fixed,
-//! random) is summed in f64, and the five-point stencil (truncation error O(h⁴)) with
-//! h = 1e-2 keeps the numeric error near 1e-5. `checker_rejects_*` shows that a 5 % error or a
-//! single flipped sign fails the check, so a passing check means something.
+//! Gradient checks: the dense, activation, dropout and layer-norm layers' input and parameter
+//! gradients and every loss's gradient against five-point central finite differences, plus
+//! whole models end to end (the checker and its tolerance: `common/gradcheck.rs`; the newer
+//! layers: `nn_gradcheck_deep.rs`). `checker_rejects_*` shows that a 5 % error or a single
+//! flipped sign fails the check, so a passing check means something.
 
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/gradcheck.rs"]
+mod gradcheck;
+
 use flowbook::nn::{
     Activation, ActivationLayer, DenseLayer, DropoutLayer, Init, Layer, LayerKind, LayerNormLayer,
-    LayerSpec, Loss, LossKind, Model, ModelConfig, OptimizerConfig, Targets,
+    LayerSpec, Loss, LossKind, ModelConfig, OptimizerConfig, Targets,
+};
+use gradcheck::{
+    TOLERANCE, assert_gradients_match, check_layer, five_point, max_relative_error, random_matrix,
+    set_param,
 };
 use ndarray::Array2;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-const STEP: f32 = 1e-2;
-const TOLERANCE: f64 = 1e-2;
-const FLOOR: f64 = 1e-2;
-
-/// Uniform values in ±[margin, margin + 1): a margin keeps ReLU inputs away from the kink.
-fn random_matrix(rows: usize, cols: usize, seed: u64, margin: f32) -> Array2<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Array2::from_shape_fn((rows, cols), |_| {
-        let magnitude = margin + rng.random::<f32>();
-        if rng.random::<bool>() {
-            magnitude
-        } else {
-            -magnitude
-        }
-    })
-}
-
-/// Five-point central difference of `f` at `x`.
-fn five_point(mut f: impl FnMut(f32) -> f64, x: f32) -> f64 {
-    let h = STEP;
-    (-f(x + 2.0 * h) + 8.0 * f(x + h) - 8.0 * f(x - h) + f(x - 2.0 * h)) / (12.0 * h as f64)
-}
-
-fn max_relative_error(analytic: &[f32], numeric: &[f64]) -> (f64, usize) {
-    assert_eq!(analytic.len(), numeric.len(), "gradient lengths");
-    let mut worst = (0.0, 0);
-    for (i, (&a, &n)) in analytic.iter().zip(numeric).enumerate() {
-        let a = a as f64;
-        let err = (a - n).abs() / a.abs().max(n.abs()).max(FLOOR);
-        if err > worst.0 {
-            worst = (err, i);
-        }
-    }
-    worst
-}
-
-fn assert_gradients_match(what: &str, analytic: &[f32], numeric: &[f64]) {
-    let (err, at) = max_relative_error(analytic, numeric);
-    assert!(
-        err < TOLERANCE,
-        "{what}: relative error {err:.2e} at element {at}: analytic {} vs numeric {}",
-        analytic[at],
-        numeric[at]
-    );
-    // Guard against vacuous checks: the gradient must not be all (near) zero.
-    assert!(
-        numeric.iter().any(|n| n.abs() > 1e-3),
-        "{what}: gradient is all zero"
-    );
-}
-
-/// Probe loss Σ y ⊙ R, summed in f64.
-fn probe(y: &Array2<f32>, r: &Array2<f32>) -> f64 {
-    y.iter().zip(r).map(|(&a, &b)| a as f64 * b as f64).sum()
-}
-
-/// Forward with the same dropout mask every time.
-fn run_forward(layer: &mut Layer, x: &Array2<f32>) -> Array2<f32> {
-    if let Layer::Dropout(d) = layer {
-        d.reseed(5);
-    }
-    layer.forward(x.view(), true).unwrap().clone()
-}
-
-fn set_param(layer: &mut Layer, mut index: usize, value: f32) {
-    for param in layer.params_mut() {
-        if let Some(slot) = param.value.get_mut(index) {
-            *slot = value;
-            return;
-        }
-        index -= param.value.len();
-    }
-    panic!("parameter index out of range");
-}
-
-fn param_values(layer: &Layer) -> Vec<f32> {
-    layer.params().flat_map(|p| p.value.to_vec()).collect()
-}
-
-/// Checks ∂(Σ y⊙R)/∂x and ∂/∂θ of `layer` at input `x`.
-fn check_layer(what: &str, layer: Layer, x: Array2<f32>) {
-    let r = random_matrix(x.nrows(), layer.output_width(), 99, 0.0);
-    let mut analytic = layer.clone();
-    run_forward(&mut analytic, &x);
-    let input_grads = analytic.backward(r.view()).unwrap().clone();
-    let param_grads: Vec<f32> = analytic.params().flat_map(|p| p.grad.to_vec()).collect();
-
-    let numeric_input: Vec<f64> = (0..x.len())
-        .map(|i| {
-            let base = x.iter().nth(i).copied().unwrap();
-            five_point(
-                |v| {
-                    let mut xp = x.clone();
-                    *xp.iter_mut().nth(i).unwrap() = v;
-                    probe(&run_forward(&mut layer.clone(), &xp), &r)
-                },
-                base,
-            )
-        })
-        .collect();
-    assert_gradients_match(
-        &format!("{what} input"),
-        input_grads.as_slice().unwrap(),
-        &numeric_input,
-    );
-
-    let params = param_values(&layer);
-    let numeric_params: Vec<f64> = params
-        .iter()
-        .enumerate()
-        .map(|(i, &base)| {
-            five_point(
-                |v| {
-                    let mut perturbed = layer.clone();
-                    set_param(&mut perturbed, i, v);
-                    probe(&run_forward(&mut perturbed, &x), &r)
-                },
-                base,
-            )
-        })
-        .collect();
-    if !params.is_empty() {
-        assert_gradients_match(&format!("{what} params"), &param_grads, &numeric_params);
-    }
-}
 
 fn dense(inputs: usize, units: usize, init: Init) -> Layer {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -315,31 +192,6 @@ fn mse_gradient_matches_finite_differences() {
     check_loss("mse", LossKind::Mse, z, Targets::Values(t.view()));
 }
 
-/// Compares `compute_gradients` with finite differences of `evaluate` over every parameter.
-fn check_model(what: &str, config: ModelConfig, x: Array2<f32>, targets: Targets) {
-    let mut model = Model::new(config).unwrap();
-    model.compute_gradients(x.view(), targets).unwrap();
-    let mut analytic = Vec::new();
-    model.gradients_flat(&mut analytic);
-    let mut params = Vec::new();
-    model.parameters_flat(&mut params);
-    let numeric: Vec<f64> = (0..params.len())
-        .map(|i| {
-            five_point(
-                |v| {
-                    let mut perturbed = params.clone();
-                    perturbed[i] = v;
-                    let mut m = model.clone();
-                    m.set_parameters_flat(&perturbed).unwrap();
-                    m.evaluate(x.view(), targets).unwrap().loss as f64
-                },
-                params[i],
-            )
-        })
-        .collect();
-    assert_gradients_match(what, &analytic, &numeric);
-}
-
 #[test]
 fn whole_model_gradients_match_finite_differences() {
     let layers = vec![
@@ -353,18 +205,20 @@ fn whole_model_gradients_match_finite_differences() {
     let config = ModelConfig::new(4, layers)
         .with_optimizer(OptimizerConfig::sgd())
         .with_seed(3);
-    check_model(
+    gradcheck::check_model(
         "classifier",
         config.clone(),
         random_matrix(7, 4, 30, 0.0),
+        None,
         Targets::Classes(&[0, 1, 2, 2, 1, 0, 1]),
     );
     let t = random_matrix(3, 3, 31, 0.0);
     let regression = config.with_loss(LossKind::Mse);
-    check_model(
+    gradcheck::check_model(
         "regressor",
         regression,
         random_matrix(3, 4, 32, 0.0),
+        None,
         Targets::Values(t.view()),
     );
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::layout::Shape;
 use super::optim::OptimizerConfig;
 use super::schedule::LrSchedule;
 
@@ -49,6 +50,61 @@ pub enum LayerKind {
     Dropout { p: f32 },
     /// Per-sample normalisation over features with learnable gain (init 1) and bias (init 0).
     LayerNorm { eps: f32 },
+    /// 2-D convolution: `filters` kernel×kernel filters over an image, moved `stride` pixels,
+    /// with `padding` rings of zeros around it. Flat rows of a square length are read as a
+    /// one-channel image (64 features → 1×8×8).
+    Conv2d {
+        filters: usize,
+        kernel: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default)]
+        init: Init,
+    },
+    /// Maximum over kernel×kernel windows of each channel, every `stride` pixels (0: the
+    /// kernel size, so windows do not overlap).
+    MaxPool2d {
+        kernel: usize,
+        #[serde(default)]
+        stride: usize,
+    },
+    /// An image or a sequence read as flat features (before a dense layer).
+    Flatten,
+    /// 1-D convolution over the steps of a sequence: `filters` kernels of `kernel` steps ×
+    /// all features, moved `stride` steps, `padding` zero steps at both ends. Flat rows are
+    /// read as a sequence of single values.
+    Conv1d {
+        filters: usize,
+        kernel: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default)]
+        init: Init,
+    },
+    /// Integer ids in 0..vocab (one per feature or step) → learned vectors of `dim` values.
+    /// Only the rows of the ids in a batch are updated (a sparse update).
+    Embedding { vocab: usize, dim: usize },
+    /// One GRU layer of `hidden` units over a sequence (a window of events), trained by
+    /// back-propagation through the window; gives the last state, or every step's state with
+    /// `return_sequence`. Left padding of short windows is masked.
+    Gru {
+        hidden: usize,
+        #[serde(default)]
+        return_sequence: bool,
+    },
+    /// Two inputs (batch, d) → their row-wise dot product (batch, 1): the score of a user
+    /// tower against an item tower.
+    Dot,
+    /// Two flat inputs (batch, m) and (batch, n) → side by side (batch, m + n).
+    Concat,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl LayerKind {
@@ -63,16 +119,64 @@ impl LayerKind {
             LayerKind::Softmax => "softmax",
             LayerKind::Dropout { .. } => "dropout",
             LayerKind::LayerNorm { .. } => "layer_norm",
+            LayerKind::Conv2d { .. } => "conv2d",
+            LayerKind::MaxPool2d { .. } => "maxpool2d",
+            LayerKind::Flatten => "flatten",
+            LayerKind::Conv1d { .. } => "conv1d",
+            LayerKind::Embedding { .. } => "embedding",
+            LayerKind::Gru { .. } => "gru",
+            LayerKind::Dot => "dot",
+            LayerKind::Concat => "concat",
+        }
+    }
+
+    /// How many inputs the layer reads: 2 for the combiners, 1 for every other kind.
+    pub fn arity(&self) -> usize {
+        match self {
+            LayerKind::Dot | LayerKind::Concat => 2,
+            LayerKind::Dense { .. }
+            | LayerKind::Relu
+            | LayerKind::LeakyRelu { .. }
+            | LayerKind::Tanh
+            | LayerKind::Sigmoid
+            | LayerKind::Softmax
+            | LayerKind::Dropout { .. }
+            | LayerKind::LayerNorm { .. }
+            | LayerKind::Conv2d { .. }
+            | LayerKind::MaxPool2d { .. }
+            | LayerKind::Flatten
+            | LayerKind::Conv1d { .. }
+            | LayerKind::Embedding { .. }
+            | LayerKind::Gru { .. } => 1,
         }
     }
 }
 
+/// Where a layer reads one of its inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LayerInput {
+    /// The model's input rows; `columns` picks features by index (empty: all of them), e.g.
+    /// the user id column for a user tower.
+    Input {
+        #[serde(default)]
+        columns: Vec<usize>,
+    },
+    /// The output of an earlier layer, by name.
+    Layer(String),
+}
+
 /// A named layer. Names must be unique in a model; an empty name becomes `<kind><position>`
 /// (1-based), e.g. `dense1`.
+///
+/// `inputs` wires the model as a small DAG: empty means the layer before it (the model input
+/// for the first layer); combiners list two. The last layer is the model's output, and every
+/// other layer must feed a later one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerSpec {
     pub name: String,
     pub kind: LayerKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<LayerInput>,
 }
 
 impl LayerSpec {
@@ -80,7 +184,14 @@ impl LayerSpec {
         LayerSpec {
             name: name.into(),
             kind,
+            inputs: Vec::new(),
         }
+    }
+
+    /// The same layer reading `inputs` instead of the layer before it.
+    pub fn with_inputs(mut self, inputs: Vec<LayerInput>) -> Self {
+        self.inputs = inputs;
+        self
     }
 
     /// Dense layer with He-uniform weights and inferred input width.
@@ -132,6 +243,9 @@ impl LossKind {
 pub struct ModelConfig {
     /// Number of features of each input row.
     pub input_width: usize,
+    /// How an input row is read (an image, a sequence); `None`: flat features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_shape: Option<Shape>,
     pub layers: Vec<LayerSpec>,
     #[serde(default)]
     pub loss: LossKind,
@@ -152,6 +266,7 @@ impl ModelConfig {
     pub fn new(input_width: usize, layers: Vec<LayerSpec>) -> Self {
         ModelConfig {
             input_width,
+            input_shape: None,
             layers,
             loss: LossKind::default(),
             optimizer: OptimizerConfig::default(),
@@ -159,6 +274,18 @@ impl ModelConfig {
             clip_grad_norm: None,
             seed: 0,
         }
+    }
+
+    /// Reads input rows as `shape` (its length becomes the input width).
+    pub fn with_input_shape(mut self, shape: Shape) -> Self {
+        self.input_width = shape.len();
+        self.input_shape = Some(shape);
+        self
+    }
+
+    /// The shape of an input row.
+    pub fn input_shape(&self) -> Shape {
+        self.input_shape.unwrap_or(Shape::Flat(self.input_width))
     }
 
     pub fn with_loss(mut self, loss: LossKind) -> Self {

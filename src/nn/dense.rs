@@ -261,14 +261,11 @@ impl DenseLayer {
 
     pub(crate) fn params_mut(&mut self) -> [ParamMut<'_>; 2] {
         [
-            ParamMut {
-                value: flat_mut(&mut self.weights),
-                grad: flat_mut(&mut self.weight_grads),
-            },
-            ParamMut {
-                value: &mut self.bias,
-                grad: &mut self.bias_grads,
-            },
+            ParamMut::dense(
+                flat_mut(&mut self.weights),
+                flat_mut(&mut self.weight_grads),
+            ),
+            ParamMut::dense(&mut self.bias, &mut self.bias_grads),
         ]
     }
 }

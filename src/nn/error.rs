@@ -59,6 +59,17 @@ pub enum NnError {
         loss: &'static str,
         targets: &'static str,
     },
+    /// An embedding got an id that is not a whole number inside its vocabulary.
+    #[error(
+        "{layer}: id {value} in row {row} is not a whole number in 0..{} (the vocabulary has {vocab} ids)",
+        .vocab.saturating_sub(1)
+    )]
+    IdOutOfRange {
+        layer: String,
+        row: usize,
+        value: f32,
+        vocab: usize,
+    },
     /// A batch with zero rows.
     #[error("{layer}: the batch is empty")]
     EmptyBatch { layer: String },

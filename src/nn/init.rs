@@ -22,9 +22,22 @@ pub fn init_weights(
     fan_out: usize,
     rng: &mut ChaCha8Rng,
 ) -> Array2<f32> {
+    init_tensor(init, (fan_in, fan_out), fan_in, fan_out, rng)
+}
+
+/// A `shape` tensor drawn from `init` with the given fans, for layers whose weight matrix is
+/// not (fan_in, fan_out): a convolution's fan-in is channels·kernel, its fan-out
+/// filters·kernel (as PyTorch's `_calculate_fan_in_and_fan_out`).
+pub fn init_tensor(
+    init: Init,
+    shape: (usize, usize),
+    fan_in: usize,
+    fan_out: usize,
+    rng: &mut ChaCha8Rng,
+) -> Array2<f32> {
     let fan_in_f = fan_in.max(1) as f64;
     let fan_sum = (fan_in + fan_out).max(1) as f64;
-    let mut weights = Array2::zeros((fan_in, fan_out));
+    let mut weights = Array2::zeros(shape);
     match init {
         Init::HeUniform => fill_uniform(&mut weights, (6.0 / fan_in_f).sqrt(), rng),
         Init::XavierUniform => fill_uniform(&mut weights, (6.0 / fan_sum).sqrt(), rng),

@@ -2,7 +2,7 @@
 //! products and buffer reuse. Callers check shapes first; nothing here allocates per step or
 //! decides anything about layers.
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 use super::simd::multiversion;
 
@@ -31,6 +31,19 @@ pub(crate) fn flat_mut(a: &mut Array2<f32>) -> &mut [f32] {
         Some(slice) => slice,
         None => unreachable!("layer buffers are always created in standard (row-major) layout"),
     }
+}
+
+/// The row-major elements of `x`: borrowed when it is contiguous, else copied into `scratch`.
+pub(crate) fn contiguous_rows<'a>(
+    x: ArrayView2<'a, f32>,
+    scratch: &'a mut Array2<f32>,
+) -> &'a [f32] {
+    if let Some(slice) = x.to_slice() {
+        return slice;
+    }
+    ensure_shape(scratch, x.nrows(), x.ncols());
+    scratch.assign(&x);
+    flat(scratch)
 }
 
 /// y += alpha · x, elementwise over the shorter of the two.

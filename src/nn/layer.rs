@@ -1,17 +1,25 @@
 //! The `Layer` enum: one exhaustive dispatch over layer kinds (dense, activations, dropout,
-//! layer norm) and the views of their parameters. Owns no maths of its own; each kind keeps
-//! its forward and backward in its own file.
+//! layer norm, convolutions, pooling, flatten, embeddings, GRU, combiners) and the views of
+//! their parameters. Owns no maths of its own; each kind keeps forward and backward in its file.
 
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 
 use super::activation::{Activation, ActivationLayer};
+use super::combine::{Combine, CombineLayer};
 use super::config::LayerKind;
+use super::conv1d::{Conv1dGeometry, Conv1dLayer};
+use super::conv2d::{Conv2dGeometry, Conv2dLayer};
 use super::dense::DenseLayer;
 use super::dropout::DropoutLayer;
+use super::embedding::EmbeddingLayer;
 use super::error::NnError;
+use super::gru::GruLayer;
 use super::init::layer_rng;
 use super::layer_norm::LayerNormLayer;
+use super::layout::Shape;
+use super::pool::{FlattenLayer, MaxPool2dLayer, PoolGeometry};
+use super::wiring::PlannedLayer;
 
 /// A read-only view of one parameter tensor and its gradient, flattened row-major.
 #[derive(Clone, Copy, Debug)]
@@ -27,32 +35,90 @@ pub struct ParamRef<'a> {
 pub struct ParamMut<'a> {
     pub value: &'a mut [f32],
     pub grad: &'a mut [f32],
+    /// For a sparse update (an embedding table): the only rows with gradients, which are all
+    /// the optimizer touches. `None`: update every value.
+    pub rows: Option<SparseRows<'a>>,
 }
 
-/// One layer of a sequential model.
+impl<'a> ParamMut<'a> {
+    /// A tensor whose every value is updated.
+    pub fn dense(value: &'a mut [f32], grad: &'a mut [f32]) -> Self {
+        ParamMut {
+            value,
+            grad,
+            rows: None,
+        }
+    }
+}
+
+/// Rows of `width` values of a tensor that have gradients (sorted, no repeats).
+#[derive(Clone, Copy, Debug)]
+pub struct SparseRows<'a> {
+    pub rows: &'a [usize],
+    pub width: usize,
+}
+
+/// What a layer reads in one forward pass.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerInputs<'a> {
+    pub first: ArrayView2<'a, f32>,
+    /// The second input of a combiner.
+    pub second: Option<ArrayView2<'a, f32>>,
+    /// Real (unpadded) steps per row of a sequence input; the earlier steps are left padding.
+    pub lengths: Option<&'a [usize]>,
+}
+
+impl<'a> LayerInputs<'a> {
+    /// One input without sequence lengths.
+    pub fn one(x: ArrayView2<'a, f32>) -> Self {
+        LayerInputs {
+            first: x,
+            second: None,
+            lengths: None,
+        }
+    }
+}
+
+/// One layer of a model.
 #[derive(Clone, Debug)]
 pub enum Layer {
     Dense(DenseLayer),
     Activation(ActivationLayer),
     Dropout(DropoutLayer),
     LayerNorm(LayerNormLayer),
+    Conv2d(Conv2dLayer),
+    MaxPool2d(MaxPool2dLayer),
+    Flatten(FlattenLayer),
+    Conv1d(Conv1dLayer),
+    Embedding(EmbeddingLayer),
+    /// Boxed: a GRU keeps many more buffers than the other kinds.
+    Gru(Box<GruLayer>),
+    Combine(CombineLayer),
+}
+
+/// Up to four parameter views of one layer (the GRU has four tensors).
+type ParamSlots<T> = [Option<T>; 4];
+
+fn slots<T, const N: usize>(params: [T; N]) -> ParamSlots<T> {
+    let mut out = [None, None, None, None];
+    for (slot, param) in out.iter_mut().zip(params) {
+        *slot = Some(param);
+    }
+    out
 }
 
 impl Layer {
-    /// Builds the layer at `position` (0-based) of a model from its config. Weights and dropout
-    /// masks come from the model `seed` and the position, so they are reproducible.
-    pub fn build(
-        name: &str,
-        kind: &LayerKind,
-        input_width: usize,
-        seed: u64,
-        position: usize,
-    ) -> Result<Layer, NnError> {
-        let mut rng = layer_rng(seed, position);
-        let activation = |activation| ActivationLayer::new(name, activation, input_width);
-        Ok(match *kind {
+    /// Builds a planned layer. Weights and dropout masks come from the model `seed` and the
+    /// layer's position, so they are reproducible.
+    pub fn build(plan: &PlannedLayer, seed: u64) -> Result<Layer, NnError> {
+        let mut rng = layer_rng(seed, plan.position);
+        let name = plan.name.as_str();
+        let input = plan.input_shapes.first().copied().unwrap_or(Shape::Flat(0));
+        let width = input.len();
+        let activation = |activation| ActivationLayer::new(name, activation, width);
+        Ok(match plan.kind {
             LayerKind::Dense { units, init, .. } => {
-                Layer::Dense(DenseLayer::new(name, input_width, units, init, &mut rng)?)
+                Layer::Dense(DenseLayer::new(name, width, units, init, &mut rng)?)
             }
             LayerKind::Relu => Layer::Activation(activation(Activation::Relu)?),
             LayerKind::LeakyRelu { slope } => {
@@ -62,10 +128,54 @@ impl Layer {
             LayerKind::Sigmoid => Layer::Activation(activation(Activation::Sigmoid)?),
             LayerKind::Softmax => Layer::Activation(activation(Activation::Softmax)?),
             LayerKind::Dropout { p } => {
-                Layer::Dropout(DropoutLayer::new(name, p, input_width, rng.random())?)
+                Layer::Dropout(DropoutLayer::new(name, p, width, rng.random())?)
             }
             LayerKind::LayerNorm { eps } => {
-                Layer::LayerNorm(LayerNormLayer::new(name, input_width, eps)?)
+                Layer::LayerNorm(LayerNormLayer::new(name, width, eps)?)
+            }
+            LayerKind::Conv2d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                init,
+            } => {
+                let g = Conv2dGeometry::new(name, input, filters, kernel, stride, padding)?;
+                Layer::Conv2d(Conv2dLayer::new(name, g, init, &mut rng)?)
+            }
+            LayerKind::MaxPool2d { kernel, stride } => {
+                let g = PoolGeometry::new(name, input, kernel, stride)?;
+                Layer::MaxPool2d(MaxPool2dLayer::new(name, g))
+            }
+            LayerKind::Flatten => Layer::Flatten(FlattenLayer::new(name, width)),
+            LayerKind::Conv1d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                init,
+            } => {
+                let g = Conv1dGeometry::new(name, input, filters, kernel, stride, padding)?;
+                Layer::Conv1d(Conv1dLayer::new(name, g, init, &mut rng)?)
+            }
+            LayerKind::Embedding { vocab, dim } => {
+                Layer::Embedding(EmbeddingLayer::new(name, width, vocab, dim, &mut rng)?)
+            }
+            LayerKind::Gru {
+                hidden,
+                return_sequence,
+            } => {
+                let gru = GruLayer::new(name, input, hidden, return_sequence, &mut rng)?;
+                Layer::Gru(Box::new(gru))
+            }
+            LayerKind::Dot | LayerKind::Concat => {
+                let combine = if plan.kind == LayerKind::Dot {
+                    Combine::Dot
+                } else {
+                    Combine::Concat
+                };
+                let second = plan.input_shapes.get(1).map_or(0, Shape::len);
+                Layer::Combine(CombineLayer::new(name, combine, (width, second)))
             }
         })
     }
@@ -76,16 +186,30 @@ impl Layer {
             Layer::Activation(l) => l.name(),
             Layer::Dropout(l) => l.name(),
             Layer::LayerNorm(l) => l.name(),
+            Layer::Conv2d(l) => l.name(),
+            Layer::MaxPool2d(l) => l.name(),
+            Layer::Flatten(l) => l.name(),
+            Layer::Conv1d(l) => l.name(),
+            Layer::Embedding(l) => l.name(),
+            Layer::Gru(l) => l.name(),
+            Layer::Combine(l) => l.name(),
         }
     }
 
-    /// Features per input row.
+    /// Features per row of the (first) input.
     pub fn input_width(&self) -> usize {
         match self {
             Layer::Dense(l) => l.inputs(),
             Layer::Activation(l) => l.width(),
             Layer::Dropout(l) => l.width(),
             Layer::LayerNorm(l) => l.width(),
+            Layer::Conv2d(l) => l.geometry().input_shape().len(),
+            Layer::MaxPool2d(l) => l.geometry().input_shape().len(),
+            Layer::Flatten(l) => l.width(),
+            Layer::Conv1d(l) => l.geometry().input_shape().len(),
+            Layer::Embedding(l) => l.ids_per_row(),
+            Layer::Gru(l) => l.input_width(),
+            Layer::Combine(l) => l.input_widths().0,
         }
     }
 
@@ -93,39 +217,123 @@ impl Layer {
     pub fn output_width(&self) -> usize {
         match self {
             Layer::Dense(l) => l.units(),
-            other => other.input_width(),
+            Layer::Conv2d(l) => l.geometry().output_shape().len(),
+            Layer::MaxPool2d(l) => l.geometry().output_shape().len(),
+            Layer::Conv1d(l) => l.geometry().output_shape().len(),
+            Layer::Embedding(l) => l.ids_per_row() * l.dim(),
+            Layer::Gru(l) => l.output_width(),
+            Layer::Combine(l) => l.output_width(),
+            Layer::Activation(_) | Layer::Dropout(_) | Layer::LayerNorm(_) | Layer::Flatten(_) => {
+                self.input_width()
+            }
         }
     }
 
-    /// Forward pass. x (batch, input_width) → y (batch, output_width), kept in the layer.
-    /// `train` only matters for dropout.
+    /// Forward pass of a one-input layer. x (batch, input_width) → y (batch, output_width),
+    /// kept in the layer. `train` only matters for dropout.
     pub fn forward(&mut self, x: ArrayView2<f32>, train: bool) -> Result<&Array2<f32>, NnError> {
+        self.forward_with(LayerInputs::one(x), train)
+    }
+
+    /// Forward pass with every input: a combiner's second input, a sequence's lengths.
+    pub fn forward_with(
+        &mut self,
+        inputs: LayerInputs<'_>,
+        train: bool,
+    ) -> Result<&Array2<f32>, NnError> {
+        let x = inputs.first;
         match self {
             Layer::Dense(l) => l.forward(x),
             Layer::Activation(l) => l.forward(x),
             Layer::Dropout(l) => l.forward(x, train),
             Layer::LayerNorm(l) => l.forward(x),
+            Layer::Conv2d(l) => l.forward(x),
+            Layer::MaxPool2d(l) => l.forward(x),
+            Layer::Flatten(l) => l.forward(x),
+            Layer::Conv1d(l) => l.forward(x),
+            Layer::Embedding(l) => l.forward(x),
+            Layer::Gru(l) => l.forward(x, inputs.lengths),
+            Layer::Combine(l) => {
+                let Some(second) = inputs.second else {
+                    return Err(NnError::InvalidLayer {
+                        layer: l.name().to_string(),
+                        message: "needs two inputs, got one".into(),
+                    });
+                };
+                l.forward(x, second)
+            }
         }
     }
 
-    /// Backward pass after `forward`. grad_out (batch, output_width) = ∂L/∂y → ∂L/∂x
-    /// (batch, input_width); parameter gradients are overwritten (not accumulated).
+    /// Real steps per output row given the real steps per input row (left padding), written
+    /// to `out`; false when the output is not a sequence whose padding can be told apart.
+    pub fn output_lengths(&self, lengths: &[usize], out: &mut Vec<usize>) -> bool {
+        out.clear();
+        match self {
+            Layer::Activation(_) | Layer::Dropout(_) | Layer::Embedding(_) => {
+                out.extend_from_slice(lengths);
+                true
+            }
+            Layer::Conv1d(l) => {
+                let g = l.geometry();
+                out.extend(lengths.iter().map(|&len| g.valid_output_steps(len)));
+                true
+            }
+            Layer::Gru(l) if l.returns_sequence() => {
+                out.extend_from_slice(lengths);
+                true
+            }
+            Layer::Gru(_)
+            | Layer::Dense(_)
+            | Layer::LayerNorm(_)
+            | Layer::Conv2d(_)
+            | Layer::MaxPool2d(_)
+            | Layer::Flatten(_)
+            | Layer::Combine(_) => false,
+        }
+    }
+
+    /// Backward pass after `forward`. grad_out (batch, output_width) = ∂L/∂y → ∂L/∂x of the
+    /// first input (batch, input_width); a combiner's second is [`Layer::input_grads_of`].
+    /// Parameter gradients are overwritten (not accumulated). An embedding passes nothing back
+    /// (ids have no gradient) and returns an empty array.
     pub fn backward(&mut self, grad_out: ArrayView2<f32>) -> Result<&Array2<f32>, NnError> {
         match self {
             Layer::Dense(l) => l.backward(grad_out),
             Layer::Activation(l) => l.backward(grad_out),
             Layer::Dropout(l) => l.backward(grad_out),
             Layer::LayerNorm(l) => l.backward(grad_out),
+            Layer::Conv2d(l) => l.backward(grad_out),
+            Layer::MaxPool2d(l) => l.backward(grad_out),
+            Layer::Flatten(l) => l.backward(grad_out),
+            Layer::Conv1d(l) => l.backward(grad_out),
+            Layer::Gru(l) => l.backward(grad_out),
+            Layer::Embedding(l) => {
+                l.backward(grad_out)?;
+                Ok(l.input_grads())
+            }
+            Layer::Combine(l) => {
+                l.backward(grad_out)?;
+                Ok(l.input_grads(0))
+            }
         }
     }
 
-    /// Like [`Layer::backward`] but only parameter gradients are needed (the first layer of a
-    /// model): dense skips ∂L/∂x, parameter-free layers do nothing.
+    /// Like [`Layer::backward`] but only parameter gradients are needed (a layer reading the
+    /// model input): ∂L/∂x is skipped where that saves work.
     pub fn backward_params_only(&mut self, grad_out: ArrayView2<f32>) -> Result<(), NnError> {
         match self {
             Layer::Dense(l) => l.backward_params_only(grad_out),
+            Layer::Conv2d(l) => l.backward_params_only(grad_out),
+            Layer::Conv1d(l) => l.backward_params_only(grad_out),
+            Layer::Gru(l) => l.backward_params_only(grad_out),
+            Layer::Embedding(l) => l.backward(grad_out),
             Layer::LayerNorm(l) => l.backward(grad_out).map(|_| ()),
-            Layer::Activation(_) | Layer::Dropout(_) => Ok(()),
+            Layer::Activation(_)
+            | Layer::Dropout(_)
+            | Layer::MaxPool2d(_)
+            | Layer::Flatten(_)
+            | Layer::Combine(_) => Ok(()),
         }
     }
 
@@ -136,26 +344,53 @@ impl Layer {
             Layer::Activation(l) => l.output(),
             Layer::Dropout(l) => l.output(),
             Layer::LayerNorm(l) => l.output(),
+            Layer::Conv2d(l) => l.output(),
+            Layer::MaxPool2d(l) => l.output(),
+            Layer::Flatten(l) => l.output(),
+            Layer::Conv1d(l) => l.output(),
+            Layer::Embedding(l) => l.output(),
+            Layer::Gru(l) => l.output(),
+            Layer::Combine(l) => l.output(),
         }
     }
 
-    /// ∂L/∂x of the last backward pass (batch, input_width); empty for the first layer of a
-    /// model, whose input gradient is skipped.
+    /// ∂L/∂x of the first input of the last backward pass (batch, input_width); empty when it
+    /// was skipped.
     pub fn input_grads(&self) -> &Array2<f32> {
+        self.input_grads_of(0)
+    }
+
+    /// ∂L/∂(input `slot`) of the last backward pass.
+    pub fn input_grads_of(&self, slot: usize) -> &Array2<f32> {
         match self {
             Layer::Dense(l) => l.input_grads(),
             Layer::Activation(l) => l.input_grads(),
             Layer::Dropout(l) => l.input_grads(),
             Layer::LayerNorm(l) => l.input_grads(),
+            Layer::Conv2d(l) => l.input_grads(),
+            Layer::MaxPool2d(l) => l.input_grads(),
+            Layer::Flatten(l) => l.input_grads(),
+            Layer::Conv1d(l) => l.input_grads(),
+            Layer::Embedding(l) => l.input_grads(),
+            Layer::Gru(l) => l.input_grads(),
+            Layer::Combine(l) => l.input_grads(slot),
         }
     }
 
-    /// Parameter tensors and their gradients, in a fixed order (weights then bias).
+    /// Parameter tensors and their gradients, in a fixed order (weights before biases).
     pub fn params(&self) -> impl Iterator<Item = ParamRef<'_>> {
         let params = match self {
-            Layer::Dense(l) => l.params().map(Some),
-            Layer::LayerNorm(l) => l.params().map(Some),
-            Layer::Activation(_) | Layer::Dropout(_) => [None, None],
+            Layer::Dense(l) => slots(l.params()),
+            Layer::LayerNorm(l) => slots(l.params()),
+            Layer::Conv2d(l) => slots(l.params()),
+            Layer::Conv1d(l) => slots(l.params()),
+            Layer::Embedding(l) => slots(l.params()),
+            Layer::Gru(l) => slots(l.params()),
+            Layer::Activation(_)
+            | Layer::Dropout(_)
+            | Layer::MaxPool2d(_)
+            | Layer::Flatten(_)
+            | Layer::Combine(_) => slots::<ParamRef<'_>, 0>([]),
         };
         params.into_iter().flatten()
     }
@@ -163,9 +398,17 @@ impl Layer {
     /// Mutable parameter tensors and gradients, in the same order as [`Layer::params`].
     pub fn params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_>> {
         let params = match self {
-            Layer::Dense(l) => l.params_mut().map(Some),
-            Layer::LayerNorm(l) => l.params_mut().map(Some),
-            Layer::Activation(_) | Layer::Dropout(_) => [None, None],
+            Layer::Dense(l) => slots(l.params_mut()),
+            Layer::LayerNorm(l) => slots(l.params_mut()),
+            Layer::Conv2d(l) => slots(l.params_mut()),
+            Layer::Conv1d(l) => slots(l.params_mut()),
+            Layer::Embedding(l) => slots(l.params_mut()),
+            Layer::Gru(l) => slots(l.params_mut()),
+            Layer::Activation(_)
+            | Layer::Dropout(_)
+            | Layer::MaxPool2d(_)
+            | Layer::Flatten(_)
+            | Layer::Combine(_) => slots::<ParamMut<'_>, 0>([]),
         };
         params.into_iter().flatten()
     }
@@ -173,5 +416,13 @@ impl Layer {
     /// Number of trainable scalars.
     pub fn param_count(&self) -> usize {
         self.params().map(|p| p.value.len()).sum()
+    }
+
+    /// After gradients were replaced from outside (merged across replicas): a sparse layer
+    /// finds its rows with gradients again.
+    pub(crate) fn gradients_replaced(&mut self) {
+        if let Layer::Embedding(l) = self {
+            l.refresh_touched_rows();
+        }
     }
 }

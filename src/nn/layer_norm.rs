@@ -187,14 +187,8 @@ impl LayerNormLayer {
 
     pub(crate) fn params_mut(&mut self) -> [ParamMut<'_>; 2] {
         [
-            ParamMut {
-                value: &mut self.gain,
-                grad: &mut self.gain_grads,
-            },
-            ParamMut {
-                value: &mut self.bias,
-                grad: &mut self.bias_grads,
-            },
+            ParamMut::dense(&mut self.gain, &mut self.gain_grads),
+            ParamMut::dense(&mut self.bias, &mut self.bias_grads),
         ]
     }
 }

@@ -1,6 +1,7 @@
-//! `Model`: a sequential stack of named layers with a loss, an optimizer and a learning-rate
-//! schedule, built and shape-checked from a `ModelConfig`. It owns every buffer of a training
-//! step; it never reads clocks, spawns threads or touches the UI (the executor drives it).
+//! `Model`: named layers wired as a small DAG (a chain in the common case), with a loss, an
+//! optimizer and a learning-rate schedule, built and shape-checked from a `ModelConfig`. It
+//! owns every buffer of a training step; it never reads clocks, spawns threads or touches the
+//! UI (the executor drives it). The passes over the DAG live in `passes.rs`.
 
 use ndarray::{Array2, ArrayView2};
 
@@ -10,8 +11,36 @@ use super::kernels::sum_of_squares;
 use super::layer::Layer;
 use super::loss::{BatchStats, Loss};
 use super::optim::{Optimizer, global_norm};
-use super::shape::{ModelShape, check_clip, model_shape};
+use super::passes::PassBuffers;
+use super::shape::{check_clip, model_shape};
 use super::targets::Targets;
+use super::wiring::PlannedLayer;
+
+/// What a model reads in one pass: rows of features and, for sequences padded on the left,
+/// the number of real steps of each row.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelInput<'a> {
+    /// (batch, input_width).
+    pub x: ArrayView2<'a, f32>,
+    /// Real (unpadded) steps per row; `None`: every step is real.
+    pub lengths: Option<&'a [usize]>,
+}
+
+impl<'a> ModelInput<'a> {
+    /// Rows whose sequences have `lengths` real steps each (the rest is left padding).
+    pub fn with_lengths(x: ArrayView2<'a, f32>, lengths: &'a [usize]) -> Self {
+        ModelInput {
+            x,
+            lengths: Some(lengths),
+        }
+    }
+}
+
+impl<'a> From<ArrayView2<'a, f32>> for ModelInput<'a> {
+    fn from(x: ArrayView2<'a, f32>) -> Self {
+        ModelInput { x, lengths: None }
+    }
+}
 
 /// What one optimizer step did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -39,7 +68,7 @@ pub struct LayerStats {
     pub param_grad_norm: Option<f32>,
 }
 
-/// A trainable sequential network. Cloning gives an independent replica with the same
+/// A trainable network. Cloning gives an independent replica with the same
 /// weights and optimizer state; the same config and the same batches give the same loss curve
 /// bit for bit on a given machine.
 ///
@@ -67,28 +96,57 @@ pub struct LayerStats {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Model {
-    config: ModelConfig,
-    layers: Vec<Layer>,
-    loss: Loss,
+    pub(super) config: ModelConfig,
+    /// Wiring and shapes of every layer, in layer order.
+    pub(super) plans: Vec<PlannedLayer>,
+    /// For each layer, the (layer, input slot) pairs that read its output.
+    pub(super) consumers: Vec<Vec<(usize, usize)>>,
+    pub(super) layers: Vec<Layer>,
+    pub(super) buffers: PassBuffers,
+    pub(super) loss: Loss,
     optimizer: Optimizer,
     base_lr: f32,
     clip_grad_norm: Option<f32>,
     /// True when the gradients changed since the last `apply_gradients`.
-    gradients_fresh: bool,
+    pub(super) gradients_fresh: bool,
 }
 
 impl Model {
-    /// Builds the layers in order, inferring each input width from the previous layer and
-    /// checking stated widths, names, loss/output compatibility and all settings.
+    /// Plans the wiring and shapes (checking stated widths, names, wiring, loss/output
+    /// compatibility and all settings), then builds the layers in order.
     pub fn new(config: ModelConfig) -> Result<Model, NnError> {
-        let shape = model_shape(&config)?;
+        let plans = model_shape(&config)?.planned;
         let optimizer = Optimizer::new(config.optimizer)?;
-        let layers = build_layers(&config, &shape)?;
+        let layers = plans
+            .iter()
+            .map(|plan| Layer::build(plan, config.seed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let consumers = plans
+            .iter()
+            .map(|plan| {
+                plans
+                    .iter()
+                    .flat_map(|reader| {
+                        reader
+                            .sources
+                            .iter()
+                            .enumerate()
+                            .filter_map(move |(slot, s)| {
+                                (*s == super::wiring::Source::Layer(plan.position))
+                                    .then_some((reader.position, slot))
+                            })
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(Model {
             loss: Loss::new(config.loss),
             base_lr: config.schedule.lr,
             clip_grad_norm: config.clip_grad_norm,
+            buffers: PassBuffers::new(&plans),
             config,
+            plans,
+            consumers,
             layers,
             optimizer,
             gradients_fresh: false,
@@ -110,6 +168,11 @@ impl Model {
 
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// Wiring and shapes of every layer, in layer order.
+    pub fn layer_plans(&self) -> &[PlannedLayer] {
+        &self.plans
     }
 
     /// The layer called `name`.
@@ -164,46 +227,6 @@ impl Model {
         Ok(())
     }
 
-    /// Runs every layer. x (batch, input_width) → (batch, output_width), borrowed from the last
-    /// layer. `train` switches dropout on.
-    pub fn forward(&mut self, x: ArrayView2<f32>, train: bool) -> Result<&Array2<f32>, NnError> {
-        let Some((first, rest)) = self.layers.split_first_mut() else {
-            return Err(NnError::EmptyModel);
-        };
-        let mut out = first.forward(x, train)?;
-        for layer in rest {
-            out = layer.forward(out.view(), train)?;
-        }
-        Ok(out)
-    }
-
-    /// Forward in training mode, loss, and backward: leaves ∂(mean loss)/∂θ in the layers
-    /// without changing any weight. Use with [`Model::apply_gradients`] (and the gradient
-    /// merging methods in between for data parallelism).
-    pub fn compute_gradients(
-        &mut self,
-        x: ArrayView2<f32>,
-        y: Targets,
-    ) -> Result<BatchStats, NnError> {
-        // Until backward completes, the stored gradients belong to no batch.
-        self.gradients_fresh = false;
-        self.forward(x, true)?;
-        let Some(last) = self.layers.last() else {
-            return Err(NnError::EmptyModel);
-        };
-        let stats = self.loss.forward_backward(last.output().view(), y)?;
-        let mut grad = self.loss.grad();
-        for (position, layer) in self.layers.iter_mut().enumerate().rev() {
-            if position == 0 {
-                layer.backward_params_only(grad.view())?;
-            } else {
-                grad = layer.backward(grad.view())?;
-            }
-        }
-        self.gradients_fresh = true;
-        Ok(stats)
-    }
-
     /// Clips the gradients (if configured) and takes one optimizer step at [`Model::lr`].
     /// Returns the global gradient norm before clipping. Fails if the gradients were already
     /// applied, so a failed `compute_gradients` can never replay old gradients.
@@ -230,7 +253,13 @@ impl Model {
         let mut sum_sq = 0.0f32;
         for layer in &mut self.layers {
             for param in layer.params_mut() {
-                sum_sq += self.optimizer.update(slot, param.value, param.grad, lr);
+                sum_sq += match param.rows {
+                    Some(rows) => {
+                        self.optimizer
+                            .update_rows(slot, param.value, param.grad, rows, lr)
+                    }
+                    None => self.optimizer.update(slot, param.value, param.grad, lr),
+                };
                 slot += 1;
             }
         }
@@ -239,8 +268,12 @@ impl Model {
     }
 
     /// One training step on a batch: forward, loss, backward, clip, optimizer step.
-    pub fn train_step(&mut self, x: ArrayView2<f32>, y: Targets) -> Result<StepStats, NnError> {
-        let stats = self.compute_gradients(x, y)?;
+    pub fn train_step<'a>(
+        &mut self,
+        input: impl Into<ModelInput<'a>>,
+        y: Targets,
+    ) -> Result<StepStats, NnError> {
+        let stats = self.compute_gradients(input, y)?;
         let lr = self.lr();
         let grad_norm = self.apply_gradients()?;
         Ok(StepStats {
@@ -254,13 +287,20 @@ impl Model {
 
     /// Outputs (logits for the classification losses) in evaluation mode (no dropout).
     /// x (batch, input_width) → (batch, output_width).
-    pub fn predict(&mut self, x: ArrayView2<f32>) -> Result<Array2<f32>, NnError> {
-        self.forward(x, false).cloned()
+    pub fn predict<'a>(
+        &mut self,
+        input: impl Into<ModelInput<'a>>,
+    ) -> Result<Array2<f32>, NnError> {
+        self.forward(input, false).cloned()
     }
 
     /// Mean loss and correct count in evaluation mode; weights and gradients are untouched.
-    pub fn evaluate(&mut self, x: ArrayView2<f32>, y: Targets) -> Result<BatchStats, NnError> {
-        self.forward(x, false)?;
+    pub fn evaluate<'a>(
+        &mut self,
+        input: impl Into<ModelInput<'a>>,
+        y: Targets,
+    ) -> Result<BatchStats, NnError> {
+        self.forward(input, false)?;
         let Some(last) = self.layers.last() else {
             return Err(NnError::EmptyModel);
         };
@@ -269,15 +309,11 @@ impl Model {
 
     /// Per-layer activation scale and gradient flow of the last forward/backward pass.
     pub fn layer_stats(&self) -> Vec<LayerStats> {
-        let loss_grad = self.loss.grad();
         self.layers
             .iter()
             .enumerate()
             .map(|(position, layer)| {
-                let output_grad = self
-                    .layers
-                    .get(position + 1)
-                    .map_or(loss_grad, Layer::input_grads);
+                let output_grad = self.output_grad(position);
                 let has_params = layer.param_count() > 0;
                 let param_sum_sq = layer
                     .params()
@@ -301,29 +337,10 @@ impl Model {
     }
 }
 
-fn rms(values: &Array2<f32>) -> f32 {
+pub(crate) fn rms(values: &Array2<f32>) -> f32 {
     if values.is_empty() {
         return 0.0;
     }
     let sum_sq: f32 = values.iter().map(|v| v * v).sum();
     (sum_sq / values.len() as f32).sqrt()
-}
-
-/// The layers themselves, named and sized as the checked shape says.
-fn build_layers(config: &ModelConfig, shape: &ModelShape) -> Result<Vec<Layer>, NnError> {
-    config
-        .layers
-        .iter()
-        .zip(&shape.layers)
-        .enumerate()
-        .map(|(position, (spec, layer))| {
-            Layer::build(
-                &layer.name,
-                &spec.kind,
-                layer.input_width,
-                config.seed,
-                position,
-            )
-        })
-        .collect()
 }

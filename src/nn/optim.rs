@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::NnError;
 use super::kernels::sum_of_squares;
-use super::layer::ParamMut;
+use super::layer::{ParamMut, SparseRows};
 use super::update_rules as rules;
 
 /// Which optimizer, with its hyper-parameters (the learning rate lives in the schedule).
@@ -210,6 +210,46 @@ impl Optimizer {
             grads.len(),
             "a parameter and its gradient have the same length"
         );
+        let (config, corrections) = (self.config, self.bias_corrections);
+        let state = self.sized_slot(slot, params.len());
+        let (first, second) = (&mut state.first_moment[..], &mut state.second_moment[..]);
+        apply_rule(config, corrections, params, grads, first, second, lr)
+    }
+
+    /// Like [`Optimizer::update`] but only for `rows` of the tensor (a lazy sparse update, as
+    /// torch.optim.SparseAdam): other values and their optimizer state stay as they are, so
+    /// an embedding row unseen in a batch is not moved by momentum. Returns Σ g² of the rows.
+    pub fn update_rows(
+        &mut self,
+        slot: usize,
+        params: &mut [f32],
+        grads: &[f32],
+        rows: SparseRows<'_>,
+        lr: f32,
+    ) -> f32 {
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "a parameter and its gradient have the same length"
+        );
+        let (config, corrections) = (self.config, self.bias_corrections);
+        let state = self.sized_slot(slot, params.len());
+        let width = rows.width;
+        let mut sum_sq = 0.0;
+        for &row in rows.rows {
+            let span = row * width..(row + 1) * width;
+            let (Some(p), Some(g)) = (params.get_mut(span.clone()), grads.get(span.clone())) else {
+                continue;
+            };
+            let first = state.first_moment.get_mut(span.clone()).unwrap_or_default();
+            let second = state.second_moment.get_mut(span).unwrap_or_default();
+            sum_sq += apply_rule(config, corrections, p, g, first, second, lr);
+        }
+        sum_sq
+    }
+
+    /// The state of `slot`, with moments of `len` values where the optimizer keeps them.
+    fn sized_slot(&mut self, slot: usize, len: usize) -> &mut SlotState {
         if self.slots.len() <= slot {
             self.slots.resize_with(slot + 1, SlotState::default);
         }
@@ -217,62 +257,13 @@ impl Optimizer {
             unreachable!("slots were just resized")
         };
         match self.config {
-            OptimizerConfig::Sgd {
-                momentum,
-                nesterov,
-                weight_decay,
-            } => {
-                if momentum == 0.0 {
-                    rules::sgd(params, grads, lr, weight_decay)
-                } else {
-                    state.first_moment.resize(params.len(), 0.0);
-                    let rule = rules::Momentum {
-                        lr,
-                        momentum,
-                        nesterov,
-                        weight_decay,
-                    };
-                    rules::momentum(params, grads, &mut state.first_moment, rule)
-                }
-            }
-            OptimizerConfig::Adam {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => {
-                let rule =
-                    rules::Adam::new(lr, beta1, beta2, eps, weight_decay, self.bias_corrections);
-                state.resize_moments(params.len());
-                rules::adam(
-                    params,
-                    grads,
-                    &mut state.first_moment,
-                    &mut state.second_moment,
-                    rule,
-                )
-            }
-            OptimizerConfig::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => {
-                let decay = 1.0 - lr * weight_decay;
-                for p in params.iter_mut() {
-                    *p *= decay;
-                }
-                let rule = rules::Adam::new(lr, beta1, beta2, eps, 0.0, self.bias_corrections);
-                state.resize_moments(params.len());
-                rules::adam(
-                    params,
-                    grads,
-                    &mut state.first_moment,
-                    &mut state.second_moment,
-                    rule,
-                )
+            OptimizerConfig::Sgd { momentum: 0.0, .. } => {}
+            OptimizerConfig::Sgd { .. } => state.first_moment.resize(len, 0.0),
+            OptimizerConfig::Adam { .. } | OptimizerConfig::AdamW { .. } => {
+                state.resize_moments(len)
             }
         }
+        state
     }
 
     /// One whole step over `tensors` (slot i = tensor i); returns their global gradient norm.
@@ -280,9 +271,66 @@ impl Optimizer {
         self.begin_step();
         let mut sum_sq = 0.0f32;
         for (slot, tensor) in tensors.iter_mut().enumerate() {
-            sum_sq += self.update(slot, tensor.value, tensor.grad, lr);
+            sum_sq += match tensor.rows {
+                Some(rows) => self.update_rows(slot, tensor.value, tensor.grad, rows, lr),
+                None => self.update(slot, tensor.value, tensor.grad, lr),
+            };
         }
         sum_sq.sqrt()
+    }
+}
+
+/// One update rule over matching slices of parameters, gradients and moments (the moments
+/// are empty where the rule keeps none); returns Σ g².
+fn apply_rule(
+    config: OptimizerConfig,
+    bias_corrections: (f64, f64),
+    params: &mut [f32],
+    grads: &[f32],
+    first: &mut [f32],
+    second: &mut [f32],
+    lr: f32,
+) -> f32 {
+    match config {
+        OptimizerConfig::Sgd {
+            momentum,
+            nesterov,
+            weight_decay,
+        } => {
+            if momentum == 0.0 {
+                rules::sgd(params, grads, lr, weight_decay)
+            } else {
+                let rule = rules::Momentum {
+                    lr,
+                    momentum,
+                    nesterov,
+                    weight_decay,
+                };
+                rules::momentum(params, grads, first, rule)
+            }
+        }
+        OptimizerConfig::Adam {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => {
+            let rule = rules::Adam::new(lr, beta1, beta2, eps, weight_decay, bias_corrections);
+            rules::adam(params, grads, first, second, rule)
+        }
+        OptimizerConfig::AdamW {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => {
+            let decay = 1.0 - lr * weight_decay;
+            for p in params.iter_mut() {
+                *p *= decay;
+            }
+            let rule = rules::Adam::new(lr, beta1, beta2, eps, 0.0, bias_corrections);
+            rules::adam(params, grads, first, second, rule)
+        }
     }
 }
 
@@ -389,14 +437,8 @@ mod tests {
         let (mut a, mut b) = ([1.0f32, 2.0], [3.0f32]);
         opt.step(
             &mut [
-                ParamMut {
-                    value: &mut a,
-                    grad: &mut [0.1, 0.2],
-                },
-                ParamMut {
-                    value: &mut b,
-                    grad: &mut [0.3],
-                },
+                ParamMut::dense(&mut a, &mut [0.1, 0.2]),
+                ParamMut::dense(&mut b, &mut [0.3]),
             ],
             0.01,
         );
@@ -409,6 +451,42 @@ mod tests {
             .collect();
         // m = (1 − 0.9)·g after one step.
         assert!(close(&first, &[0.01, 0.02, 0.03]), "{first:?}");
+    }
+
+    #[test]
+    fn a_sparse_update_moves_only_the_listed_rows_and_their_state() {
+        // A 3×2 table; rows 0 and 2 have gradients. After a first step of all rows, a second
+        // step on row 2 alone must leave row 0 and its Adam moments exactly as they were.
+        let mut opt = Optimizer::new(OptimizerConfig::adam()).unwrap();
+        let mut table = [1.0f32, 1.0, 2.0, 2.0, 3.0, 3.0];
+        let grads = [0.5f32, 0.5, 0.0, 0.0, -0.5, -0.5];
+        let all = SparseRows {
+            rows: &[0, 1, 2],
+            width: 2,
+        };
+        opt.begin_step();
+        opt.update_rows(0, &mut table, &grads, all, 0.1);
+        let (row0, moments0) = (table[0], opt.state()[0].first_moment[0]);
+        opt.begin_step();
+        let sum_sq = opt.update_rows(
+            0,
+            &mut table,
+            &grads,
+            SparseRows {
+                rows: &[2],
+                width: 2,
+            },
+            0.1,
+        );
+        assert_eq!((table[0], opt.state()[0].first_moment[0]), (row0, moments0));
+        assert!(table[4] > 3.1, "row 2 keeps moving up: {}", table[4]);
+        assert_eq!(sum_sq, 0.5);
+        // A dense update of the same tensor would have moved row 0 by its momentum.
+        let mut dense = table;
+        let mut dense_opt = opt.clone();
+        dense_opt.begin_step();
+        dense_opt.update(0, &mut dense, &grads, 0.1);
+        assert_ne!(dense[0], table[0]);
     }
 
     #[test]

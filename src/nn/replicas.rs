@@ -47,6 +47,7 @@ impl Model {
                     *g += factor * o;
                 }
             }
+            mine.gradients_replaced();
         }
         self.mark_gradients_fresh();
         Ok(())
@@ -108,6 +109,7 @@ impl Model {
                 }
                 rest = tail;
             }
+            layer.gradients_replaced();
         }
         self.mark_gradients_fresh();
         Ok(())

@@ -1,18 +1,19 @@
 //! What a model config describes, computed without building it: every layer's widths and
 //! parameter count, and every check `Model::new` makes. Validation uses this, so checking a
-//! graph never allocates a weight, however large the model it describes.
+//! graph never allocates a weight, however large the model it describes. The wiring and the
+//! per-kind shape rules live in `wiring.rs`.
 
-use std::collections::BTreeSet;
-
-use super::config::{LayerKind, LossKind, ModelConfig};
+use super::config::{LossKind, ModelConfig};
 use super::error::NnError;
 use super::optim::Optimizer;
+use super::wiring::{PlannedLayer, plan_layers};
 
 /// One layer's place in a model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerShape {
     /// The layer's name (generated as `<kind><position>` when the config leaves it empty).
     pub name: String,
+    /// Width of the layer's (first) input.
     pub input_width: usize,
     pub output_width: usize,
     /// Trainable scalars of the layer.
@@ -23,6 +24,8 @@ pub struct LayerShape {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelShape {
     pub layers: Vec<LayerShape>,
+    /// The same layers with their wiring and image/sequence shapes, for `Model::new`.
+    pub planned: Vec<PlannedLayer>,
 }
 
 impl ModelShape {
@@ -40,9 +43,12 @@ impl ModelShape {
     /// the gradient of its input (plus, for dense layers, a copy of the input).
     pub fn activation_floats(&self, rows: u64) -> u64 {
         let per_row: u64 = self
-            .layers
+            .planned
             .iter()
-            .map(|l| 2 * l.input_width as u64 + l.output_width as u64)
+            .map(|l| {
+                let inputs: u64 = l.input_shapes.iter().map(|s| s.len() as u64).sum();
+                2 * inputs + l.output_shape.len() as u64
+            })
             .sum();
         per_row.saturating_mul(rows)
     }
@@ -51,101 +57,22 @@ impl ModelShape {
 /// Checks a model config as `Model::new` does and returns its shape, allocating nothing in
 /// proportion to the model's size.
 pub fn model_shape(config: &ModelConfig) -> Result<ModelShape, NnError> {
-    if config.layers.is_empty() {
-        return Err(NnError::EmptyModel);
-    }
-    if config.input_width == 0 {
-        return Err(NnError::InvalidConfig(
-            "the model input needs at least one feature".into(),
-        ));
-    }
     config.schedule.validate()?;
     check_clip(config.clip_grad_norm)?;
     Optimizer::new(config.optimizer)?;
-    let mut names = BTreeSet::new();
-    let mut layers: Vec<LayerShape> = Vec::with_capacity(config.layers.len());
-    let mut width = config.input_width;
-    for (position, spec) in config.layers.iter().enumerate() {
-        let name = if spec.name.is_empty() {
-            format!("{}{}", spec.kind.short_name(), position + 1)
-        } else {
-            spec.name.clone()
-        };
-        if !names.insert(name.clone()) {
-            return Err(NnError::DuplicateLayerName { name });
-        }
-        let stated_inputs = match spec.kind {
-            LayerKind::Dense { inputs, .. } => inputs,
-            _ => None,
-        };
-        if let Some(expected) = stated_inputs.filter(|&expected| expected != width) {
-            return Err(match layers.last() {
-                Some(previous) => NnError::LayerWidthMismatch {
-                    layer: name,
-                    previous: previous.name.clone(),
-                    expected,
-                    got: width,
-                },
-                None => NnError::InputWidth {
-                    layer: name,
-                    expected,
-                    got: width,
-                },
-            });
-        }
-        let (output_width, params) = layer_shape(&name, &spec.kind, width)?;
-        layers.push(LayerShape {
-            name,
-            input_width: width,
-            output_width,
-            params,
-        });
-        width = output_width;
-    }
-    let shape = ModelShape { layers };
+    let planned = plan_layers(config)?;
+    let layers = planned
+        .iter()
+        .map(|l| LayerShape {
+            name: l.name.clone(),
+            input_width: l.input_shapes.first().map_or(0, |s| s.len()),
+            output_width: l.output_shape.len(),
+            params: l.param_count,
+        })
+        .collect();
+    let shape = ModelShape { layers, planned };
     check_loss_fits(config.loss, &shape)?;
     Ok(shape)
-}
-
-/// A layer's output width and parameter count for `input` features, after checking its
-/// settings as its constructor does.
-fn layer_shape(name: &str, kind: &LayerKind, input: usize) -> Result<(usize, u64), NnError> {
-    let invalid = |message: String| NnError::InvalidLayer {
-        layer: name.to_owned(),
-        message,
-    };
-    match *kind {
-        LayerKind::Dense { units, .. } => {
-            if input == 0 || units == 0 {
-                return Err(invalid(format!(
-                    "needs at least one input and one unit, got {input} inputs and {units} units"
-                )));
-            }
-            let params = (input as u64)
-                .checked_add(1)
-                .and_then(|rows| rows.checked_mul(units as u64))
-                .ok_or_else(|| invalid(format!("{input} × {units} weights overflow a count")))?;
-            Ok((units, params))
-        }
-        LayerKind::LeakyRelu { slope } if !(0.0..1.0).contains(&slope) => Err(invalid(format!(
-            "LeakyReLU slope must be in [0, 1), got {slope}"
-        ))),
-        LayerKind::Relu
-        | LayerKind::LeakyRelu { .. }
-        | LayerKind::Tanh
-        | LayerKind::Sigmoid
-        | LayerKind::Softmax => Ok((input, 0)),
-        LayerKind::Dropout { p } if !(0.0..1.0).contains(&p) => Err(invalid(format!(
-            "dropout probability must be in [0, 1), got {p}"
-        ))),
-        LayerKind::Dropout { .. } => Ok((input, 0)),
-        LayerKind::LayerNorm { eps } if !(eps > 0.0 && eps.is_finite()) || input == 0 => {
-            Err(invalid(format!(
-                "layer norm needs eps > 0 and width ≥ 1, got eps {eps}, width {input}"
-            )))
-        }
-        LayerKind::LayerNorm { .. } => Ok((input, 2 * input as u64)),
-    }
 }
 
 pub(super) fn check_clip(max_norm: Option<f32>) -> Result<(), NnError> {
