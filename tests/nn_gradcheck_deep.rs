@@ -111,7 +111,7 @@ fn embedding_gradients_match_finite_differences_and_touch_only_rows_seen() {
     check_layer_with(
         "embedding 10×4",
         Layer::Embedding(emb.clone()),
-        &[ids.clone()],
+        std::slice::from_ref(&ids),
         None,
         false,
     );
@@ -159,7 +159,7 @@ fn masked_gru_gradients_match_and_padding_gets_none() {
     check_layer_with(
         "gru masked (5, 2, 0 steps)",
         layer.clone(),
-        &[x.clone()],
+        std::slice::from_ref(&x),
         Some(&lengths),
         true,
     );
