@@ -101,7 +101,7 @@ fn check_loss_fits(loss: LossKind, shape: &ModelShape) -> Result<(), NnError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{LayerSpec, Model};
+    use crate::nn::{LayerKind, LayerSpec, Model};
 
     #[test]
     fn the_shape_matches_the_built_model() {

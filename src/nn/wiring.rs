@@ -268,13 +268,16 @@ fn infer(name: &str, kind: &LayerKind, inputs: &[Shape]) -> Result<(Shape, u64),
             (input, 0)
         }
         LayerKind::LayerNorm { eps } => {
-            if !(eps > 0.0 && eps.is_finite()) {
+            if !(eps > 0.0 && eps.is_finite()) || input.is_empty() {
                 return Err(invalid(
                     name,
-                    format!("layer norm needs eps > 0, got {eps}"),
+                    format!(
+                        "layer norm needs eps > 0 and width ≥ 1, got eps {eps}, width {}",
+                        input.len()
+                    ),
                 ));
             }
-            (input, 2 * input.len())
+            (input, 2 * input.len() as u64)
         }
         LayerKind::Conv2d {
             filters,
