@@ -22,6 +22,7 @@ use crate::stream::sinks::{CsvSink, NullSink, resolve_columns};
 use crate::stream::sources::{
     ClickSource, CsvSource, GeneratorOptions, SensorSource, SequenceSource,
 };
+use crate::stream::state_budget::StateBudget;
 use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
 use crate::stream::watermark::WatermarkOperator;
 use crate::stream::{Item, OpResult, Operator, Outputs, Source};
@@ -37,6 +38,8 @@ pub struct BuildContext {
     pub insights: BTreeMap<usize, Arc<InsightSlot>>,
     /// The run's flags, for operators that loop on their own (trainers replaying epochs).
     pub shared: Arc<Shared>,
+    /// Each window node's `state_limit`, shared by its instances, by plan index.
+    pub state_budgets: BTreeMap<usize, Arc<StateBudget>>,
 }
 
 impl BuildContext {
@@ -67,11 +70,22 @@ impl BuildContext {
             .filter(|(_, n)| n.kind == NodeKind::Trainer)
             .map(|(i, _)| (i, Arc::new(InsightSlot::default())))
             .collect();
+        let state_budgets = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.spec().param("state_limit").is_some())
+            .map(|(i, n)| {
+                let limit = n.params().int("state_limit").max(1) as u64;
+                (i, StateBudget::new(limit, n.parallelism))
+            })
+            .collect();
         Self {
             allreduce,
             live,
             insights,
             shared: Arc::clone(shared),
+            state_budgets,
         }
     }
 }
@@ -198,6 +212,11 @@ pub fn build(
         NodeKind::Window => {
             let pane = node.pane.clone().unwrap_or_default();
             let lateness = p.int("allowed_lateness_ms");
+            let budget = context
+                .state_budgets
+                .get(&index)
+                .cloned()
+                .unwrap_or_else(StateBudget::unlimited);
             match p.text("kind").as_str() {
                 "sliding" | "tumbling" => {
                     let size_ms = p.int("size_ms");
@@ -206,25 +225,34 @@ pub fn build(
                     } else {
                         size_ms
                     };
-                    operator(TimeWindowOperator::new(
-                        AlignedWindows {
-                            size_ms,
-                            slide_ms,
-                            offset_ms: p.int("offset_ms"),
-                            allowed_lateness_ms: lateness,
-                        },
+                    operator(
+                        TimeWindowOperator::new(
+                            AlignedWindows {
+                                size_ms,
+                                slide_ms,
+                                offset_ms: p.int("offset_ms"),
+                                allowed_lateness_ms: lateness,
+                            },
+                            pane,
+                        )
+                        .with_state_budget(budget),
+                    )
+                }
+                "session" => operator(
+                    SessionWindowOperator::new(p.int("gap_ms"), lateness, pane)
+                        .with_state_budget(budget),
+                ),
+                "count_sliding" => operator(
+                    SlidingCountWindowOperator::new(
+                        p.int("count") as u64,
+                        p.int("count_slide") as u64,
                         pane,
-                    ))
-                }
-                "session" => operator(SessionWindowOperator::new(p.int("gap_ms"), lateness, pane)),
-                "count_sliding" => operator(SlidingCountWindowOperator::new(
-                    p.int("count") as u64,
-                    p.int("count_slide") as u64,
-                    pane,
-                )),
-                _ if is_count_window(&p) => {
-                    operator(CountWindowOperator::new(p.int("count") as u64, pane))
-                }
+                    )
+                    .with_state_budget(budget),
+                ),
+                _ if is_count_window(&p) => operator(
+                    CountWindowOperator::new(p.int("count") as u64, pane).with_state_budget(budget),
+                ),
                 other => return Err(format!("unknown window kind '{other}'")),
             }
         }

@@ -504,10 +504,6 @@ fn assemble_task(
             lanes,
             counters: Arc::clone(&counters[m]),
             instance: k,
-            state_limit: node
-                .spec()
-                .param("state_limit")
-                .map(|_| node.params().int("state_limit").max(1) as u64),
             window_tap: (node.kind == NodeKind::Window).then(|| WindowTap::of(node.pane.as_ref())),
             forward_only: node.kind.is_source()
                 || matches!(node.kind, NodeKind::Partition | NodeKind::Merge)

@@ -86,8 +86,6 @@ pub struct TaskNode {
     pub lanes: Lanes,
     pub counters: Arc<NodeCounters>,
     pub instance: usize,
-    /// Most keyed-state entries the operator may hold; beyond it the run fails.
-    pub state_limit: Option<u64>,
     /// For window nodes: how to read firings for the telemetry's recent-window samples.
     pub window_tap: Option<WindowTap>,
     /// The operator forwards everything unchanged (sources' heads, Partition, Merge): whole
@@ -288,16 +286,6 @@ impl Task {
         node.counters.late[node.instance].store(node.op.late_records(), Relaxed);
         let entries = node.op.state_entries() as u64;
         node.counters.state_entries[node.instance].store(entries, Relaxed);
-        if let Some(limit) = node.state_limit
-            && entries > limit
-        {
-            return Err(self.failed(
-                index,
-                OpError::new(format!(
-                    "keyed state holds {entries} entries, over its state_limit of {limit}: too many distinct keys or open windows (raise state_limit, shorten windows or allowed lateness)"
-                )),
-            ));
-        }
         let mut work: Vec<(Vec<Item>, Vec<Route>)> = Vec::new();
         for (port, buffer) in node.outputs.ports.iter_mut().enumerate() {
             if buffer.is_empty() {

@@ -8,6 +8,7 @@ use crate::graph::Graph;
 use crate::paths::GraphLocation;
 use crate::stream::Schema;
 use crate::stream::aggregate::{AggregateFn, output_fields};
+use crate::stream::assign::{MAX_WINDOWS_PER_RECORD, windows_per_record};
 use crate::stream::expr::{check_variables, compile, map_output_fields, parse_assignments};
 use crate::stream::pane::PaneSpec;
 use crate::stream::partition::Strategy;
@@ -186,6 +187,44 @@ fn refused_by_flink(p: &NodeParams<'_>) -> Option<(&'static str, String)> {
     })
 }
 
+/// A window whose every record would land in more windows than a record may (or than the
+/// whole node may hold): one record would take the state or the time of millions.
+fn too_many_windows_per_record(p: &NodeParams<'_>) -> Option<(&'static str, String)> {
+    let (what, size_name, size, slide_name, slide) = match p.text("kind").as_str() {
+        "sliding" => (
+            "sliding windows",
+            "size_ms",
+            p.int("size_ms"),
+            "slide_ms",
+            p.int("slide_ms"),
+        ),
+        "count_sliding" => (
+            "sliding count windows",
+            "count",
+            p.int("count"),
+            "count_slide",
+            p.int("count_slide"),
+        ),
+        _ => return None,
+    };
+    let windows = windows_per_record(size, slide);
+    let state_limit = p.int("state_limit").max(1).unsigned_abs();
+    let limit = MAX_WINDOWS_PER_RECORD.min(state_limit);
+    (windows > limit).then(|| {
+        let which = if limit == state_limit {
+            "the node's state_limit"
+        } else {
+            "the limit"
+        };
+        (
+            slide_name,
+            format!(
+                "each record would fall into {windows} {what} ({size_name} {size} / {slide_name} {slide}); {which} is {limit}: make {slide_name} larger or {size_name} smaller"
+            ),
+        )
+    })
+}
+
 fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
     let node = n.node.clone();
     let problem = |message: String| Problem::node(&node, message);
@@ -294,6 +333,9 @@ fn infer_node(plan: &LogicalPlan, n: &mut PlanNode) -> Result<(), Problem> {
                 )));
             }
             if let Some((param, message)) = refused_by_flink(&params) {
+                return Err(problem(message).with_param(param));
+            }
+            if let Some((param, message)) = too_many_windows_per_record(&params) {
                 return Err(problem(message).with_param(param));
             }
             n.outputs.clone()

@@ -30,6 +30,17 @@ pub fn sliding_starts(ts: i64, size: i64, slide: i64, offset: i64) -> impl Itera
         .take_while(move |s| *s > lowest_exclusive)
 }
 
+/// Most windows one record may belong to (sliding `size / slide`, or the windows a sliding
+/// count window re-reads it in): each costs the record a pane update and the state an entry.
+pub const MAX_WINDOWS_PER_RECORD: u64 = 100_000;
+
+/// How many windows of length `size` starting every `slide` hold one record: ⌈size / slide⌉
+/// (one when the slide is the size or longer).
+pub fn windows_per_record(size: i64, slide: i64) -> u64 {
+    let (size, slide) = (size.max(1).unsigned_abs(), slide.max(1).unsigned_abs());
+    size.div_ceil(slide).max(1)
+}
+
 /// `end − 1`, the last timestamp a window [start, end) holds (Flink's `maxTimestamp`).
 pub fn max_timestamp(end: i64) -> i64 {
     end.saturating_sub(1)
@@ -130,6 +141,25 @@ mod tests {
         assert_eq!(starts, vec![1000, 0, -1000]);
         let starts: Vec<_> = sliding_starts(1600, 2500, 1000, 0).collect();
         assert_eq!(starts, vec![1000, 0]);
+    }
+
+    #[test]
+    fn windows_per_record_is_size_over_slide_rounded_up() {
+        assert_eq!(windows_per_record(3000, 1000), 3);
+        assert_eq!(windows_per_record(2500, 1000), 3);
+        assert_eq!(windows_per_record(1000, 1000), 1);
+        assert_eq!(windows_per_record(1000, 3000), 1);
+        assert_eq!(windows_per_record(20_000_000, 1), 20_000_000);
+        for (size, slide) in [(3000, 1000), (2500, 1000), (1000, 3000), (7, 2)] {
+            let most = (0..10_000)
+                .map(|ts| sliding_starts(ts, size, slide, 0).count() as u64)
+                .max();
+            assert_eq!(
+                most,
+                Some(windows_per_record(size, slide)),
+                "{size}/{slide}"
+            );
+        }
     }
 
     #[test]

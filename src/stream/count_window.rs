@@ -3,9 +3,11 @@
 //! a partial window is never emitted, not even at the end of input.
 
 use super::pane::{Firing, Pane, PaneSpec};
+use super::state_budget::StateBudget;
 use super::{Item, Key, OpResult, Operator, Outputs, Record, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// `countWindow(size)` with a purging count trigger.
 pub struct CountWindowOperator {
@@ -13,6 +15,8 @@ pub struct CountWindowOperator {
     pane_spec: PaneSpec,
     /// Per key: the open pane and the event times of its first and last record.
     panes: FxHashMap<Key, (Pane, i64, i64)>,
+    /// The node's state limit, shared with its other instances: each key takes one entry.
+    budget: Arc<StateBudget>,
 }
 
 impl CountWindowOperator {
@@ -21,7 +25,14 @@ impl CountWindowOperator {
             size: size.max(1),
             pane_spec,
             panes: FxHashMap::default(),
+            budget: StateBudget::unlimited(),
         }
+    }
+
+    /// Counts this instance's keys against the node's shared state limit.
+    pub fn with_state_budget(mut self, budget: Arc<StateBudget>) -> Self {
+        self.budget = budget;
+        self
     }
 }
 
@@ -32,10 +43,12 @@ impl Operator for CountWindowOperator {
         };
         let (pane, first_ts, last_ts) = match self.panes.get_mut(&record.key) {
             Some(entry) => entry,
-            None => self
-                .panes
-                .entry(record.key.clone())
-                .or_insert_with(|| (Pane::new(&self.pane_spec), record.ts, record.ts)),
+            None => {
+                self.budget.take()?;
+                self.panes
+                    .entry(record.key.clone())
+                    .or_insert_with(|| (Pane::new(&self.pane_spec), record.ts, record.ts))
+            }
         };
         if pane.count() == 0 {
             *first_ts = record.ts;
@@ -72,6 +85,8 @@ pub struct SlidingCountWindowOperator {
     slide: u64,
     pane_spec: PaneSpec,
     keys: FxHashMap<Key, SlidingState>,
+    /// The node's state limit, shared with its other instances: each key takes one entry.
+    budget: Arc<StateBudget>,
 }
 
 impl SlidingCountWindowOperator {
@@ -81,7 +96,14 @@ impl SlidingCountWindowOperator {
             slide: slide.max(1),
             pane_spec,
             keys: FxHashMap::default(),
+            budget: StateBudget::unlimited(),
         }
+    }
+
+    /// Counts this instance's keys against the node's shared state limit.
+    pub fn with_state_budget(mut self, budget: Arc<StateBudget>) -> Self {
+        self.budget = budget;
+        self
     }
 }
 
@@ -92,13 +114,15 @@ impl Operator for SlidingCountWindowOperator {
         };
         let state = match self.keys.get_mut(&record.key) {
             Some(state) => state,
-            None => self
-                .keys
-                .entry(record.key.clone())
-                .or_insert_with(|| SlidingState {
-                    last: VecDeque::new(),
-                    since_fire: 0,
-                }),
+            None => {
+                self.budget.take()?;
+                self.keys
+                    .entry(record.key.clone())
+                    .or_insert_with(|| SlidingState {
+                        last: VecDeque::new(),
+                        since_fire: 0,
+                    })
+            }
         };
         let key = record.key.clone();
         state.last.push_back(record);

@@ -13,6 +13,7 @@ mod record;
 pub mod session_window;
 pub mod sinks;
 pub mod sources;
+pub mod state_budget;
 pub mod stats;
 pub mod time_window;
 pub mod watermark;

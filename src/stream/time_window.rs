@@ -5,9 +5,11 @@ use super::assign::{
     cleanup_time, is_record_late, is_window_late, max_timestamp, sliding_starts, window_start,
 };
 use super::pane::{Firing, Pane, PaneSpec};
-use super::{Item, Key, OpResult, Operator, Outputs, WindowTag};
+use super::state_budget::StateBudget;
+use super::{Item, Key, OpError, OpResult, Operator, Outputs, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Output port of window results.
 pub const OUT: usize = 0;
@@ -44,6 +46,13 @@ pub struct TimeWindowOperator {
     /// The earliest watermark at which some bin fires or is dropped: below it, a watermark
     /// only moves the clock.
     next_timer: i64,
+    /// Every bin starting below this has fired. Bins share one size, so the bins that have
+    /// fired are exactly those whose end − 1 the watermark reached: a prefix of `bins`. Firing
+    /// starts here instead of scanning the bins kept for allowed lateness (which made tiny
+    /// windows with lateness quadratic).
+    fired_below: i64,
+    /// The node's state limit, shared with its other instances: each pane takes one entry.
+    budget: Arc<StateBudget>,
 }
 
 impl TimeWindowOperator {
@@ -57,7 +66,15 @@ impl TimeWindowOperator {
             late: 0,
             spare_maps: Vec::new(),
             next_timer: i64::MAX,
+            fired_below: i64::MIN,
+            budget: StateBudget::unlimited(),
         }
+    }
+
+    /// Counts this instance's panes against the node's shared state limit.
+    pub fn with_state_budget(mut self, budget: Arc<StateBudget>) -> Self {
+        self.budget = budget;
+        self
     }
 
     fn timer_of(&self, bin: &Bin) -> i64 {
@@ -68,7 +85,24 @@ impl TimeWindowOperator {
         }
     }
 
-    fn on_record(&mut self, record: super::Record, out: &mut Outputs) {
+    /// The earliest timer of any bin, in O(log n): cleanup times and firing times both grow
+    /// with the start, so it is the first bin's or the first unfired bin's.
+    fn earliest_timer(&self) -> i64 {
+        let first = self.bins.values().next().map(|b| self.timer_of(b));
+        let first_unfired = self
+            .bins
+            .range(self.fired_below..)
+            .map(|(_, b)| b)
+            .find(|b| !b.fired)
+            .map(|b| self.timer_of(b));
+        first
+            .into_iter()
+            .chain(first_unfired)
+            .min()
+            .unwrap_or(i64::MAX)
+    }
+
+    fn on_record(&mut self, record: super::Record, out: &mut Outputs) -> OpResult {
         let AlignedWindows {
             size_ms,
             slide_ms,
@@ -78,33 +112,41 @@ impl TimeWindowOperator {
         let mut assigned = false;
         if slide_ms == size_ms {
             assigned =
-                self.add_to_window(window_start(record.ts, offset_ms, size_ms), &record, out);
+                self.add_to_window(window_start(record.ts, offset_ms, size_ms), &record, out)?;
         } else {
             for start in sliding_starts(record.ts, size_ms, slide_ms, offset_ms) {
-                assigned |= self.add_to_window(start, &record, out);
+                assigned |= self.add_to_window(start, &record, out)?;
             }
         }
         if !assigned && is_record_late(record.ts, allowed_lateness_ms, self.watermark) {
             self.late += 1;
             out.push(LATE, Item::Record(record));
         }
+        Ok(())
     }
 
     /// Adds a record to the window starting at `start`, unless that window is already late.
     /// Returns whether it was added.
     #[inline]
-    fn add_to_window(&mut self, start: i64, record: &super::Record, out: &mut Outputs) -> bool {
+    fn add_to_window(
+        &mut self,
+        start: i64,
+        record: &super::Record,
+        out: &mut Outputs,
+    ) -> Result<bool, OpError> {
         let lateness = self.windows.allowed_lateness_ms;
         let watermark = self.watermark;
         let end = start.saturating_add(self.windows.size_ms);
         if is_window_late(end, lateness, watermark) {
-            return false;
+            return Ok(false);
         }
         let bin = match self.bins.get_mut(&start) {
             Some(bin) => bin,
             None => {
                 let fired = max_timestamp(end) <= watermark;
                 let timer = if fired {
+                    // Every bin starting earlier ends earlier, so has fired too.
+                    self.fired_below = self.fired_below.max(start.saturating_add(1));
                     cleanup_time(end, lateness)
                 } else {
                     max_timestamp(end)
@@ -114,10 +156,16 @@ impl TimeWindowOperator {
                 self.bins.entry(start).or_insert(Bin { end, fired, panes })
             }
         };
-        let pane = bin.panes.entry(record.key.clone()).or_insert_with(|| {
-            self.panes += 1;
-            Pane::new(&self.pane_spec)
-        });
+        let pane = match bin.panes.get_mut(&record.key) {
+            Some(pane) => pane,
+            None => {
+                self.budget.take()?;
+                self.panes += 1;
+                bin.panes
+                    .entry(record.key.clone())
+                    .or_insert_with(|| Pane::new(&self.pane_spec))
+            }
+        };
         pane.add(record, &self.pane_spec);
         if max_timestamp(end) <= watermark {
             // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
@@ -129,14 +177,14 @@ impl TimeWindowOperator {
             };
             self.pane_spec.fire(&record.key, at, pane, out);
         }
-        true
+        Ok(true)
     }
 }
 
 impl Operator for TimeWindowOperator {
     fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
         if let Item::Record(record) = item {
-            self.on_record(record, out);
+            self.on_record(record, out)?;
         }
         Ok(())
     }
@@ -144,7 +192,7 @@ impl Operator for TimeWindowOperator {
     fn on_batch(&mut self, _port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
         for item in items {
             match item {
-                Item::Record(record) => self.on_record(record, out),
+                Item::Record(record) => self.on_record(record, out)?,
                 Item::Watermark(w) => self.on_watermark(w, out)?,
                 Item::Window(_) | Item::Batch(_) | Item::Model(_) => {}
             }
@@ -170,6 +218,7 @@ impl Operator for TimeWindowOperator {
             let start = *entry.key();
             let mut bin = entry.remove();
             self.panes -= bin.panes.len();
+            self.budget.give_back(bin.panes.len() as u64);
             let ts = max_timestamp(bin.end);
             for (key, pane) in bin.panes.drain() {
                 if !bin.fired {
@@ -186,11 +235,13 @@ impl Operator for TimeWindowOperator {
                 self.spare_maps.push(bin.panes);
             }
         }
-        // Bins that reached end − 1 but are kept for allowed lateness fire once, by timer.
-        for (&start, bin) in self.bins.iter_mut() {
+        // Bins that reached end − 1 but are kept for allowed lateness fire once, by timer:
+        // only bins not fired yet are visited, each once.
+        for (&start, bin) in self.bins.range_mut(self.fired_below..) {
             if max_timestamp(bin.end) > watermark {
                 break;
             }
+            self.fired_below = start.saturating_add(1);
             if !bin.fired {
                 bin.fired = true;
                 let ts = max_timestamp(bin.end);
@@ -205,12 +256,7 @@ impl Operator for TimeWindowOperator {
                 }
             }
         }
-        self.next_timer = self
-            .bins
-            .values()
-            .map(|b| self.timer_of(b))
-            .min()
-            .unwrap_or(i64::MAX);
+        self.next_timer = self.earliest_timer();
         out.watermark(watermark);
         Ok(())
     }
@@ -403,5 +449,58 @@ mod tests {
         );
         let windows: Vec<_> = fired(&out).into_iter().map(|w| (w.1, w.3)).collect();
         assert_eq!(windows, vec![(0, 1), (3000, 1)]);
+    }
+
+    #[test]
+    fn panes_are_counted_as_they_are_created_and_one_record_cannot_pass_the_limit() {
+        let budget = StateBudget::new(50_000, 1);
+        let mut op = TimeWindowOperator::new(
+            AlignedWindows {
+                size_ms: 100_000,
+                slide_ms: 1,
+                offset_ms: 0,
+                allowed_lateness_ms: 0,
+            },
+            PaneSpec::default(),
+        )
+        .with_state_budget(Arc::clone(&budget));
+        // One record falls into 100,000 windows: refused when the 50,001st pane would open.
+        let mut out = Outputs::new(2);
+        let err = op
+            .on_batch(0, vec![rec("a", 1_000_000, 1.0)], &mut out)
+            .unwrap_err();
+        assert!(err.0.contains("state_limit of 50000"), "{err}");
+        assert_eq!(op.state_entries(), 50_000);
+        assert_eq!(budget.held(), 50_000);
+    }
+
+    #[test]
+    fn dropped_panes_give_their_entries_back() {
+        let budget = StateBudget::new(3, 1);
+        let mut op = tumbling(1000, 0).with_state_budget(Arc::clone(&budget));
+        let items = (0..10)
+            .flat_map(|i| [rec("a", i * 1000, 1.0), Item::Watermark(i * 1000 + 999)])
+            .collect();
+        run(&mut op, items);
+        assert_eq!(budget.held(), 0, "ten windows, never more than one held");
+    }
+
+    #[test]
+    fn tiny_windows_kept_for_lateness_fire_once_by_timer_and_refire_alone() {
+        // 1 ms windows kept for 100 s: each watermark used to scan every kept window.
+        let mut op = tumbling(1, 100_000_000);
+        let items: Vec<Item> = (0..20_000)
+            .flat_map(|ts| [rec("a", ts, 1.0), Item::Watermark(ts)])
+            .collect();
+        let out = run(&mut op, items);
+        assert_eq!(
+            fired(&out).len(),
+            20_000,
+            "each window fires once, by its timer"
+        );
+        assert_eq!(op.state_entries(), 20_000, "kept for the allowed lateness");
+        // A late record re-fires its own window only.
+        let out = run(&mut op, vec![rec("a", 5, 2.0)]);
+        assert_eq!(fired(&out), vec![("a".into(), 5, 6, 2, 3.0)]);
     }
 }
