@@ -645,3 +645,50 @@ fn allowed_lateness_with_tiny_windows_stays_fast() {
         );
     }
 }
+
+/// `--max-seconds` is honoured by every operator within a second or so: a trainer replaying
+/// 100,000 epochs (which ran past 60 s in `run` and `report`) and a sink slowed to a second
+/// per record (which slept a second for each record of every batch).
+#[test]
+fn max_seconds_ends_trainers_replaying_epochs_and_slow_sinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("moons.html");
+    let html = html.to_str().unwrap();
+    let runs: [&[&str]; 3] = [
+        &[
+            "run",
+            "-q",
+            "example-graphs/moons.ron",
+            "--set",
+            "trainer.epochs=100000",
+            "--max-seconds",
+            "1",
+        ],
+        &[
+            "report",
+            "example-graphs/moons.ron",
+            "-o",
+            html,
+            "--set",
+            "trainer.epochs=100000",
+            "--max-seconds",
+            "1",
+        ],
+        &[
+            "run",
+            "-q",
+            "example-graphs/bench-window.ron",
+            "--set",
+            "sink.delay_us=1000000",
+            "--max-seconds",
+            "1",
+        ],
+    ];
+    for args in runs {
+        let started = std::time::Instant::now();
+        let out = common::flowbook(args);
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(out.status.success(), "{args:?}: {}", common::stderr(&out));
+        assert!(seconds < 15.0, "{args:?} took {seconds:.1} s");
+    }
+}

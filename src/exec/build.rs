@@ -276,9 +276,15 @@ pub fn build(
                 columns,
             )?)
         }
-        NodeKind::NullSink => operator(NullSink {
-            delay_per_record: std::time::Duration::from_micros(p.int("delay_us").max(0) as u64),
-        }),
+        NodeKind::NullSink => {
+            let shared = Arc::clone(&context.shared);
+            operator(NullSink {
+                delay_per_record: std::time::Duration::from_micros(p.int("delay_us").max(0) as u64),
+                ending: Some(Box::new(move || {
+                    shared.stop_requested() || shared.finish_requested()
+                })),
+            })
+        }
         NodeKind::Shard => operator(PassThrough),
         NodeKind::Trainer => {
             let Some(config) = node.trainer.clone() else {

@@ -165,4 +165,8 @@ impl crate::learn::PausePoint for RunGate {
             }
         }
     }
+
+    fn finish_requested(&self) -> bool {
+        self.shared.finish_requested()
+    }
 }

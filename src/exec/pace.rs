@@ -293,6 +293,10 @@ impl StepPacer {
             if shared.stop_requested() {
                 return StepWait::Stopped;
             }
+            // Asked to end gracefully: what is left goes at once, unpaced.
+            if shared.finish_requested() {
+                return StepWait::Go;
+            }
             if shared.paused() || shared.pace.version() != version {
                 return StepWait::Interrupted;
             }

@@ -21,6 +21,12 @@ pub trait PausePoint: Send {
     /// Blocks while the run is paused (a Step lets one call through) or until the step is due
     /// at the run's pace; `Err` when it stops.
     fn pause_point(&mut self, place: &StepPlace) -> Result<(), crate::stream::OpError>;
+
+    /// The run was asked to end gracefully (`--max-seconds`, Finish): work the operator does on
+    /// its own, such as epochs still to replay, is cut short.
+    fn finish_requested(&self) -> bool {
+        false
+    }
 }
 
 /// Where a trainer's next step stands, so a pace can spread epochs over time.

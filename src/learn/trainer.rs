@@ -444,6 +444,11 @@ impl Operator for TrainerOperator {
     /// Replays one step per call (so each step's metrics leave at once and a paused run
     /// holds between steps); after the last epoch, evaluates and publishes the final model.
     fn on_end_more(&mut self, out: &mut Outputs) -> Result<bool, OpError> {
+        if self.replay.is_some() && self.pause.as_ref().is_some_and(|p| p.finish_requested()) {
+            // The run is asked to end (`--max-seconds`, Finish): the epochs left are skipped;
+            // the final evaluation and model still come.
+            self.replay = None;
+        }
         if let Some(mut replay) = self.replay.take()
             && replay.epoch <= replay.epochs
             && !replay.batches.is_empty()

@@ -158,7 +158,13 @@ impl Drop for CsvSink {
 #[derive(Default)]
 pub struct NullSink {
     pub delay_per_record: std::time::Duration,
+    /// Whether the run is ending (stopped, or finishing by `--max-seconds`): the simulated
+    /// slowness then stops, so the sink drains at once instead of sleeping for minutes.
+    pub ending: Option<Box<dyn Fn() -> bool + Send>>,
 }
+
+/// Longest single sleep of a slow Null sink between looks at `ending`.
+const SLEEP_SLICE: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Operator for NullSink {
     fn on_item(&mut self, _port: usize, _item: Item, _out: &mut Outputs) -> OpResult {
@@ -171,7 +177,14 @@ impl Operator for NullSink {
                 .iter()
                 .filter(|i| !matches!(i, Item::Watermark(_)))
                 .count();
-            std::thread::sleep(self.delay_per_record * records as u32);
+            let mut left = self
+                .delay_per_record
+                .saturating_mul(u32::try_from(records).unwrap_or(u32::MAX));
+            while !left.is_zero() && !self.ending.as_ref().is_some_and(|ending| ending()) {
+                let slice = left.min(SLEEP_SLICE);
+                std::thread::sleep(slice);
+                left = left.saturating_sub(slice);
+            }
         }
         Ok(())
     }
