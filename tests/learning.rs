@@ -23,12 +23,15 @@ fn set(g: &mut Graph, node: &str, param: &str, value: ParamValue) {
     g.set_param(node, param, value).unwrap();
 }
 
+/// Where the examples live: their data paths are relative to that folder.
+fn examples() -> GraphLocation {
+    GraphLocation::unsaved(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs"))
+}
+
 /// Runs a graph as if saved among the examples (their data paths are relative to that folder);
 /// returns the report and every metrics row of `trainer`.
 fn run(g: &Graph) -> (RunReport, Vec<Vec<f64>>) {
-    let examples =
-        GraphLocation::unsaved(&Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs"));
-    let handle = start(&plan_in(g, &examples).unwrap(), RunOptions::default()).unwrap();
+    let handle = start(&plan_in(g, &examples()).unwrap(), RunOptions::default()).unwrap();
     let mut rows = Vec::new();
     while let Ok(message) = handle.telemetry().recv() {
         match message {
@@ -183,7 +186,7 @@ fn exploding_training_stops_at_the_step_with_a_hint() {
 }
 
 fn problems(g: &Graph) -> String {
-    match plan(g) {
+    match plan_in(g, &examples()) {
         Ok(_) => String::new(),
         Err(problems) => problems
             .iter()
