@@ -341,25 +341,11 @@ fn on_flink_reports_the_local_runs_record_counts_per_node() {
     assert_eq!(local, flink, "records in/out per node, local vs Flink");
 }
 
-const ENDLESS_GRAPH: &str = r#"(
-    format_version: 1,
-    name: "Endless sequence",
-    nodes: [
-        (id: 1, name: "source", kind: "sequence_source", params: {"bounded": false, "keys": 10, "rate_per_s": 2000.0}),
-        (id: 2, name: "watermark", kind: "watermark", params: {"delay_ms": 0}),
-        (id: 3, name: "partition", kind: "partition", params: {"parallelism": 2, "strategy": "hash"}),
-        (id: 4, name: "window", kind: "window", params: {"kind": "tumbling", "size_ms": 100}),
-        (id: 5, name: "aggregate", kind: "aggregate", params: {"functions": "count"}),
-        (id: 6, name: "sink", kind: "null_sink"),
-    ],
-    edges: [
-        (from: (node: 1, port: "out"), to: (node: 2, port: "in")),
-        (from: (node: 2, port: "out"), to: (node: 3, port: "in")),
-        (from: (node: 3, port: "out"), to: (node: 4, port: "in")),
-        (from: (node: 4, port: "out"), to: (node: 5, port: "in")),
-        (from: (node: 5, port: "out"), to: (node: 6, port: "in")),
-    ],
-)"#;
+/// An endless, rate-limited sequence into windows (shared with the editor's replayed test).
+fn endless_graph() -> flowbook::graph::Graph {
+    let path = root().join("tests/data/flink/rest/endless.ron");
+    flowbook::graph::load(&path).unwrap()
+}
 
 #[test]
 fn stop_cancels_the_flink_job() {
@@ -367,10 +353,10 @@ fn stop_cancels_the_flink_job() {
         return;
     };
     let _one_job = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
-    let graph = flowbook::graph::from_ron_str(ENDLESS_GRAPH, "endless.ron").unwrap();
+    let graph = endless_graph();
     let plan = flowbook::plan::plan(&graph).unwrap();
     let export = flowbook::flink::export(&graph, &plan, "endless.ron").unwrap();
-    let (handle, run) = flowbook::flink::submit(export, &url).unwrap();
+    let (handle, run) = flowbook::flink::submit(export, &url, None).unwrap();
     // Wait until the job runs and records flow, as a person watching the cards would.
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut seen = 0;
@@ -399,4 +385,119 @@ fn stop_cancels_the_flink_job() {
         .unwrap()
         .state;
     assert_eq!(state.0, "CANCELED", "Stop cancelled the job on the cluster");
+}
+
+/// Records the cluster's REST answers for the editor's test of Run on Flink cluster (which
+/// replays them without a cluster): a finished window-stats job at parallelism 2, a job whose
+/// CSV source fails on a bad row, and an endless job cancelled by Stop. Run by hand:
+/// `cargo test --test flink_cluster -- --ignored record_rest_responses`.
+#[test]
+#[ignore = "writes tests/data/flink/rest/*.json from a live cluster"]
+fn record_rest_responses() {
+    use flowbook::flink::rest::{Recorder, UreqHttp};
+    use std::sync::Arc;
+    let Some(url) = cluster("record_rest_responses") else {
+        return;
+    };
+    let _one_job = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let out = root().join("tests/data/flink/rest");
+    std::fs::create_dir_all(&out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "key,ts_ms,value\nk1,1000,1.5\nk2,1100,2.5\nk1,oops,3\n",
+    )
+    .unwrap();
+    let scenarios: [(&str, String, Vec<String>); 3] = [
+        (
+            "finished",
+            root()
+                .join("example-graphs/window-stats.ron")
+                .display()
+                .to_string(),
+            vec!["partition.parallelism=2".into()],
+        ),
+        (
+            "failed",
+            root()
+                .join("example-graphs/window-stats.ron")
+                .display()
+                .to_string(),
+            vec![format!("source.path={}", bad.display())],
+        ),
+        ("cancelled", String::new(), Vec::new()),
+    ];
+    for (name, graph_path, sets) in scenarios {
+        let mut graph = if graph_path.is_empty() {
+            endless_graph()
+        } else {
+            flowbook::graph::load(Path::new(&graph_path)).unwrap()
+        };
+        for set in &sets {
+            let (target, value) = set.split_once('=').unwrap();
+            let (node, param) = target.split_once('.').unwrap();
+            let value = if let Ok(i) = value.parse::<i64>() {
+                flowbook::graph::ParamValue::Int(i)
+            } else {
+                flowbook::graph::ParamValue::Text(value.into())
+            };
+            graph.set_param(node, param, value).unwrap();
+        }
+        for sink in ["sink", "late_sink"] {
+            if graph
+                .node_by_name(sink)
+                .is_some_and(|n| n.kind == "csv_sink")
+            {
+                let path = dir.path().join(format!("{name}-{sink}.csv"));
+                graph
+                    .set_param(
+                        sink,
+                        "path",
+                        flowbook::graph::ParamValue::Text(path.display().to_string()),
+                    )
+                    .unwrap();
+            }
+        }
+        let location = if graph_path.is_empty() {
+            flowbook::paths::GraphLocation::working_directory()
+        } else {
+            flowbook::paths::GraphLocation::of_file(Path::new(&graph_path))
+        };
+        let plan = flowbook::plan::plan_in(&graph, &location).unwrap();
+        let export = flowbook::flink::export(&graph, &plan, "window-stats.ron").unwrap();
+        let recorder = Arc::new(Recorder::new(Box::new(UreqHttp::new(&url).unwrap())));
+        struct Shared(Arc<Recorder>);
+        impl flowbook::flink::rest::Http for Shared {
+            fn request(
+                &self,
+                m: &str,
+                p: &str,
+                c: Option<&str>,
+                b: &[u8],
+            ) -> Result<(u16, String), String> {
+                self.0.request(m, p, c, b)
+            }
+        }
+        let rest = FlinkRest::with_http(&url, Box::new(Shared(Arc::clone(&recorder))));
+        let home = flowbook::flink::build::flink_home().unwrap();
+        let build = dir.path().join(format!("build-{name}"));
+        let make: flowbook::flink::watch::JarMaker =
+            Box::new(move |e| flowbook::flink::build::build_jar(e, &build, &home));
+        let (handle, run) =
+            flowbook::flink::watch::watch(export, rest, make, Duration::from_secs(1), None)
+                .unwrap();
+        if name == "cancelled" {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while run.info().job_state != "RUNNING" || run.info().vertices.is_empty() {
+                assert!(Instant::now() < deadline, "the endless job never ran");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            std::thread::sleep(Duration::from_secs(3));
+            handle.send(Control::Stop);
+        }
+        let report = handle.wait();
+        let _ = writeln!(std::io::stderr(), "recorded {name}: {:?}", report.outcome);
+        std::fs::write(out.join(format!("{name}.json")), recorder.to_json()).unwrap();
+    }
 }

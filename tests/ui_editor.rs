@@ -29,6 +29,9 @@ mod recovery;
 #[path = "ui_editor/run.rs"]
 mod run;
 
+#[path = "ui_editor/flink.rs"]
+mod flink;
+
 #[path = "ui_editor/notebook.rs"]
 mod notebook;
 

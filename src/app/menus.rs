@@ -65,6 +65,14 @@ fn run_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) {
             commands.push(command);
         }
     }
+    if item(
+        ui,
+        "Run on Flink cluster…",
+        Some(&keys::RUN_ON_FLINK),
+        !cx.run_live,
+    ) {
+        commands.push(run(RunCommand::ShowFlinkDialog));
+    }
     ui.separator();
     if item(ui, "Save run metrics as CSV", None, cx.has_run) {
         commands.push(run(RunCommand::SaveMetrics));

@@ -22,6 +22,8 @@ pub struct Settings {
     pub show_notebook: bool,
     /// The welcome gallery was shown once (it opens by itself only on the first launch).
     pub welcome_seen: bool,
+    /// The REST address of the Apache Flink cluster last used by Run on Flink cluster….
+    pub flink_url: String,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             show_minimap: true,
             show_notebook: false,
             welcome_seen: false,
+            flink_url: crate::flink::DEFAULT_URL.to_owned(),
         }
     }
 }

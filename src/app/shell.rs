@@ -255,6 +255,11 @@ impl FlowbookApp {
             &self.doc.title(),
             &mut self.commands,
         );
+        crate::app::run::flink::flink_dialog_ui(
+            &ctx,
+            &mut self.run.flink_dialog,
+            &mut self.commands,
+        );
         self.apply_commands(&ctx);
         self.recovery_ui(&ctx);
         self.update_title(&ctx);

@@ -24,6 +24,8 @@ pub const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F5
 pub const PAUSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F6);
 pub const STEP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F10);
 pub const STOP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::SHIFT, Key::F5);
+/// Run ▸ Run on Flink cluster… (opens the dialog with the remembered address).
+pub const RUN_ON_FLINK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F5);
 pub const RESET: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F5);
 pub const NOTEBOOK: KeyboardShortcut =
@@ -77,6 +79,9 @@ pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> S
         }
         if take(&STOP) {
             commands.push(Command::Run(RunCommand::Stop));
+        }
+        if take(&RUN_ON_FLINK) {
+            commands.push(Command::Run(RunCommand::ShowFlinkDialog));
         }
         if take(&RUN) {
             commands.push(Command::Run(RunCommand::Start));

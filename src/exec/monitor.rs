@@ -29,7 +29,7 @@ impl TelemetryWaker {
         Self(Arc::new(wake))
     }
 
-    fn wake(&self) {
+    pub fn wake(&self) {
         (self.0)();
     }
 }

@@ -15,5 +15,8 @@ pub mod vertices;
 pub mod watch;
 
 pub use export::{FlinkExport, MAIN_CLASS, export};
+
+/// The REST address of the local cluster `scripts/flink.sh start` runs.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8081";
 pub use spec::{ExportError, JobSpec};
 pub use watch::{FlinkRun, submit};

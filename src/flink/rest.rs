@@ -19,6 +19,19 @@ pub trait Http: Send + Sync {
     ) -> Result<(u16, String), String>;
 }
 
+/// A shared transport (a test keeps the other handle to read what was asked).
+impl<T: Http + ?Sized> Http for std::sync::Arc<T> {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(u16, String), String> {
+        (**self).request(method, path, content_type, body)
+    }
+}
+
 /// Real HTTP with `ureq` (plain http://, as Flink's REST endpoint serves by default).
 pub struct UreqHttp {
     base: String,
@@ -83,11 +96,71 @@ impl Http for UreqHttp {
     }
 }
 
+/// Requests answered after a job was cancelled are kept apart (`GET /jobs/x after cancel`), so
+/// a replay can follow a cancel whenever the test asks for it.
+const AFTER_CANCEL: &str = " after cancel";
+
+fn is_cancel(method: &str, path: &str) -> bool {
+    method == "PATCH" && path.contains("mode=cancel")
+}
+
+/// Records a real cluster's answers for [`Replay`]: every request's response body by
+/// `METHOD path`, in order. `to_json` gives the recording.
+pub struct Recorder {
+    inner: Box<dyn Http>,
+    recorded: Mutex<(bool, BTreeMap<String, Vec<Value>>)>,
+}
+
+impl Recorder {
+    pub fn new(inner: Box<dyn Http>) -> Self {
+        Self {
+            inner,
+            recorded: Mutex::new((false, BTreeMap::new())),
+        }
+    }
+
+    /// The recording: `{ "GET /path": [body, ...], ... }`.
+    pub fn to_json(&self) -> String {
+        let map = self
+            .recorded
+            .lock()
+            .map(|r| r.1.clone())
+            .unwrap_or_default();
+        serde_json::to_string_pretty(&map).unwrap_or_default()
+    }
+}
+
+impl Http for Recorder {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(u16, String), String> {
+        let (status, text) = self.inner.request(method, path, content_type, body)?;
+        if let Ok(mut recorded) = self.recorded.lock() {
+            let cancelled = recorded.0;
+            let key = if cancelled && method == "GET" {
+                format!("{method} {path}{AFTER_CANCEL}")
+            } else {
+                format!("{method} {path}")
+            };
+            let value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+            recorded.1.entry(key).or_default().push(value);
+            recorded.0 |= is_cancel(method, path);
+        }
+        Ok((status, text))
+    }
+}
+
 /// Replays recorded responses: each path answers with its recordings in order, repeating the
-/// last. Requests are logged so tests can check what was asked (e.g. a cancel).
+/// last; after a cancel, recordings made after the cancel answer first. Requests are logged so
+/// tests can check what was asked (e.g. the cancel itself).
 #[derive(Default)]
 pub struct Replay {
     responses: Mutex<BTreeMap<String, Vec<(u16, String)>>>,
+    cancelled: Mutex<bool>,
     pub log: Mutex<Vec<String>>,
 }
 
@@ -129,11 +202,21 @@ impl Http for Replay {
         _content_type: Option<&str>,
         _body: &[u8],
     ) -> Result<(u16, String), String> {
-        let key = format!("{method} {path}");
+        let mut key = format!("{method} {path}");
         if let Ok(mut log) = self.log.lock() {
             log.push(key.clone());
         }
+        let cancelled = {
+            let mut flag = self.cancelled.lock().map_err(|_| "replay poisoned")?;
+            let before = *flag;
+            *flag |= is_cancel(method, path);
+            before
+        };
         let mut map = self.responses.lock().map_err(|_| "replay poisoned")?;
+        let after = format!("{key}{AFTER_CANCEL}");
+        if cancelled && map.contains_key(&after) {
+            key = after;
+        }
         let Some(list) = map.get_mut(&key) else {
             return Ok((404, format!("{{\"errors\":[\"not recorded: {key}\"]}}")));
         };

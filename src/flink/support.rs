@@ -51,6 +51,10 @@ pub const SUPPORT_CLASSES: &[(&str, &str)] = &[
         "SeededRng.java",
         include_str!("java/flowbook/SeededRng.java"),
     ),
+    (
+        "SqlScript.java",
+        include_str!("java/flowbook/SqlScript.java"),
+    ),
     ("Stats.java", include_str!("java/flowbook/Stats.java")),
     (
         "Watermarks.java",
@@ -69,3 +73,24 @@ pub const SUPPORT_CLASSES: &[(&str, &str)] = &[
         include_str!("java/flowbook/WindowStats.java"),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_java_file_of_the_support_library_is_shipped() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/flink/java/flowbook");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_owned))
+            .filter(|n| n.ends_with(".java"))
+            .collect();
+        on_disk.sort();
+        let shipped: Vec<String> = SUPPORT_CLASSES
+            .iter()
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        assert_eq!(shipped, on_disk);
+    }
+}

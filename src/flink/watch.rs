@@ -10,7 +10,7 @@ use super::spec::JobSpec;
 use super::vertices::{
     NodeCounts, StatusInput, VertexSample, describe_vertices, failed_node, node_counts, statuses,
 };
-use crate::exec::{Control, NodeStatus, Outcome, RunHandle, RunReport, Telemetry};
+use crate::exec::{Control, NodeStatus, Outcome, RunHandle, RunReport, Telemetry, TelemetryWaker};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,7 +71,12 @@ pub const POLL: Duration = Duration::from_secs(1);
 
 /// Builds, submits and watches `export` on the cluster at `url` (http://HOST:8081). Returns at
 /// once; the work happens on a thread that reports through the handle's telemetry.
-pub fn submit(export: FlinkExport, url: &str) -> Result<(RunHandle, FlinkRun), String> {
+/// `waker` is called after each telemetry message (the editor asks for a frame).
+pub fn submit(
+    export: FlinkExport,
+    url: &str,
+    waker: Option<TelemetryWaker>,
+) -> Result<(RunHandle, FlinkRun), String> {
     let rest = FlinkRest::connect(url)?;
     let home = super::build::flink_home()?;
     let dir = std::env::temp_dir().join(format!(
@@ -82,7 +87,7 @@ pub fn submit(export: FlinkExport, url: &str) -> Result<(RunHandle, FlinkRun), S
             .map_or(0, |d| d.as_nanos())
     ));
     let make: JarMaker = Box::new(move |export| super::build::build_jar(export, &dir, &home));
-    watch(export, rest, make, POLL)
+    watch(export, rest, make, POLL, waker)
 }
 
 /// Watches a job on `rest`, its jar made by `make`. (The seam tests use with a replayed cluster.)
@@ -91,6 +96,7 @@ pub fn watch(
     rest: FlinkRest,
     make: JarMaker,
     poll: Duration,
+    waker: Option<TelemetryWaker>,
 ) -> Result<(RunHandle, FlinkRun), String> {
     let (control_tx, control_rx) = unbounded();
     let (telemetry_tx, telemetry_rx) = unbounded();
@@ -109,6 +115,7 @@ pub fn watch(
         poll,
         started: Instant::now(),
         stop_requested: false,
+        waker,
     };
     let monitor = std::thread::Builder::new()
         .name("flink-watch".into())
@@ -127,6 +134,7 @@ struct Watcher {
     poll: Duration,
     started: Instant,
     stop_requested: bool,
+    waker: Option<TelemetryWaker>,
 }
 
 /// Consecutive failed polls after which the cluster counts as lost.
@@ -137,8 +145,15 @@ impl Watcher {
         self.started.elapsed().as_secs_f64()
     }
 
+    fn send(&self, message: Telemetry) {
+        let _ = self.telemetry.send(message);
+        if let Some(waker) = &self.waker {
+            waker.wake();
+        }
+    }
+
     fn progress(&self, nodes: Vec<NodeStatus>) {
-        let _ = self.telemetry.send(Telemetry::Progress {
+        self.send(Telemetry::Progress {
             elapsed_s: self.elapsed(),
             nodes,
             metrics: Vec::new(),
@@ -154,7 +169,7 @@ impl Watcher {
             elapsed_s: self.elapsed(),
             nodes,
         };
-        let _ = self.telemetry.send(Telemetry::Done(report.clone()));
+        self.send(Telemetry::Done(report.clone()));
         report
     }
 
@@ -262,6 +277,7 @@ impl Watcher {
 
     fn watch_job(&mut self, job_id: &str) -> RunReport {
         let mut previous: Option<(Vec<NodeCounts>, Instant)> = None;
+        let mut last_nodes: Option<Vec<NodeStatus>> = None;
         let mut accumulators = BTreeMap::new();
         let mut failures = 0u32;
         let last = loop {
@@ -275,16 +291,28 @@ impl Watcher {
                     }
                     let samples = self.sample_vertices(job_id, &details);
                     let counts = node_counts(&self.job, &accumulators);
-                    let nodes = statuses(&StatusInput {
+                    // Flink's counters move with its heartbeats, not with every poll: a poll
+                    // that saw no new counts keeps the last rates instead of reporting zero.
+                    let unchanged = previous
+                        .as_ref()
+                        .is_some_and(|(before, _)| *before == counts);
+                    let mut nodes = statuses(&StatusInput {
                         job: &self.job,
                         details: Some(&details),
                         counts: &counts,
                         samples: &samples,
                         previous: previous
                             .as_ref()
+                            .filter(|_| !unchanged)
                             .map(|(c, at)| (c.as_slice(), at.elapsed().as_secs_f64())),
                         failure: None,
                     });
+                    if unchanged && let Some(last) = &last_nodes {
+                        for (node, before) in nodes.iter_mut().zip(last) {
+                            node.in_per_s = before.in_per_s;
+                            node.out_per_s = before.out_per_s;
+                        }
+                    }
                     let lines = describe_vertices(&self.job, &details.vertices);
                     self.run.update(|i| {
                         i.job_state = details.state.0.clone();
@@ -293,8 +321,11 @@ impl Watcher {
                     if details.state.is_terminal() {
                         break details;
                     }
-                    self.progress(nodes);
-                    previous = Some((counts, Instant::now()));
+                    self.progress(nodes.clone());
+                    last_nodes = Some(nodes);
+                    if !unchanged {
+                        previous = Some((counts, Instant::now()));
+                    }
                 }
                 Err(e) => {
                     failures += 1;

@@ -45,6 +45,11 @@ impl FlowbookApp {
             RunCommand::SetLive { node, param, value } => self.set_live_param(node, &param, value),
             RunCommand::SaveMetrics => self.save_run_metrics(),
             RunCommand::ClearHistory => self.run.history.clear(),
+            RunCommand::ShowFlinkDialog => {
+                self.run.flink_dialog = Some(self.settings.flink_url.clone());
+            }
+            RunCommand::CloseFlinkDialog => self.run.flink_dialog = None,
+            RunCommand::StartOnFlink { url } => self.start_on_flink(&url),
         }
     }
 

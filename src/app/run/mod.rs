@@ -3,6 +3,7 @@
 //! gradient flow), the data preview, and earlier runs kept to compare.
 
 mod apply;
+pub mod flink;
 pub mod inspect;
 pub mod overlay;
 pub mod plots_panel;
@@ -37,6 +38,13 @@ pub enum RunCommand {
     SaveMetrics,
     /// Forget the earlier runs kept for comparison.
     ClearHistory,
+    /// Open the Run on Flink cluster dialog (its address field starts with the last one used).
+    ShowFlinkDialog,
+    CloseFlinkDialog,
+    /// Validate, then run the graph as a job on the Flink cluster at `url` and watch it.
+    StartOnFlink {
+        url: String,
+    },
 }
 
 /// A finished run's metrics, kept to overlay on the plots of later runs.
@@ -73,6 +81,10 @@ pub struct RunState {
     /// Wakes the editor when the executor sends telemetry (set on the first frame), so
     /// `App::logic` drains it even while the window is hidden.
     pub waker: Option<crate::exec::TelemetryWaker>,
+    /// The address typed in the Run on Flink cluster dialog, while it is open.
+    pub flink_dialog: Option<String>,
+    /// How runs reach a Flink cluster (tests replay a recorded one).
+    pub flink_connect: flink::FlinkConnector,
 }
 
 impl RunState {
@@ -92,6 +104,8 @@ impl Default for RunState {
             preview: None,
             plots: plots_panel::PlotsState::default(),
             waker: None,
+            flink_dialog: None,
+            flink_connect: flink::real_cluster(),
         }
     }
 }

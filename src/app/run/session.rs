@@ -170,6 +170,8 @@ pub struct RunSession {
     pub results: ResultsCollector,
     /// Progress messages applied (tests use it to wait for data).
     pub messages: u64,
+    /// For a run on an Apache Flink cluster: the job, its web UI link and vertices.
+    pub flink: Option<crate::flink::watch::FlinkRun>,
 }
 
 impl RunSession {
@@ -191,7 +193,42 @@ impl RunSession {
         for node in &pinned_previews {
             handle.watch_preview(node, true);
         }
-        Ok(Self {
+        Ok(Self::with_handle(
+            handle,
+            plan,
+            graph,
+            number,
+            pinned_previews,
+        ))
+    }
+
+    /// A run of the graph as a job on an Apache Flink cluster, watched through `handle` (its
+    /// telemetry is the local executor's kind, so cards and wires show it the same way).
+    pub fn on_flink(
+        handle: RunHandle,
+        flink: crate::flink::watch::FlinkRun,
+        plan: &LogicalPlan,
+        graph: &Graph,
+        number: usize,
+    ) -> Self {
+        let mut session = Self::with_handle(handle, plan, graph, number, Vec::new());
+        session.flink = Some(flink);
+        session
+    }
+
+    /// Whether the run can pause and step (a Flink job cannot).
+    pub fn can_pause(&self) -> bool {
+        self.flink.is_none()
+    }
+
+    fn with_handle(
+        handle: RunHandle,
+        plan: &LogicalPlan,
+        graph: &Graph,
+        number: usize,
+        pinned_previews: Vec<String>,
+    ) -> Self {
+        Self {
             number,
             handle: Some(handle),
             phase: RunPhase::Running,
@@ -218,7 +255,8 @@ impl RunSession {
             pinned_previews,
             results: ResultsCollector::new(graph),
             messages: 0,
-        })
+            flink: None,
+        }
     }
 
     pub fn node(&self, id: NodeId) -> Option<&NodeStatus> {
@@ -240,6 +278,7 @@ impl RunSession {
 
     pub fn pause(&mut self) {
         if self.phase == RunPhase::Running
+            && self.can_pause()
             && let Some(h) = &self.handle
         {
             h.send(Control::Pause);
@@ -258,6 +297,9 @@ impl RunSession {
 
     /// While paused: one more batch from each source (one training step for a trainer).
     pub fn step(&mut self) {
+        if !self.can_pause() {
+            return;
+        }
         if let Some(h) = &self.handle {
             if self.phase == RunPhase::Running {
                 h.send(Control::Pause);

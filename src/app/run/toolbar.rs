@@ -11,6 +11,8 @@ pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) 
     let phase = run.session.as_ref().map(|s| s.phase.clone());
     let live = phase.as_ref().is_some_and(RunPhase::is_live);
     let paused = phase == Some(RunPhase::Paused);
+    // A job on a Flink cluster cannot pause or step.
+    let can_pause = run.session.as_ref().is_none_or(|s| s.can_pause());
     let ctx = ui.ctx().clone();
     let shortcut = |s: &egui::KeyboardShortcut| ctx.format_shortcut(s);
     let mut pushed = None;
@@ -28,7 +30,7 @@ pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) 
             push(RunCommand::Start);
         }
         if ui
-            .add_enabled(live && !paused, Button::new("Pause"))
+            .add_enabled(live && !paused && can_pause, Button::new("Pause"))
             .on_hover_text(format!(
                 "Sources stop; in-flight data drains ({})",
                 shortcut(&keys::PAUSE)
@@ -38,7 +40,10 @@ pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) 
             push(RunCommand::Pause);
         }
         if ui
-            .add_enabled(phase != Some(RunPhase::Stopping), Button::new("Step"))
+            .add_enabled(
+                phase != Some(RunPhase::Stopping) && can_pause,
+                Button::new("Step"),
+            )
             .on_hover_text(format!(
                 "One more batch from each source, one training step ({})",
                 shortcut(&keys::STEP)
@@ -115,4 +120,7 @@ fn phase_label(ui: &mut Ui, run: &RunState) {
         rich = rich.color(c);
     }
     ui.label(rich);
+    if let Some(flink) = &session.flink {
+        super::flink::flink_status_ui(ui, &flink.info());
+    }
 }
