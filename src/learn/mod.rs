@@ -6,6 +6,7 @@ pub mod batch;
 pub mod dataset_source;
 pub mod normalize;
 pub mod predict;
+pub mod ranking;
 pub mod split;
 
 pub use crate::nn::payload::{FeatureSpec, LabelKind, MiniBatch, ModelSnapshot};

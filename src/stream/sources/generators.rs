@@ -1,6 +1,7 @@
 //! Synthetic keyed streams: a regular sequence (benchmarks), sensor readings with anomalies,
 //! and a clickstream with sessions. All seeded; bounded or endless.
 
+use super::affinity::TasteModel;
 use super::rng::SeededRng;
 use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus, Values};
 use std::cmp::Reverse;
@@ -171,6 +172,9 @@ impl Source for SensorSource {
 }
 
 /// Users click in sessions: `think_ms` apart on average within one, `idle_ms` between them.
+/// With [`ClickSource::with_items`] each click also names the user (a number, for embeddings)
+/// and an item, drawn from a hidden taste model (see [`TasteModel`]) with its own random
+/// stream, so pages and dwell times do not depend on the item settings.
 pub struct ClickSource {
     options: GeneratorOptions,
     pages: u64,
@@ -182,10 +186,14 @@ pub struct ClickSource {
     names: Vec<Key>,
     emitted: u64,
     rng: SeededRng,
+    /// The hidden taste model and its own random stream, when clicks name items.
+    items: Option<(TasteModel, SeededRng)>,
 }
 
 impl ClickSource {
     pub const FIELDS: &'static [&'static str] = &["page", "dwell_ms"];
+    /// The fields when clicks name their user and item.
+    pub const ITEM_FIELDS: &'static [&'static str] = &["page", "dwell_ms", "user", "item"];
     /// Chance that a click is the last of its session.
     const SESSION_END_CHANCE: f64 = 0.15;
 
@@ -213,7 +221,35 @@ impl ClickSource {
                 .collect(),
             emitted: 0,
             rng,
+            items: None,
             options,
+        }
+    }
+
+    /// Seeds the item stream apart from the page/dwell stream.
+    const ITEM_STREAM: u64 = 0x5EED_17E5;
+
+    /// `items` items in `genres` genres; a user's click follows their favourite genre with
+    /// probability `affinity` (0..=1), else picks any item by popularity.
+    pub fn with_items(mut self, items: u64, genres: u64, affinity: f64) -> Self {
+        let mut rng = SeededRng::new(self.options.seed ^ Self::ITEM_STREAM);
+        let users = self.names.len() as u64;
+        let tastes = TasteModel::new(users, items, genres, affinity, &mut rng);
+        self.items = Some((tastes, rng));
+        self
+    }
+
+    /// The hidden taste model the items are drawn from, when clicks name items.
+    pub fn tastes(&self) -> Option<&TasteModel> {
+        self.items.as_ref().map(|(tastes, _)| tastes)
+    }
+
+    /// The record fields: [`Self::ITEM_FIELDS`] when clicks name items.
+    pub fn fields(&self) -> &'static [&'static str] {
+        if self.items.is_some() {
+            Self::ITEM_FIELDS
+        } else {
+            Self::FIELDS
         }
     }
 }
@@ -245,6 +281,10 @@ impl Source for ClickSource {
             let mut values = Values::new();
             values.push(self.rng.below(self.pages) as f64);
             values.push(dwell);
+            if let Some((tastes, rng)) = self.items.as_mut() {
+                values.push(user as f64);
+                values.push(tastes.next_item(user, rng) as f64);
+            }
             let key = self.names.get(u).cloned().unwrap_or_default();
             out.push(Item::Record(Record { key, ts, values }));
             self.emitted += 1;
@@ -312,6 +352,36 @@ mod tests {
         assert!(rows.windows(2).all(|w| w[0].ts <= w[1].ts));
         let long_gaps = rows.iter().filter(|r| r.values[1] > 20_000.0).count();
         assert!(long_gaps > 100, "idle gaps between sessions: {long_gaps}");
+    }
+
+    #[test]
+    fn clicks_name_their_user_and_an_item_that_follows_the_users_taste() {
+        let source =
+            ClickSource::new(opts(10_000, 9), 40, 10, 2000, 60_000).with_items(100, 10, 0.9);
+        let tastes = source.tastes().cloned().unwrap();
+        assert_eq!(source.fields(), ClickSource::ITEM_FIELDS);
+        let mut source = source;
+        let rows = drain(&mut source);
+        let own = rows
+            .iter()
+            .filter(|r| {
+                let (user, item) = (r.values[2] as u64, r.values[3] as u64);
+                assert_eq!(r.key, Key::text(&format!("user-{user}")));
+                assert!(item < 100);
+                tastes.genre_of(item) == tastes.favourite_of(user)
+            })
+            .count();
+        let share = own as f64 / rows.len() as f64;
+        assert!((0.88..0.94).contains(&share), "share {share}");
+        // Pages and dwell times do not depend on the item settings.
+        let plain = drain(&mut ClickSource::new(opts(10_000, 9), 40, 10, 2000, 60_000));
+        assert_eq!(plain.len(), rows.len());
+        assert!(
+            plain
+                .iter()
+                .zip(&rows)
+                .all(|(a, b)| a.ts == b.ts && a.values.len() == 2 && a.values[..] == b.values[..2])
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Sources: a CSV reader and seeded synthetic generators. Sources only produce records; pacing,
 //! pausing and the final watermark belong to `exec`.
 
+pub mod affinity;
 pub mod csv_file;
 pub mod generators;
 mod rng;
 
+pub use affinity::TasteModel;
 pub use csv_file::{CsvOptions, CsvSource, NonFinitePolicy, read_header};
 pub use generators::{ClickSource, GeneratorOptions, SensorSource, SequenceSource};
