@@ -13,6 +13,7 @@ pub mod guard;
 pub mod learn;
 pub mod nn;
 pub mod notebook;
+pub mod output_file;
 pub mod paths;
 pub mod plan;
 pub mod stream;

@@ -149,6 +149,138 @@ pub fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
+/// Whether a run reads or writes a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileRole {
+    Input,
+    Output,
+}
+
+/// A file a run reads or writes, with who uses it, for messages ("source.path", "--metrics").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileUse {
+    pub path: PathBuf,
+    pub role: FileRole,
+    pub who: String,
+}
+
+impl FileUse {
+    pub fn input(path: impl Into<PathBuf>, who: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            role: FileRole::Input,
+            who: who.into(),
+        }
+    }
+
+    pub fn output(path: impl Into<PathBuf>, who: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            role: FileRole::Output,
+            who: who.into(),
+        }
+    }
+}
+
+/// What identifies a file on disk: its device and inode when it exists (so hard links, symlinks
+/// and `..` all compare equal), else its canonical folder plus its name.
+#[derive(Debug, PartialEq, Eq)]
+enum Identity {
+    Inode(u64, u64),
+    Path(PathBuf),
+    /// Never clashes: standard input, and character devices such as `/dev/null`, which many
+    /// writers may share.
+    Shareable,
+}
+
+fn identity(path: &Path) -> Identity {
+    if path.as_os_str() == STDIN || path.as_os_str().is_empty() {
+        return Identity::Shareable;
+    }
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        if meta.file_type().is_char_device() {
+            return Identity::Shareable;
+        }
+        return Identity::Inode(meta.dev(), meta.ino());
+    }
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Identity::Path(real);
+    }
+    // A file that does not exist yet: its folder resolved, then its name.
+    let name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match std::fs::canonicalize(folder) {
+        Ok(folder) => Identity::Path(folder.join(name)),
+        Err(_) => Identity::Path(normalize(&absolute(path)).unwrap_or_else(|| path.to_path_buf())),
+    }
+}
+
+/// True when `a` and `b` name one file (after symlinks, `..` and hard links).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let (a, b) = (identity(a), identity(b));
+    a != Identity::Shareable && a == b
+}
+
+/// Every output that is also an input or another output, as "X: writes 'p', which is also Y"
+/// messages naming both users, with the index of the output at fault. Inputs may be shared.
+pub fn clashes(uses: &[FileUse]) -> Vec<(usize, String)> {
+    let ids: Vec<Identity> = uses.iter().map(|u| identity(&u.path)).collect();
+    let mut found = Vec::new();
+    for (i, (out, out_id)) in uses.iter().zip(&ids).enumerate() {
+        if out.role != FileRole::Output || *out_id == Identity::Shareable {
+            continue;
+        }
+        for (j, (other, other_id)) in uses.iter().zip(&ids).enumerate() {
+            let earlier_output = other.role == FileRole::Output && j < i;
+            let any_input = other.role == FileRole::Input;
+            if i != j && (earlier_output || any_input) && out_id == other_id {
+                found.push((i, clash_message(out, other)));
+            }
+        }
+    }
+    found
+}
+
+fn clash_message(out: &FileUse, other: &FileUse) -> String {
+    let what = match other.role {
+        FileRole::Input => format!("which {} reads", other.who),
+        FileRole::Output => format!("which {} also writes", other.who),
+    };
+    let same_text = out.path == other.path;
+    format!(
+        "writes '{}', {what}{}: writing it would destroy {}; choose another file",
+        out.path.display(),
+        if same_text {
+            String::new()
+        } else {
+            format!(" (as '{}')", other.path.display())
+        },
+        match other.role {
+            FileRole::Input => "the input",
+            FileRole::Output => "the other output",
+        }
+    )
+}
+
+/// Checks one more output (`--metrics`, a report, an exported plot) against a run's files.
+pub fn check_new_output(path: &Path, who: &str, uses: &[FileUse]) -> Result<(), String> {
+    let mut all = uses.to_vec();
+    all.push(FileUse::output(path, who));
+    let last = all.len() - 1;
+    match clashes(&all).into_iter().find(|(i, _)| *i == last) {
+        Some((_, message)) => Err(format!("{who}: {message}")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +356,55 @@ mod tests {
         assert_eq!(at.relative_for_storage(Path::new("/p/x/../b.csv")), "b.csv");
         assert_eq!(at.relative_for_storage(Path::new("/q/a.csv")), "/q/a.csv");
         assert_eq!(at.relative_for_storage(Path::new("/p")), "/p");
+    }
+
+    fn uses(dir: &Path) -> Vec<FileUse> {
+        vec![
+            FileUse::input(dir.join("g.ron"), "the graph file"),
+            FileUse::input(dir.join("in.csv"), "source.path"),
+        ]
+    }
+
+    #[test]
+    fn an_output_over_an_input_is_found_through_symlinks_dots_and_hard_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("g.ron"), "()").unwrap();
+        std::fs::write(d.join("in.csv"), "a\n1\n").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink(d.join("in.csv"), d.join("link.csv")).unwrap();
+        std::fs::hard_link(d.join("in.csv"), d.join("hard.csv")).unwrap();
+        for alias in ["in.csv", "sub/../in.csv", "link.csv", "hard.csv", "./g.ron"] {
+            let err = check_new_output(&d.join(alias), "sink.path", &uses(d)).unwrap_err();
+            assert!(err.starts_with("sink.path: writes"), "{err}");
+            assert!(
+                err.contains("source.path reads") || err.contains("the graph file reads"),
+                "{alias}: {err}"
+            );
+        }
+        assert!(check_new_output(&d.join("out.csv"), "sink.path", &uses(d)).is_ok());
+        assert!(check_new_output(&d.join("sub/../out.csv"), "x", &uses(d)).is_ok());
+    }
+
+    #[test]
+    fn two_outputs_of_one_file_clash_but_devices_and_stdin_are_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let all = vec![
+            FileUse::output(d.join("o.csv"), "sink.path"),
+            FileUse::output(d.join("sub/../o.csv"), "late_sink.path"),
+            FileUse::output("/dev/null", "a.path"),
+            FileUse::output("/dev/null", "b.path"),
+            FileUse::input("-", "source.path"),
+        ];
+        std::fs::create_dir(d.join("sub")).unwrap();
+        let found = clashes(&all);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 1);
+        assert!(
+            found[0].1.contains("which sink.path also writes"),
+            "{:?}",
+            found[0]
+        );
     }
 }

@@ -459,3 +459,204 @@ fn every_shipped_example_uses_paths_inside_the_examples_folder() {
         }
     }
 }
+
+/// `flowbook ARGS…` on window-stats.ron (from the crate root) with `--set` overrides.
+fn window_stats(command: &str, sets: &[String], extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<String> = vec![command.into(), "example-graphs/window-stats.ron".into()];
+    for s in sets {
+        args.push("--set".into());
+        args.push(s.clone());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    flowbook(&argv)
+}
+
+/// A folder with a copy of the example's input as `in.csv`, and its bytes.
+fn input_copy() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::copy(root().join("example-graphs/data/events_a.csv"), &input).unwrap();
+    let bytes = std::fs::read(&input).unwrap();
+    (dir, input, bytes)
+}
+
+#[test]
+fn item1_a_sink_over_an_input_is_refused_naming_both() {
+    let (dir, input, bytes) = input_copy();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink(&input, dir.path().join("link.csv")).unwrap();
+    let late = dir.path().join("late.csv");
+    for alias in ["in.csv", "sub/../in.csv", "link.csv"] {
+        let out = window_stats(
+            "run",
+            &[
+                format!("source.path={}", input.display()),
+                format!("sink.path={}", dir.path().join(alias).display()),
+                format!("late_sink.path={}", late.display()),
+            ],
+            &["--quiet"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{alias}: {err}");
+        assert!(
+            err.contains("sink.path: writes") && err.contains("which source.path reads"),
+            "{alias}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            bytes,
+            "{alias}: input intact"
+        );
+    }
+    // `--metrics` over the graph file, and a report over the input.
+    let graph = dir.path().join("g.ron");
+    std::fs::copy(root().join("example-graphs/window-stats.ron"), &graph).unwrap();
+    let graph_bytes = std::fs::read(&graph).unwrap();
+    let out = flowbook(&[
+        "run",
+        graph.to_str().unwrap(),
+        "--set",
+        &format!("source.path={}", input.display()),
+        "--metrics",
+        graph.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--metrics: writes") && stderr(&out).contains("the graph file reads"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&graph).unwrap(), graph_bytes);
+    let out = window_stats(
+        "report",
+        &[format!("source.path={}", input.display())],
+        &["-o", input.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("-o: writes"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), bytes);
+}
+
+#[test]
+fn item2_two_sinks_of_one_file_are_refused_before_the_run() {
+    let (dir, input, _) = input_copy();
+    let same = dir.path().join("out.csv");
+    let out = window_stats(
+        "run",
+        &[
+            format!("source.path={}", input.display()),
+            format!("sink.path={}", same.display()),
+            format!("late_sink.path={}/./out.csv", dir.path().display()),
+        ],
+        &["--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("late_sink.path: writes")
+            && stderr(&out).contains("which sink.path also writes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!same.exists());
+}
+
+#[test]
+fn item3_a_device_or_fifo_sink_is_streamed_into_never_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let out = window_stats(
+        "run",
+        &[
+            "sink.path=/dev/null".into(),
+            "late_sink.path=/dev/null".into(),
+        ],
+        &["--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    // A named pipe gets the rows as a stream; a socket is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("rows");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = window_stats(
+        "run",
+        &[
+            format!("sink.path={}", fifo.display()),
+            "late_sink.path=/dev/null".into(),
+        ],
+        &["--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = reader.join().unwrap();
+    assert!(rows.starts_with("kind,key,start,end,count"), "{rows}");
+    assert_eq!(
+        rows.lines().count(),
+        1 + csv_rows(&root().join("tests/data/flink/cases/tumbling_1000.expected.csv")).len()
+    );
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let socket = dir.path().join("s.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let out = window_stats("check", &[format!("sink.path={}", socket.display())], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is a socket"), "{}", stderr(&out));
+}
+
+#[test]
+fn item4_a_sink_that_is_a_folder_fails_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = window_stats(
+        "run",
+        &[
+            format!("sink.path={}", dir.path().display()),
+            format!("late_sink.path={}", dir.path().join("late.csv").display()),
+        ],
+        &["--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sink.path: '") && stderr(&out).contains("is a folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_relative_set_path_is_relative_to_the_working_directory() {
+    let (dir, _input, _) = input_copy();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowbook"))
+        .args([
+            "run",
+            "--quiet",
+            root()
+                .join("example-graphs/window-stats.ron")
+                .to_str()
+                .unwrap(),
+            "--set",
+            "source.path=in.csv",
+            "--set",
+            "sink.path=w.csv",
+            "--set",
+            "late_sink.path=l.csv",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("w.csv").exists() && dir.path().join("l.csv").exists());
+}

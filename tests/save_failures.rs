@@ -59,7 +59,7 @@ fn answer_as_child() -> bool {
         Err(e) => {
             let errno = match &e {
                 SaveError::Io { source, .. } => source.raw_os_error().unwrap_or(0),
-                SaveError::Encode(_) => 0,
+                SaveError::Encode(_) | SaveError::Refused(_) => 0,
             };
             println!("{ANSWER} errno {errno}: {e}");
         }

@@ -6,10 +6,10 @@ mod nodes;
 mod report;
 mod run;
 
-use crate::catalog::{NodeKind, parse_param_text};
-use crate::graph::Graph;
+use crate::catalog::{NodeKind, ParamKind, ParamSpec, parse_param_text};
+use crate::graph::{Graph, ParamValue};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -237,6 +237,24 @@ fn open_editor(_graph: Option<PathBuf>, _run: bool) -> Result<(), CliError> {
     Err(CliError::invalid(""))
 }
 
+/// A path typed on the command line means what the shell means by it: relative to the working
+/// directory (paths inside the graph file are relative to the graph's folder).
+fn relative_to_working_directory(spec: &ParamSpec, value: ParamValue) -> ParamValue {
+    match (&spec.kind, &value) {
+        (ParamKind::Path, ParamValue::Text(text))
+            if !text.trim().is_empty()
+                && text.trim() != crate::paths::STDIN
+                && Path::new(text.trim()).is_relative() =>
+        {
+            match std::path::absolute(text.trim()) {
+                Ok(path) => ParamValue::Text(path.display().to_string()),
+                Err(_) => value,
+            }
+        }
+        _ => value,
+    }
+}
+
 /// Applies `NODE.PARAM=VALUE` overrides, parsing each value by the parameter's type.
 pub fn apply_sets(graph: &mut Graph, sets: &[String]) -> Result<(), CliError> {
     for set in sets {
@@ -273,6 +291,7 @@ pub fn apply_sets(graph: &mut Graph, sets: &[String]) -> Result<(), CliError> {
         };
         let value = parse_param_text(spec, value)
             .map_err(|e| CliError::invalid(format!("--set {set}: {e}")))?;
+        let value = relative_to_working_directory(spec, value);
         graph
             .set_param(node_name, param, value)
             .map_err(|e| CliError::invalid(format!("--set {set}: {e}")))?;

@@ -15,17 +15,9 @@ pub fn report(
     sets: &[String],
     max_seconds: Option<f64>,
 ) -> Result<(), CliError> {
-    let same_file = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same_file(path, output) {
-        return Err(CliError::invalid(format!(
-            "-o {}: that is the graph file itself; write the report to an .html file",
-            output.display()
-        )));
-    }
     let (graph, plan) = prepare(path, sets)?;
+    plan.check_new_output(output, "-o")
+        .map_err(CliError::invalid)?;
     let handle =
         start(&plan, RunOptions::default()).map_err(|e| CliError::failed(e.to_string()))?;
     let mut collector = ResultsCollector::new(&graph);

@@ -72,6 +72,10 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
         pace,
     } = flags;
     let (graph, plan) = prepare(path, sets)?;
+    if let Some(out) = metrics_path {
+        plan.check_new_output(out, "--metrics")
+            .map_err(CliError::invalid)?;
+    }
     let pace = match pace {
         None => Pace::Max,
         Some(PaceChoice::Graph) => graph.pace,

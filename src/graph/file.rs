@@ -1,10 +1,10 @@
-//! The `.ron` file format: loading with positioned errors, canonical pretty saving, atomic writes.
+//! The `.ron` file format: loading with positioned errors, canonical pretty saving (atomic).
 //! Loading never panics; a file from a newer Flowbook is refused before it is interpreted.
 
 use super::Graph;
+use crate::output_file::OutputError;
 use serde::Deserialize;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The version this build writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -54,6 +54,9 @@ pub enum SaveError {
     },
     #[error("cannot encode the graph: {0}")]
     Encode(String),
+    /// The target is a folder or a special file that must not be replaced.
+    #[error("cannot save {0}")]
+    Refused(String),
 }
 
 /// Reads only the version, so a future file is refused with a clear message rather than
@@ -116,31 +119,12 @@ pub fn save(graph: &Graph, path: &Path) -> Result<(), SaveError> {
     write_atomically(path, text.as_bytes())
 }
 
-/// Writes `bytes` to `path` through a temporary sibling and a rename.
+/// Writes `bytes` to `path` atomically (the crate's one atomic write, `output_file`).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
-    let io = |source| SaveError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let tmp = temp_sibling(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
-}
-
-fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "graph".to_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    crate::output_file::write_atomically(path, bytes).map_err(|e| match e {
+        OutputError::Io { path, source } => SaveError::Io { path, source },
+        refused @ OutputError::Refused { .. } => SaveError::Refused(refused.to_string()),
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the port or parameter), the nodes in topological order, each port's fields, and each node's
 //! parallelism. The editor shows `validate`'s problems live; `exec` runs a `LogicalPlan`.
 
+mod files;
 pub mod infer;
 pub mod learn;
 mod structure;
@@ -13,6 +14,7 @@ use crate::graph::{Graph, Node, NodeId};
 pub use crate::paths::GraphLocation;
 use crate::stream::Schema;
 use crate::stream::pane::PaneSpec;
+pub use files::{check_export_path, file_uses};
 use std::fmt;
 use std::sync::Arc;
 
@@ -205,5 +207,31 @@ pub fn plan(graph: &Graph) -> Result<LogicalPlan, Vec<Problem>> {
 /// in its parameters resolve against `location`'s folder.
 pub fn plan_in(graph: &Graph, location: &GraphLocation) -> Result<LogicalPlan, Vec<Problem>> {
     let order = structure::check(graph)?;
-    infer::infer(graph, &order, location)
+    let file_problems = files::check(graph, location);
+    match infer::infer(graph, &order, location) {
+        Ok(plan) if file_problems.is_empty() => Ok(plan),
+        Ok(_) => Err(file_problems),
+        Err(mut problems) => {
+            problems.extend(file_problems);
+            Err(problems)
+        }
+    }
+}
+
+impl LogicalPlan {
+    /// Every file this run reads or writes (see [`file_uses`]).
+    pub fn file_uses(&self) -> Vec<crate::paths::FileUse> {
+        let graph = Graph {
+            nodes: self.nodes.iter().map(|n| n.node.clone()).collect(),
+            ..Graph::new("")
+        };
+        file_uses(&graph, &self.location)
+    }
+
+    /// Refuses one more output of this run (`--metrics`, a report, an export) that is one of
+    /// its inputs or outputs, naming both; `who` names the new output in the message.
+    pub fn check_new_output(&self, path: &std::path::Path, who: &str) -> Result<(), String> {
+        crate::output_file::check_target(path).map_err(|e| format!("{who}: {e}"))?;
+        crate::paths::check_new_output(path, who, &self.file_uses())
+    }
 }

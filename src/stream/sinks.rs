@@ -1,8 +1,9 @@
-//! Sinks: a CSV writer (atomic: a temporary file renamed at the end of the run) and a null sink.
+//! Sinks: a CSV writer (atomic: a unique temporary file renamed over the target at the end of
+//! the run, or streamed into a device or FIFO) and a null sink.
 
 use super::{Item, Key, OpError, OpResult, Operator, Outputs, Record};
+use crate::output_file::OutputFile;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -63,28 +64,21 @@ pub fn resolve_columns(
 /// so a failed or stopped run never leaves a half-written file under the real name.
 pub struct CsvSink {
     path: PathBuf,
-    temp: PathBuf,
-    writer: Option<csv::Writer<BufWriter<File>>>,
+    /// `None` once finished; dropping an unfinished writer removes its temporary file.
+    writer: Option<csv::Writer<BufWriter<OutputFile>>>,
     columns: Vec<Column>,
     line: String,
 }
 
 impl CsvSink {
     pub fn create(path: &Path, header: &[String], columns: Vec<Column>) -> Result<Self, String> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out.csv".into());
-        let temp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-        let file =
-            File::create(&temp).map_err(|e| format!("cannot create '{}': {e}", path.display()))?;
+        let file = OutputFile::create(path).map_err(|e| format!("cannot create {e}"))?;
         let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
         writer
             .write_record(header)
             .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
         Ok(Self {
             path: path.to_owned(),
-            temp,
             writer: Some(writer),
             columns,
             line: String::new(),
@@ -139,18 +133,7 @@ impl Operator for CsvSink {
             |e: String| OpError::new(format!("cannot finish '{}': {e}", self.path.display()));
         let buffered = writer.into_inner().map_err(|e| fail(e.to_string()))?;
         let file = buffered.into_inner().map_err(|e| fail(e.to_string()))?;
-        file.sync_all().map_err(|e| fail(e.to_string()))?;
-        std::fs::rename(&self.temp, &self.path).map_err(|e| fail(e.to_string()))
-    }
-}
-
-impl Drop for CsvSink {
-    fn drop(&mut self) {
-        if self.writer.is_some() {
-            // The run did not finish: leave no partial file behind.
-            self.writer = None;
-            let _ = std::fs::remove_file(&self.temp);
-        }
+        file.commit().map_err(|e| fail(e.to_string()))
     }
 }
 
@@ -231,5 +214,27 @@ mod tests {
             err.contains("no field 'mean'") && err.contains("value"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn two_sinks_of_one_path_never_mix_and_a_failed_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let (header, columns) = resolve_columns(&[], &["v".to_string()], None).unwrap();
+        let mut a = CsvSink::create(&path, &header, columns.clone()).unwrap();
+        let mut b = CsvSink::create(&path, &header, columns).unwrap();
+        let mut out = Outputs::new(0);
+        for (sink, x) in [(&mut a, 1.0), (&mut b, 2.0)] {
+            sink.on_item(0, Item::Record(record(Key::text("k"), 1, &[x])), &mut out)
+                .unwrap();
+        }
+        drop(b); // the failed run's sink
+        a.on_end(&mut out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "key,ts_ms,v\nk,1,1\n"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left");
     }
 }
