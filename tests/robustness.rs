@@ -8,11 +8,13 @@
 mod common;
 
 use common::{executor_threads as thread_count, serial};
+use flowbook::catalog::ParamKind;
 use flowbook::exec::{Control, MAX_THREADS, Outcome, RunOptions, start};
 use flowbook::graph::{
     Edge, Graph, Node, NodeId, ParamValue, PortRef, from_ron_str, load, to_ron_string,
 };
-use flowbook::plan::{MAX_NODES, plan};
+use flowbook::paths::GraphLocation;
+use flowbook::plan::{MAX_NODES, plan, plan_in};
 use flowbook::stream::sources::{CsvOptions, CsvSource, NonFinitePolicy};
 use flowbook::stream::{Source, SourceStatus};
 use proptest::prelude::*;
@@ -691,4 +693,211 @@ fn max_seconds_ends_trainers_replaying_epochs_and_slow_sinks() {
         assert!(out.status.success(), "{args:?}: {}", common::stderr(&out));
         assert!(seconds < 15.0, "{args:?} took {seconds:.1} s");
     }
+}
+
+/// A graph in which `kind` is used, for trying its parameters: an example holding it, or one
+/// built around it. Some kinds get several hosts (each window kind uses other parameters).
+fn hosts_of(kind: &str) -> Vec<(String, Graph)> {
+    let example = |name: &str| load(&common::root().join("example-graphs").join(name)).unwrap();
+    let with_kind = |name: &str, from: &str, to: &str| {
+        let mut g = example(name);
+        if let Some(node) = g.nodes.iter_mut().find(|n| n.kind == from) {
+            node.kind = to.into();
+        }
+        g
+    };
+    let one = |label: &str, g: Graph| vec![(label.to_owned(), g)];
+    match kind {
+        "csv_source" => one("window-stats", example("window-stats.ron")),
+        "sequence_source" | "null_sink" | "watermark" | "partition" | "aggregate" => {
+            one("bench-window", example("bench-window.ron"))
+        }
+        "sensor_source" | "map" | "predict" | "csv_sink" => {
+            one("sensor-anomaly", example("sensor-anomaly.ron"))
+        }
+        "click_source" => one("clickstream", example("clickstream-sessions.ron")),
+        "window" => ["tumbling", "sliding", "session", "count", "count_sliding"]
+            .iter()
+            .map(|k| {
+                let mut g = example("bench-window.ron");
+                g.set_param("window", "kind", ParamValue::Text((*k).into()))
+                    .unwrap();
+                (format!("bench-window as {k}"), g)
+            })
+            .collect(),
+        "merge" | "filter" | "fault" | "normalize" => {
+            let text = r#"(format_version: 1, name: "transforms", nodes: [
+ (id: 1, name: "source", kind: "sequence_source", params: {"bounded": false}),
+ (id: 2, name: "normalize", kind: "normalize"),
+ (id: 3, name: "filter", kind: "filter", params: {"predicate": "value > -1000"}),
+ (id: 4, name: "fault", kind: "fault"),
+ (id: 5, name: "merge", kind: "merge"),
+ (id: 6, name: "sink", kind: "null_sink"),
+], edges: [
+ (from: (node: 1, port: "out"), to: (node: 2, port: "in")),
+ (from: (node: 2, port: "out"), to: (node: 3, port: "in")),
+ (from: (node: 3, port: "out"), to: (node: 4, port: "in")),
+ (from: (node: 4, port: "out"), to: (node: 5, port: "in")),
+ (from: (node: 5, port: "out"), to: (node: 6, port: "in")),
+])"#;
+            one("transforms", from_ron_str(text, "transforms.ron").unwrap())
+        }
+        "shard" => {
+            let mut g = example("moons.ron");
+            g.nodes.push(Node {
+                id: NodeId(99),
+                name: "shard".into(),
+                kind: "shard".into(),
+                pos: [0.0, 0.0],
+                params: Default::default(),
+                notes: String::new(),
+            });
+            let (batch, dense1) = (
+                g.node_by_name("batch").unwrap().id,
+                g.node_by_name("dense1").unwrap().id,
+            );
+            g.edges
+                .retain(|e| !(e.from.node == batch && e.to.node == dense1));
+            g.edges.push(Edge {
+                from: PortRef::new(batch, "out"),
+                to: PortRef::new(NodeId(99), "in"),
+            });
+            g.edges.push(Edge {
+                from: PortRef::new(NodeId(99), "out"),
+                to: PortRef::new(dense1, "in"),
+            });
+            one("moons with a shard", g)
+        }
+        "relu" | "leaky_relu" | "sigmoid" | "softmax" | "dropout" | "layer_norm" => one(
+            &format!("moons with {kind}"),
+            with_kind("moons.ron", "tanh", kind),
+        ),
+        _ => one("moons", example("moons.ron")),
+    }
+}
+
+/// The values to try for a numeric parameter: its bounds, and the smallest positive number
+/// when zero is allowed (a rate of 1e-300 records/s once panicked making a Duration).
+fn extremes_of(kind: &ParamKind) -> Vec<ParamValue> {
+    match *kind {
+        ParamKind::Int { min, max } => vec![ParamValue::Int(min), ParamValue::Int(max)],
+        ParamKind::Float { min, max } => {
+            let mut values = vec![ParamValue::Float(min), ParamValue::Float(max)];
+            if min == 0.0 {
+                values.push(ParamValue::Float(1e-300));
+            }
+            values
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Runs a plan for a moment, asks it to finish and waits: it must end (finished, stopped or
+/// failed with a message) within 60 s — heavy settings drain real work (1,000 sliding windows
+/// per record fire 10 M results in a debug build's 10 s) — and no operator may panic.
+fn run_briefly(plan: &flowbook::plan::LogicalPlan) -> Result<(), String> {
+    let handle = start(plan, RunOptions::default()).map_err(|e| format!("start: {e}"))?;
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    handle.send(Control::Finish);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match handle
+            .telemetry()
+            .recv_timeout(std::time::Duration::from_millis(50))
+        {
+            Ok(flowbook::exec::Telemetry::Done(_))
+            | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            _ if std::time::Instant::now() > deadline => {
+                handle.send(Control::Stop);
+                handle.wait();
+                return Err("did not end within 60 s of Finish".into());
+            }
+            _ => {}
+        }
+    }
+    match handle.wait().outcome {
+        Outcome::Failed { node, message } if message.contains("panicked") => {
+            Err(format!("{node} panicked: {message}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every numeric parameter of every node kind at its minimum and maximum (one at a time, then
+/// all at once), checked and run for a moment: no panic, no hang, answers within seconds.
+#[test]
+fn every_numeric_parameter_at_its_extremes_is_checked_and_runs_without_panic() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let location = GraphLocation::of_file(&common::root().join("example-graphs/host.ron"));
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for spec in flowbook::catalog::all_specs() {
+        let numeric: Vec<_> = spec
+            .params
+            .iter()
+            .filter(|p| !extremes_of(&p.kind).is_empty())
+            .collect();
+        for (label, host) in hosts_of(spec.id) {
+            let mut host = host;
+            for node in host.nodes.iter_mut().filter(|n| n.kind == "csv_sink") {
+                let path = dir.path().join(format!("{}.csv", node.name));
+                node.params
+                    .insert("path".into(), ParamValue::Text(path.display().to_string()));
+            }
+            assert!(
+                host.nodes.iter().any(|n| n.kind == spec.id),
+                "{label} has no {}",
+                spec.id
+            );
+            let mut settings: Vec<(String, Vec<(&str, ParamValue)>)> = Vec::new();
+            for p in &numeric {
+                for value in extremes_of(&p.kind) {
+                    settings.push((
+                        format!("{}.{}={value}", spec.id, p.name),
+                        vec![(p.name, value)],
+                    ));
+                }
+            }
+            for (end, pick) in [("min", 0), ("max", 1)] {
+                let all: Vec<(&str, ParamValue)> = numeric
+                    .iter()
+                    .map(|p| (p.name, extremes_of(&p.kind)[pick].clone()))
+                    .collect();
+                if all.len() > 1 {
+                    settings.push((format!("{} all at {end}", spec.id), all));
+                }
+            }
+            for (what, values) in settings {
+                let mut g = host.clone();
+                for node in g.nodes.iter_mut().filter(|n| n.kind == spec.id) {
+                    for (name, value) in &values {
+                        node.params.insert((*name).to_owned(), value.clone());
+                    }
+                }
+                let checked = std::panic::catch_unwind(|| plan_in(&g, &location));
+                let Ok(result) = checked else {
+                    failures.push(format!("{label}, {what}: validation panicked"));
+                    continue;
+                };
+                let Ok(plan) = result else {
+                    continue; // refused with a message: fine
+                };
+                runs += 1;
+                match std::panic::catch_unwind(|| run_briefly(&plan)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => failures.push(format!("{label}, {what}: {e}")),
+                    Err(_) => failures.push(format!("{label}, {what}: the run panicked")),
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of the settings failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{runs} settings ran");
+    assert!(runs > 100, "only {runs} settings ran");
 }

@@ -521,7 +521,7 @@ pub static TRAINER: NodeSpec = NodeSpec {
             "window",
             K::Int {
                 min: 1,
-                max: 100_000_000,
+                max: 1_000_000,
             },
             D::Int(50),
             "prequential: batches in the progressive metric",

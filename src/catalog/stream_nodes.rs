@@ -179,7 +179,7 @@ pub static CLICK_SOURCE: NodeSpec = NodeSpec {
             "users",
             K::Int {
                 min: 1,
-                max: 10_000_000
+                max: 1_000_000
             },
             D::Int(50),
             "number of users (keys)"

@@ -483,6 +483,8 @@ impl Task {
             self.batch_size
         };
         loop {
+            // The source's own work (pacing, filling) is the head node's.
+            self.current = 0;
             if shared.stop_requested() {
                 return Err(TaskError::Stopped);
             }
@@ -496,10 +498,14 @@ impl Task {
                 continue;
             }
             if rate_per_s > 0.0 {
-                let due = Duration::from_secs_f64(emitted as f64 / rate_per_s);
-                let now = started.elapsed();
-                if now < due {
-                    std::thread::sleep((due - now).min(POLL));
+                // In seconds as f64: at a tiny rate the next record is due in more seconds
+                // than a Duration holds (1e-300 records/s made `from_secs_f64` panic).
+                let due_s = emitted as f64 / rate_per_s;
+                let now_s = started.elapsed().as_secs_f64();
+                if now_s < due_s {
+                    std::thread::sleep(
+                        POLL.mul_f64(((due_s - now_s) / POLL.as_secs_f64()).min(1.0)),
+                    );
                     continue;
                 }
             }

@@ -76,7 +76,9 @@ pub struct TrainerOperator {
     samples: u64,
     busy_s: f64,
     last_test: Option<(f32, f32)>,
-    progressive: VecDeque<(f64, usize, usize)>,
+    progressive: Progressive,
+    /// Bytes of the training and test batches kept (for later epochs and evaluations).
+    kept_bytes: usize,
     /// Loss, accuracy and gradient norm of the last step, repeated in the closing record.
     last_step: (f32, f64, f32),
     /// Live parameter changes from the outside, and the version last applied.
@@ -117,7 +119,8 @@ impl TrainerOperator {
             samples: 0,
             busy_s: 0.0,
             last_test: None,
-            progressive: VecDeque::new(),
+            progressive: Progressive::default(),
+            kept_bytes: 0,
             last_step: (f32::NAN, f64::NAN, f32::NAN),
             live: None,
             live_seen: 0,
@@ -282,14 +285,14 @@ impl TrainerOperator {
                     .model
                     .evaluate(batch.x.view(), batch.labels.as_targets())
                     .map_err(nn_error)?;
-                self.progressive.push_back((
-                    f64::from(before.loss) * before.samples as f64,
-                    before.correct,
-                    before.samples,
-                ));
-                while self.progressive.len() > window.max(1) {
-                    self.progressive.pop_front();
-                }
+                self.progressive.push(
+                    (
+                        f64::from(before.loss) * before.samples as f64,
+                        before.correct,
+                        before.samples,
+                    ),
+                    window,
+                );
                 Some(before)
             }
             _ => None,
@@ -335,16 +338,35 @@ impl TrainerOperator {
     }
 
     fn progressive_metrics(&self) -> (f64, f64) {
-        if self.progressive.is_empty() {
+        if self.progressive.batches.is_empty() {
             return (f64::NAN, f64::NAN);
         }
-        let (loss_sum, correct, rows) = self
-            .progressive
-            .iter()
-            .fold((0.0, 0, 0), |(l, c, r), (pl, pc, pr)| {
-                (l + pl, c + pc, r + pr)
-            });
+        let (loss_sum, correct, rows) = self.progressive.sums;
         (loss_sum / rows.max(1) as f64, self.accuracy(correct, rows))
+    }
+
+    /// Keeps a batch for later epochs or evaluations, within [`MAX_KEPT_BYTES`].
+    fn keep(&mut self, batch: &Arc<MiniBatch>, test: bool) -> OpResult {
+        self.kept_bytes = self.kept_bytes.saturating_add(batch_bytes(batch));
+        if self.kept_bytes > MAX_KEPT_BYTES {
+            let why = if test {
+                "every test batch is kept to evaluate on"
+            } else {
+                "with epochs > 1 every training batch is kept for the later epochs"
+            };
+            return Err(OpError::new(format!(
+                "{why}, and {} MB are kept already ({} training and {} test batches): the input looks endless; train a stream with mode 'prequential', or bound the source",
+                self.kept_bytes >> 20,
+                self.train.len(),
+                self.test.len()
+            )));
+        }
+        if test {
+            self.test.push(Arc::clone(batch));
+        } else {
+            self.train.push(Arc::clone(batch));
+        }
+        Ok(())
     }
 
     fn emit_metrics(
@@ -408,11 +430,10 @@ impl Operator for TrainerOperator {
             return Ok(());
         };
         if port == TEST {
-            self.test.push(batch);
-            return Ok(());
+            return self.keep(&batch, true);
         }
         if matches!(self.config.mode, TrainingMode::Epochs(e) if e > 1) {
-            self.train.push(Arc::clone(&batch));
+            self.keep(&batch, false)?;
         }
         self.train_on(&batch, out)
     }
@@ -495,6 +516,53 @@ impl Operator for TrainerOperator {
         self.publish(true, out);
         self.share_insight(None, true);
         Ok(false)
+    }
+}
+
+/// Most bytes of batches a trainer keeps (training batches for epochs 2.., test batches): an
+/// endless input would otherwise grow them until memory runs out.
+pub const MAX_KEPT_BYTES: usize = 1 << 30;
+
+/// Memory a mini-batch holds (features and labels).
+fn batch_bytes(batch: &MiniBatch) -> usize {
+    let labels = match &batch.labels {
+        crate::nn::Labels::Classes(c) => c.len() * std::mem::size_of::<usize>(),
+        crate::nn::Labels::OneHot(v) | crate::nn::Labels::Values(v) => {
+            v.len() * std::mem::size_of::<f32>()
+        }
+    };
+    batch.x.len() * std::mem::size_of::<f32>() + labels
+}
+
+/// The last `window` batches' (loss × rows, correct, rows) and their sums, kept as they move:
+/// the progressive metric costs O(1) per step, not O(window).
+#[derive(Default)]
+struct Progressive {
+    batches: VecDeque<(f64, usize, usize)>,
+    sums: (f64, usize, usize),
+    /// Steps since the loss sum was last recomputed exactly (adding and subtracting floats
+    /// drifts; a fresh sum every `window` steps keeps it exact enough and O(1) amortised).
+    since_resum: usize,
+}
+
+impl Progressive {
+    fn push(&mut self, batch: (f64, usize, usize), window: usize) {
+        self.batches.push_back(batch);
+        self.sums = (
+            self.sums.0 + batch.0,
+            self.sums.1 + batch.1,
+            self.sums.2 + batch.2,
+        );
+        while self.batches.len() > window.max(1) {
+            if let Some((l, c, r)) = self.batches.pop_front() {
+                self.sums = (self.sums.0 - l, self.sums.1 - c, self.sums.2 - r);
+            }
+        }
+        self.since_resum += 1;
+        if self.since_resum >= window.max(1) {
+            self.since_resum = 0;
+            self.sums.0 = self.batches.iter().map(|b| b.0).sum();
+        }
     }
 }
 
