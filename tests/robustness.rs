@@ -901,3 +901,153 @@ fn every_numeric_parameter_at_its_extremes_is_checked_and_runs_without_panic() {
     eprintln!("{runs} settings ran");
     assert!(runs > 100, "only {runs} settings ran");
 }
+
+/// An endless sequence into a CSV sink at `out` (as RON text).
+fn endless_into(out: &Path) -> String {
+    format!(
+        r#"(format_version: 1, name: "endless", nodes: [
+ (id: 1, name: "source", kind: "sequence_source", params: {{"bounded": false}}),
+ (id: 2, name: "sink", kind: "csv_sink", params: {{"path": "{}"}}),
+], edges: [(from: (node: 1, port: "out"), to: (node: 2, port: "in"))])"#,
+        out.display()
+    )
+}
+
+/// The names in a folder, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Waits up to `limit` for the child to exit.
+fn exit_within(child: &mut std::process::Child, limit: std::time::Duration) -> Option<i32> {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    None
+}
+
+fn spawn_flowbook(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowbook"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn stderr_of(child: std::process::Child) -> String {
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned()
+}
+
+/// Item 4: SIGINT, SIGTERM and SIGHUP stop a run that is writing a big output: the threads end,
+/// the half-written temporary file is removed, the old output stays, and the exit code is
+/// 128 + the signal (130, 143, 129) with a message. (Such runs used to leave 100–165 MB `.part`
+/// files behind.)
+#[test]
+fn a_signal_stops_the_run_removes_its_temporary_file_and_keeps_the_old_output() {
+    for (signal, code) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.csv");
+        std::fs::write(&out, "old output\n").unwrap();
+        let graph = dir.path().join("endless.ron");
+        std::fs::write(&graph, endless_into(&out)).unwrap();
+        let metrics = dir.path().join("metrics.csv");
+        let mut child = spawn_flowbook(&[
+            "run",
+            graph.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ]);
+        // Wait until the sink is really writing: its temporary file beside the output grows.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let writing = loop {
+            let temporary = names_in(dir.path())
+                .into_iter()
+                .find(|n| n.starts_with(".out.csv.") && n.ends_with(".tmp"));
+            if let Some(name) = temporary
+                && std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len()) > 100_000
+            {
+                break true;
+            }
+            if std::time::Instant::now() > until {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(writing, "the sink never started writing");
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let exit = exit_within(&mut child, std::time::Duration::from_secs(20));
+        let stderr = stderr_of(child);
+        assert_eq!(exit, Some(code), "signal {signal}: {stderr}");
+        assert!(
+            stderr.contains("the run was stopped; no output file was changed"),
+            "{stderr}"
+        );
+        assert_eq!(
+            names_in(dir.path()),
+            ["endless.ron", "out.csv"],
+            "signal {signal}: temporary files left behind"
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old output\n");
+    }
+}
+
+/// Item 4: a second Ctrl+C quits at once even when the run cannot stop (here a CSV source
+/// waits forever on a named pipe that never gets more data), removing temporary files.
+#[test]
+fn a_second_ctrl_c_quits_at_once_when_the_run_cannot_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("input.csv");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let out = dir.path().join("out.csv");
+    let graph = dir.path().join("stuck.ron");
+    std::fs::write(
+        &graph,
+        format!(
+            r#"(format_version: 1, name: "stuck", nodes: [
+ (id: 1, name: "source", kind: "csv_source", params: {{"path": "{}", "key_column": "key", "time_column": "time"}}),
+ (id: 2, name: "sink", kind: "csv_sink", params: {{"path": "{}"}}),
+], edges: [(from: (node: 1, port: "out"), to: (node: 2, port: "in"))])"#,
+            fifo.display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    let mut child = spawn_flowbook(&["run", graph.to_str().unwrap()]);
+    // The writer end stays open (so readers wait for more) after the header and one row.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    use std::io::Write;
+    writer.write_all(b"key,time,value\na,1,1.5\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(
+        exit_within(&mut child, std::time::Duration::from_millis(1500)),
+        None,
+        "the run cannot stop while its source waits on the pipe"
+    );
+    let second = std::time::Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let exit = exit_within(&mut child, std::time::Duration::from_secs(5));
+    let took = second.elapsed();
+    let stderr = stderr_of(child);
+    assert_eq!(exit, Some(130), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    assert!(stderr.contains("quitting at once"), "{stderr}");
+    assert_eq!(names_in(dir.path()), ["input.csv", "stuck.ron"]);
+    drop(writer);
+}

@@ -93,5 +93,14 @@ pub fn run_on_flink(
         }
     }
     print_or_quiet_on_closed_pipe(&summary(&plan, &report));
+    if let Some(signal) = super::signals::received() {
+        return Err(CliError {
+            code: u8::try_from(128 + signal).unwrap_or(130),
+            message: format!(
+                "{}: the Flink job was cancelled",
+                super::signals::name(signal)
+            ),
+        });
+    }
     exit_status(&report)
 }

@@ -5,6 +5,7 @@ mod export;
 mod nodes;
 mod report;
 mod run;
+mod signals;
 
 use crate::catalog::{NodeKind, ParamKind, ParamSpec, parse_param_text};
 use crate::graph::{Graph, ParamValue};
@@ -175,6 +176,10 @@ fn reporting_bugs(command: impl FnOnce() -> Result<(), CliError>) -> Result<(), 
 }
 
 fn run_command(command: Command) -> Result<(), CliError> {
+    if matches!(command, Command::Run { .. } | Command::Report { .. }) {
+        // Before the graph is read: reading a named pipe can block, and Ctrl+C must still work.
+        signals::install();
+    }
     match command {
         Command::Run {
             graph,

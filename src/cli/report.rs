@@ -25,6 +25,9 @@ pub fn report(
         handle.watch_preview(&node, true);
     }
     let report = drive(handle, max_seconds, |message| collector.observe(message));
+    if let Some(signal) = super::signals::received() {
+        return Err(super::signals::interrupted(signal));
+    }
     collector.finish(&report);
     super::print_or_quiet_on_closed_pipe(&summary(&plan, &report));
     let results = collector.results(&graph, crate::notebook::now_rfc3339());

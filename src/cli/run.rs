@@ -7,6 +7,7 @@ use crate::exec::{
     Control, MetricPoints, NodeStatus, Outcome, RunHandle, RunOptions, RunReport, Telemetry, start,
 };
 use crate::graph::{Graph, Pace, load};
+use crate::output_file::OutputFile;
 use crate::plan::{GraphLocation, LogicalPlan, plan_in};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -85,9 +86,12 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
         pace,
         ..RunOptions::default()
     };
+    // Created before the run (a folder or an unwritable place fails first); rows are streamed
+    // into it as they come, so an endless run keeps no history of its own.
+    let mut metrics_out = metrics_path.map(MetricsWriter::create).transpose()?;
     let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
-    let mut metrics: Vec<MetricPoints> = Vec::new();
+    let mut write_error = None;
     let report = drive(handle, max_seconds, |message| {
         if let Telemetry::Progress {
             elapsed_s,
@@ -96,7 +100,12 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
             ..
         } = message
         {
-            metrics.extend(points.iter().cloned());
+            if let Some(out) = metrics_out.as_mut()
+                && write_error.is_none()
+                && let Err(e) = out.write(points)
+            {
+                write_error = Some(e);
+            }
             if show_progress {
                 eprint!("\r\x1b[2K{}", progress_line(*elapsed_s, &plan, nodes));
                 let _ = std::io::stderr().flush();
@@ -106,9 +115,15 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
     if show_progress {
         eprint!("\r\x1b[2K");
     }
+    if let Some(signal) = super::signals::received() {
+        return Err(super::signals::interrupted(signal));
+    }
     print_or_quiet_on_closed_pipe(&summary(&plan, &report));
-    if let Some(out) = metrics_path {
-        write_metrics(out, &metrics)?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    if let Some(out) = metrics_out {
+        out.commit()?;
     }
     exit_status(&report)
 }
@@ -139,7 +154,12 @@ pub fn drive(
             .and_then(|d| started.checked_add(d))
     });
     let mut finishing = false;
+    let mut stopping = false;
     loop {
+        if !stopping && super::signals::received().is_some() {
+            handle.send(Control::Stop);
+            stopping = true;
+        }
         if let Some(deadline) = deadline
             && !finishing
             && Instant::now() >= deadline
@@ -160,30 +180,77 @@ pub fn drive(
     }
 }
 
-/// Writes all trainers' metrics as one CSV (`node` first), atomically.
-fn write_metrics(path: &Path, metrics: &[MetricPoints]) -> Result<(), CliError> {
-    let mut text = String::new();
-    let fields = metrics
-        .first()
-        .map(|m| m.fields.clone())
-        .unwrap_or_default();
-    text.push_str("node");
-    for f in &fields {
-        text.push(',');
-        text.push_str(f);
+/// `--metrics`: all trainers' metrics as one CSV (`node` first), rows written as they arrive
+/// into a temporary file that replaces the target when the run is over.
+struct MetricsWriter {
+    out: std::io::BufWriter<OutputFile>,
+    /// The columns, from the first rows (`None` until then).
+    fields: Option<Vec<String>>,
+    path: std::path::PathBuf,
+}
+
+impl MetricsWriter {
+    fn create(path: &Path) -> Result<Self, CliError> {
+        let file =
+            OutputFile::create(path).map_err(|e| CliError::failed(format!("--metrics: {e}")))?;
+        Ok(Self {
+            out: std::io::BufWriter::new(file),
+            fields: None,
+            path: path.to_path_buf(),
+        })
     }
-    text.push('\n');
-    for batch in metrics {
-        for row in &batch.rows {
-            text.push_str(&batch.node);
-            for v in row {
-                text.push_str(&format!(",{v}"));
+
+    fn fail(&self, e: std::io::Error) -> CliError {
+        CliError::failed(format!(
+            "--metrics: '{}': cannot write: {e}",
+            self.path.display()
+        ))
+    }
+
+    fn write(&mut self, batches: &[MetricPoints]) -> Result<(), CliError> {
+        for batch in batches.iter().filter(|b| !b.rows.is_empty()) {
+            if self.fields.is_none() {
+                let mut header = String::from("node");
+                for f in &batch.fields {
+                    header.push(',');
+                    header.push_str(f);
+                }
+                header.push('\n');
+                self.out
+                    .write_all(header.as_bytes())
+                    .map_err(|e| self.fail(e))?;
+                self.fields = Some(batch.fields.clone());
             }
-            text.push('\n');
+            let mut text = String::new();
+            for row in &batch.rows {
+                text.push_str(&batch.node);
+                for v in row {
+                    text.push_str(&format!(",{v}"));
+                }
+                text.push('\n');
+            }
+            self.out
+                .write_all(text.as_bytes())
+                .map_err(|e| self.fail(e))?;
         }
+        Ok(())
     }
-    crate::graph::write_atomically(path, text.as_bytes())
-        .map_err(|e| CliError::failed(format!("--metrics: {e}")))
+
+    fn commit(mut self) -> Result<(), CliError> {
+        if self.fields.is_none() {
+            self.out.write_all(b"node\n").map_err(|e| self.fail(e))?;
+        }
+        let path = self.path.clone();
+        let file = self.out.into_inner().map_err(|e| {
+            CliError::failed(format!(
+                "--metrics: '{}': cannot write: {}",
+                path.display(),
+                e.error()
+            ))
+        })?;
+        file.commit()
+            .map_err(|e| CliError::failed(format!("--metrics: {e}")))
+    }
 }
 
 /// `name: key=value …` for each trainer, from its newest metrics, so scripts can read it.
