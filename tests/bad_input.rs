@@ -660,3 +660,66 @@ fn a_relative_set_path_is_relative_to_the_working_directory() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("w.csv").exists() && dir.path().join("l.csv").exists());
 }
+
+/// `flowbook check` on a file's bytes: (exit code, stderr).
+fn check_bytes(bytes: &[u8]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.ron");
+    std::fs::write(&path, bytes).unwrap();
+    let out = flowbook(&["check", path.to_str().unwrap()]);
+    (out.status.code().unwrap_or(-1), stderr(&out))
+}
+
+/// Item 11: a graph file past 64 MB — or an endless device such as /dev/zero — is refused after
+/// reading at most the limit, with the limit in the message (it used to grow without bound).
+#[test]
+fn item11_graph_files_have_a_size_limit_and_dev_zero_is_refused() {
+    let out = flowbook(&["check", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/dev/zero: larger than 64 MB, the most a graph file may be"),
+        "{}",
+        stderr(&out)
+    );
+    let mut big = graph(&[sequence()], &[]).into_bytes();
+    big.extend(std::iter::repeat_n(b' ', 65 << 20));
+    let (code, err) = check_bytes(&big);
+    assert_eq!(code, 2);
+    assert!(err.contains("larger than 64 MB"), "{err}");
+    let out = flowbook(&["check", "/tmp"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("folder"), "{}", stderr(&out));
+}
+
+/// Item 15: a UTF-8 byte order mark is accepted; bytes that are not UTF-8 are named by
+/// line:column; a huge format_version is "from a newer Flowbook", not an integer overflow.
+#[test]
+fn item15_bom_utf8_errors_and_huge_versions_are_answered_plainly() {
+    let text = graph(&[sequence()], &[]);
+    let mut with_bom = "\u{feff}".as_bytes().to_vec();
+    with_bom.extend(text.as_bytes());
+    let (code, err) = check_bytes(&with_bom);
+    assert_eq!(code, 0, "{err}");
+
+    // Line 2 holds `  name: "té` (11 characters) and then a byte that is not UTF-8.
+    let bytes = b"(format_version: 1,\n  name: \"t\xc3\xa9\xff\", nodes: [])";
+    let (code, err) = check_bytes(bytes);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("g.ron:2:12: byte 0xff is not UTF-8 text"),
+        "{err}"
+    );
+
+    for version in ["99999999999999", "4294967296", "18446744073709551615"] {
+        let (code, err) = check(&format!(
+            "(format_version: {version}, name: \"t\", nodes: [], edges: [])"
+        ));
+        assert_eq!(code, 2);
+        assert!(
+            err.contains(&format!(
+                "written by a newer Flowbook (format_version {version})"
+            )),
+            "{err}"
+        );
+    }
+}

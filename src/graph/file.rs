@@ -9,6 +9,10 @@ use std::path::Path;
 /// The version this build writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The largest graph file Flowbook reads (64 MiB; the biggest example is a few kB). Reading
+/// `/dev/zero` as a graph once grew without bound.
+pub const MAX_GRAPH_FILE_BYTES: u64 = 64 << 20;
+
 /// Why a graph file could not be loaded. Every variant names the file; parse errors carry line:column.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -29,9 +33,14 @@ pub enum LoadError {
     )]
     FutureVersion {
         path: String,
-        found: u32,
+        found: u64,
         supported: u32,
     },
+    #[error(
+        "{path}: larger than {} MB, the most a graph file may be; is it really a graph?",
+        MAX_GRAPH_FILE_BYTES >> 20
+    )]
+    TooLarge { path: String },
 }
 
 impl LoadError {
@@ -64,11 +73,15 @@ pub enum SaveError {
 #[derive(Deserialize)]
 struct VersionProbe {
     #[serde(default)]
-    format_version: u32,
+    format_version: u64,
 }
+
+/// A UTF-8 byte order mark (some editors on Windows start files with one).
+const BOM: char = '\u{feff}';
 
 /// Parses a graph from RON text; `origin` names the source in messages (a path or "clipboard").
 pub fn from_ron_str(text: &str, origin: &str) -> Result<Graph, LoadError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let syntax = |e: ron::error::SpannedError| LoadError::Syntax {
         path: origin.to_owned(),
         line: e.span.start.line,
@@ -78,7 +91,7 @@ pub fn from_ron_str(text: &str, origin: &str) -> Result<Graph, LoadError> {
     if let Ok(VersionProbe {
         format_version: found,
     }) = ron::from_str::<VersionProbe>(text)
-        && found > FORMAT_VERSION
+        && found > u64::from(FORMAT_VERSION)
     {
         return Err(LoadError::FutureVersion {
             path: origin.to_owned(),
@@ -89,13 +102,49 @@ pub fn from_ron_str(text: &str, origin: &str) -> Result<Graph, LoadError> {
     ron::from_str::<Graph>(text).map_err(syntax)
 }
 
-/// Loads a graph file.
+/// Loads a graph file (at most [`MAX_GRAPH_FILE_BYTES`], UTF-8 text).
 pub fn load(path: &Path) -> Result<Graph, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = read_text(path)?;
     from_ron_str(&text, &path.display().to_string())
+}
+
+/// Reads a graph file's text: refused past the size limit (without reading more than the
+/// limit, so a device or an endless pipe cannot fill memory), and bytes that are not UTF-8 are
+/// named by line and column.
+fn read_text(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if file.metadata().map_err(io)?.is_dir() {
+        return Err(io(std::io::Error::other(
+            "it is a folder, not a graph file",
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_GRAPH_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_GRAPH_FILE_BYTES {
+        return Err(LoadError::TooLarge { path: shown });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let bad = e.as_bytes().get(good.len()).copied().unwrap_or(0);
+        // Valid up to here, so the prefix is text.
+        let before = String::from_utf8_lossy(good);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LoadError::Syntax {
+            path: shown.clone(),
+            line,
+            column,
+            message: format!("byte 0x{bad:02x} is not UTF-8 text; save the file as UTF-8"),
+        }
+    })
 }
 
 /// The canonical text of a graph: what `save` writes. Deterministic, so load → save is
