@@ -147,6 +147,10 @@ fn shard_rows(batch: &Arc<MiniBatch>, n: usize) -> Vec<Arc<MiniBatch>> {
                 last_ts: batch.last_ts,
                 seq: batch.seq,
                 total_rows: rows,
+                lengths: batch
+                    .lengths
+                    .as_ref()
+                    .map(|l| l.get(from..to).unwrap_or_default().to_vec()),
             })
         })
         .collect()
@@ -261,6 +265,7 @@ mod tests {
             last_ts: 4,
             seq: 3,
             total_rows: 5,
+            lengths: None,
         };
         let shards = shard_rows(&Arc::new(batch), 2);
         assert_eq!(shards.iter().map(|s| s.rows()).collect::<Vec<_>>(), [2, 3]);

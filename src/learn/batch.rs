@@ -1,11 +1,15 @@
 //! The Batch operator: stacks records (port 0) or a window firing's records (port 1) into
-//! mini-batches of features and labels, as a [`FeatureSpec`] reads them.
+//! mini-batches of features and labels, as a [`FeatureSpec`] reads them. In sequence mode each
+//! window firing becomes one sample (its records are the steps, short windows padded on the
+//! left and masked); with negative sampling each record is followed by rows with a random id.
 //! It validates every label and feature and never emits a batch with a bad row in it; it
 //! allocates per batch, never per record.
 
 use std::sync::Arc;
 
 use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use super::{FeatureSpec, LabelKind, MiniBatch};
 use crate::nn::Labels;
@@ -29,9 +33,31 @@ const MAX_PREALLOCATED_ROWS: usize = 4096;
 pub struct BatchOperator {
     spec: FeatureSpec,
     size: usize,
-    /// The batch being filled from port 0.
+    /// The batch being filled from port 0 (or, in sequence mode, from window firings).
     filling: RowBuffer,
     next_seq: u64,
+    sequence: Option<SequenceSpec>,
+    negatives: Option<(NegativeSampling, ChaCha8Rng)>,
+}
+
+/// Sequence mode: each window firing is one sample of `steps` steps (its records, oldest
+/// first; the last `steps` of a longer window; a shorter one padded with zeros on the left and
+/// its real length kept so the model masks the padding). The label is the last record's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SequenceSpec {
+    pub steps: usize,
+}
+
+/// Negative sampling for implicit feedback (clicks): after each record, `per_record` rows
+/// that copy its features with feature `column` replaced by an id drawn uniformly from
+/// 0..ids, labelled 0 (class 0, or the value 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NegativeSampling {
+    /// Position among the features (not the record's fields).
+    pub column: usize,
+    pub ids: usize,
+    pub per_record: usize,
+    pub seed: u64,
 }
 
 impl BatchOperator {
@@ -44,7 +70,50 @@ impl BatchOperator {
             size,
             filling,
             next_seq: 0,
+            sequence: None,
+            negatives: None,
         }
+    }
+
+    /// Each window firing becomes one sequence sample; `size` samples form a batch.
+    pub fn with_sequence(mut self, sequence: SequenceSpec) -> Self {
+        self.sequence = Some(SequenceSpec {
+            steps: sequence.steps.max(1),
+        });
+        self
+    }
+
+    /// Adds sampled negatives after every record (they count towards `size`).
+    pub fn with_negatives(mut self, negatives: NegativeSampling) -> Self {
+        let rng = ChaCha8Rng::seed_from_u64(negatives.seed);
+        self.negatives = Some((negatives, rng));
+        self
+    }
+
+    /// Appends one record (and its sampled negatives); emits the batch once it is full.
+    fn push_record(&mut self, record: &Record, out: &mut Outputs) -> OpResult {
+        if self.sequence.is_some() {
+            return Err(OpError::new(
+                "in sequence mode a Batch node takes window firings (wire a window into `windows`)",
+            ));
+        }
+        self.filling.push(&self.spec, record)?;
+        if let Some((negatives, rng)) = &mut self.negatives {
+            self.filling.push_negatives(&self.spec, negatives, rng);
+        }
+        if self.filling.rows >= self.size {
+            self.flush(out)?;
+        }
+        Ok(())
+    }
+
+    /// Appends a window firing as one sequence sample; emits the batch once it is full.
+    fn push_sequence(&mut self, steps: usize, records: &[Record], out: &mut Outputs) -> OpResult {
+        self.filling.push_sequence(&self.spec, steps, records)?;
+        if self.filling.rows >= self.size {
+            self.flush(out)?;
+        }
+        Ok(())
     }
 
     /// Emits the rows being filled as one batch (nothing when empty).
@@ -76,6 +145,9 @@ impl BatchOperator {
             }
             return Ok(());
         }
+        if let Some(sequence) = self.sequence {
+            return self.push_sequence(sequence.steps, records, out);
+        }
         let mut rows = RowBuffer::with_rows(&self.spec, records.len());
         for record in records {
             rows.push(&self.spec, record)?;
@@ -87,13 +159,7 @@ impl BatchOperator {
 impl Operator for BatchOperator {
     fn on_item(&mut self, _port: usize, item: Item, out: &mut Outputs) -> OpResult {
         match item {
-            Item::Record(record) => {
-                self.filling.push(&self.spec, &record)?;
-                if self.filling.rows >= self.size {
-                    self.flush(out)?;
-                }
-                Ok(())
-            }
+            Item::Record(record) => self.push_record(&record, out),
             Item::Window(window) => self.on_window(&window, out),
             Item::Watermark(w) => self.on_watermark(w, out),
             Item::Batch(_) | Item::Model(_) => Err(OpError::new(
@@ -118,6 +184,8 @@ struct RowBuffer {
     classes: Vec<usize>,
     /// Real labels (`Value`).
     values: Vec<f32>,
+    /// Real steps per sample (sequence mode only).
+    lengths: Vec<usize>,
     rows: usize,
     first_ts: i64,
     last_ts: i64,
@@ -134,6 +202,7 @@ impl RowBuffer {
             x: Vec::with_capacity(rows.saturating_mul(spec.features.len())),
             classes: Vec::with_capacity(classes),
             values: Vec::with_capacity(values),
+            lengths: Vec::new(),
             rows: 0,
             first_ts: 0,
             last_ts: 0,
@@ -158,31 +227,92 @@ impl RowBuffer {
         Ok(())
     }
 
+    /// Copies of the last row with a random id in the sampled column, labelled 0.
+    fn push_negatives(
+        &mut self,
+        spec: &FeatureSpec,
+        negatives: &NegativeSampling,
+        rng: &mut ChaCha8Rng,
+    ) {
+        let width = spec.features.len();
+        let Some(start) = self.x.len().checked_sub(width) else {
+            return;
+        };
+        for _ in 0..negatives.per_record {
+            let id = rng.random_range(0..negatives.ids.max(1)) as f32;
+            let copy = self.x.len();
+            self.x.extend_from_within(start..start + width);
+            if let Some(v) = self.x.get_mut(copy + negatives.column) {
+                *v = id;
+            }
+            match (spec.label, spec.label_kind) {
+                (None, _) => {}
+                (Some(_), LabelKind::Class { .. } | LabelKind::OneHot { .. }) => {
+                    self.classes.push(0)
+                }
+                (Some(_), LabelKind::Value) => self.values.push(0.0),
+            }
+            self.rows += 1;
+        }
+    }
+
+    /// Appends a window's records as one sample of `steps` steps, padded on the left; the
+    /// label is the last record's. On error nothing is appended.
+    fn push_sequence(&mut self, spec: &FeatureSpec, steps: usize, records: &[Record]) -> OpResult {
+        let width = spec.features.len();
+        let kept = records
+            .get(records.len().saturating_sub(steps)..)
+            .unwrap_or_default();
+        let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+            return Ok(());
+        };
+        let start = self.x.len();
+        self.x.resize(start + (steps - kept.len()) * width, 0.0);
+        let label = match spec.label {
+            Some(index) => read_label(spec.label_kind, index, last).map(Some),
+            None => Ok(None),
+        };
+        let filled = label.and_then(|label| {
+            for record in kept {
+                push_features(&mut self.x, spec, record).map_err(|problem| {
+                    format!("record key={} ts={}: {problem}", record.key, record.ts)
+                })?;
+            }
+            Ok(label)
+        });
+        let label = match filled {
+            Ok(label) => label,
+            Err(problem) => {
+                self.x.truncate(start);
+                return Err(OpError::new(format!(
+                    "window of {} records ending at key={} ts={}: {problem}",
+                    records.len(),
+                    last.key,
+                    last.ts
+                )));
+            }
+        };
+        match label {
+            Some(Label::Class(class)) => self.classes.push(class),
+            Some(Label::Value(value)) => self.values.push(value),
+            None => {}
+        }
+        if self.rows == 0 {
+            self.first_ts = first.ts;
+        }
+        self.last_ts = last.ts;
+        self.lengths.push(kept.len());
+        self.rows += 1;
+        Ok(())
+    }
+
     /// The label is read first, so a failure leaves only features to roll back.
     fn push_row(&mut self, spec: &FeatureSpec, record: &Record) -> Result<(), String> {
         let label = match spec.label {
             Some(index) => Some(read_label(spec.label_kind, index, record)?),
             None => None,
         };
-        let scale = f64::from(spec.scale);
-        for &index in &spec.features {
-            let Some(&value) = record.values.get(index) else {
-                return Err(format!(
-                    "has no feature field {index} (it has {} fields)",
-                    record.values.len()
-                ));
-            };
-            if !value.is_finite() {
-                return Err(format!("feature field {index} is {value}"));
-            }
-            let scaled = (value * scale) as f32;
-            if !scaled.is_finite() {
-                return Err(format!(
-                    "feature field {index} = {value} times scale {scale} is too large for f32"
-                ));
-            }
-            self.x.push(scaled);
-        }
+        push_features(&mut self.x, spec, record)?;
         match label {
             Some(Label::Class(class)) => self.classes.push(class),
             Some(Label::Value(value)) => self.values.push(value),
@@ -193,7 +323,12 @@ impl RowBuffer {
 
     fn into_batch(self, spec: &FeatureSpec, seq: u64) -> Result<MiniBatch, OpError> {
         let rows = self.rows;
-        let x = Array2::from_shape_vec((rows, spec.features.len()), self.x)
+        let width = self
+            .x
+            .len()
+            .checked_div(rows)
+            .unwrap_or(spec.features.len());
+        let x = Array2::from_shape_vec((rows, width), self.x)
             .map_err(|e| OpError::new(format!("Batch: feature matrix of {rows} rows: {e}")))?;
         let labels = match (spec.label, spec.label_kind) {
             (None, _) => Labels::Values(Array2::zeros((rows, 0))),
@@ -212,8 +347,33 @@ impl RowBuffer {
             last_ts: self.last_ts,
             seq,
             total_rows: rows,
+            lengths: (!self.lengths.is_empty()).then_some(self.lengths),
         })
     }
+}
+
+/// Appends a record's features, scaled; on error some may have been appended.
+fn push_features(x: &mut Vec<f32>, spec: &FeatureSpec, record: &Record) -> Result<(), String> {
+    let scale = f64::from(spec.scale);
+    for &index in &spec.features {
+        let Some(&value) = record.values.get(index) else {
+            return Err(format!(
+                "has no feature field {index} (it has {} fields)",
+                record.values.len()
+            ));
+        };
+        if !value.is_finite() {
+            return Err(format!("feature field {index} is {value}"));
+        }
+        let scaled = (value * scale) as f32;
+        if !scaled.is_finite() {
+            return Err(format!(
+                "feature field {index} = {value} times scale {scale} is too large for f32"
+            ));
+        }
+        x.push(scaled);
+    }
+    Ok(())
 }
 
 enum Label {
@@ -521,6 +681,134 @@ mod tests {
         let got = batches(&mut out);
         assert_eq!(got[0].x, ndarray::array![[0.5, 1.0], [2.5, 3.0]]);
         assert_eq!(got[0].labels, Labels::Classes(vec![0, 1]));
+    }
+
+    #[test]
+    fn in_sequence_mode_each_window_is_one_sample_padded_on_the_left() {
+        let spec = FeatureSpec {
+            features: vec![0, 1],
+            scale: 1.0,
+            label: Some(2),
+            label_kind: LabelKind::Class { classes: 3 },
+        };
+        let mut op = BatchOperator::new(spec, 2).with_sequence(SequenceSpec { steps: 3 });
+        let r = |ts: i64, a: f64, label: f64| record(ts, &[a, -a, label]);
+        let items = vec![
+            // Four records: the oldest is dropped; the label is the last record's.
+            window(
+                vec![
+                    r(1, 1.0, 0.0),
+                    r(2, 2.0, 0.0),
+                    r(3, 3.0, 0.0),
+                    r(4, 4.0, 2.0),
+                ],
+                4,
+            ),
+            // One record: two steps of padding.
+            window(vec![r(7, 7.0, 1.0)], 1),
+            window(vec![r(9, 9.0, 0.0), r(10, 10.0, 1.0)], 2),
+        ];
+        let mut out = Outputs::new(1);
+        op.on_batch(WINDOWS_PORT, items, &mut out).unwrap();
+        op.on_end(&mut out).unwrap();
+        let got = batches(&mut out);
+        assert_eq!(got.len(), 2, "two samples per batch, the last one partial");
+        assert_eq!(
+            got[0].x,
+            ndarray::array![
+                [2.0, -2.0, 3.0, -3.0, 4.0, -4.0],
+                [0.0, 0.0, 0.0, 0.0, 7.0, -7.0]
+            ]
+        );
+        assert_eq!(got[0].lengths, Some(vec![3, 1]));
+        assert_eq!(got[0].labels, Labels::Classes(vec![2, 1]));
+        assert_eq!((got[0].first_ts, got[0].last_ts), (2, 7));
+        assert_eq!(got[1].lengths, Some(vec![2]));
+        assert_eq!(
+            got[1].x,
+            ndarray::array![[0.0, 0.0, 9.0, -9.0, 10.0, -10.0]]
+        );
+    }
+
+    #[test]
+    fn in_sequence_mode_records_are_refused_and_a_bad_window_leaves_no_trace() {
+        let spec = spec(LabelKind::Class { classes: 3 });
+        let mut op = BatchOperator::new(spec, 10).with_sequence(SequenceSpec { steps: 2 });
+        let mut out = Outputs::new(1);
+        let err = op
+            .on_item(
+                RECORDS_PORT,
+                Item::Record(record(1, &[0.0, 0.0, 0.0])),
+                &mut out,
+            )
+            .unwrap_err();
+        assert!(err.0.contains("takes window firings"), "{}", err.0);
+        let bad = window(
+            vec![
+                record(1, &[1.0, 1.0, 0.0]),
+                record(2, &[f64::NAN, 1.0, 1.0]),
+            ],
+            2,
+        );
+        let err = op.on_item(WINDOWS_PORT, bad, &mut out).unwrap_err();
+        assert_eq!(
+            err.0,
+            "window of 2 records ending at key=k ts=2: record key=k ts=2: feature field 0 is NaN"
+        );
+        op.on_item(
+            WINDOWS_PORT,
+            window(vec![record(3, &[2.0, 4.0, 1.0])], 1),
+            &mut out,
+        )
+        .unwrap();
+        op.on_end(&mut out).unwrap();
+        let got = batches(&mut out);
+        assert_eq!(got[0].x, ndarray::array![[0.0, 0.0, 1.0, 2.0]]);
+        assert_eq!(got[0].labels, Labels::Classes(vec![1]));
+    }
+
+    #[test]
+    fn negative_sampling_adds_rows_with_random_ids_labelled_zero() {
+        let spec = FeatureSpec {
+            features: vec![0, 1],
+            scale: 1.0,
+            label: Some(2),
+            label_kind: LabelKind::Class { classes: 2 },
+        };
+        let negatives = NegativeSampling {
+            column: 1,
+            ids: 50,
+            per_record: 3,
+            seed: 5,
+        };
+        let mut op = BatchOperator::new(spec, 8).with_negatives(negatives);
+        let clicks = (0..4)
+            .map(|i| Item::Record(record(i, &[i as f64, 100.0 + i as f64, 1.0])))
+            .collect();
+        let got = run(&mut op, clicks);
+        // 4 rows per click: two full batches of 8.
+        assert_eq!(got.iter().map(MiniBatch::rows).collect::<Vec<_>>(), [8, 8]);
+        let x =
+            ndarray::concatenate(ndarray::Axis(0), &[got[0].x.view(), got[1].x.view()]).unwrap();
+        let mut distinct = std::collections::BTreeSet::new();
+        for (row, values) in x.rows().into_iter().enumerate() {
+            let click = (row / 4) as f32;
+            assert_eq!(values[0], click, "the user column is copied");
+            if row % 4 == 0 {
+                assert_eq!(values[1], 100.0 + click);
+            } else {
+                assert!((0.0..50.0).contains(&values[1]) && values[1].fract() == 0.0);
+                distinct.insert(values[1] as u32);
+            }
+        }
+        assert!(distinct.len() > 6, "ids are drawn at random: {distinct:?}");
+        assert_eq!(got[0].labels, Labels::Classes(vec![1, 0, 0, 0, 1, 0, 0, 0]));
+        // Same seed, same negatives.
+        let again = BatchOperator::new(op.spec.clone(), 8).with_negatives(negatives);
+        let clicks = (0..4)
+            .map(|i| Item::Record(record(i, &[i as f64, 100.0 + i as f64, 1.0])))
+            .collect();
+        assert_eq!(run(&mut { again }, clicks)[1].x, got[1].x);
     }
 
     #[test]

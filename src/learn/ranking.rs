@@ -252,6 +252,7 @@ mod tests {
             last_ts: 0,
             seq: 0,
             total_rows: rows.len(),
+            lengths: None,
         }
     }
 

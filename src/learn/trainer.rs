@@ -5,6 +5,7 @@
 
 use super::allreduce::AllReduce;
 use super::insight::{InsightSlot, PointSample, TrainerInsight};
+use super::ranking::{HitRateTracker, RankingSpec};
 use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot, PausePoint, StepPlace};
 use crate::nn::{BatchStats, LossKind, Model, ModelConfig, NnError};
 use crate::stream::{Item, Key, OpError, OpResult, Operator, Outputs, Record, Values};
@@ -29,6 +30,24 @@ pub const METRIC_FIELDS: &[&str] = &[
     "progressive_loss",
     "progressive_accuracy",
 ];
+
+/// Metrics fields added when the trainer ranks ids (hit rate@k of the model and of the
+/// popularity baseline, over the last `window` batches).
+pub const RANKING_FIELDS: &[&str] = &["hit_rate", "popular_hit_rate"];
+
+/// The metrics fields of a trainer with `config`.
+pub fn metric_fields(config: &TrainerConfig) -> Vec<String> {
+    let ranking = if config.ranking.is_some() {
+        RANKING_FIELDS
+    } else {
+        &[]
+    };
+    METRIC_FIELDS
+        .iter()
+        .chain(ranking)
+        .map(|f| (*f).to_owned())
+        .collect()
+}
 
 /// Input port of training batches (the chain's Batch or Shard node).
 pub const TRAIN: usize = 0;
@@ -61,6 +80,9 @@ pub struct TrainerConfig {
     pub seed: u64,
     /// A test input is wired: receiving no test batch is then an error.
     pub expects_test: bool,
+    /// Prequential ranking: before each batch is learned, its clicks are ranked against every
+    /// candidate id (hit rate@k) and against the most popular ids so far.
+    pub ranking: Option<RankingSpec>,
 }
 
 /// One replica of a trainer (replica 0 reports metrics, evaluates and publishes).
@@ -77,6 +99,7 @@ pub struct TrainerOperator {
     busy_s: f64,
     last_test: Option<(f32, f32)>,
     progressive: Progressive,
+    ranking: Option<HitRateTracker>,
     /// Bytes of the training and test batches kept (for later epochs and evaluations).
     kept_bytes: usize,
     /// Loss, accuracy and gradient norm of the last step, repeated in the closing record.
@@ -107,6 +130,13 @@ impl TrainerOperator {
         allreduce: Option<Arc<AllReduce>>,
     ) -> Result<Self, String> {
         let model = Model::new(config.model.clone()).map_err(|e| e.to_string())?;
+        let ranking = config.ranking.map(|spec| {
+            let window = match config.mode {
+                TrainingMode::Prequential { window } => window,
+                TrainingMode::Epochs(_) => 1,
+            };
+            HitRateTracker::new(spec, window)
+        });
         Ok(Self {
             config,
             model,
@@ -120,6 +150,7 @@ impl TrainerOperator {
             busy_s: 0.0,
             last_test: None,
             progressive: Progressive::default(),
+            ranking,
             kept_bytes: 0,
             last_step: (f32::NAN, f64::NAN, f32::NAN),
             live: None,
@@ -212,7 +243,7 @@ impl TrainerOperator {
         let Some(allreduce) = self.allreduce.clone() else {
             let stats = self
                 .model
-                .train_step(batch.x.view(), batch.labels.as_targets())
+                .train_step(batch.input(), batch.labels.as_targets())
                 .map_err(nn_error)?;
             return Ok((
                 stats.loss,
@@ -225,7 +256,7 @@ impl TrainerOperator {
         let (loss, correct) = if batch.rows() > 0 {
             let stats = self
                 .model
-                .compute_gradients(batch.x.view(), batch.labels.as_targets())
+                .compute_gradients(batch.input(), batch.labels.as_targets())
                 .map_err(nn_error)?;
             self.model.gradients_flat(&mut self.flat);
             (stats.loss, stats.correct)
@@ -251,7 +282,7 @@ impl TrainerOperator {
         for batch in &self.test {
             let stats = self
                 .model
-                .evaluate(batch.x.view(), batch.labels.as_targets())
+                .evaluate(batch.input(), batch.labels.as_targets())
                 .map_err(nn_error)?;
             total = total.merge(stats);
         }
@@ -283,7 +314,7 @@ impl TrainerOperator {
             TrainingMode::Prequential { window } if self.reports() || self.allreduce.is_none() => {
                 let before = self
                     .model
-                    .evaluate(batch.x.view(), batch.labels.as_targets())
+                    .evaluate(batch.input(), batch.labels.as_targets())
                     .map_err(nn_error)?;
                 self.progressive.push(
                     (
@@ -293,6 +324,11 @@ impl TrainerOperator {
                     ),
                     window,
                 );
+                if let Some(ranking) = &mut self.ranking {
+                    ranking
+                        .score_then_count(&mut self.model, batch)
+                        .map_err(nn_error)?;
+                }
                 Some(before)
             }
             _ => None,
@@ -401,6 +437,12 @@ impl TrainerOperator {
         ]
         .into_iter()
         .collect();
+        let mut values = values;
+        if let Some(ranking) = &self.ranking {
+            let (model, popular) = ranking.recent_rates();
+            values.push(model);
+            values.push(popular);
+        }
         out.push(
             METRICS,
             Item::Record(Record {

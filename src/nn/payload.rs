@@ -2,7 +2,7 @@
 //! trained model snapshots, and how a record's fields become features. It lives in `nn` (below
 //! `stream`) so that stream items can carry it without `stream` depending on `learn`.
 
-use super::{Labels, Model};
+use super::{Labels, Model, ModelInput};
 use ndarray::Array2;
 
 /// How a record's fields become one row of features and a label.
@@ -40,11 +40,22 @@ pub struct MiniBatch {
     pub seq: u64,
     /// Rows of the whole batch this is a shard of (equal to `x.nrows()` when not sharded).
     pub total_rows: usize,
+    /// For sequence samples padded on the left: the real steps of each row (`None`: flat
+    /// rows, or every step real).
+    pub lengths: Option<Vec<usize>>,
 }
 
 impl MiniBatch {
     pub fn rows(&self) -> usize {
         self.x.nrows()
+    }
+
+    /// What a model reads from this batch: its features and, for sequences, the real steps.
+    pub fn input(&self) -> ModelInput<'_> {
+        ModelInput {
+            x: self.x.view(),
+            lengths: self.lengths.as_deref(),
+        }
     }
 }
 

@@ -391,6 +391,7 @@ pub fn infer_trainer(plan: &LogicalPlan, n: &mut PlanNode) -> Result<Vec<Arc<Sch
         publish_every: p.int("publish_every").max(1) as u64,
         seed: p.int("seed").max(0) as u64,
         expects_test: test.is_some(),
+        ranking: None,
     });
     let metrics = METRIC_FIELDS.iter().map(|f| (*f).to_owned()).collect();
     Ok(vec![schema(metrics, Some("M")), schema(Vec::new(), None)])
