@@ -723,3 +723,133 @@ fn item15_bom_utf8_errors_and_huge_versions_are_answered_plainly() {
         );
     }
 }
+
+/// window-stats with its outputs in `dir`, reading `source` (a path, or `-`), as a command
+/// ready to spawn from `dir`.
+fn window_stats_reading(source: &str, dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flowbook"));
+    command
+        .current_dir(dir)
+        .arg("run")
+        .arg(root().join("example-graphs/window-stats.ron"))
+        .args(["--quiet", "--set", &format!("source.path={source}")])
+        .args([
+            "--set",
+            "sink.path=windows.csv",
+            "--set",
+            "late_sink.path=late.csv",
+        ]);
+    command
+}
+
+/// The example's windows read straight from its file, to compare with.
+fn expected_windows() -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("example-graphs/data/events_a.csv");
+    let out = window_stats_reading(input.to_str().unwrap(), dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = csv_rows(&dir.path().join("windows.csv"));
+    assert!(rows.len() > 100, "{} windows", rows.len());
+    rows
+}
+
+/// Item 14: a CSV source is opened once and streamed, so standard input (`-`), a named pipe
+/// and a shell's `<(…)` give the same windows as the file (a pipe used to hang, be "empty", or
+/// give 0 events with exit 0).
+#[test]
+fn item14_csv_from_stdin_a_fifo_or_process_substitution_reads_every_row() {
+    use std::io::Write;
+    let expected = expected_windows();
+    let data = std::fs::read(root().join("example-graphs/data/events_a.csv")).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = window_stats_reading("-", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "stdin: {}", stderr(&out));
+    assert_eq!(csv_rows(&dir.path().join("windows.csv")), expected, "stdin");
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("events.fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let writer = {
+        let (fifo, data) = (fifo.clone(), data.clone());
+        std::thread::spawn(move || {
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            // Slowly, in pieces, as a producer would.
+            for piece in data.chunks(4096) {
+                pipe.write_all(piece).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        })
+    };
+    let out = window_stats_reading("events.fifo", dir.path())
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "fifo: {}", stderr(&out));
+    assert_eq!(csv_rows(&dir.path().join("windows.csv")), expected, "fifo");
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("example-graphs/data/events_a.csv");
+    let script = format!(
+        "exec '{}' run '{}' --quiet --set source.path=<(cat '{}') --set sink.path=windows.csv --set late_sink.path=late.csv",
+        env!("CARGO_BIN_EXE_flowbook"),
+        root().join("example-graphs/window-stats.ron").display(),
+        input.display()
+    );
+    let out = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "<(…): {}", stderr(&out));
+    assert_eq!(csv_rows(&dir.path().join("windows.csv")), expected, "<(…)");
+}
+
+/// Item 11: a CSV line longer than 1 MiB (a file with no line breaks, `/dev/zero`) fails with
+/// the limit and the line instead of growing without bound.
+#[test]
+fn item11_csv_lines_have_a_length_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = window_stats_reading("/dev/zero", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 1 is longer than 1 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    let long = dir.path().join("long.csv");
+    let mut text = String::from("key,ts_ms,value\nk,1,1\n");
+    text.push_str(&"k".repeat(2 << 20));
+    text.push_str(",2,2\n");
+    std::fs::write(&long, text).unwrap();
+    let out = window_stats_reading("long.csv", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 3 is longer than 1 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(names(dir.path()), ["long.csv"], "no output written");
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

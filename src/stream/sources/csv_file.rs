@@ -1,10 +1,14 @@
 //! Reads records from a CSV file. Malformed rows fail with the file's line number, or are
 //! skipped and counted; NaN/∞ values follow a per-source policy.
 
+use crate::paths::STDIN;
 use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus, Values};
 use csv::ByteRecord;
+use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What to do with NaN or infinite values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,26 +33,100 @@ pub struct CsvOptions {
     pub non_finite: NonFinitePolicy,
 }
 
-fn reader(options: &CsvOptions) -> Result<csv::Reader<File>, String> {
-    let file = File::open(&options.path)
-        .map_err(|e| format!("cannot open '{}': {e}", options.path.display()))?;
+/// The longest line a CSV input may have (1 MiB): a file without line breaks (`/dev/zero`)
+/// would otherwise be read into one endless row.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+/// What a CSV source reads: a file, a named pipe or device, or standard input.
+type Input = Box<dyn Read + Send>;
+type Reader = csv::Reader<RowLimit<Input>>;
+
+/// A reader that fails once a line grows past [`MAX_ROW_BYTES`].
+pub struct RowLimit<R> {
+    inner: R,
+    line_bytes: usize,
+    line: u64,
+}
+
+impl<R: Read> Read for RowLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_bytes = 0;
+            } else {
+                self.line_bytes += 1;
+                if self.line_bytes > MAX_ROW_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "line {} is longer than {} MiB; is this a CSV file?",
+                        self.line + 1,
+                        MAX_ROW_BYTES >> 20
+                    )));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// An input opened and its first row read, waiting for the run that will read the rest.
+struct Opened {
+    reader: Reader,
+    first: Option<ByteRecord>,
+}
+
+/// Inputs that can be read only once (standard input, named pipes, devices), opened by
+/// validation to learn their columns and handed to the run's source: one open, one read.
+static READ_ONCE: Mutex<BTreeMap<PathBuf, Opened>> = Mutex::new(BTreeMap::new());
+
+/// Whether `path` can be opened and read again from the start (a regular file).
+fn rereadable(path: &Path) -> bool {
+    path != Path::new(STDIN) && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+fn open_input(options: &CsvOptions) -> Result<Reader, String> {
+    let input: Input = if options.path == Path::new(STDIN) {
+        Box::new(std::io::stdin())
+    } else {
+        let file = File::open(&options.path)
+            .map_err(|e| format!("cannot open '{}': {e}", options.path.display()))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(format!(
+                "'{}' is a folder; give a CSV file",
+                options.path.display()
+            ));
+        }
+        Box::new(file)
+    };
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(options.delimiter)
-        .from_reader(file))
+        .from_reader(RowLimit {
+            inner: input,
+            line_bytes: 0,
+            line: 0,
+        }))
 }
 
-/// The column names: the header's, or c0, c1, … when there is none.
-pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, String> {
-    let mut rdr = reader(options)?;
+/// Opens the input and reads its first row.
+fn open_first(options: &CsvOptions) -> Result<Opened, String> {
+    let mut reader = open_input(options)?;
     let mut first = ByteRecord::new();
-    let found = rdr
+    let found = reader
         .read_byte_record(&mut first)
         .map_err(|e| format!("cannot read '{}': {e}", options.path.display()))?;
-    if !found {
+    Ok(Opened {
+        reader,
+        first: found.then_some(first),
+    })
+}
+
+fn columns(options: &CsvOptions, first: Option<&ByteRecord>) -> Result<Vec<String>, String> {
+    let Some(first) = first else {
         return Err(format!("'{}' is empty", options.path.display()));
-    }
+    };
     Ok(if options.has_header {
         first
             .iter()
@@ -57,6 +135,24 @@ pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, String> {
     } else {
         (0..first.len()).map(|i| format!("c{i}")).collect()
     })
+}
+
+/// The column names: the header's, or c0, c1, … when there is none. An input that can be
+/// read only once (standard input, a named pipe) stays open for the run to read on.
+pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, String> {
+    if rereadable(&options.path) {
+        return columns(options, open_first(options)?.first.as_ref());
+    }
+    let mut kept = READ_ONCE
+        .lock()
+        .map_err(|_| "the input table broke".to_owned())?;
+    if let Some(opened) = kept.get(&options.path) {
+        return columns(options, opened.first.as_ref());
+    }
+    let opened = open_first(options)?;
+    let names = columns(options, opened.first.as_ref());
+    kept.insert(options.path.clone(), opened);
+    names
 }
 
 /// The value columns a source with these options produces, in order.
@@ -97,7 +193,9 @@ fn resolve(options: &CsvOptions, header: &[String]) -> Result<Resolved, String> 
 
 pub struct CsvSource {
     display: String,
-    reader: csv::Reader<File>,
+    reader: Reader,
+    /// The first row when it is data (no header): read at open, delivered first.
+    replay: Option<ByteRecord>,
     key: Option<usize>,
     time: Option<usize>,
     values: Vec<usize>,
@@ -108,18 +206,28 @@ pub struct CsvSource {
     row: ByteRecord,
     data_rows: i64,
     skipped: u64,
-    header_pending: bool,
     /// The file's size, to tell how much of it has been read.
     file_bytes: u64,
 }
 
 impl CsvSource {
+    /// Opens the input once and reads its header from it (an input that validation already
+    /// opened — standard input, a named pipe — is taken over, not opened again).
     pub fn open(options: &CsvOptions) -> Result<Self, String> {
-        let header = read_header(options)?;
+        let kept = match READ_ONCE.lock() {
+            Ok(mut kept) => kept.remove(&options.path),
+            Err(_) => None,
+        };
+        let Opened { reader, first } = match kept {
+            Some(opened) => opened,
+            None => open_first(options)?,
+        };
+        let header = columns(options, first.as_ref())?;
         let (key, time, value_names, values) = resolve(options, &header)?;
         Ok(Self {
             display: file_name(&options.path),
-            reader: reader(options)?,
+            reader,
+            replay: if options.has_header { None } else { first },
             key,
             time,
             values,
@@ -130,8 +238,11 @@ impl CsvSource {
             row: ByteRecord::new(),
             data_rows: 0,
             skipped: 0,
-            header_pending: options.has_header,
-            file_bytes: std::fs::metadata(&options.path).map_or(0, |m| m.len()),
+            file_bytes: if rereadable(&options.path) {
+                std::fs::metadata(&options.path).map_or(0, |m| m.len())
+            } else {
+                0
+            },
         })
     }
 
@@ -193,15 +304,16 @@ impl Source for CsvSource {
     fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
         let mut produced = 0;
         while produced < max {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.row)
-                .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?;
-            if !more {
-                return Ok(SourceStatus::Exhausted);
-            }
-            if std::mem::take(&mut self.header_pending) {
-                continue;
+            if let Some(first) = self.replay.take() {
+                self.row = first;
+            } else {
+                let more = self
+                    .reader
+                    .read_byte_record(&mut self.row)
+                    .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?;
+                if !more {
+                    return Ok(SourceStatus::Exhausted);
+                }
             }
             let line = self.row.position().map_or(0, |p| p.line());
             match self.parse_row() {
