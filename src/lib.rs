@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cli;
 pub mod datasets;
 pub mod exec;
+pub mod format;
 pub mod flink;
 pub mod graph;
 pub mod guard;

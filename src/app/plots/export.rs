@@ -12,22 +12,47 @@ use std::sync::{Arc, Mutex};
 ///
 /// Earlier runs are named `"<run label>/<series>"`, bands give three series
 /// (`"<band> min"`, `" mean"`, `" max"`) and bars one (`x`, count). NaN is written as `NaN`.
+/// Event time is written as epoch milliseconds (the header says `event_time_ms`): the one
+/// place raw epoch milliseconds appear.
 pub fn series_to_csv(view: &PlotView<'_>) -> String {
-    let mut out = String::from("series,x,y\n");
+    let header = |origin: Option<i64>, fallback: &'static str| {
+        if origin.is_some() { "event_time_ms" } else { fallback }
+    };
+    let mut out = format!(
+        "series,{},{}\n",
+        header(view.x_event_origin_ms, "x"),
+        header(view.y_event_origin_ms, "y")
+    );
+    let as_ms = |origin: Option<i64>, v: f64| match origin {
+        Some(o) if v.is_finite() => (o as f64 + (v * 1e3).round()).to_string(),
+        _ => v.to_string(),
+    };
+    let (x_origin, y_origin) = (view.x_event_origin_ms, view.y_event_origin_ms);
     let mut row = |name: &str, x: f64, y: f64| {
-        let _ = writeln!(out, "{},{x},{y}", csv_field(name));
+        let _ = writeln!(
+            out,
+            "{},{},{}",
+            csv_field(name),
+            as_ms(x_origin, x),
+            as_ms(y_origin, y)
+        );
     };
     for s in &view.series {
-        for [x, y] in s.points() {
-            row(s.name(), *x, *y);
+        for [x, y] in s.all_points() {
+            row(s.name(), x, y);
         }
     }
     for overlay in &view.overlays {
         for s in &overlay.series {
             let name = format!("{}/{}", overlay.label, s.name());
-            for [x, y] in s.points() {
-                row(&name, *x, *y);
+            for [x, y] in s.all_points() {
+                row(&name, x, y);
             }
+        }
+    }
+    for band in &view.band_lines {
+        for p in &band.points {
+            row(&format!("{} mean", band.name), p.x, p.mean);
         }
     }
     for band in &view.bands {

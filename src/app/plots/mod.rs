@@ -5,6 +5,7 @@
 mod export;
 mod grid;
 mod model;
+mod range;
 mod series;
 mod transform;
 mod widget;
@@ -12,6 +13,10 @@ mod widget;
 pub use export::{PngExport, crop_rgba, save_png_crop, series_to_csv, write_atomic};
 pub use grid::{GridLayout, PlotGrid};
 pub use model::{BandPoint, BandSeries, BarSeries, Marker, Overlay, PlotView, band_for_view};
-pub use series::{Series, SeriesError};
+pub use range::{
+    KeyStyle, MIN_SAMPLES_FOR_SPREAD, YExtent, key_styles, legend_rows, nice_steps, tick_label,
+    y_span,
+};
+pub use series::{DEFAULT_CAPACITY, Series, SeriesError};
 pub use transform::{Ema, MAX_SMOOTHING, ema_smooth, log10_points};
 pub use widget::{PlotResponse, PlotSettings, format_value, hover_label, log_tick_label, plot_ui};

@@ -1,6 +1,7 @@
 //! What one plot shows: borrowed series plus bands, bars, markers and earlier runs. Plain data
 //! with no egui types; the view borrows the app's growing series so a frame copies nothing big.
 
+use super::range::YExtent;
 use super::series::Series;
 
 /// A vertical line at `x` with a label, e.g. "lr 0.1 → 0.5" where the learning rate changed.
@@ -65,6 +66,16 @@ pub struct PlotView<'a> {
     /// y values the automatic bounds always include (e.g. 0 and 1 for an accuracy), so a flat
     /// series is drawn against a sensible scale instead of an arbitrary one.
     pub include_y: Vec<f64>,
+    /// Keys drawn as thin mean lines (after the banded ones), busiest first; the legend names
+    /// as many as fit.
+    pub band_lines: Vec<&'a BandSeries>,
+    /// x is event time: seconds after this epoch millisecond (ticks read as UTC clock times,
+    /// CSV export writes epoch milliseconds).
+    pub x_event_origin_ms: Option<i64>,
+    /// y is event time, as for x.
+    pub y_event_origin_ms: Option<i64>,
+    /// Shown in words instead of a plot (e.g. too few samples to draw a rate).
+    pub message: Option<String>,
 }
 
 impl<'a> PlotView<'a> {
@@ -102,6 +113,61 @@ impl<'a> PlotView<'a> {
     pub fn band(mut self, band: &'a BandSeries) -> Self {
         self.bands.push(band);
         self
+    }
+
+    /// A key drawn as a thin line of its means (no band).
+    pub fn band_line(mut self, band: &'a BandSeries) -> Self {
+        self.band_lines.push(band);
+        self
+    }
+
+    /// x values are event time in seconds after `origin_ms` (epoch milliseconds).
+    pub fn x_event_time(mut self, origin_ms: i64) -> Self {
+        self.x_event_origin_ms = Some(origin_ms);
+        self
+    }
+
+    /// y values are event time in seconds after `origin_ms` (epoch milliseconds).
+    pub fn y_event_time(mut self, origin_ms: i64) -> Self {
+        self.y_event_origin_ms = Some(origin_ms);
+        self
+    }
+
+    /// Says `text` instead of drawing a plot.
+    pub fn message(mut self, text: impl Into<String>) -> Self {
+        self.message = Some(text.into());
+        self
+    }
+
+    /// The finite y extent of what the current run draws (series, bands, lines, bars and the
+    /// values to include), for the range rules.
+    pub fn y_extent(&self) -> Option<YExtent> {
+        let mut extent = YExtent::of(self.include_y.iter().copied());
+        for s in &self.series {
+            if let Some((lo, hi)) = s.y_bounds() {
+                // The number of samples matters for the rules, not their values.
+                let samples = s.len();
+                extent = YExtent::merge(
+                    extent,
+                    Some(YExtent {
+                        min: lo,
+                        max: hi,
+                        samples,
+                    }),
+                );
+            }
+        }
+        for band in &self.bands {
+            let ys = band.points.iter().flat_map(|p| [p.min, p.mean, p.max]);
+            extent = YExtent::merge(extent, YExtent::of(ys));
+        }
+        for band in &self.band_lines {
+            extent = YExtent::merge(extent, YExtent::of(band.points.iter().map(|p| p.mean)));
+        }
+        for bars in &self.bars {
+            extent = YExtent::merge(extent, YExtent::of(bars.bars.iter().map(|b| b[1])));
+        }
+        extent
     }
 
     pub fn bars(mut self, bars: &'a BarSeries) -> Self {

@@ -1,6 +1,8 @@
-//! An append-only numeric series with a min/max pyramid, so a plot can draw a million points by
-//! visiting about two per pixel column. Plain data (no egui types); it never reorders, drops or
-//! rewrites a point once appended.
+//! A growing numeric series with a min/max pyramid, so a plot can draw a million points by
+//! visiting about two per pixel column, and a bounded size: past its capacity it keeps the
+//! envelope (each bucket's lowest and highest point) at even density over the whole run, so a
+//! run that goes on for hours holds as much memory as one that took a minute. Plain data (no
+//! egui types); it never reorders points, and rewrites them only when it thins (`generation`).
 
 use std::fmt;
 use std::ops::Range;
@@ -9,6 +11,8 @@ use std::ops::Range;
 const FAN_OUT: usize = 64;
 /// Levels of 64, 4,096 and 262,144 points: a column of a million-point plot visits < 300 entries.
 const LEVELS: usize = 3;
+/// Points a live series keeps by default before it thins (about 400 KB with its pyramid).
+pub const DEFAULT_CAPACITY: usize = 1 << 14;
 
 /// Why a point was refused by [`Series::push`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,8 +98,9 @@ fn block_size(level: usize) -> usize {
     FAN_OUT.pow(level as u32 + 1)
 }
 
-/// A named, append-only list of `[x, y]` points with x non-decreasing. y may be NaN or infinite
-/// (a diverged loss); such points are kept but never drawn.
+/// A named list of `[x, y]` points with x non-decreasing. y may be NaN or infinite (a
+/// diverged loss); such points are kept but never drawn. Unbounded unless given a capacity
+/// ([`Series::bounded`]); a bounded one thins to its envelope when full.
 ///
 /// Fields are private so the min/max pyramid always matches the points.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -104,15 +109,42 @@ pub struct Series {
     points: Vec<[f64; 2]>,
     /// `levels[l][b]`: extrema of points `b * 64^(l+1) ..` (the last block may be partial).
     levels: Vec<Vec<Option<Extrema>>>,
+    /// Most points kept (0: unbounded).
+    capacity: usize,
+    /// Raw points per kept bucket (1 until the first thinning).
+    group: usize,
+    /// Raw points of the newest bucket, not yet reduced to its extremes (drawn as they are).
+    pending: Vec<[f64; 2]>,
+    /// Counts thinnings: derived copies start over when it changes.
+    generation: u64,
+    /// Points ever pushed.
+    pushed: u64,
+    /// Smallest and largest finite y ever pushed.
+    y_bounds: Option<(f64, f64)>,
 }
 
 impl Series {
-    /// An empty series.
+    /// An empty, unbounded series.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             points: Vec::new(),
             levels: vec![Vec::new(); LEVELS],
+            capacity: 0,
+            group: 1,
+            pending: Vec::new(),
+            generation: 0,
+            pushed: 0,
+            y_bounds: None,
+        }
+    }
+
+    /// An empty series that keeps at most about `capacity` points (at least 64), thinning to
+    /// the envelope of the curve when full.
+    pub fn bounded(name: impl Into<String>, capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(64),
+            ..Self::new(name)
         }
     }
 
@@ -140,16 +172,49 @@ impl Series {
         &self.name
     }
 
+    /// The kept points, oldest first (without the newest, still open bucket: see
+    /// [`Series::pending`]).
     pub fn points(&self) -> &[[f64; 2]] {
         &self.points
     }
 
+    /// Raw points of the newest bucket of a thinned series (empty until it thins).
+    pub fn pending(&self) -> &[[f64; 2]] {
+        &self.pending
+    }
+
+    /// The newest point.
+    pub fn last(&self) -> Option<[f64; 2]> {
+        self.pending.last().or(self.points.last()).copied()
+    }
+
+    /// Points held (kept and pending).
     pub fn len(&self) -> usize {
-        self.points.len()
+        self.points.len() + self.pending.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.len() == 0
+    }
+
+    /// Points ever pushed, thinned or not.
+    pub fn pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// Changes whenever the series thinned (its kept points were rewritten).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The smallest and largest finite y ever pushed.
+    pub fn y_bounds(&self) -> Option<(f64, f64)> {
+        self.y_bounds
+    }
+
+    /// Every point held, kept then pending, in x order.
+    pub fn all_points(&self) -> impl Iterator<Item = [f64; 2]> + '_ {
+        self.points.iter().chain(&self.pending).copied()
     }
 
     /// Appends a point in O(levels); refuses an x that would break the order.
@@ -157,10 +222,10 @@ impl Series {
         if x.is_nan() {
             return Err(SeriesError::NanX);
         }
-        if let Some([last_x, _]) = self.points.last()
-            && x < *last_x
+        if let Some([last_x, _]) = self.last()
+            && x < last_x
         {
-            return Err(SeriesError::XOutOfOrder { x, last_x: *last_x });
+            return Err(SeriesError::XOutOfOrder { x, last_x });
         }
         self.push_sorted(x, y);
         Ok(())
@@ -169,9 +234,43 @@ impl Series {
     /// Appends a point the caller knows to be in order (derived series copy their source's x).
     pub(crate) fn push_sorted(&mut self, x: f64, y: f64) {
         debug_assert!(
-            self.points.last().is_none_or(|p| p[0] <= x),
+            self.last().is_none_or(|p| p[0] <= x),
             "push_sorted got x out of order"
         );
+        self.pushed += 1;
+        if y.is_finite() {
+            self.y_bounds = Some(self.y_bounds.map_or((y, y), |(lo, hi)| (lo.min(y), hi.max(y))));
+        }
+        if self.group <= 1 {
+            self.keep(x, y);
+        } else {
+            self.pending.push([x, y]);
+            if self.pending.len() >= self.group {
+                let bucket = std::mem::take(&mut self.pending);
+                for [px, py] in extremes(&bucket) {
+                    self.keep(px, py);
+                }
+            }
+        }
+        if self.capacity > 0 && self.points.len() > self.capacity {
+            self.thin();
+        }
+    }
+
+    /// Halves the kept points to the extremes of each run of four and doubles the bucket.
+    fn thin(&mut self) {
+        let kept: Vec<[f64; 2]> = self.points.chunks(4).flat_map(extremes).collect();
+        self.points = Vec::with_capacity(self.capacity + 2);
+        self.levels = vec![Vec::new(); LEVELS];
+        for [x, y] in kept {
+            self.keep(x, y);
+        }
+        self.group = if self.group <= 1 { 4 } else { self.group * 2 };
+        self.generation += 1;
+    }
+
+    /// Appends a kept point and updates the pyramid.
+    fn keep(&mut self, x: f64, y: f64) {
         let i = self.points.len();
         self.points.push([x, y]);
         let point = Extrema::of_point(i, y);
@@ -186,7 +285,8 @@ impl Series {
 
     /// First and last x, if any point exists.
     pub fn x_range(&self) -> Option<(f64, f64)> {
-        Some((self.points.first()?[0], self.points.last()?[0]))
+        let first = self.points.first().or(self.pending.first())?;
+        Some((first[0], self.last()?[0]))
     }
 
     /// Indices of the points with `x_min <= x <= x_max` (binary search).
@@ -227,6 +327,13 @@ impl Series {
         {
             out.push(*after);
         }
+        // The newest bucket of a thinned series: few raw points, drawn as they are.
+        let last_x = out.last().map_or(f64::NEG_INFINITY, |p| p[0]);
+        out.extend(
+            self.pending
+                .iter()
+                .filter(|p| p[1].is_finite() && p[0] >= last_x && p[0] <= x_max),
+        );
         out
     }
 
@@ -306,9 +413,45 @@ impl Series {
     }
 }
 
+/// The lowest and the highest finite point of a bucket, in x order (one point if they
+/// coincide; the last point when none is finite, so x keeps advancing).
+fn extremes(bucket: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let by_y = |a: &&[f64; 2], b: &&[f64; 2]| a[1].total_cmp(&b[1]);
+    let finite = || bucket.iter().filter(|p| p[1].is_finite());
+    match (finite().min_by(by_y), finite().max_by(by_y)) {
+        (Some(lo), Some(hi)) if std::ptr::eq(lo, hi) => vec![*lo],
+        (Some(lo), Some(hi)) if lo[0] <= hi[0] => vec![*lo, *hi],
+        (Some(lo), Some(hi)) => vec![*hi, *lo],
+        _ => bucket.last().copied().into_iter().collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_series_keeps_the_envelope_at_even_density() {
+        let mut s = Series::bounded("loss", 1000);
+        for i in 0..200_000 {
+            let y = if i == 777 { 99.0 } else { 1.0 / f64::from(i + 1) };
+            s.push(f64::from(i), y).unwrap();
+        }
+        assert!(s.len() <= 1000 + 64, "{}", s.len());
+        assert_eq!(s.pushed(), 200_000);
+        assert!(s.generation() > 0);
+        let all: Vec<[f64; 2]> = s.all_points().collect();
+        assert!(all.windows(2).all(|w| w[0][0] <= w[1][0]), "x order");
+        assert!(all.contains(&[777.0, 99.0]), "an early spike survives");
+        assert_eq!(s.last(), Some([199_999.0, 1.0 / 200_000.0]));
+        assert_eq!(s.y_bounds(), Some((1.0 / 200_000.0, 99.0)));
+        let first = all.iter().filter(|p| p[0] < 20_000.0).count();
+        let last = all.iter().filter(|p| p[0] >= 180_000.0).count();
+        assert!(first.abs_diff(last) * 4 <= first.max(last), "{first} vs {last}");
+        // Drawing still reaches the newest point.
+        let drawn = s.downsample_for_view(0.0, 200_000.0, 100);
+        assert_eq!(drawn.last(), Some(&[199_999.0, 1.0 / 200_000.0]));
+    }
 
     /// A noisy series with spikes, NaNs and infinities, x = 0..n.
     fn awkward(n: usize) -> Series {

@@ -80,13 +80,16 @@ pub(crate) enum Stage {
     Ema(f64),
 }
 
-/// A transformed copy of a growing series, extended with only the new points each frame.
+/// A transformed copy of a growing series' kept points, extended with only the new points
+/// each frame.
 ///
-/// It trusts the source to be append-only; if the source is shorter than before, renamed, or
-/// its last seen point changed, it starts over (another series took its place).
+/// It trusts the source to be append-only between thinnings; if the source thinned, is shorter
+/// than before, renamed, or its last seen point changed, it starts over (another series took
+/// its place).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DerivedSeries {
     stage: Stage,
+    generation: u64,
     consumed: usize,
     last_seen: Option<[u64; 2]>,
     ema: Option<Ema>,
@@ -101,12 +104,14 @@ impl DerivedSeries {
             Some(i) => source.points().get(i).map(|p| p.map(f64::to_bits)) == self.last_seen,
         };
         if self.stage != stage
-            || source.len() < self.consumed
+            || self.generation != source.generation()
+            || source.points().len() < self.consumed
             || source.name() != self.out.name()
             || !seen_still_there
         {
             *self = Self {
                 stage,
+                generation: source.generation(),
                 consumed: 0,
                 last_seen: None,
                 ema: None,
@@ -123,7 +128,7 @@ impl DerivedSeries {
                 self.out.push_sorted(*x, v);
             }
         }
-        self.consumed = source.len();
+        self.consumed = source.points().len();
         self.last_seen = source.points().last().map(|p| p.map(f64::to_bits));
         &self.out
     }

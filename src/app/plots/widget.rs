@@ -3,13 +3,16 @@
 //! per line, and keeps smoothed/log copies in egui's temp memory so a frame only processes the
 //! points appended since the last one. It never writes files itself: it returns requests.
 
-use super::model::{BandPoint, PlotView, band_for_view};
+use super::model::{BandPoint, BandSeries, PlotView, band_for_view};
+use super::range::{
+    KeyStyle, grid_marks, key_styles, legend_rows, nice_steps, tick_label, time_steps, y_span,
+};
 use super::series::Series;
 use super::transform::{DerivedSeries, MAX_SMOOTHING, Stage};
 use egui::{Align2, Color32, FontId, Rect, Ui, pos2};
 use egui_plot::{
-    Bar, BarChart, ColorConflictHandling, Corner, FilledArea, GridMark, HoverPosition, Legend,
-    Line, LineStyle, Plot, PlotTransform, PlotUi, VLine,
+    Bar, BarChart, ColorConflictHandling, Corner, FilledArea, GridInput, GridMark, HoverPosition,
+    Legend, Line, LineStyle, Plot, PlotTransform, PlotUi, VLine,
 };
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -82,31 +85,66 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
     let before = settings.clone();
     let (export_csv, save_png) = toolbar_ui(ui, view, settings);
     settings.smoothing = settings.smoothing.clamp(0.0, MAX_SMOOTHING as f32);
+    let extent = view.y_extent();
+    let nothing = extent.is_none() && view.overlays.is_empty();
+    let message = view.message.clone().or_else(|| {
+        nothing.then(|| "No data yet: it appears here as the run produces it.".to_owned())
+    });
+    if let Some(text) = message {
+        let size = egui::vec2(ui.available_width(), ui.available_height().max(MIN_PLOT_HEIGHT));
+        let shown = ui.allocate_ui(size, |ui| {
+            ui.centered_and_justified(|ui| ui.label(egui::RichText::new(text).weak()));
+        });
+        return PlotResponse {
+            export_csv,
+            save_png,
+            rect: shown.response.rect,
+            plot_rect: shown.response.rect,
+            hovered: None,
+            settings_changed: *settings != before,
+        };
+    }
 
     let cache_id = ui.scope_id().with("derived_series");
     let mut cache: PlotCache = ui.data_mut(|d| std::mem::take(d.get_temp_mut_or_default(cache_id)));
     let drawn = settings.clone();
     let log_y = settings.log_y;
+    let height = ui.available_height().max(MIN_PLOT_HEIGHT);
+    let axes = Axes {
+        x_origin_ms: view.x_event_origin_ms,
+        y_origin_ms: view.y_event_origin_ms.filter(|_| !log_y),
+    };
     let mut plot = Plot::new("plot")
-        .height(ui.available_height().max(MIN_PLOT_HEIGHT))
+        .height(height)
         .legend(
             Legend::default()
                 .position(Corner::RightTop)
+                .follow_insertion_order(true)
                 .color_conflict_handling(ColorConflictHandling::PickLast),
         )
-        .x_axis_label(view.x_label.as_str())
-        .y_axis_label(view.y_label.as_str())
-        .label_formatter(move |pos| Some(hover_label(pos, log_y)));
+        .x_axis_label(axes.x_label(&view.x_label))
+        .y_axis_label(axes.y_label(&view.y_label))
+        .x_grid_spacer(move |input| axes.x_marks(input))
+        .x_axis_formatter(move |mark, _| axes.x_tick(mark))
+        .label_formatter(move |pos| Some(axes.hover(pos, log_y)));
     if log_y {
         plot = plot.y_axis_formatter(log_tick_label);
     } else {
-        for y in &view.include_y {
-            plot = plot.include_y(*y);
+        plot = plot
+            .y_grid_spacer(move |input| axes.y_marks(input))
+            .y_axis_formatter(move |mark, _| axes.y_tick(mark));
+        if let Some(extent) = extent {
+            let (low, high) = y_span(extent);
+            plot = plot.include_y(low).include_y(high);
         }
     }
+    let legend_capacity = legend_rows(height - 40.0);
     // The scope's rect covers the axes too, which `Save PNG` should capture.
-    let scoped =
-        ui.scope(|ui| plot.show(ui, |plot_ui| add_items(plot_ui, view, &drawn, &mut cache)));
+    let scoped = ui.scope(|ui| {
+        plot.show(ui, |plot_ui| {
+            add_items(plot_ui, view, &drawn, &mut cache, legend_capacity)
+        })
+    });
     let shown = scoped.inner;
     ui.data_mut(|d| d.insert_temp(cache_id, cache.finish_frame()));
 
@@ -124,6 +162,107 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         plot_rect: scoped.response.rect,
         hovered,
         settings_changed: *settings != before,
+    }
+}
+
+/// How the axes read: numbers with 1-2-5 ticks, or event time as UTC clock times.
+#[derive(Clone, Copy, Debug)]
+struct Axes {
+    x_origin_ms: Option<i64>,
+    y_origin_ms: Option<i64>,
+}
+
+/// Most grid marks a step may have before it is left out (too dense to see).
+const MAX_MARKS: usize = 200;
+
+impl Axes {
+    fn marks(input: GridInput, origin_ms: Option<i64>) -> Vec<GridMark> {
+        let (lo, hi) = input.bounds;
+        let (steps, offset) = match origin_ms {
+            Some(origin) => (time_steps(input.base_step_size), origin as f64 / 1e3),
+            None => (nice_steps(input.base_step_size), 0.0),
+        };
+        grid_marks(lo, hi, steps, offset, MAX_MARKS)
+            .into_iter()
+            .map(|(value, step_size)| GridMark { value, step_size })
+            .collect()
+    }
+
+    fn x_marks(&self, input: GridInput) -> Vec<GridMark> {
+        Self::marks(input, self.x_origin_ms)
+    }
+
+    fn y_marks(&self, input: GridInput) -> Vec<GridMark> {
+        Self::marks(input, self.y_origin_ms)
+    }
+
+    fn tick(mark: GridMark, origin_ms: Option<i64>) -> String {
+        match origin_ms {
+            Some(origin) => crate::format::event_clock(
+                event_ms(origin, mark.value),
+                (mark.step_size * 1e3).round() as i64,
+            ),
+            None => tick_label(mark.value, mark.step_size),
+        }
+    }
+
+    fn x_tick(&self, mark: GridMark) -> String {
+        Self::tick(mark, self.x_origin_ms)
+    }
+
+    fn y_tick(&self, mark: GridMark) -> String {
+        Self::tick(mark, self.y_origin_ms)
+    }
+
+    /// An event-time axis names its date once, in its label.
+    fn label(label: &str, origin_ms: Option<i64>) -> String {
+        match origin_ms {
+            Some(origin) => {
+                let date = crate::format::event_date(origin);
+                if label.is_empty() {
+                    format!("event time (UTC, {date})")
+                } else {
+                    format!("{label} (UTC, {date})")
+                }
+            }
+            None => label.to_owned(),
+        }
+    }
+
+    fn x_label(&self, label: &str) -> String {
+        Self::label(label, self.x_origin_ms)
+    }
+
+    fn y_label(&self, label: &str) -> String {
+        Self::label(label, self.y_origin_ms)
+    }
+
+    fn hover(&self, pos: &HoverPosition<'_>, log_y: bool) -> String {
+        let (name, p) = hover_parts(pos);
+        let x = match self.x_origin_ms {
+            Some(origin) => crate::format::event_time(event_ms(origin, p.x)),
+            None => format!("x = {}", format_value(p.x)),
+        };
+        let y = if log_y { 10f64.powf(p.y) } else { p.y };
+        let y = match self.y_origin_ms {
+            Some(origin) => crate::format::event_time(event_ms(origin, y)),
+            None => format!("y = {}", format_value(y)),
+        };
+        if name.is_empty() {
+            format!("{x}\n{y}")
+        } else {
+            format!("{name}\n{x}\n{y}")
+        }
+    }
+}
+
+/// The epoch millisecond of `seconds` after `origin_ms`.
+fn event_ms(origin_ms: i64, seconds: f64) -> i64 {
+    let offset = (seconds * 1e3).round();
+    if offset.is_finite() {
+        origin_ms.saturating_add(offset as i64)
+    } else {
+        origin_ms
     }
 }
 
@@ -268,52 +407,101 @@ fn palette(i: usize) -> Color32 {
         .unwrap_or(Color32::GRAY)
 }
 
+/// Names items for the legend until `capacity` distinct names are used; the rest draw
+/// unnamed (no legend entry), so the legend always fits its plot.
+struct LegendNames {
+    capacity: usize,
+    used: Vec<String>,
+}
+
+impl LegendNames {
+    fn name(&mut self, wanted: &str) -> String {
+        if self.used.iter().any(|u| u == wanted) {
+            return wanted.to_owned();
+        }
+        if self.used.len() < self.capacity {
+            self.used.push(wanted.to_owned());
+            return wanted.to_owned();
+        }
+        String::new()
+    }
+}
+
+/// The x range the current run covers (earlier runs are clipped to it while the plot
+/// follows the data, so a longer earlier run never stretches the axis).
+fn current_x_range(view: &PlotView<'_>) -> Option<(f64, f64)> {
+    let ranges = view
+        .series
+        .iter()
+        .filter_map(|s| s.x_range())
+        .chain(
+            view.bands
+                .iter()
+                .chain(&view.band_lines)
+                .filter_map(|b| Some((b.points.first()?.x, b.points.last()?.x))),
+        )
+        .chain(view.bars.iter().filter_map(|b| {
+            let xs = b.bars.iter().map(|p| p[0]).filter(|x| x.is_finite());
+            let lo = xs.clone().reduce(f64::min)?;
+            Some((lo - b.width / 2.0, xs.reduce(f64::max)? + b.width / 2.0))
+        }));
+    ranges.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+}
+
 fn add_items(
     plot_ui: &mut PlotUi<'_>,
     view: &PlotView<'_>,
     settings: &PlotSettings,
     cache: &mut PlotCache,
+    legend_capacity: usize,
 ) {
     let window = ViewWindow::of(plot_ui);
-    if settings.show_overlays {
-        for (k, overlay) in view.overlays.iter().enumerate() {
-            for (i, source) in overlay.series.iter().enumerate() {
-                let (raw, smoothed) = drawn_series(cache.line((Some(k), i)), source, settings);
-                let name = format!("{} · {}", overlay.label, source.name());
-                plot_ui.line(
-                    Line::new(name, window.points(smoothed.unwrap_or(raw)))
-                        .color(palette(i).gamma_multiply(0.35))
-                        .width(1.0),
-                );
-            }
-        }
-    }
+    let mut legend = LegendNames {
+        capacity: legend_capacity.max(1),
+        used: Vec::new(),
+    };
     for (i, source) in view.series.iter().enumerate() {
         let color = palette(i);
+        let name = legend.name(source.name());
         let (raw, smoothed) = drawn_series(cache.line((None, i)), source, settings);
         match smoothed {
             Some(smoothed) => {
                 if settings.show_raw {
                     plot_ui.line(
-                        Line::new(source.name(), window.points(raw))
+                        Line::new(name.clone(), window.points(raw))
                             .color(color.gamma_multiply(0.3))
                             .width(1.0),
                     );
                 }
-                plot_ui.line(Line::new(source.name(), window.points(smoothed)).color(color));
+                plot_ui.line(Line::new(name, window.points(smoothed)).color(color));
             }
-            None => plot_ui.line(Line::new(source.name(), window.points(raw)).color(color)),
+            None => plot_ui.line(Line::new(name, window.points(raw)).color(color)),
         }
     }
     let first_free_colour = view.series.len();
-    for (j, band) in view.bands.iter().enumerate() {
-        add_band(
-            plot_ui,
-            &band.name,
-            &window.band(&band.points),
-            settings.log_y,
-            palette(first_free_colour + j),
-        );
+    let styles = key_styles(
+        view.bands.len() + view.band_lines.len(),
+        view.bands.len(),
+        legend_capacity.saturating_sub(legend.used.len()),
+    );
+    let keyed: Vec<&BandSeries> = view.bands.iter().chain(&view.band_lines).copied().collect();
+    for (j, (band, style)) in keyed.iter().zip(styles).enumerate() {
+        let color = palette(first_free_colour + j);
+        let points = window.band(&band.points);
+        match style {
+            KeyStyle::Band => {
+                let name = legend.name(&band.name);
+                add_band(plot_ui, &name, &points, settings.log_y, color);
+            }
+            KeyStyle::NamedLine | KeyStyle::Line => {
+                let name = if style == KeyStyle::NamedLine {
+                    legend.name(&band.name)
+                } else {
+                    String::new()
+                };
+                add_mean_line(plot_ui, &name, &points, settings.log_y, color);
+            }
+        }
     }
     for (j, bars) in view.bars.iter().enumerate() {
         let chart: Vec<Bar> = bars
@@ -329,8 +517,33 @@ fn add_items(
                     .then(|| Bar::new(*x, height).width(bars.width))
             })
             .collect();
-        let color = palette(first_free_colour + view.bands.len() + j);
-        plot_ui.bar_chart(BarChart::new(bars.name.as_str(), chart).color(color));
+        let color = palette(first_free_colour + keyed.len() + j);
+        let name = legend.name(&bars.name);
+        plot_ui.bar_chart(BarChart::new(name, chart).color(color));
+    }
+    if settings.show_overlays {
+        // While following the data, earlier runs are cut to the current run's x range.
+        let clip = window.x.is_none().then(|| current_x_range(view)).flatten();
+        for (k, overlay) in view.overlays.iter().enumerate() {
+            // Each earlier run its own faded colour, after the current run's colours.
+            let color = palette(first_free_colour + keyed.len() + view.bars.len() + k)
+                .gamma_multiply(0.55);
+            for (i, source) in overlay.series.iter().enumerate() {
+                let (raw, smoothed) = drawn_series(cache.line((Some(k), i)), source, settings);
+                let shown = smoothed.unwrap_or(raw);
+                let points = match clip {
+                    Some((lo, hi)) => shown.downsample(lo, hi, window.columns),
+                    None => window.points(shown),
+                };
+                let name = legend.name(&format!("{} · {}", overlay.label, source.name()));
+                plot_ui.line(
+                    Line::new(name, points)
+                        .color(color)
+                        .width(1.2)
+                        .style(LineStyle::dashed_loose()),
+                );
+            }
+        }
     }
     if settings.show_markers {
         for marker in view.markers.iter().filter(|m| m.x.is_finite()) {
@@ -342,6 +555,28 @@ fn add_items(
             );
         }
     }
+}
+
+/// A key's means as a thin line (no band).
+fn add_mean_line(
+    plot_ui: &mut PlotUi<'_>,
+    name: &str,
+    points: &[BandPoint],
+    log_y: bool,
+    color: Color32,
+) {
+    let means: Vec<[f64; 2]> = points
+        .iter()
+        .filter_map(|p| {
+            let y = if log_y { log10(p.mean)? } else { p.mean };
+            Some([p.x, y])
+        })
+        .collect();
+    plot_ui.line(
+        Line::new(name, means)
+            .color(color.gamma_multiply(0.7))
+            .width(1.0),
+    );
 }
 
 fn log10(y: f64) -> Option<f64> {
@@ -365,7 +600,8 @@ fn add_band(
             maxs.push(hi);
         }
     }
-    plot_ui.add(FilledArea::new(name, &xs, &mins, &maxs).fill_color(color.gamma_multiply(0.25)));
+    // A light band: several keys' bands may overlap without turning into a blotch.
+    plot_ui.add(FilledArea::new(name, &xs, &mins, &maxs).fill_color(color.gamma_multiply(0.12)));
     plot_ui.line(Line::new(name, means).color(color));
 }
 
@@ -388,35 +624,30 @@ fn paint_marker_labels(ui: &Ui, transform: &PlotTransform, view: &PlotView<'_>) 
     }
 }
 
-/// A short number for labels: plain for everyday magnitudes, scientific otherwise.
+/// A short number for labels: four significant digits, scientific far from everyday sizes.
 pub fn format_value(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 || (1e-3..1e6).contains(&a) {
-        let text = format!("{v:.4}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        text.to_string()
-    } else {
-        format!("{v:.3e}")
+    crate::format::metric(v)
+}
+
+/// The series name under the pointer (empty when none) and the data position.
+fn hover_parts<'p>(pos: &'p HoverPosition<'_>) -> (&'p str, &'p egui_plot::PlotPoint) {
+    match pos {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => (plot_name, position),
+        HoverPosition::Elsewhere { position } => ("", position),
     }
 }
 
 /// The hover text: series name (when near a point) and x, y in data units.
 pub fn hover_label(pos: &HoverPosition<'_>, log_y: bool) -> String {
-    let (name, p) = match pos {
-        HoverPosition::NearDataPoint {
-            plot_name,
-            position,
-            ..
-        } => (*plot_name, position),
-        HoverPosition::Elsewhere { position } => ("", position),
-    };
-    let y = if log_y { 10f64.powf(p.y) } else { p.y };
-    let values = format!("x = {}\ny = {}", format_value(p.x), format_value(y));
-    if name.is_empty() {
-        values
-    } else {
-        format!("{name}\n{values}")
+    Axes {
+        x_origin_ms: None,
+        y_origin_ms: None,
     }
+    .hover(pos, log_y)
 }
 
 /// Tick labels of a log10 axis: `10^k` at whole powers, the value itself between them.
