@@ -293,13 +293,7 @@ fn trainer_lines(report: &RunReport) -> String {
 }
 
 fn human(n: f64) -> String {
-    if n >= 1e6 {
-        format!("{:.2}M", n / 1e6)
-    } else if n >= 1e3 {
-        format!("{:.1}k", n / 1e3)
-    } else {
-        format!("{n:.0}")
-    }
+    crate::format::si(n)
 }
 
 fn source_records(plan: &LogicalPlan, nodes: &[NodeStatus]) -> u64 {
@@ -327,11 +321,11 @@ fn progress_line(elapsed_s: f64, plan: &LogicalPlan, nodes: &[NodeStatus]) -> St
                 .map_or(f64::NAN, |(_, v)| *v)
         };
         line.push_str(&format!(
-            "  {} step {:.0} epoch {:.0} loss {:.4}",
+            "  {} step {:.0} epoch {:.0} loss {}",
             n.name,
             value("step"),
             value("epoch"),
-            value("loss")
+            crate::format::metric(value("loss"))
         ));
     }
     for n in nodes
@@ -348,11 +342,7 @@ fn progress_line(elapsed_s: f64, plan: &LogicalPlan, nodes: &[NodeStatus]) -> St
 }
 
 fn watermark_text(w: Option<i64>) -> String {
-    match w {
-        None => "-".into(),
-        Some(i64::MAX) => "+inf".into(),
-        Some(w) => w.to_string(),
-    }
+    w.map_or_else(|| "-".into(), crate::format::watermark)
 }
 
 /// The closing summary: outcome, a table per node, and the events/s of the sources.
@@ -365,7 +355,7 @@ pub fn summary(plan: &LogicalPlan, report: &RunReport) -> String {
     };
     out.push_str(&format!("{outcome} in {:.3} s\n", report.elapsed_s));
     out.push_str(&format!(
-        "{:<16} {:<16} {:>12} {:>12} {:>11} {:>8} {:>8} {:>15}\n",
+        "{:<16} {:<16} {:>12} {:>12} {:>11} {:>8} {:>8} {:>23}\n",
         "node", "kind", "in", "out", "in/s", "late", "skipped", "watermark"
     ));
     for n in &report.nodes {
@@ -375,7 +365,7 @@ pub fn summary(plan: &LogicalPlan, report: &RunReport) -> String {
             .find(|p| p.id == n.id)
             .map_or("?", |p| p.kind.spec().id);
         out.push_str(&format!(
-            "{:<16} {:<16} {:>12} {:>12} {:>11} {:>8} {:>8} {:>15}\n",
+            "{:<16} {:<16} {:>12} {:>12} {:>11} {:>8} {:>8} {:>23}\n",
             n.name,
             kind,
             n.records_in,

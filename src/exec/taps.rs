@@ -4,6 +4,7 @@
 //! its hottest keys; late records are sampled as they go to a window's `late` port.
 
 use crate::catalog::PortType;
+use crate::format::event_time;
 use crate::stream::{Item, Key, Schema};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -29,9 +30,9 @@ pub struct PortPreview {
 /// Column headers of a preview of a port of this type and schema.
 pub fn preview_headers(ty: PortType, schema: &Schema) -> Vec<String> {
     let fixed: &[&str] = match ty {
-        PortType::Records | PortType::Metrics => &["key", "time_ms"],
+        PortType::Records | PortType::Metrics => &["key", "time"],
         PortType::Windows => &["key", "start", "end", "count", "mean", "min", "max"],
-        PortType::Batches => &["rows", "first_ts", "last_ts", "seq"],
+        PortType::Batches => &["rows", "first time", "last time", "seq"],
         PortType::Model => &["step", "final"],
         PortType::Tensor => &["item"],
     };
@@ -44,26 +45,14 @@ pub fn preview_headers(ty: PortType, schema: &Schema) -> Vec<String> {
 
 /// A number as a preview shows it: integers without a fraction, others to 6 significant digits.
 pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        let text = format!("{v:.6}");
-        let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-        if trimmed.len() > 14 {
-            format!("{v:.5e}")
-        } else {
-            trimmed.to_owned()
-        }
-    }
+    crate::format::value(v)
 }
 
 /// One item as preview cells (watermarks are not rows).
 pub fn preview_cells(item: &Item) -> Option<Vec<String>> {
     match item {
         Item::Record(r) => {
-            let mut cells = vec![r.key.to_string(), r.ts.to_string()];
+            let mut cells = vec![r.key.to_string(), event_time(r.ts)];
             cells.extend(r.values.iter().map(|v| format_value(*v)));
             Some(cells)
         }
@@ -71,8 +60,8 @@ pub fn preview_cells(item: &Item) -> Option<Vec<String>> {
             let s = &w.first_stats;
             Some(vec![
                 w.key.to_string(),
-                w.start.to_string(),
-                w.end.to_string(),
+                event_time(w.start),
+                event_time(w.end),
                 s.count.to_string(),
                 format_value(s.mean()),
                 format_value(s.min),
@@ -81,8 +70,8 @@ pub fn preview_cells(item: &Item) -> Option<Vec<String>> {
         }
         Item::Batch(b) => Some(vec![
             b.rows().to_string(),
-            b.first_ts.to_string(),
-            b.last_ts.to_string(),
+            event_time(b.first_ts),
+            event_time(b.last_ts),
             b.seq.to_string(),
         ]),
         Item::Model(m) => Some(vec![m.step.to_string(), m.is_final.to_string()]),
@@ -354,7 +343,7 @@ mod tests {
 
     #[test]
     fn a_preview_keeps_the_newest_rows_only_while_watched() {
-        let tap = PreviewTap::new(vec![vec!["key".into(), "time_ms".into(), "v".into()]]);
+        let tap = PreviewTap::new(vec![vec!["key".into(), "time".into(), "v".into()]]);
         let record = |i: i64| {
             Item::Record(crate::stream::Record {
                 key: Key::Int(i),
@@ -371,5 +360,10 @@ mod tests {
         assert_eq!(rows.len(), PREVIEW_ROWS);
         assert_eq!(rows.first().map(|r| r[0].as_str()), Some("70"));
         assert_eq!(rows.last().map(|r| r[2].as_str()), Some("119"));
+        assert_eq!(
+            rows.last().map(|r| r[1].as_str()),
+            Some("1970-01-01 00:00:00.119"),
+            "event time reads as a time"
+        );
     }
 }

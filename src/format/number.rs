@@ -131,7 +131,7 @@ mod tests {
         assert_eq!(metric(2.302_585), "2.303");
         assert_eq!(metric(1234.5678), "1235");
         assert_eq!(metric(490_249.472_513), "490249");
-        assert_eq!(metric(0.000_012_345), "1.235e-5");
+        assert_eq!(metric(0.000_012_345_6), "1.235e-5");
         assert_eq!(metric(-0.25), "-0.25");
         assert_eq!(metric(0.0), "0");
         assert_eq!(metric(f64::NAN), "NaN");

@@ -216,8 +216,8 @@ fn window_table(windows: &VecDeque<WindowSample>) -> Table {
             .map(|w| {
                 vec![
                     w.key.clone(),
-                    w.start.to_string(),
-                    w.end.to_string(),
+                    crate::format::event_time(w.start),
+                    crate::format::event_time(w.end),
                     w.count.to_string(),
                     format_value(w.mean),
                     format_value(w.min),
@@ -244,15 +244,15 @@ fn summary_table(graph: &Graph, statuses: &[NodeStatus]) -> Table {
                             "step" | "epoch" | "loss" | "accuracy" | "test_loss" | "test_accuracy"
                         )
                 })
-                .map(|(name, value)| format!("{name} {}", format_value(*value)))
+                .map(|(name, value)| format!("{name} {}", crate::format::metric(*value)))
                 .collect();
             vec![
                 s.name.clone(),
                 format!("{:?}", s.state).to_lowercase(),
-                s.records_in.to_string(),
-                s.records_out.to_string(),
+                crate::format::count(s.records_in),
+                crate::format::count(s.records_out),
                 if s.late > 0 {
-                    s.late.to_string()
+                    crate::format::count(s.late)
                 } else {
                     String::new()
                 },

@@ -82,21 +82,17 @@ pub struct LiveOverlay {
 /// Height of the badge below a card, in canvas units.
 pub const BADGE_HEIGHT: f32 = 36.0;
 
-/// A rate as people read it: 950/s, 12.3k/s, 4.1M/s.
+/// A rate as people read it: 950/s, 12.3 k/s, 4.1 M/s (the core's number format).
 pub fn rate_text(per_s: f64) -> String {
-    format!("{}/s", count_text(per_s))
+    crate::format::rate(per_s, "/s")
 }
 
+/// A count in a badge: exact below ten thousand, then 12.3 k, 4.1 M.
 pub fn count_text(n: f64) -> String {
-    let a = n.abs();
-    if a >= 1e9 {
-        format!("{:.1}G", n / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1}M", n / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.1}k", n / 1e3)
-    } else {
+    if n.abs() < 1e4 {
         format!("{n:.0}")
+    } else {
+        crate::format::si(n)
     }
 }
 
@@ -236,8 +232,8 @@ mod tests {
     #[test]
     fn rates_read_like_people_write_them() {
         assert_eq!(rate_text(950.0), "950/s");
-        assert_eq!(rate_text(12_345.0), "12.3k/s");
-        assert_eq!(rate_text(4_100_000.0), "4.1M/s");
+        assert_eq!(rate_text(12_345.0), "12.3 k/s");
+        assert_eq!(rate_text(4_100_000.0), "4.1 M/s");
     }
 
     #[test]

@@ -113,8 +113,8 @@ pub struct Series {
     capacity: usize,
     /// Raw points per kept bucket (1 until the first thinning).
     group: usize,
-    /// Raw points of the newest bucket, not yet reduced to its extremes (drawn as they are).
-    pending: Vec<[f64; 2]>,
+    /// The newest bucket, still open: its extremes and newest point so far.
+    pending: Option<Bucket>,
     /// Counts thinnings: derived copies start over when it changes.
     generation: u64,
     /// Points ever pushed.
@@ -132,7 +132,7 @@ impl Series {
             levels: vec![Vec::new(); LEVELS],
             capacity: 0,
             group: 1,
-            pending: Vec::new(),
+            pending: None,
             generation: 0,
             pushed: 0,
             y_bounds: None,
@@ -178,19 +178,23 @@ impl Series {
         &self.points
     }
 
-    /// Raw points of the newest bucket of a thinned series (empty until it thins).
-    pub fn pending(&self) -> &[[f64; 2]] {
-        &self.pending
+    /// The newest bucket of a thinned series as points to draw, in x order: its lowest and
+    /// highest point and its newest (empty until the series thins).
+    pub fn pending(&self) -> Vec<[f64; 2]> {
+        self.pending.as_ref().map_or_else(Vec::new, Bucket::points)
     }
 
     /// The newest point.
     pub fn last(&self) -> Option<[f64; 2]> {
-        self.pending.last().or(self.points.last()).copied()
+        self.pending
+            .as_ref()
+            .map(|b| b.last)
+            .or(self.points.last().copied())
     }
 
     /// Points held (kept and pending).
     pub fn len(&self) -> usize {
-        self.points.len() + self.pending.len()
+        self.points.len() + self.pending.as_ref().map_or(0, |b| b.points().len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -214,7 +218,7 @@ impl Series {
 
     /// Every point held, kept then pending, in x order.
     pub fn all_points(&self) -> impl Iterator<Item = [f64; 2]> + '_ {
-        self.points.iter().chain(&self.pending).copied()
+        self.points.iter().copied().chain(self.pending())
     }
 
     /// Appends a point in O(levels); refuses an x that would break the order.
@@ -244,10 +248,11 @@ impl Series {
         if self.group <= 1 {
             self.keep(x, y);
         } else {
-            self.pending.push([x, y]);
-            if self.pending.len() >= self.group {
-                let bucket = std::mem::take(&mut self.pending);
-                for [px, py] in extremes(&bucket) {
+            let bucket = self.pending.get_or_insert_with(|| Bucket::new([x, y]));
+            bucket.add([x, y]);
+            if bucket.count >= self.group {
+                let full = self.pending.take();
+                for [px, py] in full.map_or_else(Vec::new, |b| b.extremes()) {
                     self.keep(px, py);
                 }
             }
@@ -285,7 +290,11 @@ impl Series {
 
     /// First and last x, if any point exists.
     pub fn x_range(&self) -> Option<(f64, f64)> {
-        let first = self.points.first().or(self.pending.first())?;
+        let first = self
+            .points
+            .first()
+            .copied()
+            .or_else(|| self.pending.as_ref().map(|b| b.first))?;
         Some((first[0], self.last()?[0]))
     }
 
@@ -327,11 +336,11 @@ impl Series {
         {
             out.push(*after);
         }
-        // The newest bucket of a thinned series: few raw points, drawn as they are.
+        // The newest bucket of a thinned series: its extremes and newest point.
         let last_x = out.last().map_or(f64::NEG_INFINITY, |p| p[0]);
         out.extend(
-            self.pending
-                .iter()
+            self.pending()
+                .into_iter()
                 .filter(|p| p[1].is_finite() && p[0] >= last_x && p[0] <= x_max),
         );
         out
@@ -413,6 +422,62 @@ impl Series {
     }
 }
 
+/// An open bucket of a thinned series: O(1) memory however many points it covers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Bucket {
+    first: [f64; 2],
+    low: Option<[f64; 2]>,
+    high: Option<[f64; 2]>,
+    last: [f64; 2],
+    count: usize,
+}
+
+impl Bucket {
+    fn new(first: [f64; 2]) -> Self {
+        Self {
+            first,
+            low: None,
+            high: None,
+            last: first,
+            count: 0,
+        }
+    }
+
+    fn add(&mut self, p: [f64; 2]) {
+        self.count += 1;
+        self.last = p;
+        if p[1].is_finite() {
+            if self.low.is_none_or(|l| p[1] < l[1]) {
+                self.low = Some(p);
+            }
+            if self.high.is_none_or(|h| p[1] > h[1]) {
+                self.high = Some(p);
+            }
+        }
+    }
+
+    /// What the bucket keeps when it closes: its lowest and highest point in x order.
+    fn extremes(&self) -> Vec<[f64; 2]> {
+        let mut points: Vec<[f64; 2]> = match (self.low, self.high) {
+            (Some(lo), Some(hi)) if lo == hi => vec![lo],
+            (Some(lo), Some(hi)) if lo[0] <= hi[0] => vec![lo, hi],
+            (Some(lo), Some(hi)) => vec![hi, lo],
+            _ => vec![self.last],
+        };
+        points.dedup();
+        points
+    }
+
+    /// What is drawn while it is open: the extremes and the newest point.
+    fn points(&self) -> Vec<[f64; 2]> {
+        let mut points = self.extremes();
+        if points.last().is_none_or(|p| *p != self.last) && self.last[1].is_finite() {
+            points.push(self.last);
+        }
+        points
+    }
+}
+
 /// The lowest and the highest finite point of a bucket, in x order (one point if they
 /// coincide; the last point when none is finite, so x keeps advancing).
 fn extremes(bucket: &[[f64; 2]]) -> Vec<[f64; 2]> {
@@ -437,7 +502,7 @@ mod tests {
             let y = if i == 777 { 99.0 } else { 1.0 / f64::from(i + 1) };
             s.push(f64::from(i), y).unwrap();
         }
-        assert!(s.len() <= 1000 + 64, "{}", s.len());
+        assert!(s.len() <= 1000 + 3, "{}", s.len());
         assert_eq!(s.pushed(), 200_000);
         assert!(s.generation() > 0);
         let all: Vec<[f64; 2]> = s.all_points().collect();

@@ -692,7 +692,7 @@ mod tests {
         let elsewhere = HoverPosition::Elsewhere {
             position: PlotPoint::new(0.5, 2e7),
         };
-        assert_eq!(hover_label(&elsewhere, false), "x = 0.5\ny = 2.000e7");
+        assert_eq!(hover_label(&elsewhere, false), "x = 0.5\ny = 2e7");
     }
 
     #[test]

@@ -118,14 +118,8 @@ fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
                 "state",
                 format!("{:?}", session.node_state(s.id).unwrap_or(s.state)).to_lowercase(),
             );
-            row(
-                "records in",
-                format!("{} ({})", s.records_in, count_text(s.records_in as f64)),
-            );
-            row(
-                "records out",
-                format!("{} ({})", s.records_out, count_text(s.records_out as f64)),
-            );
+            row("records in", crate::format::count(s.records_in));
+            row("records out", crate::format::count(s.records_out));
             if live {
                 row(
                     "rate in / out",
@@ -139,27 +133,23 @@ fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
                 row("mean rate out", rate_text(s.out_per_s));
             }
             if let Some(w) = s.watermark {
-                row(
-                    "watermark",
-                    if w == i64::MAX {
-                        "end of input".to_owned()
-                    } else {
-                        format!("{w} ms")
-                    },
-                );
+                row("watermark", crate::format::watermark(w));
             }
             if let Some(t) = s.max_event_time {
-                row("newest event", format!("{t} ms"));
+                row("newest event", crate::format::event_time(t));
             }
             if s.window_firings > 0 || s.late > 0 {
-                row("windows fired", s.window_firings.to_string());
-                row("late records", s.late.to_string());
+                row("windows fired", crate::format::count(s.window_firings));
+                row("late records", crate::format::count(s.late));
             }
             if s.state_entries > 0 {
-                row("keyed state", format!("{} entries", s.state_entries));
+                row(
+                    "keyed state",
+                    format!("{} entries", crate::format::count(s.state_entries)),
+                );
             }
             if s.skipped > 0 {
-                row("skipped rows", s.skipped.to_string());
+                row("skipped rows", crate::format::count(s.skipped));
             }
             if s.instance_in.len() > 1 {
                 let per: Vec<String> = s
@@ -170,9 +160,15 @@ fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
                 row("in per instance", per.join(" · "));
             }
             for (name, value) in &s.last_metrics {
-                if value.is_finite() {
-                    row(name, crate::exec::format_value(*value));
+                if !value.is_finite() {
+                    continue;
                 }
+                let text = match name.as_str() {
+                    "step" | "epoch" => format!("{value:.0}"),
+                    "samples_per_s" => crate::format::rate(*value, "samples/s"),
+                    _ => crate::format::metric(*value),
+                };
+                row(name, text);
             }
         });
 }

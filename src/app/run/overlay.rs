@@ -6,6 +6,7 @@ use super::session::RunSession;
 use crate::app::canvas::live::{LiveCard, LiveOverlay, LiveState, LiveWire, count_text, rate_text};
 use crate::catalog::NodeKind;
 use crate::exec::{NodeState, NodeStatus};
+use crate::format::{metric, percent, watermark_clock};
 use crate::graph::Graph;
 
 /// The overlay of `session` on `graph`.
@@ -70,12 +71,18 @@ fn layer_lines(session: &RunSession, name: &str) -> Option<Vec<String>> {
             .find(|l| l.name == name)
             .map(|l| (i.step, l))
     })?;
-    let mut second = format!("dL/dout rms {:.2e}", layer.output_grad_rms);
+    let mut second = format!(
+        "dL/dout rms {}",
+        metric(f64::from(layer.output_grad_rms))
+    );
     if let Some(norm) = layer.param_grad_norm {
-        second.push_str(&format!(" · |grad W| {norm:.2e}"));
+        second.push_str(&format!(" · |grad W| {}", metric(f64::from(norm))));
     }
     Some(vec![
-        format!("step {step} · act rms {:.3}", layer.activation_rms),
+        format!(
+            "step {step} · act rms {}",
+            metric(f64::from(layer.activation_rms))
+        ),
         second,
     ])
 }
@@ -99,10 +106,10 @@ fn loss_lines(
     let mut lines = vec![format!(
         "step {:.0} · loss {}",
         get("step")?,
-        get("loss").map_or("–".into(), |l| format!("{l:.4}"))
+        get("loss").map_or("–".into(), metric)
     )];
     if let Some(test) = get("test_loss") {
-        lines.push(format!("test loss {test:.4}"));
+        lines.push(format!("test loss {}", metric(test)));
     }
     Some(lines)
 }
@@ -119,7 +126,7 @@ fn card_lines(s: &NodeStatus, kind: Option<NodeKind>, live: bool) -> Vec<String>
         count_text(s.records_in as f64),
         count_text(s.records_out as f64)
     )];
-    let metric = |name: &str| {
+    let last = |name: &str| {
         s.last_metrics
             .iter()
             .find(|(n, _)| n == name)
@@ -127,9 +134,7 @@ fn card_lines(s: &NodeStatus, kind: Option<NodeKind>, live: bool) -> Vec<String>
     };
     match kind {
         Some(NodeKind::Window) => {
-            let wm = s
-                .watermark
-                .map_or("–".to_owned(), |w| format!("{:.1}s", w as f64 / 1e3));
+            let wm = s.watermark.map_or("–".to_owned(), watermark_clock);
             lines.push(format!(
                 "watermark {wm} · late {} · fired {}",
                 count_text(s.late as f64),
@@ -137,12 +142,12 @@ fn card_lines(s: &NodeStatus, kind: Option<NodeKind>, live: bool) -> Vec<String>
             ));
         }
         Some(NodeKind::Trainer) => {
-            let step = metric("step").unwrap_or(0.0);
-            let loss = metric("loss").map_or("–".into(), |l| format!("{l:.4}"));
-            let acc = metric("test_accuracy")
+            let step = last("step").unwrap_or(0.0);
+            let loss = last("loss").map_or("–".into(), metric);
+            let acc = last("test_accuracy")
                 .filter(|a| a.is_finite())
-                .or(metric("accuracy").filter(|a| a.is_finite()))
-                .map_or(String::new(), |a| format!(" · acc {:.1}%", a * 100.0));
+                .or(last("accuracy").filter(|a| a.is_finite()))
+                .map_or(String::new(), |a| format!(" · acc {}", percent(a)));
             lines.push(format!("step {step:.0} · loss {loss}{acc}"));
         }
         _ if s.state_entries > 0 => {
@@ -191,7 +196,7 @@ fn add_gradient_flow(
                 .wires
                 .entry((node.id, "out".to_owned()))
                 .or_default();
-            wire.flow = Some((t, format!("{symbol} {value:.2e}")));
+            wire.flow = Some((t, format!("{symbol} {}", metric(f64::from(value)))));
         }
     }
 }

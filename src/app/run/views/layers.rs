@@ -120,18 +120,7 @@ fn value_cell_ui(ui: &mut egui::Ui, value: Option<f32>, scaled: Option<&f32>) {
 
 /// Three significant digits, scientific outside 0.001..10 000 so columns stay narrow.
 pub(crate) fn format_number(v: f32) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e4).contains(&a) {
-        format!("{v:.2e}")
-    } else {
-        let digits = (2 - a.log10().floor() as i32).clamp(0, 5) as usize;
-        format!("{v:.digits$}")
-    }
+    crate::format::significant(f64::from(v), 3)
 }
 
 #[cfg(test)]

@@ -23,8 +23,6 @@ const ROW_HEIGHT: f32 = 26.0;
 const LABEL_WIDTH: f32 = 72.0;
 const HEADER_HEIGHT: f32 = 16.0;
 const AXIS_HEIGHT: f32 = 20.0;
-/// Event times above this are read as milliseconds since 1970 and labelled as clock times.
-const EPOCH_MS_FROM: i64 = 100_000_000_000;
 
 /// What the timeline draws, borrowed from the run session.
 #[derive(Clone, Copy, Debug)]
@@ -157,31 +155,10 @@ pub fn tick_step_ms(span_ms: i64, max_ticks: usize) -> i64 {
     }
 }
 
-/// An event time as a tick label: a clock time (UTC) for epoch milliseconds, else seconds;
-/// with as many decimals as the tick step needs.
+/// An event time as a tick label: its UTC clock time, with as many decimals as the tick step
+/// needs (the core's one event-time format).
 pub fn time_label(t_ms: i64, step_ms: i64) -> String {
-    let decimals = match step_ms {
-        s if s >= 1000 => 0,
-        s if s >= 100 => 1,
-        s if s >= 10 => 2,
-        _ => 3,
-    };
-    if t_ms >= EPOCH_MS_FROM {
-        let of_day = t_ms.rem_euclid(86_400_000);
-        let (h, m, s, ms) = (
-            of_day / 3_600_000,
-            of_day / 60_000 % 60,
-            of_day / 1000 % 60,
-            of_day % 1000,
-        );
-        if decimals == 0 {
-            format!("{h:02}:{m:02}:{s:02}")
-        } else {
-            format!("{h:02}:{m:02}:{s:02}.{ms:03}")
-        }
-    } else {
-        format!("{:.decimals$} s", t_ms as f64 / 1000.0)
-    }
+    crate::format::event_clock(t_ms, step_ms)
 }
 
 /// Maps event time to x over a plot rectangle (in f64: epoch milliseconds do not fit an f32).
@@ -237,6 +214,14 @@ pub fn timeline_ui(ui: &mut egui::Ui, data: &TimelineData) -> Response {
             text_colour,
         );
     }
+    // Ticks are clock times: the date is said once, above the key names.
+    painter.text(
+        pos2(rect.left() + 2.0, rect.top()),
+        Align2::LEFT_TOP,
+        format!("UTC {}", crate::format::event_date(start.max(0))),
+        small.clone(),
+        weak_colour,
+    );
     if total_keys > keys.len() {
         painter.text(
             pos2(rect.left() + 2.0, plot.bottom() + 4.0),
@@ -382,11 +367,11 @@ fn window_bars(
 
 fn describe_window(w: &WindowSample) -> String {
     format!(
-        "key {}\nwindow [{}, {}) · {} ms\n{} records · mean {} · min {} · max {}",
+        "key {}\nwindow [{}, {}) · {}\n{} records · mean {} · min {} · max {}",
         w.key,
         time_label(w.start, 1),
         time_label(w.end, 1),
-        w.end.saturating_sub(w.start),
+        crate::format::span(w.end.saturating_sub(w.start)),
         w.count,
         format_number(w.mean as f32),
         format_number(w.min as f32),
@@ -596,8 +581,8 @@ mod tests {
         assert_eq!(tick_step_ms(10_000, 5), 2000);
         assert_eq!(tick_step_ms(7, 10), 1);
         assert_eq!(tick_step_ms(45_000, 4), 20_000);
-        assert_eq!(time_label(12_000, 2000), "12 s");
-        assert_eq!(time_label(12_500, 500), "12.5 s");
+        assert_eq!(time_label(12_000, 2000), "00:00:12");
+        assert_eq!(time_label(12_500, 500), "00:00:12.5");
         // 2024-01-01T12:34:56.789Z
         assert_eq!(time_label(1_704_112_496_789, 10), "12:34:56.789");
     }
