@@ -286,7 +286,12 @@ impl FlowbookApp {
         };
         egui::Panel::top("menu").show(ui, |ui| menu_bar_ui(ui, &menu_cx, &mut self.commands));
         egui::Panel::top("run_toolbar").show(ui, |ui| {
-            crate::app::run::toolbar::run_toolbar_ui(ui, &self.run, &mut self.commands)
+            crate::app::run::toolbar::run_toolbar_ui(
+                ui,
+                &self.run,
+                self.doc.graph(),
+                &mut self.commands,
+            )
         });
         let status = StatusLine {
             message: &self.status.text,
@@ -422,6 +427,7 @@ impl FlowbookApp {
             &mut self.run,
             self.doc.graph(),
             path.as_deref(),
+            self.settings.show_notebook,
         );
         match message {
             Some(Ok(text)) => self.set_status(text),
@@ -459,13 +465,12 @@ impl FlowbookApp {
         }
     }
 
-    /// Clicking a wire after a run started opens the preview of its data.
+    /// Clicking a wire opens the preview of its data (before a run too: it fills once the
+    /// graph runs).
     fn open_preview_on_wire_click(&mut self) {
         let edge = self.selection.edge.clone();
         if edge != self.previous_edge {
-            if let Some(e) = &edge
-                && self.run.session.is_some()
-            {
+            if let Some(e) = &edge {
                 self.commands.push(Command::ShowPreview(Some((
                     e.from.node,
                     e.from.port.clone(),

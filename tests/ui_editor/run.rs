@@ -32,13 +32,13 @@ fn trainer_steps(h: &AppHarness) -> usize {
         .as_ref()
         .and_then(|s| s.metrics.get(&id))
         .and_then(|m| m.field("loss"))
-        .map_or(0, |s| s.len())
+        .map_or(0, |s| s.pushed() as usize)
 }
 
 #[test]
 fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
     let _serial = serial();
-    let mut h = editor_with(example("moons.ron"));
+    let mut h = editor_with(full_speed(example("moons.ron")));
     h.get_by_label("▶ Run").click();
     step_until(&mut h, Duration::from_secs(60), |h| {
         phase(h) == Some(RunPhase::Finished)
@@ -53,7 +53,7 @@ fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
     assert!(last < first / 3.0, "the loss fell: {first} -> {last}");
     let test_accuracy = session.metrics[&trainer]
         .field("test_accuracy")
-        .and_then(|s| s.points().last())
+        .and_then(|s| s.last())
         .unwrap()[1];
     assert!(test_accuracy > 0.95, "test accuracy {test_accuracy}");
     for node in &app.graph().nodes {
@@ -88,7 +88,7 @@ fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
 fn pause_stops_the_step_count_and_stop_ends_every_executor_thread() {
     let _serial = serial();
     let threads_before = executor_threads();
-    let mut g = example("moons.ron");
+    let mut g = full_speed(example("moons.ron"));
     g.set_param("trainer", "epochs", ParamValue::Int(100_000))
         .unwrap();
     let mut h = editor_with(g);
@@ -193,7 +193,7 @@ fn a_failing_operator_shows_its_error_on_its_node_and_the_app_keeps_working() {
 #[ignore = "benchmark: run with --release --ignored --nocapture"]
 fn telemetry_latency() {
     let _serial = serial();
-    let mut g = example("moons.ron");
+    let mut g = full_speed(example("moons.ron"));
     g.set_param("trainer", "epochs", ParamValue::Int(100_000))
         .unwrap();
     let mut h = editor_with(g);
@@ -256,7 +256,7 @@ fn a_live_learning_rate_change_is_marked_and_runs_are_kept_and_saved() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("moons.ron");
-    let mut g = example("moons.ron");
+    let mut g = full_speed(example("moons.ron"));
     g.set_param("trainer", "epochs", ParamValue::Int(100_000))
         .unwrap();
     flowbook::graph::save(&g, &path).unwrap();
@@ -282,7 +282,7 @@ fn a_live_learning_rate_change_is_marked_and_runs_are_kept_and_saved() {
             .as_ref()
             .and_then(|s| s.metrics.get(&trainer))
             .and_then(|m| m.field("lr"))
-            .and_then(|lr| lr.points().last().copied())
+            .and_then(|lr| lr.last())
             .is_some_and(|p| (p[1] - 0.05).abs() < 1e-9)
     });
     let markers = &h.state().run.session.as_ref().unwrap().markers;
@@ -391,7 +391,7 @@ fn the_five_minute_pipeline_from_the_readme_learns() {
     let app = h.state();
     let accuracy = app.run.session.as_ref().unwrap().metrics[&trainer]
         .field("test_accuracy")
-        .and_then(|s| s.points().last().copied())
+        .and_then(|s| s.last())
         .unwrap()[1];
     assert!(accuracy > 0.9, "test accuracy {accuracy}");
 }
@@ -404,7 +404,7 @@ fn a_pinned_plot_fills_during_a_run_and_survives_save_and_reload() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("moons.ron");
-    let mut g = example("moons.ron");
+    let mut g = full_speed(example("moons.ron"));
     // Start from an empty notebook (the example carries cells of its own).
     g.notebook.clear();
     flowbook::graph::save(&g, &path).unwrap();
@@ -466,7 +466,7 @@ fn a_pinned_plot_fills_during_a_run_and_survives_save_and_reload() {
 #[test]
 fn a_hidden_window_drains_the_run_in_logic_without_painting() {
     let _serial = serial();
-    let mut g = example("moons.ron");
+    let mut g = full_speed(example("moons.ron"));
     // Long enough to outlast the telemetry channel if nothing drained it.
     g.node_by_name_mut("trainer")
         .unwrap()

@@ -29,6 +29,12 @@ fn editor_from(builder: egui_kittest::HarnessBuilder<FlowbookApp>) -> AppHarness
     h
 }
 
+/// `graph` at full speed: tests that are not about pacing need not wait for its default pace.
+pub fn full_speed(mut graph: Graph) -> Graph {
+    graph.pace = flowbook::graph::Pace::Max;
+    graph
+}
+
 /// An editor showing `graph`.
 pub fn editor_with(graph: Graph) -> AppHarness {
     let mut h = editor();

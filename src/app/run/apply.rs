@@ -1,7 +1,8 @@
 //! Applies run commands: validation before a run, starting and controlling the session,
 //! live parameter changes, keeping finished runs for comparison and saving their metrics.
 
-use super::session::RunSession;
+use super::session::{RunSession, RunSpeed};
+use super::toolbar::pace_words;
 use super::{PastRun, RunCommand};
 use crate::app::shell::FlowbookApp;
 use std::collections::BTreeMap;
@@ -43,6 +44,26 @@ impl FlowbookApp {
                 self.set_status("Run results cleared.");
             }
             RunCommand::SetLive { node, param, value } => self.set_live_param(node, &param, value),
+            RunCommand::SetPace(pace) => {
+                self.run.pace = Some(pace);
+                if let Some(s) = self.run.session.as_mut().filter(|s| s.phase.is_live()) {
+                    s.set_pace(pace);
+                }
+                self.set_status(format!("Pace: {}", pace_words(pace)));
+            }
+            RunCommand::SetDefaultPace(pace) => {
+                let changed = self.doc.edit(None, |g| {
+                    g.pace = pace;
+                    Ok::<(), String>(())
+                });
+                match changed {
+                    Ok(()) => self.set_status(format!(
+                        "The graph now runs at {} by default (saved with the file).",
+                        pace_words(pace)
+                    )),
+                    Err(message) => self.set_error(message),
+                }
+            }
             RunCommand::SaveMetrics => self.save_run_metrics(),
             RunCommand::ClearHistory => self.run.history.clear(),
             RunCommand::ShowFlinkDialog => {
@@ -85,7 +106,17 @@ impl FlowbookApp {
         };
         self.archive_run();
         let number = self.run.runs_started + 1;
-        match RunSession::start(&plan, self.doc.graph(), number, self.run.waker.clone()) {
+        let speed = RunSpeed {
+            pace: self.run.pace(self.doc.graph()),
+            speedup: self.run.speedup,
+        };
+        match RunSession::start(
+            &plan,
+            self.doc.graph(),
+            number,
+            self.run.waker.clone(),
+            speed,
+        ) {
             Ok(session) => {
                 self.run.runs_started = number;
                 if let Some((node, _)) = &self.run.preview
@@ -123,6 +154,8 @@ impl FlowbookApp {
             label: format!("run {}", session.number),
             metrics,
         });
+        let excess = self.run.history.len().saturating_sub(super::KEPT_RUNS);
+        self.run.history.drain(..excess);
     }
 
     fn set_live_param(&mut self, node: crate::graph::NodeId, param: &str, value: f64) {

@@ -4,6 +4,7 @@
 
 mod apply;
 pub mod flink;
+pub mod history;
 pub mod inspect;
 pub mod overlay;
 pub mod plots_panel;
@@ -11,8 +12,9 @@ pub mod preview;
 pub mod session;
 pub mod toolbar;
 pub mod views;
+pub mod window_plot;
 
-use crate::graph::NodeId;
+use crate::graph::{Graph, NodeId, Pace};
 use session::{MetricHistory, RunSession};
 use std::collections::BTreeMap;
 
@@ -34,6 +36,10 @@ pub enum RunCommand {
         param: String,
         value: f64,
     },
+    /// Change how fast runs go (the running one at once).
+    SetPace(Pace),
+    /// Make a pace the graph's default, saved in its file (an undoable edit).
+    SetDefaultPace(Pace),
     /// Save the metrics of every kept run next to the graph as CSV.
     SaveMetrics,
     /// Forget the earlier runs kept for comparison.
@@ -85,11 +91,23 @@ pub struct RunState {
     pub flink_dialog: Option<String>,
     /// How runs reach a Flink cluster (tests replay a recorded one).
     pub flink_connect: flink::FlinkConnector,
+    /// The pace the toolbar chose for this document; `None`: the graph's default.
+    pub pace: Option<Pace>,
+    /// Multiplies every paced speed (tests run paced examples faster; 1 in real use).
+    pub speedup: f64,
 }
+
+/// Earlier runs kept to compare at most (the oldest goes first).
+pub const KEPT_RUNS: usize = 8;
 
 impl RunState {
     pub fn is_live(&self) -> bool {
         self.session.as_ref().is_some_and(|s| s.phase.is_live())
+    }
+
+    /// The pace the next run starts with (and the running one goes at).
+    pub fn pace(&self, graph: &Graph) -> Pace {
+        self.pace.unwrap_or(graph.pace)
     }
 }
 
@@ -106,6 +124,8 @@ impl Default for RunState {
             waker: None,
             flink_dialog: None,
             flink_connect: flink::real_cluster(),
+            pace: None,
+            speedup: 1.0,
         }
     }
 }

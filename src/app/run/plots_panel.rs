@@ -1,18 +1,24 @@
-//! The plots area: one plot per thing worth watching, laid out automatically — training loss
-//! (raw and smoothed, live parameter changes marked, earlier runs faded behind), accuracy,
-//! learning rate, window statistics per key over event time, throughput per node, watermark
-//! against the newest event time, and late records. Docked at the bottom or popped out.
+//! The plots area: one plot per thing worth watching, laid out automatically — the decision
+//! boundary, training loss (raw and smoothed, live parameter changes marked, earlier runs faded
+//! behind), accuracy, learning rate, window statistics per key over event time, records per
+//! window, watermark against the newest event time, late records and throughput per node.
+//! Plots the open notebook already shows are not drawn twice. Docked at the bottom or popped out.
 
 use super::RunState;
 use super::session::RunSession;
 use super::views::decision::DecisionView;
 use crate::app::plots::{
-    BarSeries, Marker, PlotGrid, PlotSettings, PlotView, PngExport, Series, plot_ui,
+    MIN_SAMPLES_FOR_SPREAD, Marker, PlotGrid, PlotSettings, PlotView, PngExport, Series, plot_ui,
 };
 use crate::catalog::NodeKind;
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Cell, Graph, NodeId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Keys of a window plot drawn with a min/max band; the others are thin lines.
+const BANDED_KEYS: usize = 3;
+/// Nodes drawn in the throughput plot at most (the busiest).
+const THROUGHPUT_NODES: usize = 8;
 
 /// Plot options the user set, and the state of a PNG export.
 #[derive(Default)]
@@ -27,6 +33,7 @@ pub struct PlotsState {
 }
 
 /// What one plot shows, by reference into the session.
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum PlotKind {
     Decision(NodeId),
     Loss(NodeId),
@@ -37,6 +44,21 @@ enum PlotKind {
     Watermark(NodeId),
     Late,
     Throughput,
+}
+
+impl PlotKind {
+    /// The notebook cell that shows the same plot, if this is a trainer plot.
+    fn same_as_cell(self, cell: &Cell) -> bool {
+        let Cell::Plot { node, plot } = cell else {
+            return false;
+        };
+        match self {
+            PlotKind::Loss(id) => *node == id && plot == "loss",
+            PlotKind::Accuracy(id) => *node == id && plot == "accuracy",
+            PlotKind::LearningRate(id) => *node == id && plot == "lr",
+            _ => false,
+        }
+    }
 }
 
 /// The plots worth showing for this session, in order.
@@ -63,7 +85,10 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
             PlotKind::LearningRate(*id),
         ));
     }
-    for id in session.window_bands.keys() {
+    for (id, keys) in &session.window_keys {
+        if keys.is_empty() {
+            continue;
+        }
         plots.push((
             format!("{} — mean, min/max per key", name(*id)),
             PlotKind::Window(*id),
@@ -108,23 +133,57 @@ fn metric_series<'a>(session: &'a RunSession, node: NodeId, fields: &[&str]) -> 
         .collect()
 }
 
-/// Nodes whose throughput is worth a line: the ones that moved records, at most eight.
+/// Nodes whose throughput is worth a line: the ones that moved records, busiest first.
 fn busy_nodes(session: &RunSession) -> Vec<&Series> {
-    session
+    let mut busy: Vec<(&Series, u64)> = session
         .throughput
         .iter()
-        .filter(|(id, _)| session.node(**id).is_some_and(|s| s.records_out > 0))
-        .map(|(_, s)| s)
-        .take(8)
+        .filter_map(|(id, s)| {
+            let out = session.node(*id)?.records_out;
+            (out > 0).then_some((s, out))
+        })
+        .collect();
+    busy.sort_by(|a, b| b.1.cmp(&a.1));
+    busy.into_iter()
+        .take(THROUGHPUT_NODES)
+        .map(|(s, _)| s)
         .collect()
 }
 
-/// The plots panel contents; returns a status message when an export happened.
+/// What the throughput plot says instead of a line when there is too little to draw a rate.
+fn throughput_message(session: &RunSession, lines: &[&Series]) -> Option<String> {
+    let samples = lines.iter().map(|s| s.len()).max().unwrap_or(0);
+    if samples >= MIN_SAMPLES_FOR_SPREAD {
+        return None;
+    }
+    let records: u64 = session
+        .nodes
+        .values()
+        .map(|n| n.records_out)
+        .max()
+        .unwrap_or(0);
+    Some(if session.phase.is_live() {
+        "Measuring: a rate needs three samples (a tenth of a second)…".to_owned()
+    } else {
+        format!(
+            "The run took {:.2} s: too short to draw a rate ({samples} sample{}). The busiest \
+             node moved {} records, about {}.",
+            session.elapsed_s,
+            if samples == 1 { "" } else { "s" },
+            crate::format::count(records),
+            crate::format::rate(records as f64 / session.elapsed_s.max(1e-6), "records/s")
+        )
+    })
+}
+
+/// The plots panel contents; returns a status message when an export happened. With the
+/// notebook open, trainer plots it pins are left to it (one place, not two side by side).
 pub fn plots_ui(
     ui: &mut egui::Ui,
     run: &mut RunState,
     graph: &Graph,
     graph_path: Option<&Path>,
+    notebook_open: bool,
 ) -> Option<Result<String, String>> {
     let mut message = None;
     if let Some(result) = run.plots.png.poll(ui.ctx()) {
@@ -138,7 +197,16 @@ pub fn plots_ui(
         ui.label(egui::RichText::new("Press Run: plots of the run appear here.").weak());
         return message;
     };
-    let list = plot_list(session, graph);
+    let (pinned, list): (Vec<_>, Vec<_>) = plot_list(session, graph)
+        .into_iter()
+        .partition(|(_, kind)| notebook_open && graph.notebook.iter().any(|c| kind.same_as_cell(c)));
+    if !pinned.is_empty() {
+        let titles: Vec<&str> = pinned.iter().map(|(t, _)| t.as_str()).collect();
+        ui.label(
+            egui::RichText::new(format!("📌 In the notebook: {}", titles.join(", "))).weak(),
+        )
+        .on_hover_text("Pinned plots show in the notebook pane; close it to see them here");
+    }
     let markers: BTreeMap<NodeId, Vec<Marker>> =
         session.markers.iter().fold(BTreeMap::new(), |mut map, m| {
             map.entry(m.node)
@@ -147,11 +215,6 @@ pub fn plots_ui(
             map
         });
     let no_markers = Vec::new();
-    let empty_bars = BarSeries {
-        name: String::new(),
-        bars: Vec::new(),
-        width: 0.0,
-    };
     let history = if run.overlay_history {
         run.history.as_slice()
     } else {
@@ -163,7 +226,7 @@ pub fn plots_ui(
     let grid = PlotGrid {
         min_column_width: 360.0,
         max_columns: 4,
-        min_plot_height: 200.0,
+        min_plot_height: 220.0,
         spacing: 8.0,
     };
     grid.show(ui, list.len(), |ui, index| {
@@ -172,8 +235,17 @@ pub fn plots_ui(
         };
         if let PlotKind::Decision(id) = kind {
             if let Some(insight) = session.insights.get(id) {
-                ui.label(egui::RichText::new(format!("{title} · step {}", insight.step)).strong());
-                decisions.entry(*id).or_default().decision_ui(ui, insight);
+                let view = decisions.entry(*id).or_default();
+                if let Some([a, b]) = session.input_names.get(id) {
+                    view.axis_names = [a.clone(), b.clone()];
+                }
+                let when = if insight.is_final {
+                    "final model".to_owned()
+                } else {
+                    format!("step {}", insight.step)
+                };
+                ui.label(egui::RichText::new(format!("{title} · {when}")).strong());
+                view.decision_ui(ui, insight);
             }
             return;
         }
@@ -188,10 +260,6 @@ pub fn plots_ui(
                 };
                 view = view.x_label("step");
                 for s in metric_series(session, *id, fields) {
-                    // A constant learning rate still shows on a scale from 0.
-                    if let Some(last) = s.points().last() {
-                        view = view.include_y(0.0).include_y(last[1] * 1.25);
-                    }
                     view = view.series(s);
                 }
                 if matches!(kind, PlotKind::Accuracy(_)) {
@@ -214,22 +282,50 @@ pub fn plots_ui(
                 }
             }
             PlotKind::Window(id) => {
-                view = view.x_label("window end, event time (s from the first event)");
-                if let Some(bands) = session.window_bands.get(id) {
-                    for band in bands {
-                        view = view.band(band);
+                view = view.x_label("window end");
+                if let Some(origin) = session.event_origin_ms {
+                    view = view.x_event_time(origin);
+                }
+                if let Some(keys) = session.window_keys.get(id) {
+                    let ranked = keys.ranked();
+                    for (i, band) in ranked.iter().enumerate() {
+                        view = if i < BANDED_KEYS {
+                            view.band(band)
+                        } else {
+                            view.band_line(band)
+                        };
                     }
+                    let lines = ranked.len().saturating_sub(BANDED_KEYS);
+                    let mut about = format!(
+                        "{} key{} banded",
+                        ranked.len().min(BANDED_KEYS),
+                        if ranked.len().min(BANDED_KEYS) == 1 { "" } else { "s" }
+                    );
+                    if lines > 0 {
+                        about.push_str(&format!(", {lines} as thin lines"));
+                    }
+                    if keys.other_keys() > 0 {
+                        about.push_str(&format!(", {} more not drawn", keys.other_keys()));
+                    }
+                    view.title = format!("{title} ({about})");
                 }
             }
             PlotKind::WindowCounts(id) => {
-                view = view
-                    .x_label("window end, event time (s from the first event)")
-                    .bars(session.window_counts.get(id).unwrap_or(&empty_bars));
+                view = view.x_label("window end").y_label("records");
+                if let Some(origin) = session.event_origin_ms {
+                    view = view.x_event_time(origin);
+                }
+                if let Some(counts) = session.window_keys.get(id).and_then(|k| k.busiest_counts())
+                {
+                    view.title = format!("{title} (busiest key)");
+                    view = view.bars(counts);
+                }
             }
             PlotKind::Watermark(id) => {
-                view = view
-                    .x_label("wall time (s)")
-                    .y_label("event time (s from the first event)");
+                view = view.x_label("wall time (s)").y_label("event time");
+                if let Some(origin) = session.event_origin_ms {
+                    view = view.y_event_time(origin);
+                }
                 if let Some((watermark, newest)) = session.watermarks.get(id) {
                     view = view.series(watermark).series(newest);
                 }
@@ -242,7 +338,11 @@ pub fn plots_ui(
             }
             PlotKind::Throughput => {
                 view = view.x_label("wall time (s)").y_label("records out / s");
-                for s in busy_nodes(session) {
+                let lines = busy_nodes(session);
+                if let Some(text) = throughput_message(session, &lines) {
+                    view = view.message(text);
+                }
+                for s in lines {
                     view = view.series(s);
                 }
             }

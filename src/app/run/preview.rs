@@ -34,7 +34,10 @@ fn preview_ui(
     port: &str,
 ) {
     let Some(session) = session else {
-        ui.label("Press Run: the last records on this wire show here while the graph runs.");
+        ui.label(
+            "Press Run (F5): the last records on this wire show here while the graph runs, \
+             and stay after it ends.",
+        );
         return;
     };
     let port_index = graph
@@ -49,7 +52,7 @@ fn preview_ui(
         ui.label(if session.phase.is_live() {
             "Waiting for records on this wire…"
         } else {
-            "No records passed this wire while it was watched."
+            "No records passed this wire while it was watched. Run again to see them."
         });
         return;
     };

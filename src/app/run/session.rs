@@ -3,12 +3,15 @@
 //! firings per key, late records, the newest model). The UI thread never blocks on it: each frame
 //! drains the telemetry channel on a time budget.
 
-use crate::app::plots::{BandPoint, BandSeries, BarSeries, Series};
+pub use super::history::{LatencyStats, MetricHistory, ParamMarker};
+use super::history::{bounded, push};
+use super::window_plot::KeyedWindows;
+use crate::app::plots::Series;
 use crate::exec::{
     Control, InsightPoint, LateSample, NodeState, NodeStatus, Outcome, RunHandle, RunOptions,
     RunReport, Telemetry, TelemetryWaker, WindowSample,
 };
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Graph, NodeId, Pace};
 use crate::learn::insight::TrainerInsight;
 use crate::notebook::ResultsCollector;
 use crate::plan::LogicalPlan;
@@ -16,8 +19,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Window firings kept per window node for the timeline and window plots.
-const KEPT_WINDOWS: usize = 20_000;
+/// Window firings kept per window node for the timeline.
+const KEPT_WINDOWS: usize = 5_000;
 /// Late records kept per window node for the timeline.
 const KEPT_LATE: usize = 2_000;
 
@@ -45,87 +48,19 @@ impl RunPhase {
     }
 }
 
-/// Keys per window node drawn as bands on the window plot (the first ones seen).
-const BAND_KEYS: usize = 4;
-/// Points a band (or the count bars) keeps; beyond, the older half is dropped.
-const BAND_POINTS: usize = 200_000;
-
-/// Appends a point; a point out of order (a clock step back) is dropped, not an error.
-fn push(series: &mut Series, x: f64, y: f64) {
-    let _ = series.push(x, y);
+/// How fast a run starts: the pace, and a speed-up for tests (1 in real use).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunSpeed {
+    pub pace: Pace,
+    pub speedup: f64,
 }
 
-/// The metrics stream of one trainer: one series per field, x = step.
-#[derive(Clone, Debug, Default)]
-pub struct MetricHistory {
-    pub fields: Vec<String>,
-    /// Per field, (step, value); NaN values are left out.
-    pub series: Vec<Series>,
-}
-
-impl MetricHistory {
-    fn add_rows(&mut self, fields: &[String], rows: &[Vec<f64>]) {
-        if self.fields.is_empty() {
-            self.fields = fields.to_vec();
-            self.series = fields.iter().map(Series::new).collect();
+impl Default for RunSpeed {
+    fn default() -> Self {
+        Self {
+            pace: Pace::Max,
+            speedup: 1.0,
         }
-        let step_at = self.fields.iter().position(|f| f == "step");
-        for row in rows {
-            let Some(step) = step_at.and_then(|i| row.get(i)).copied() else {
-                continue;
-            };
-            for (series, value) in self.series.iter_mut().zip(row) {
-                if value.is_finite() {
-                    push(series, step, *value);
-                }
-            }
-        }
-    }
-
-    /// CSV rows `run,node,field,step,value` of every field but the step itself.
-    pub fn csv_rows(&self, run: usize, node: &str) -> String {
-        let mut out = String::new();
-        for (field, series) in self.fields.iter().zip(&self.series) {
-            if field == "step" {
-                continue;
-            }
-            for [step, value] in series.points() {
-                out.push_str(&format!("{run},{node},{field},{step},{value}\n"));
-            }
-        }
-        out
-    }
-
-    /// The series of a field, if the trainer reports it.
-    pub fn field(&self, name: &str) -> Option<&Series> {
-        let i = self.fields.iter().position(|f| f == name)?;
-        self.series.get(i)
-    }
-}
-
-/// A live change of a parameter, marked on the loss plot at the step it took effect.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamMarker {
-    pub node: NodeId,
-    pub step: f64,
-    pub label: String,
-}
-
-/// How late metrics reach the UI: from the trainer emitting them to the plot having them.
-#[derive(Clone, Debug, Default)]
-pub struct LatencyStats {
-    pub samples: Vec<f64>,
-}
-
-impl LatencyStats {
-    pub fn max_ms(&self) -> f64 {
-        self.samples.iter().copied().fold(0.0, f64::max) * 1e3
-    }
-
-    pub fn median_ms(&self) -> f64 {
-        let mut s = self.samples.clone();
-        s.sort_by(f64::total_cmp);
-        s.get(s.len() / 2).copied().unwrap_or(0.0) * 1e3
     }
 }
 
@@ -147,12 +82,15 @@ pub struct RunSession {
     pub watermarks: BTreeMap<NodeId, (Series, Series)>,
     /// Late records so far over wall time.
     pub late_counts: BTreeMap<NodeId, Series>,
-    /// Window statistics per key over event time (window end, seconds): mean with min/max.
-    pub window_bands: BTreeMap<NodeId, Vec<BandSeries>>,
+    /// Window statistics per key over event time (window end, seconds after the origin):
+    /// mean with min/max, and records per window.
+    pub window_keys: BTreeMap<NodeId, KeyedWindows>,
     /// Event time (ms) that the event-time axes count from: the first event seen.
     pub event_origin_ms: Option<i64>,
-    /// Records per window of the first key, as bars.
-    pub window_counts: BTreeMap<NodeId, BarSeries>,
+    /// Each two-input trainer's input field names (the decision boundary's axes).
+    pub input_names: BTreeMap<NodeId, [String; 2]>,
+    /// How fast the run goes now.
+    pub pace: Pace,
     pub windows: BTreeMap<NodeId, VecDeque<WindowSample>>,
     pub late: BTreeMap<NodeId, VecDeque<LateSample>>,
     pub insights: BTreeMap<NodeId, Arc<TrainerInsight>>,
@@ -182,10 +120,13 @@ impl RunSession {
         graph: &Graph,
         number: usize,
         waker: Option<TelemetryWaker>,
+        speed: RunSpeed,
     ) -> Result<Self, String> {
         let options = RunOptions {
             tick: Duration::from_millis(40),
             waker,
+            pace: speed.pace,
+            speedup: speed.speedup,
             ..RunOptions::default()
         };
         let handle = crate::exec::start(plan, options).map_err(|e| e.to_string())?;
@@ -240,9 +181,10 @@ impl RunSession {
             throughput: BTreeMap::new(),
             watermarks: BTreeMap::new(),
             late_counts: BTreeMap::new(),
-            window_bands: BTreeMap::new(),
+            window_keys: BTreeMap::new(),
             event_origin_ms: None,
-            window_counts: BTreeMap::new(),
+            input_names: super::history::input_names(plan),
+            pace: speed.pace,
             windows: BTreeMap::new(),
             late: BTreeMap::new(),
             insights: BTreeMap::new(),
@@ -342,15 +284,22 @@ impl RunSession {
         let step = self
             .metrics
             .get(&node)
-            .and_then(|m| m.field("step"))
-            .and_then(|s| s.points().last())
-            .map_or(0.0, |p| p[0]);
+            .and_then(MetricHistory::last_step)
+            .unwrap_or(0.0);
         self.markers.push(ParamMarker {
             node,
             step,
             label: format!("{param} = {value}"),
         });
         Ok(())
+    }
+
+    /// Changes how fast the run goes from now on (sources and trainers re-anchor: no burst).
+    pub fn set_pace(&mut self, pace: Pace) {
+        if let Some(h) = &self.handle {
+            h.set_pace(pace);
+        }
+        self.pace = pace;
     }
 
     /// Keeps the last records of `node`'s outputs (one node at a time), or none.
@@ -401,9 +350,7 @@ impl RunSession {
                     self.messages += 1;
                     self.elapsed_s = elapsed_s;
                     for m in metrics {
-                        self.latency
-                            .samples
-                            .push(m.recorded_at.elapsed().as_secs_f64());
+                        self.latency.add(m.recorded_at.elapsed().as_secs_f64());
                         if let Some(id) = self.id_of(&m.node) {
                             self.metrics
                                 .entry(id)
@@ -412,7 +359,13 @@ impl RunSession {
                         }
                     }
                     for w in windows {
-                        self.add_window_bands(w.node, &w.samples);
+                        let origin = *self.event_origin_ms.get_or_insert_with(|| {
+                            w.samples.iter().map(|s| s.start).min().unwrap_or(0)
+                        });
+                        self.window_keys
+                            .entry(w.node)
+                            .or_default()
+                            .add(&w.samples, origin);
                         let kept = self.windows.entry(w.node).or_default();
                         kept.extend(w.samples);
                         let excess = kept.len().saturating_sub(KEPT_WINDOWS);
@@ -462,18 +415,21 @@ impl RunSession {
             push(
                 self.throughput
                     .entry(status.id)
-                    .or_insert_with(|| Series::new(&name)),
+                    .or_insert_with(|| bounded(&name)),
                 elapsed_s,
                 status.out_per_s,
             );
-            if let Some(w) = status
-                .watermark
-                .filter(|w| *w > i64::MIN / 2 && *w < i64::MAX / 2)
-            {
+            // At the end of the input the watermark jumps to +∞: it has then caught up with
+            // every event, so it is drawn at the newest one.
+            let watermark = match (status.watermark, status.max_event_time) {
+                (Some(i64::MAX), newest) => newest,
+                (w, _) => w.filter(|w| *w > i64::MIN / 2 && *w < i64::MAX / 2),
+            };
+            if let Some(w) = watermark {
                 let entry = self.watermarks.entry(status.id).or_insert_with(|| {
                     (
-                        Series::new(format!("{name} watermark")),
-                        Series::new(format!("{name} newest event")),
+                        bounded(format!("{name} watermark")),
+                        bounded(format!("{name} newest event")),
                     )
                 });
                 let origin = *self.event_origin_ms.get_or_insert(w);
@@ -486,62 +442,12 @@ impl RunSession {
                 push(
                     self.late_counts
                         .entry(status.id)
-                        .or_insert_with(|| Series::new(&name)),
+                        .or_insert_with(|| bounded(&name)),
                     elapsed_s,
                     status.late as f64,
                 );
             }
             self.nodes.insert(status.id, status);
-        }
-    }
-
-    /// Adds window firings to the per-key bands (the first `BAND_KEYS` keys seen) and the
-    /// busiest key's counts. x is the window's end in event-time seconds.
-    fn add_window_bands(&mut self, node: NodeId, samples: &[WindowSample]) {
-        let origin = *self
-            .event_origin_ms
-            .get_or_insert_with(|| samples.iter().map(|s| s.start).min().unwrap_or(0));
-        let bands = self.window_bands.entry(node).or_default();
-        let counts = self.window_counts.entry(node).or_insert_with(|| BarSeries {
-            name: "records per window".into(),
-            bars: Vec::new(),
-            width: 0.0,
-        });
-        for s in samples {
-            let x = (s.end - origin) as f64 / 1e3;
-            let band = match bands.iter().position(|b| b.name == s.key) {
-                Some(i) => bands.get_mut(i),
-                None if bands.len() < BAND_KEYS => {
-                    bands.push(BandSeries {
-                        name: s.key.clone(),
-                        points: Vec::new(),
-                    });
-                    bands.last_mut()
-                }
-                None => None,
-            };
-            let Some(band) = band else {
-                continue;
-            };
-            if band.points.last().is_some_and(|p| p.x > x) {
-                continue;
-            }
-            if band.points.len() >= BAND_POINTS {
-                band.points.drain(..BAND_POINTS / 2);
-            }
-            band.points.push(BandPoint {
-                x,
-                min: s.min,
-                mean: s.mean,
-                max: s.max,
-            });
-            if bands.first().is_some_and(|b| b.name == s.key) {
-                if counts.bars.len() >= BAND_POINTS {
-                    counts.bars.drain(..BAND_POINTS / 2);
-                }
-                counts.bars.push([x, s.count as f64]);
-                counts.width = ((s.end - s.start) as f64 / 1e3 * 0.8).max(counts.width);
-            }
         }
     }
 
@@ -552,7 +458,10 @@ impl RunSession {
         for status in &report.nodes {
             // Keep the live rates of the last tick for display; take the final counts.
             let mut s = status.clone();
-            if let Some(old) = self.nodes.get(&status.id) {
+            // A preview keeps the last records it saw, whether or not the final status has them.
+            if let Some(old) = self.nodes.get(&status.id)
+                && s.preview.iter().all(|p| p.rows.is_empty())
+            {
                 s.preview = old.preview.clone();
             }
             self.nodes.insert(status.id, s);

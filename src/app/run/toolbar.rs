@@ -1,13 +1,110 @@
-//! The run toolbar: Run, Pause/Resume, Step, Stop and Reset with their shortcuts, and a line
-//! saying where the run is. Buttons only push commands.
+//! The run toolbar: Run, Pause/Resume, Step, Stop and Reset with their shortcuts, the pace
+//! (how fast the run goes, changeable while it runs), and a line saying where the run is.
+//! Buttons only push commands.
 
 use super::session::RunPhase;
 use super::{FlowView, RunCommand, RunState};
 use crate::app::command::Command;
 use crate::app::shortcuts as keys;
+use crate::graph::{ANIMATE_SECONDS, Graph, Pace, REPLAY_FACTORS};
 use egui::{Button, RichText, Ui};
 
-pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) {
+/// Training step limits the pace menu offers.
+const STEP_RATES: [f64; 3] = [5.0, 20.0, 100.0];
+
+/// A pace as the toolbar's button says it.
+pub fn pace_label(pace: Pace) -> String {
+    match pace {
+        Pace::Max => "Max".into(),
+        Pace::Animate => "Animate".into(),
+        Pace::Replay(f) => format!("{}× event time", crate::format::significant(f, 4)),
+        Pace::Steps(s) => format!("{} steps/s", crate::format::significant(s, 4)),
+    }
+}
+
+/// A pace in a sentence.
+pub fn pace_words(pace: Pace) -> String {
+    match pace {
+        Pace::Max => "full speed".into(),
+        Pace::Animate => format!("animate (a bounded run takes about {ANIMATE_SECONDS:.0} s)"),
+        Pace::Replay(f) => format!(
+            "event time replayed at {}× wall time",
+            crate::format::significant(f, 4)
+        ),
+        Pace::Steps(s) => format!(
+            "at most {} training steps per second",
+            crate::format::significant(s, 4)
+        ),
+    }
+}
+
+/// The pace menu; pushes a command when the user picks another pace or saves it as default.
+fn pace_ui(ui: &mut Ui, run: &RunState, graph: &Graph, commands: &mut Vec<Command>) {
+    let current = run.pace(graph);
+    let mut picked = None;
+    ui.label(RichText::new("Pace").weak());
+    egui::ComboBox::from_id_salt("run_pace")
+        .selected_text(pace_label(current))
+        .width(150.0)
+        .show_ui(ui, |ui| {
+            let mut option = |ui: &mut Ui, pace: Pace, hint: &str| {
+                let label = pace_label(pace);
+                if ui
+                    .selectable_label(current == pace, label)
+                    .on_hover_text(hint)
+                    .clicked()
+                {
+                    picked = Some(pace);
+                }
+            };
+            option(ui, Pace::Max, "As fast as the machine goes");
+            option(
+                ui,
+                Pace::Animate,
+                "Spread a bounded run over about 20 s: training epochs share the time; a \
+                 stream without training spreads its input",
+            );
+            ui.separator();
+            for f in REPLAY_FACTORS {
+                option(
+                    ui,
+                    Pace::Replay(f),
+                    "Sources replay event time at this factor, like a recorded stream",
+                );
+            }
+            ui.separator();
+            for s in STEP_RATES {
+                option(ui, Pace::Steps(s), "Trainers take at most this many steps per second");
+            }
+        })
+        .response
+        .on_hover_text(format!(
+            "How fast the run goes: {}. Changes apply at once, also while running.{}",
+            pace_words(current),
+            if graph.pace == current {
+                " It is this graph's default (saved in its file)."
+            } else {
+                ""
+            }
+        ));
+    if let Some(pace) = picked.filter(|p| *p != current) {
+        commands.push(Command::Run(RunCommand::SetPace(pace)));
+    }
+    if graph.pace != current
+        && ui
+            .small_button("Make default")
+            .on_hover_text(format!(
+                "Save {} as this graph's pace (it is {} now)",
+                pace_label(current),
+                pace_label(graph.pace)
+            ))
+            .clicked()
+    {
+        commands.push(Command::Run(RunCommand::SetDefaultPace(current)));
+    }
+}
+
+pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, graph: &Graph, commands: &mut Vec<Command>) {
     let phase = run.session.as_ref().map(|s| s.phase.clone());
     let live = phase.as_ref().is_some_and(RunPhase::is_live);
     let paused = phase == Some(RunPhase::Paused);
@@ -69,6 +166,8 @@ pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) 
         {
             push(RunCommand::Reset);
         }
+        ui.separator();
+        pace_ui(ui, run, graph, commands);
         ui.separator();
         phase_label(ui, run);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

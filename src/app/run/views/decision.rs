@@ -15,10 +15,12 @@ use ndarray::{Array2, ArrayView1};
 const GRID_CELLS: usize = 64;
 /// The plane shown when there are no training points.
 const DEFAULT_BOUNDS: [[f32; 2]; 2] = [[-3.0, 3.0], [-3.0, 3.0]];
-/// Room for the x1 axis labels (left) and the x0 axis labels (below).
+/// Room for the second input's axis labels (left) and the first input's (below).
 const AXIS_LEFT: f32 = 40.0;
 const AXIS_BELOW: f32 = 30.0;
 const POINT_RADIUS: f32 = 3.0;
+/// Room for the class legend under the plane.
+const LEGEND_HEIGHT: f32 = 22.0;
 
 /// Distinct class colours, readable on dark and light backgrounds; repeats after eight.
 pub fn class_colour(class: usize) -> Color32 {
@@ -162,7 +164,7 @@ struct Evaluated {
 /// The decision-boundary view of one trainer. Keeps the evaluated grid as a texture and
 /// re-evaluates only when a new insight (a new step) arrives.
 pub struct DecisionView {
-    /// Axis titles: "x0" and "x1" unless the app knows the feature names.
+    /// Axis titles: the model's input field names ("input 1", "input 2" until known).
     pub axis_names: [String; 2],
     evaluated: Option<Evaluated>,
     evaluations: u64,
@@ -171,7 +173,7 @@ pub struct DecisionView {
 impl Default for DecisionView {
     fn default() -> Self {
         Self {
-            axis_names: ["x0".into(), "x1".into()],
+            axis_names: ["input 1".into(), "input 2".into()],
             evaluated: None,
             evaluations: 0,
         }
@@ -257,7 +259,11 @@ fn plane_ui(
     points: &[LabeledPoint],
     names: &[String; 2],
 ) {
-    let side = (ui.available_width() - AXIS_LEFT).clamp(120.0, 420.0);
+    // The whole square fits the space it has, also a short plot cell (never cut in half):
+    // below it go the axis labels and one legend row.
+    let by_width = ui.available_width() - AXIS_LEFT;
+    let by_height = ui.available_height() - AXIS_BELOW - LEGEND_HEIGHT;
+    let side = by_width.min(by_height).clamp(80.0, 420.0);
     let (rect, response) =
         ui.allocate_exact_size(vec2(side + AXIS_LEFT, side + AXIS_BELOW), Sense::hover());
     let plane = Rect::from_min_size(pos2(rect.left() + AXIS_LEFT, rect.top()), vec2(side, side));
@@ -360,12 +366,14 @@ fn axes(
         font,
         colour,
     );
-    painter.text(
-        pos2(left, plane.center().y),
-        Align2::RIGHT_CENTER,
-        x1_name,
-        FontId::proportional(12.0),
-        colour,
+    // The second input's name reads upwards along its axis, so a long name still fits.
+    let galley = painter.layout_no_wrap(x1_name.clone(), FontId::proportional(12.0), colour);
+    let at = pos2(
+        left - galley.size().y,
+        plane.center().y + galley.size().x / 2.0,
+    );
+    painter.add(
+        egui::epaint::TextShape::new(at, galley, colour).with_angle(-std::f32::consts::FRAC_PI_2),
     );
 }
 

@@ -163,7 +163,7 @@ mod tests {
     fn numbers_are_short() {
         assert_eq!(format_number(0.012345), "0.0123");
         assert_eq!(format_number(123.45), "123");
-        assert_eq!(format_number(2.5e-5), "2.50e-5");
+        assert_eq!(format_number(2.5e-5), "2.5e-5");
         assert_eq!(format_number(0.0), "0");
     }
 }
