@@ -40,3 +40,6 @@ mod plots;
 
 #[path = "ui_editor/views.rs"]
 mod views;
+
+#[path = "ui_editor/live.rs"]
+mod live;

@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub pace: Pace,
     /// Multiplies every paced speed (tests run paced graphs faster, behaving the same).
     pub speedup: f64,
+    /// Nodes whose data previews are kept from the first record (a preview opened before
+    /// the run); `Control::Preview` turns others on later.
+    pub previews: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             waker: None,
             pace: Pace::Max,
             speedup: 1.0,
+            previews: Vec::new(),
         }
     }
 }
@@ -274,7 +278,11 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
-            Arc::new(counters.with_metric_fields(metric_fields))
+            let counters = counters.with_metric_fields(metric_fields);
+            if options.previews.contains(&n.name) {
+                counters.preview.set_watching(true);
+            }
+            Arc::new(counters)
         })
         .collect();
     // Channels of every exchange wire: senders at (from, u, consumer, j), receivers at (consumer, d).

@@ -130,7 +130,7 @@ fn pause_stops_the_step_count_and_stop_ends_every_executor_thread() {
 #[test]
 fn a_failing_operator_shows_its_error_on_its_node_and_the_app_keeps_working() {
     let _serial = serial();
-    let mut g = example("bench-window.ron");
+    let mut g = full_speed(example("bench-window.ron"));
     g.set_param("source", "count", ParamValue::Int(100_000))
         .unwrap();
     let fault = g.add_node("fault", "fault", [300.0, 300.0]);

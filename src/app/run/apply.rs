@@ -110,24 +110,23 @@ impl FlowbookApp {
             pace: self.run.pace(self.doc.graph()),
             speedup: self.run.speedup,
         };
+        let watch = self
+            .run
+            .preview
+            .as_ref()
+            .and_then(|(node, _)| self.doc.graph().node(*node))
+            .map(|n| n.name.clone());
         match RunSession::start(
             &plan,
             self.doc.graph(),
             number,
             self.run.waker.clone(),
             speed,
+            watch.as_deref(),
         ) {
             Ok(session) => {
                 self.run.runs_started = number;
-                if let Some((node, _)) = &self.run.preview
-                    && let Some(name) = self.doc.graph().node(*node).map(|n| n.name.clone())
-                {
-                    let mut session = session;
-                    session.watch(Some(&name));
-                    self.run.session = Some(session);
-                } else {
-                    self.run.session = Some(session);
-                }
+                self.run.session = Some(session);
                 self.set_status(format!("Run {number} started."));
             }
             Err(message) => self.set_error(format!("Cannot run: {message}")),

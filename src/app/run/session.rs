@@ -115,31 +115,35 @@ pub struct RunSession {
 impl RunSession {
     /// Starts a validated plan. Ticks are short so metrics reach the plots quickly.
     /// `waker` is called after each telemetry message (the editor asks for a frame).
+    /// `watch` names the node whose preview is open: it keeps records from the first one.
     pub fn start(
         plan: &LogicalPlan,
         graph: &Graph,
         number: usize,
         waker: Option<TelemetryWaker>,
         speed: RunSpeed,
+        watch: Option<&str>,
     ) -> Result<Self, String> {
+        let pinned_previews = ResultsCollector::preview_nodes(graph);
+        let mut previews = pinned_previews.clone();
+        previews.extend(watch.map(str::to_owned));
         let options = RunOptions {
             tick: Duration::from_millis(40),
             waker,
             pace: speed.pace,
             speedup: speed.speedup,
+            previews,
             ..RunOptions::default()
         };
         let handle = crate::exec::start(plan, options).map_err(|e| e.to_string())?;
-        let pinned_previews = ResultsCollector::preview_nodes(graph);
-        for node in &pinned_previews {
-            handle.watch_preview(node, true);
-        }
         Ok(Self::with_handle(
             handle,
             plan,
             graph,
             number,
             pinned_previews,
+            speed.pace,
+            watch.map(str::to_owned),
         ))
     }
 
@@ -152,7 +156,8 @@ impl RunSession {
         graph: &Graph,
         number: usize,
     ) -> Self {
-        let mut session = Self::with_handle(handle, plan, graph, number, Vec::new());
+        let mut session =
+            Self::with_handle(handle, plan, graph, number, Vec::new(), Pace::Max, None);
         session.flink = Some(flink);
         session
     }
@@ -168,6 +173,8 @@ impl RunSession {
         graph: &Graph,
         number: usize,
         pinned_previews: Vec<String>,
+        pace: Pace,
+        watched: Option<String>,
     ) -> Self {
         Self {
             number,
@@ -184,7 +191,7 @@ impl RunSession {
             window_keys: BTreeMap::new(),
             event_origin_ms: None,
             input_names: super::history::input_names(plan),
-            pace: speed.pace,
+            pace,
             windows: BTreeMap::new(),
             late: BTreeMap::new(),
             insights: BTreeMap::new(),
@@ -193,7 +200,7 @@ impl RunSession {
             markers: Vec::new(),
             report: None,
             latency: LatencyStats::default(),
-            watched: None,
+            watched,
             pinned_previews,
             results: ResultsCollector::new(graph),
             messages: 0,
