@@ -18,6 +18,9 @@ const ANIMATE_STREAM_STEPS_PER_S: f64 = 50.0;
 const ANIMATE_REPLAY_FACTOR: f64 = 10.0;
 /// A paced source aims at batches this long in wall time: smooth, but not one record per batch.
 const BATCH_WALL_S: f64 = 0.05;
+/// Records per batch of a source that a paced trainer holds back: small, so each training
+/// step's metrics leave as it happens instead of in bursts of a whole source batch.
+const HELD_BACK_BATCH: usize = 32;
 /// Longest sleep between looks at the run's flags.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -74,8 +77,9 @@ impl PaceCell {
     /// How a source is paced now.
     fn source_rule(&self) -> SourceRule {
         match self.get() {
-            Pace::Max | Pace::Steps(_) => SourceRule::Free,
-            Pace::Animate if self.trains => SourceRule::Free,
+            Pace::Max => SourceRule::Free,
+            Pace::Steps(_) => SourceRule::HeldBack,
+            Pace::Animate if self.trains => SourceRule::HeldBack,
             Pace::Replay(factor) => SourceRule::EventTime {
                 factor: factor * self.speedup,
             },
@@ -90,6 +94,8 @@ impl PaceCell {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SourceRule {
     Free,
+    /// Not paced itself, but a paced trainer downstream holds it back: small batches.
+    HeldBack,
     /// Event time advances `factor` times as fast as wall time.
     EventTime {
         factor: f64,
@@ -151,6 +157,7 @@ impl SourcePacer {
     pub fn batch_size(&self, rule: SourceRule, max: usize) -> usize {
         match rule {
             SourceRule::Free => max,
+            SourceRule::HeldBack => HELD_BACK_BATCH.min(max.max(1)),
             _ => self.batch.unwrap_or(16).clamp(1, max.max(1)),
         }
     }
@@ -163,7 +170,7 @@ impl SourcePacer {
             },
             (rule, _) => rule,
         };
-        if span.records == 0 || rule == SourceRule::Free {
+        if span.records == 0 || matches!(rule, SourceRule::Free | SourceRule::HeldBack) {
             return now;
         }
         let anchor = *self.anchor.get_or_insert(Anchor {
@@ -182,7 +189,7 @@ impl SourcePacer {
             SourceRule::Spread { seconds } => {
                 (span.progress_after.unwrap_or(0.0) - anchor.progress) * seconds
             }
-            SourceRule::Free => 0.0,
+            SourceRule::Free | SourceRule::HeldBack => 0.0,
         };
         let due = anchor.wall + Duration::from_secs_f64(offset_s.clamp(0.0, 1e6));
         let previous = self.last_due.unwrap_or(anchor.wall);
@@ -388,6 +395,7 @@ mod tests {
         dense.due(fast, &span(32, 1, 32), t0, 1024);
         assert_eq!(dense.batch_size(fast, 1024), 500);
         assert_eq!(pacer.batch_size(SourceRule::Free, 1024), 1024);
+        assert_eq!(pacer.batch_size(SourceRule::HeldBack, 1024), 32);
     }
 
     #[test]

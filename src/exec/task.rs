@@ -522,7 +522,7 @@ impl Task {
                     .skipped
                     .store(source.skipped_records(), Relaxed);
             }
-            if rule != SourceRule::Free {
+            if !matches!(rule, SourceRule::Free | SourceRule::HeldBack) {
                 let span = batch_span(&batch, progress_before, source.progress());
                 let due = pacer.due(rule, &span, Instant::now(), max_batch);
                 if !pacer.hold(due, shared, stepped) {
