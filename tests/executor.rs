@@ -297,10 +297,7 @@ fn a_preview_shows_the_last_records_only_while_watched() {
     handle.watch_preview("watermark", true);
     let preview = preview_of(&handle);
     let port = preview.first().expect("one port");
-    assert_eq!(
-        port.headers[..2],
-        ["key".to_string(), "time_ms".to_string()]
-    );
+    assert_eq!(port.headers[..2], ["key".to_string(), "time".to_string()]);
     assert_eq!(port.rows.len(), flowbook::exec::PREVIEW_ROWS);
     assert!(port.rows.iter().all(|r| r.len() == port.headers.len()));
     handle.watch_preview("watermark", false);

@@ -145,8 +145,10 @@ fn a_step_limit_holds_and_can_be_raised_while_training() {
             step = newest_step(&m).unwrap_or(step);
         }
     }
+    // At the old limit 0.8 s allows about 32 steps; the raised one must clearly beat that
+    // (by a margin that holds on a loaded 2-core machine).
     assert!(
-        step - before > 200.0,
+        step - before > 2.0 * 40.0 * 0.8,
         "a raised limit trains faster: {before} -> {step}"
     );
     handle.send(Control::Stop);

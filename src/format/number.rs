@@ -128,7 +128,7 @@ mod tests {
     fn metrics_keep_four_significant_digits() {
         assert_eq!(metric(0.012_345_6), "0.01235");
         assert_eq!(metric(0.5), "0.5");
-        assert_eq!(metric(2.302_585), "2.303");
+        assert_eq!(metric(2.304_567), "2.305");
         assert_eq!(metric(1234.5678), "1235");
         assert_eq!(metric(490_249.472_513), "490249");
         assert_eq!(metric(0.000_012_345_6), "1.235e-5");

@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(event_time(i64::MAX - 1), format!("{} ms", i64::MAX - 1));
         assert_eq!(event_date(-5), "-5 ms");
         assert_eq!(event_clock(-1, 1), "23:59:59.999");
-        assert_eq!(event_time(LAST_FOUR_DIGIT_YEAR_MS), "9999-12-31 23:59:59.999");
+        assert_eq!(
+            event_time(LAST_FOUR_DIGIT_YEAR_MS),
+            "9999-12-31 23:59:59.999"
+        );
     }
 
     #[test]

@@ -37,7 +37,11 @@ fn editor_opening(name: &str) -> AppHarness {
     let mut h = editor_allowing_tofu();
     h.state_mut().open_now(&path);
     settle(&mut h);
-    assert!(!h.state().status.is_error, "{name}: {}", h.state().status.text);
+    assert!(
+        !h.state().status.is_error,
+        "{name}: {}",
+        h.state().status.text
+    );
     h
 }
 
@@ -118,7 +122,10 @@ fn every_example_at_its_default_pace_fills_its_plots_over_seconds_then_finishes(
         let stop = (name == "regression-stream.ron").then_some(Duration::from_secs(4));
         let (grew_at, took) = watch_example(name, speedup, stop);
         assert_filled_over_time(name, &grew_at);
-        println!("{name}: {took:.1} s at {speedup}x, plots grew at {} times", grew_at.len());
+        println!(
+            "{name}: {took:.1} s at {speedup}x, plots grew at {} times",
+            grew_at.len()
+        );
     }
 }
 
@@ -203,7 +210,11 @@ fn a_wire_preview_opened_before_run_shows_records_during_the_run_and_keeps_them(
             .map_or(0, |p| p.rows.len())
     };
     step_until(&mut h, Duration::from_secs(20), |h| rows(h) > 0);
-    assert_eq!(phase(&h), Some(RunPhase::Running), "records show during the run");
+    assert_eq!(
+        phase(&h),
+        Some(RunPhase::Running),
+        "records show during the run"
+    );
     assert!(h.query_all_by_label_contains("· live").count() >= 1);
     assert!(
         h.query_all_by_label_contains("1970-01-01 00:00:0").count() >= 1,
@@ -213,7 +224,10 @@ fn a_wire_preview_opened_before_run_shows_records_during_the_run_and_keeps_them(
         phase(h) == Some(RunPhase::Finished)
     });
     settle(&mut h);
-    assert!(rows(&h) > 0, "a finished run's preview keeps its last records");
+    assert!(
+        rows(&h) > 0,
+        "a finished run's preview keeps its last records"
+    );
     assert!(h.query_all_by_label_contains("newest first").count() >= 1);
 }
 
@@ -257,12 +271,9 @@ fn memory_stays_flat_while_an_endless_example_runs() {
         let s = started.elapsed().as_secs();
         if s >= next_print {
             let rss = resident_mb();
-            let steps = h
-                .state()
-                .run
-                .session
-                .as_ref()
-                .map_or(0, |s| s.metrics.values().map(|m| m.series[0].pushed()).sum());
+            let steps = h.state().run.session.as_ref().map_or(0, |s| {
+                s.metrics.values().map(|m| m.series[0].pushed()).sum()
+            });
             println!("t = {s:>3} s  resident {rss:7.1} MB  trainer steps {steps}");
             if at_10.is_none() {
                 at_10 = Some(rss);

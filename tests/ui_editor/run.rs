@@ -75,11 +75,19 @@ fn moons_runs_from_the_toolbar_learns_and_every_node_finishes() {
         decision.evaluations() > 0,
         "the decision boundary was drawn"
     );
-    // The loss plot is drawn with its own settings (smoothing on, TensorBoard-style).
+    // The notebook pins the loss, so the plots area leaves it to the notebook (one place,
+    // not two side by side) and draws the trainer's other plots with their own settings.
+    let drawn: Vec<&String> = app.run.plots.settings.keys().collect();
     assert!(
-        app.run.plots.settings.contains_key("trainer — loss"),
-        "{:?}",
-        app.run.plots.settings.keys().collect::<Vec<_>>()
+        !app.run.plots.settings.contains_key("trainer — loss"),
+        "{drawn:?}"
+    );
+    assert!(
+        app.run
+            .plots
+            .settings
+            .contains_key("trainer — learning rate"),
+        "{drawn:?}"
     );
     assert!(app.status.text.contains("ended"), "{}", app.status.text);
 }

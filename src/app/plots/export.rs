@@ -16,7 +16,11 @@ use std::sync::{Arc, Mutex};
 /// place raw epoch milliseconds appear.
 pub fn series_to_csv(view: &PlotView<'_>) -> String {
     let header = |origin: Option<i64>, fallback: &'static str| {
-        if origin.is_some() { "event_time_ms" } else { fallback }
+        if origin.is_some() {
+            "event_time_ms"
+        } else {
+            fallback
+        }
     };
     let mut out = format!(
         "series,{},{}\n",

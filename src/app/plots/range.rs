@@ -88,8 +88,8 @@ pub fn nice_steps(base_step: f64) -> [f64; 3] {
 /// 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, days), below a second 1-2-5 fractions.
 pub fn time_steps(base_s: f64) -> [f64; 3] {
     const UNITS: [f64; 21] = [
-        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
-        7200.0, 10_800.0, 21_600.0, 43_200.0, 86_400.0, 172_800.0, 432_000.0, 864_000.0,
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10_800.0, 21_600.0, 43_200.0, 86_400.0, 172_800.0, 432_000.0, 864_000.0,
     ];
     let base = if base_s.is_finite() && base_s > 0.0 {
         base_s
@@ -146,9 +146,7 @@ pub fn grid_marks(lo: f64, hi: f64, steps: [f64; 3], offset: f64, limit: usize) 
             if value > hi {
                 break;
             }
-            let taken = marks
-                .iter()
-                .any(|(v, _)| (v - value).abs() <= step * 1e-6);
+            let taken = marks.iter().any(|(v, _)| (v - value).abs() <= step * 1e-6);
             if !taken {
                 marks.push((value, step));
             }
@@ -307,7 +305,12 @@ mod tests {
         // Seconds after an origin at 22:13:20.250: ticks at whole 5 s of the clock.
         let marks = grid_marks(0.0, 20.0, [5.0, 10.0, 30.0], 80_000.25, 100);
         let clock: Vec<f64> = marks.iter().map(|(v, _)| v + 80_000.25).collect();
-        assert!(clock.iter().all(|t| (t / 5.0 - (t / 5.0).round()).abs() < 1e-6), "{clock:?}");
+        assert!(
+            clock
+                .iter()
+                .all(|t| (t / 5.0 - (t / 5.0).round()).abs() < 1e-6),
+            "{clock:?}"
+        );
         assert_eq!(marks.len(), 4);
         assert!(grid_marks(1.0, 0.0, [1.0, 2.0, 5.0], 0.0, 100).is_empty());
         // Too many marks for a step: that step is left out, the coarser ones stay.

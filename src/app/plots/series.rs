@@ -243,7 +243,10 @@ impl Series {
         );
         self.pushed += 1;
         if y.is_finite() {
-            self.y_bounds = Some(self.y_bounds.map_or((y, y), |(lo, hi)| (lo.min(y), hi.max(y))));
+            self.y_bounds = Some(
+                self.y_bounds
+                    .map_or((y, y), |(lo, hi)| (lo.min(y), hi.max(y))),
+            );
         }
         if self.group <= 1 {
             self.keep(x, y);
@@ -499,7 +502,11 @@ mod tests {
     fn a_bounded_series_keeps_the_envelope_at_even_density() {
         let mut s = Series::bounded("loss", 1000);
         for i in 0..200_000 {
-            let y = if i == 777 { 99.0 } else { 1.0 / f64::from(i + 1) };
+            let y = if i == 777 {
+                99.0
+            } else {
+                1.0 / f64::from(i + 1)
+            };
             s.push(f64::from(i), y).unwrap();
         }
         assert!(s.len() <= 1000 + 3, "{}", s.len());
@@ -512,7 +519,10 @@ mod tests {
         assert_eq!(s.y_bounds(), Some((1.0 / 200_000.0, 99.0)));
         let first = all.iter().filter(|p| p[0] < 20_000.0).count();
         let last = all.iter().filter(|p| p[0] >= 180_000.0).count();
-        assert!(first.abs_diff(last) * 4 <= first.max(last), "{first} vs {last}");
+        assert!(
+            first.abs_diff(last) * 4 <= first.max(last),
+            "{first} vs {last}"
+        );
         // Drawing still reaches the newest point.
         let drawn = s.downsample_for_view(0.0, 200_000.0, 100);
         assert_eq!(drawn.last(), Some(&[199_999.0, 1.0 / 200_000.0]));

@@ -91,7 +91,10 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         nothing.then(|| "No data yet: it appears here as the run produces it.".to_owned())
     });
     if let Some(text) = message {
-        let size = egui::vec2(ui.available_width(), ui.available_height().max(MIN_PLOT_HEIGHT));
+        let size = egui::vec2(
+            ui.available_width(),
+            ui.available_height().max(MIN_PLOT_HEIGHT),
+        );
         let shown = ui.allocate_ui(size, |ui| {
             ui.centered_and_justified(|ui| ui.label(egui::RichText::new(text).weak()));
         });
@@ -526,8 +529,8 @@ fn add_items(
         let clip = window.x.is_none().then(|| current_x_range(view)).flatten();
         for (k, overlay) in view.overlays.iter().enumerate() {
             // Each earlier run its own faded colour, after the current run's colours.
-            let color = palette(first_free_colour + keyed.len() + view.bars.len() + k)
-                .gamma_multiply(0.55);
+            let color =
+                palette(first_free_colour + keyed.len() + view.bars.len() + k).gamma_multiply(0.55);
             for (i, source) in overlay.series.iter().enumerate() {
                 let (raw, smoothed) = drawn_series(cache.line((Some(k), i)), source, settings);
                 let shown = smoothed.unwrap_or(raw);

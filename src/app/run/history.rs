@@ -116,9 +116,10 @@ pub fn input_names(plan: &LogicalPlan) -> BTreeMap<NodeId, [String; 2]> {
         let Some(config) = &trainer.trainer else {
             continue;
         };
-        let batch = plan.nodes.iter().find(|n| {
-            n.kind == NodeKind::Batch && n.features.as_ref() == Some(&config.features)
-        });
+        let batch = plan
+            .nodes
+            .iter()
+            .find(|n| n.kind == NodeKind::Batch && n.features.as_ref() == Some(&config.features));
         let Some(batch) = batch else {
             continue;
         };

@@ -71,10 +71,7 @@ fn layer_lines(session: &RunSession, name: &str) -> Option<Vec<String>> {
             .find(|l| l.name == name)
             .map(|l| (i.step, l))
     })?;
-    let mut second = format!(
-        "dL/dout rms {}",
-        metric(f64::from(layer.output_grad_rms))
-    );
+    let mut second = format!("dL/dout rms {}", metric(f64::from(layer.output_grad_rms)));
     if let Some(norm) = layer.param_grad_norm {
         second.push_str(&format!(" · |grad W| {}", metric(f64::from(norm))));
     }

@@ -143,7 +143,7 @@ fn busy_nodes(session: &RunSession) -> Vec<&Series> {
             (out > 0).then_some((s, out))
         })
         .collect();
-    busy.sort_by(|a, b| b.1.cmp(&a.1));
+    busy.sort_by_key(|b| std::cmp::Reverse(b.1));
     busy.into_iter()
         .take(THROUGHPUT_NODES)
         .map(|(s, _)| s)
@@ -197,15 +197,16 @@ pub fn plots_ui(
         ui.label(egui::RichText::new("Press Run: plots of the run appear here.").weak());
         return message;
     };
-    let (pinned, list): (Vec<_>, Vec<_>) = plot_list(session, graph)
-        .into_iter()
-        .partition(|(_, kind)| notebook_open && graph.notebook.iter().any(|c| kind.same_as_cell(c)));
+    let (pinned, list): (Vec<_>, Vec<_>) =
+        plot_list(session, graph)
+            .into_iter()
+            .partition(|(_, kind)| {
+                notebook_open && graph.notebook.iter().any(|c| kind.same_as_cell(c))
+            });
     if !pinned.is_empty() {
         let titles: Vec<&str> = pinned.iter().map(|(t, _)| t.as_str()).collect();
-        ui.label(
-            egui::RichText::new(format!("📌 In the notebook: {}", titles.join(", "))).weak(),
-        )
-        .on_hover_text("Pinned plots show in the notebook pane; close it to see them here");
+        ui.label(egui::RichText::new(format!("📌 In the notebook: {}", titles.join(", "))).weak())
+            .on_hover_text("Pinned plots show in the notebook pane; close it to see them here");
     }
     let markers: BTreeMap<NodeId, Vec<Marker>> =
         session.markers.iter().fold(BTreeMap::new(), |mut map, m| {
@@ -299,7 +300,11 @@ pub fn plots_ui(
                     let mut about = format!(
                         "{} key{} banded",
                         ranked.len().min(BANDED_KEYS),
-                        if ranked.len().min(BANDED_KEYS) == 1 { "" } else { "s" }
+                        if ranked.len().min(BANDED_KEYS) == 1 {
+                            ""
+                        } else {
+                            "s"
+                        }
                     );
                     if lines > 0 {
                         about.push_str(&format!(", {lines} as thin lines"));
@@ -315,8 +320,7 @@ pub fn plots_ui(
                 if let Some(origin) = session.event_origin_ms {
                     view = view.x_event_time(origin);
                 }
-                if let Some(counts) = session.window_keys.get(id).and_then(|k| k.busiest_counts())
-                {
+                if let Some(counts) = session.window_keys.get(id).and_then(|k| k.busiest_counts()) {
                     view.title = format!("{title} (busiest key)");
                     view = view.bars(counts);
                 }

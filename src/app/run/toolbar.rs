@@ -74,7 +74,11 @@ fn pace_ui(ui: &mut Ui, run: &RunState, graph: &Graph, commands: &mut Vec<Comman
             }
             ui.separator();
             for s in STEP_RATES {
-                option(ui, Pace::Steps(s), "Trainers take at most this many steps per second");
+                option(
+                    ui,
+                    Pace::Steps(s),
+                    "Trainers take at most this many steps per second",
+                );
             }
         })
         .response

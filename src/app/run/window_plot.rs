@@ -80,7 +80,7 @@ impl KeyedWindows {
     /// The keys' mean/min/max curves, busiest first (ties: first seen first).
     pub fn ranked(&self) -> Vec<&BandSeries> {
         let mut keys: Vec<&KeyCurves> = self.keys.iter().collect();
-        keys.sort_by(|a, b| b.windows.cmp(&a.windows));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.windows));
         keys.into_iter().map(|k| &k.band).collect()
     }
 
@@ -173,7 +173,11 @@ mod tests {
     fn late_firings_are_placed_in_order_not_dropped() {
         let mut w = KeyedWindows::default();
         w.add(
-            &[sample("a", 3000, 1.0), sample("a", 1000, 2.0), sample("a", 2000, 3.0)],
+            &[
+                sample("a", 3000, 1.0),
+                sample("a", 1000, 2.0),
+                sample("a", 2000, 3.0),
+            ],
             0,
         );
         let xs: Vec<f64> = w.ranked()[0].points.iter().map(|p| p.x).collect();
@@ -209,7 +213,10 @@ mod tests {
         }
         assert!(w.points() <= 2 * KEY_POINTS, "{}", w.points());
         let band = w.ranked()[0];
-        assert!(band.points.iter().any(|p| p.max >= 501.0), "the spike survives");
+        assert!(
+            band.points.iter().any(|p| p.max >= 501.0),
+            "the spike survives"
+        );
         assert!(band.points.windows(2).all(|p| p[0].x <= p[1].x));
     }
 }
