@@ -77,7 +77,8 @@ pub fn check_target(path: &Path) -> Result<Target, OutputError> {
     match std::fs::metadata(path) {
         Ok(meta) => kind_of(path, &meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let parent = parent_folder(path);
+            // A dangling symlink is written where it points: that folder must exist.
+            let parent = parent_folder(&follow_symlink(path));
             match std::fs::metadata(&parent) {
                 Ok(m) if m.is_dir() => Ok(Target::Replaced),
                 Ok(_) => Err(OutputError::refused(

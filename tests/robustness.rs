@@ -1052,3 +1052,144 @@ fn a_second_ctrl_c_quits_at_once_when_the_run_cannot_stop() {
     assert_eq!(names_in(dir.path()), ["input.csv", "stuck.ron"]);
     drop(writer);
 }
+
+/// Where a generated path may point: the input itself under other names (relative, `..`,
+/// absolute, symlink, hard link), the graph file (and a link to it), folders, a device, and
+/// fresh names (some shared by both sinks).
+const PATH_CHOICES: [&str; 17] = [
+    "in.csv",
+    "./in.csv",
+    "sub/../in.csv",
+    "link.csv",
+    "hard.csv",
+    "{abs}/in.csv",
+    "g.ron",
+    "graph-link.ron",
+    "{abs}/sub/../g.ron",
+    "sub",
+    ".",
+    "/dev/null",
+    "out.csv",
+    "sub/out.csv",
+    "sub/../out.csv",
+    "dangling.csv",
+    "{abs}/missing/out.csv",
+];
+
+/// Runs window-stats in a fresh folder with the source and the two sinks at the chosen paths
+/// and checks that no input changed: the CSV input and its links, the graph file, /dev/null
+/// still a device; no temporary file is left; a refused graph writes nothing.
+fn no_input_changes(source: usize, sink: usize, late: usize) -> Result<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let input = base.join("in.csv");
+    std::fs::copy(
+        common::root().join("example-graphs/data/events_a.csv"),
+        &input,
+    )
+    .unwrap();
+    std::fs::create_dir(base.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&input, base.join("link.csv")).unwrap();
+    std::fs::hard_link(&input, base.join("hard.csv")).unwrap();
+    std::os::unix::fs::symlink(base.join("nowhere/x.csv"), base.join("dangling.csv")).unwrap();
+    let graph_path = base.join("g.ron");
+    std::os::unix::fs::symlink(&graph_path, base.join("graph-link.ron")).unwrap();
+    let pick = |i: usize| PATH_CHOICES[i].replace("{abs}", &base.display().to_string());
+    let mut graph = load(&common::root().join("example-graphs/window-stats.ron")).unwrap();
+    for (node, i) in [("source", source), ("sink", sink), ("late_sink", late)] {
+        graph
+            .set_param(node, "path", ParamValue::Text(pick(i)))
+            .unwrap();
+    }
+    let graph_text = to_ron_string(&graph).unwrap();
+    std::fs::write(&graph_path, &graph_text).unwrap();
+    let input_bytes = std::fs::read(&input).unwrap();
+    let before: Vec<String> = names_in(&base);
+
+    let loaded = load(&graph_path).unwrap();
+    let outcome = match plan_in(&loaded, &GraphLocation::of_file(&graph_path)) {
+        Err(problems) => format!("refused: {}", problems[0]),
+        Ok(plan) => match start(&plan, RunOptions::default()) {
+            Err(e) => format!("not started: {e}"),
+            Ok(handle) => format!("{:?}", handle.wait().outcome),
+        },
+    };
+    let what = format!(
+        "source {}, sink {}, late {}: {outcome}",
+        pick(source),
+        pick(sink),
+        pick(late)
+    );
+    if std::fs::read(&input).unwrap() != input_bytes {
+        return Err(format!("{what}: the input changed"));
+    }
+    if std::fs::read_to_string(&graph_path).unwrap() != graph_text {
+        return Err(format!("{what}: the graph file changed"));
+    }
+    let meta = std::fs::symlink_metadata(&input).unwrap();
+    if !meta.is_file() || std::fs::read_link(base.join("link.csv")).unwrap() != input {
+        return Err(format!("{what}: the input or its link was replaced"));
+    }
+    use std::os::unix::fs::FileTypeExt;
+    if !std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device()
+    {
+        return Err(format!("{what}: /dev/null was replaced"));
+    }
+    for folder in [base.clone(), base.join("sub")] {
+        if let Some(temp) = names_in(&folder).into_iter().find(|n| n.ends_with(".tmp")) {
+            return Err(format!("{what}: temporary file {temp} left behind"));
+        }
+    }
+    if outcome.starts_with("refused") && names_in(&base) != before {
+        return Err(format!(
+            "{what}: a refused graph wrote {:?}",
+            names_in(&base)
+        ));
+    }
+    Ok(outcome)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
+    /// No combination of source and sink paths — the same file under any name, the graph
+    /// file, a folder, a device — ever changes an input (issue 12, "never destroy a file").
+    #[test]
+    fn random_source_and_sink_paths_never_change_an_input(
+        source in 0..6usize,
+        sink in 0..PATH_CHOICES.len(),
+        late in 0..PATH_CHOICES.len(),
+    ) {
+        let result = no_input_changes(source, sink, late);
+        prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+    }
+}
+
+/// Every pair of sink paths once, with the input under each of its names (the property test
+/// above samples; this one is exhaustive over the same choices).
+#[test]
+fn every_pair_of_sink_paths_keeps_every_input() {
+    let (mut failures, mut finished, mut refused) = (Vec::new(), 0, 0);
+    for sink in 0..PATH_CHOICES.len() {
+        for late in 0..PATH_CHOICES.len() {
+            match no_input_changes(sink % 6, sink, late) {
+                Err(e) => failures.push(e),
+                Ok(outcome) if outcome == "Finished" => finished += 1,
+                Ok(outcome) if outcome.starts_with("refused") => refused += 1,
+                // Anything else: a bad output found only when the run starts, not at validation.
+                Ok(outcome) => failures.push(format!(
+                    "{} {}: {outcome}",
+                    PATH_CHOICES[sink], PATH_CHOICES[late]
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Both sides were exercised: fresh names and /dev/null run, the input's names are refused.
+    assert!(
+        finished >= 10 && refused >= 200,
+        "{finished} finished, {refused} refused"
+    );
+}
