@@ -1172,17 +1172,14 @@ proptest! {
 #[test]
 fn every_pair_of_sink_paths_keeps_every_input() {
     let (mut failures, mut finished, mut refused) = (Vec::new(), 0, 0);
-    for sink in 0..PATH_CHOICES.len() {
-        for late in 0..PATH_CHOICES.len() {
+    for (sink, sink_path) in PATH_CHOICES.iter().enumerate() {
+        for (late, late_path) in PATH_CHOICES.iter().enumerate() {
             match no_input_changes(sink % 6, sink, late) {
                 Err(e) => failures.push(e),
                 Ok(outcome) if outcome == "Finished" => finished += 1,
                 Ok(outcome) if outcome.starts_with("refused") => refused += 1,
                 // Anything else: a bad output found only when the run starts, not at validation.
-                Ok(outcome) => failures.push(format!(
-                    "{} {}: {outcome}",
-                    PATH_CHOICES[sink], PATH_CHOICES[late]
-                )),
+                Ok(outcome) => failures.push(format!("{sink_path} {late_path}: {outcome}")),
             }
         }
     }
