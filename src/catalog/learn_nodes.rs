@@ -2,7 +2,9 @@
 //! and predict. Layers, Loss and Trainer together compile into one fused training operator.
 
 use super::spec_helpers::{RECORDS_IN, RECORDS_OUT, live, p, port};
-use super::{Category, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, PortSpec, PortType};
+use super::{
+    Category, LayerType, NodeKind, NodeSpec, ParamDefault as D, ParamKind as K, PortSpec, PortType,
+};
 
 const TENSOR_IN: PortSpec = port(
     "in",
@@ -226,7 +228,7 @@ pub static SHARD: NodeSpec = NodeSpec {
 macro_rules! layer {
     ($name:ident, $kind:ident, $id:literal, $title:literal, $summary:literal, $params:expr) => {
         pub static $name: NodeSpec = NodeSpec {
-            kind: NodeKind::$kind,
+            kind: NodeKind::Layer(LayerType::$kind),
             id: $id,
             title: $title,
             category: Category::Layers,

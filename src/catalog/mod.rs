@@ -6,7 +6,7 @@ mod params;
 mod spec_helpers;
 mod stream_nodes;
 
-pub use params::{NodeParams, ParamError, check_value, parse_param_text};
+pub use params::{NodeParams, ParamError, check_value, default_value, parse_param_text};
 
 use std::fmt;
 
@@ -134,8 +134,8 @@ impl fmt::Display for Category {
     }
 }
 
-/// Every node kind. The planner matches on this exhaustively, so a new kind makes the compiler
-/// list every place that must learn about it.
+/// Every node kind. The planner and the executor match on this (through the plan's `OpSpec`)
+/// exhaustively, so a new kind makes the compiler list every place that must learn about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NodeKind {
     CsvSource,
@@ -156,18 +156,46 @@ pub enum NodeKind {
     Split,
     Normalize,
     Batch,
-    Dense,
-    Relu,
-    LeakyRelu,
-    Tanh,
-    Sigmoid,
-    Softmax,
-    Dropout,
-    LayerNorm,
+    /// A layer of a model; which one is its own list, [`LayerType`].
+    Layer(LayerType),
     Loss,
     Trainer,
     Predict,
     Shard,
+}
+
+/// Declares the layer kinds — the one list of them: the enum, its palette order and each
+/// kind's spec. A new layer adds a line here, its spec in `learn_nodes`, its parameters'
+/// parsing in `plan::learn` (the compiler asks for it) and its maths in `nn`.
+macro_rules! layer_types {
+    ($($variant:ident => $spec:ident),* $(,)?) => {
+        /// The kinds of layer node, in palette order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum LayerType {
+            $($variant),*
+        }
+
+        impl LayerType {
+            pub const ALL: &'static [LayerType] = &[$(LayerType::$variant),*];
+
+            pub fn spec(self) -> &'static NodeSpec {
+                match self {
+                    $(LayerType::$variant => &learn_nodes::$spec),*
+                }
+            }
+        }
+    };
+}
+
+layer_types! {
+    Dense => DENSE,
+    Relu => RELU,
+    LeakyRelu => LEAKY_RELU,
+    Tanh => TANH,
+    Sigmoid => SIGMOID,
+    Softmax => SOFTMAX,
+    Dropout => DROPOUT,
+    LayerNorm => LAYER_NORM,
 }
 
 /// The full description of a node kind.
@@ -206,39 +234,43 @@ impl NodeSpec {
     }
 }
 
+/// Kinds in palette order before the layers, and after them.
+const BEFORE_LAYERS: &[NodeKind] = &[
+    NodeKind::CsvSource,
+    NodeKind::DatasetSource,
+    NodeKind::SequenceSource,
+    NodeKind::SensorSource,
+    NodeKind::ClickSource,
+    NodeKind::Watermark,
+    NodeKind::Partition,
+    NodeKind::Merge,
+    NodeKind::Map,
+    NodeKind::Filter,
+    NodeKind::Window,
+    NodeKind::Aggregate,
+    NodeKind::Split,
+    NodeKind::Normalize,
+    NodeKind::Batch,
+    NodeKind::Shard,
+    NodeKind::Trainer,
+    NodeKind::Predict,
+];
+const AFTER_LAYERS: &[NodeKind] = &[
+    NodeKind::Loss,
+    NodeKind::CsvSink,
+    NodeKind::NullSink,
+    NodeKind::Fault,
+];
+
 impl NodeKind {
-    pub const ALL: &'static [NodeKind] = &[
-        NodeKind::CsvSource,
-        NodeKind::DatasetSource,
-        NodeKind::SequenceSource,
-        NodeKind::SensorSource,
-        NodeKind::ClickSource,
-        NodeKind::Watermark,
-        NodeKind::Partition,
-        NodeKind::Merge,
-        NodeKind::Map,
-        NodeKind::Filter,
-        NodeKind::Window,
-        NodeKind::Aggregate,
-        NodeKind::Split,
-        NodeKind::Normalize,
-        NodeKind::Batch,
-        NodeKind::Shard,
-        NodeKind::Trainer,
-        NodeKind::Predict,
-        NodeKind::Dense,
-        NodeKind::Relu,
-        NodeKind::LeakyRelu,
-        NodeKind::Tanh,
-        NodeKind::Sigmoid,
-        NodeKind::Softmax,
-        NodeKind::Dropout,
-        NodeKind::LayerNorm,
-        NodeKind::Loss,
-        NodeKind::CsvSink,
-        NodeKind::NullSink,
-        NodeKind::Fault,
-    ];
+    /// Every kind, in palette order.
+    pub fn all() -> impl Iterator<Item = NodeKind> {
+        BEFORE_LAYERS
+            .iter()
+            .copied()
+            .chain(LayerType::ALL.iter().map(|&l| NodeKind::Layer(l)))
+            .chain(AFTER_LAYERS.iter().copied())
+    }
 
     pub fn spec(self) -> &'static NodeSpec {
         use learn_nodes as l;
@@ -262,14 +294,7 @@ impl NodeKind {
             NodeKind::Split => &l::SPLIT,
             NodeKind::Normalize => &l::NORMALIZE,
             NodeKind::Batch => &l::BATCH,
-            NodeKind::Dense => &l::DENSE,
-            NodeKind::Relu => &l::RELU,
-            NodeKind::LeakyRelu => &l::LEAKY_RELU,
-            NodeKind::Tanh => &l::TANH,
-            NodeKind::Sigmoid => &l::SIGMOID,
-            NodeKind::Softmax => &l::SOFTMAX,
-            NodeKind::Dropout => &l::DROPOUT,
-            NodeKind::LayerNorm => &l::LAYER_NORM,
+            NodeKind::Layer(layer) => layer.spec(),
             NodeKind::Loss => &l::LOSS,
             NodeKind::Trainer => &l::TRAINER,
             NodeKind::Predict => &l::PREDICT,
@@ -279,7 +304,7 @@ impl NodeKind {
 
     /// The kind whose file id is `id`, if any.
     pub fn from_id(id: &str) -> Option<NodeKind> {
-        Self::ALL.iter().copied().find(|k| k.spec().id == id)
+        Self::all().find(|k| k.spec().id == id)
     }
 
     /// Sources have no inputs and drive the run.
@@ -289,24 +314,13 @@ impl NodeKind {
 
     /// Layers and Loss describe a model; they run inside their Trainer's fused operator.
     pub fn is_model_part(self) -> bool {
-        matches!(
-            self,
-            NodeKind::Dense
-                | NodeKind::Relu
-                | NodeKind::LeakyRelu
-                | NodeKind::Tanh
-                | NodeKind::Sigmoid
-                | NodeKind::Softmax
-                | NodeKind::Dropout
-                | NodeKind::LayerNorm
-                | NodeKind::Loss
-        )
+        matches!(self, NodeKind::Layer(_) | NodeKind::Loss)
     }
 }
 
 /// All node specs in palette order.
 pub fn all_specs() -> impl Iterator<Item = &'static NodeSpec> {
-    NodeKind::ALL.iter().map(|k| k.spec())
+    NodeKind::all().map(|k| k.spec())
 }
 
 #[cfg(test)]
@@ -315,9 +329,15 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_resolve_back() {
-        for kind in NodeKind::ALL {
-            assert_eq!(NodeKind::from_id(kind.spec().id), Some(*kind));
-            assert_eq!(kind.spec().kind, *kind, "spec of {kind:?} names its kind");
+        let mut ids = std::collections::BTreeSet::new();
+        for kind in NodeKind::all() {
+            assert_eq!(NodeKind::from_id(kind.spec().id), Some(kind));
+            assert_eq!(kind.spec().kind, kind, "spec of {kind:?} names its kind");
+            assert!(
+                ids.insert(kind.spec().id),
+                "{} listed twice",
+                kind.spec().id
+            );
         }
     }
 

@@ -1,27 +1,24 @@
-//! Builds the operator (or source) of each plan node instance: ONE exhaustive match over node
-//! kinds, so a new kind makes the compiler point here.
+//! Builds the operator (or source) of each plan node instance from its typed spec: ONE
+//! exhaustive match over `OpSpec`, so a new kind makes the compiler point here. Nothing here
+//! reads a parameter by name or falls back to a default: the planner decided everything.
 
 use super::control::{RunGate, Shared};
-use crate::catalog::NodeKind;
 use crate::learn::LiveParams;
 use crate::learn::allreduce::AllReduce;
 use crate::learn::batch::BatchOperator;
-use crate::learn::dataset_source::{DatasetKind, DatasetSource};
+use crate::learn::dataset_source::DatasetSource;
 use crate::learn::insight::InsightSlot;
 use crate::learn::normalize::NormalizeOperator;
 use crate::learn::predict::PredictOperator;
 use crate::learn::split::SplitOperator;
 use crate::learn::trainer::TrainerOperator;
-use crate::plan::infer::{csv_options, is_count_window};
-use crate::plan::{LogicalPlan, PlanNode};
-use crate::stream::aggregate::{AggregateFn, AggregateOperator};
+use crate::plan::{FaultMode, LogicalPlan, OpSpec, SplitBy, WindowAssigner, WindowSpec};
+use crate::stream::aggregate::AggregateOperator;
 use crate::stream::count_window::{CountWindowOperator, SlidingCountWindowOperator};
-use crate::stream::expr::{FilterOperator, MapOperator, compile, parse_assignments};
+use crate::stream::expr::{FilterOperator, MapOperator};
 use crate::stream::session_window::SessionWindowOperator;
-use crate::stream::sinks::{CsvSink, NullSink, resolve_columns};
-use crate::stream::sources::{
-    ClickSource, CsvSource, GeneratorOptions, SensorSource, SequenceSource,
-};
+use crate::stream::sinks::{CsvSink, NullSink};
+use crate::stream::sources::{ClickSource, CsvSource, SensorSource, SequenceSource};
 use crate::stream::state_budget::StateBudget;
 use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
 use crate::stream::watermark::WatermarkOperator;
@@ -48,7 +45,7 @@ impl BuildContext {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.kind == NodeKind::Trainer && n.parallelism > 1)
+            .filter(|(_, n)| matches!(n.spec, OpSpec::Trainer(_)) && n.parallelism > 1)
             .map(|(i, n)| {
                 let shared = Arc::clone(shared);
                 let stop: Box<dyn Fn() -> bool + Send + Sync> =
@@ -60,24 +57,26 @@ impl BuildContext {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.kind == NodeKind::Trainer)
+            .filter(|(_, n)| matches!(n.spec, OpSpec::Trainer(_)))
             .map(|(i, _)| (i, Arc::new(LiveParams::default())))
             .collect();
         let insights = plan
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.kind == NodeKind::Trainer)
+            .filter(|(_, n)| matches!(n.spec, OpSpec::Trainer(_)))
             .map(|(i, _)| (i, Arc::new(InsightSlot::default())))
             .collect();
         let state_budgets = plan
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.spec().param("state_limit").is_some())
-            .map(|(i, n)| {
-                let limit = n.params().int("state_limit").max(1) as u64;
-                (i, StateBudget::new(limit, n.parallelism))
+            .filter_map(|(i, n)| match &n.spec {
+                OpSpec::Window(window) => Some((
+                    i,
+                    StateBudget::new(window.state_limit.max(1), n.parallelism),
+                )),
+                _ => None,
             })
             .collect();
         Self {
@@ -131,19 +130,10 @@ impl Operator for FaultOperator {
     }
 }
 
-fn generator_options(node: &PlanNode) -> GeneratorOptions {
-    let p = node.params();
-    GeneratorOptions {
-        count: p.bool("bounded").then(|| p.int("count").max(0) as u64),
-        start_ms: p.int("start_ms"),
-        seed: p.int("seed").max(0) as u64,
-    }
-}
-
-fn source(source: impl Source + 'static, node: &PlanNode) -> Built {
+fn source(source: impl Source + 'static, rate_per_s: f64) -> Built {
     Built::Source {
         source: Box::new(source),
-        rate_per_s: node.params().float("rate_per_s"),
+        rate_per_s,
     }
 }
 
@@ -151,7 +141,8 @@ fn operator(op: impl Operator + 'static) -> Built {
     Built::Operator(Box::new(op))
 }
 
-/// Builds one instance of `node`. Errors here are about the outside world (files), since the
+/// Builds one instance of `node` from its spec: ONE exhaustive match from spec to operator,
+/// reading no parameter by name. Errors here are about the outside world (files), since the
 /// plan has already been validated.
 pub fn build(
     plan: &LogicalPlan,
@@ -162,136 +153,112 @@ pub fn build(
     let Some(node) = plan.nodes.get(index) else {
         return Err(format!("no node at plan index {index}"));
     };
-    let p = node.params();
     let input_fields = node
         .input_schema(plan, 0)
         .map(|s| s.fields.clone())
         .unwrap_or_default();
-    let input_tag = node.input_schema(plan, 0).and_then(|s| s.tag.clone());
-    let built = match node.kind {
-        NodeKind::CsvSource => source(CsvSource::open(&csv_options(&p, &plan.location))?, node),
-        NodeKind::SequenceSource => source(
-            SequenceSource::new(
-                generator_options(node),
-                p.int("keys").max(1) as u64,
-                p.int("step_ms"),
-            ),
-            node,
+    let built = match &node.spec {
+        OpSpec::CsvSource(options) => source(CsvSource::open(options)?, 0.0),
+        OpSpec::SequenceSource {
+            generator,
+            keys,
+            step_ms,
+        } => source(
+            SequenceSource::new(generator.options.clone(), *keys, *step_ms),
+            generator.rate_per_s,
         ),
-        NodeKind::SensorSource => source(
+        OpSpec::SensorSource {
+            generator,
+            sensors,
+            interval_ms,
+            disorder_ms,
+            anomaly_rate,
+        } => source(
             SensorSource::new(
-                generator_options(node),
-                p.int("sensors").max(1) as u64,
-                p.int("interval_ms"),
-                p.int("disorder_ms"),
-                p.float("anomaly_rate"),
+                generator.options.clone(),
+                *sensors,
+                *interval_ms,
+                *disorder_ms,
+                *anomaly_rate,
             ),
-            node,
+            generator.rate_per_s,
         ),
-        NodeKind::ClickSource => source(
+        OpSpec::ClickSource {
+            generator,
+            users,
+            pages,
+            think_ms,
+            idle_ms,
+        } => source(
             ClickSource::new(
-                generator_options(node),
-                p.int("users").max(1) as u64,
-                p.int("pages").max(1) as u64,
-                p.int("think_ms"),
-                p.int("idle_ms"),
+                generator.options.clone(),
+                *users,
+                *pages,
+                *think_ms,
+                *idle_ms,
             ),
-            node,
+            generator.rate_per_s,
         ),
-        NodeKind::Watermark => operator(WatermarkOperator::new(p.int("delay_ms"))),
-        NodeKind::Partition | NodeKind::Merge => operator(PassThrough),
-        NodeKind::Aggregate if node.fused => operator(PassThrough),
-        NodeKind::Map => operator(MapOperator::new(
-            &input_fields,
-            parse_assignments(&p.text("assign"))?,
-        )),
-        NodeKind::Filter => operator(FilterOperator::new(
-            &input_fields,
-            compile(&p.text("predicate"))?,
-        )),
-        NodeKind::Window => {
-            let pane = node.pane.clone().unwrap_or_default();
-            let lateness = p.int("allowed_lateness_ms");
+        OpSpec::DatasetSource {
+            dataset,
+            count,
+            noise,
+            seed,
+            rate_per_s,
+        } => source(
+            DatasetSource::new(*dataset, *count, *noise, *seed),
+            *rate_per_s,
+        ),
+        OpSpec::Watermark { delay_ms } => operator(WatermarkOperator::new(*delay_ms)),
+        OpSpec::Partition { .. } | OpSpec::Merge | OpSpec::Shard { .. } => operator(PassThrough),
+        OpSpec::Map { assignments } => {
+            operator(MapOperator::new(&input_fields, assignments.clone()))
+        }
+        OpSpec::Filter { predicate } => {
+            operator(FilterOperator::new(&input_fields, predicate.clone()))
+        }
+        OpSpec::Window(window) => {
             let budget = context
                 .state_budgets
                 .get(&index)
                 .cloned()
                 .unwrap_or_else(StateBudget::unlimited);
-            match p.text("kind").as_str() {
-                "sliding" | "tumbling" => {
-                    let size_ms = p.int("size_ms");
-                    let slide_ms = if p.text("kind") == "sliding" {
-                        p.int("slide_ms")
-                    } else {
-                        size_ms
-                    };
-                    operator(
-                        TimeWindowOperator::new(
-                            AlignedWindows {
-                                size_ms,
-                                slide_ms,
-                                offset_ms: p.int("offset_ms"),
-                                allowed_lateness_ms: lateness,
-                            },
-                            pane,
-                        )
-                        .with_state_budget(budget),
-                    )
-                }
-                "session" => operator(
-                    SessionWindowOperator::new(p.int("gap_ms"), lateness, pane)
-                        .with_state_budget(budget),
-                ),
-                "count_sliding" => operator(
-                    SlidingCountWindowOperator::new(
-                        p.int("count") as u64,
-                        p.int("count_slide") as u64,
-                        pane,
-                    )
-                    .with_state_budget(budget),
-                ),
-                _ if is_count_window(&p) => operator(
-                    CountWindowOperator::new(p.int("count") as u64, pane).with_state_budget(budget),
-                ),
-                other => return Err(format!("unknown window kind '{other}'")),
-            }
+            window_operator(window, budget)
         }
-        NodeKind::Aggregate => {
-            let functions = p
-                .list("functions")
-                .iter()
-                .map(|f| AggregateFn::parse(f))
-                .collect::<Result<Vec<_>, _>>()?;
-            operator(AggregateOperator::new(
-                functions,
-                node.stats_indices.clone(),
-            ))
-        }
-        NodeKind::CsvSink => {
-            let (header, columns) =
-                resolve_columns(&p.list("columns"), &input_fields, input_tag.as_deref())?;
-            operator(CsvSink::create(
-                &plan.location.resolve(&p.text("path")),
-                &header,
-                columns,
-            )?)
-        }
-        NodeKind::NullSink => {
+        OpSpec::Aggregate(aggregate) if aggregate.fused => operator(PassThrough),
+        OpSpec::Aggregate(aggregate) => operator(AggregateOperator::new(
+            aggregate.functions.clone(),
+            aggregate.stats_indices.clone(),
+        )),
+        OpSpec::CsvSink {
+            path,
+            header,
+            columns,
+        } => operator(CsvSink::create(path, header, columns.clone())?),
+        OpSpec::NullSink { delay_per_record } => {
             let shared = Arc::clone(&context.shared);
             operator(NullSink {
-                delay_per_record: std::time::Duration::from_micros(p.int("delay_us").max(0) as u64),
+                delay_per_record: *delay_per_record,
                 ending: Some(Box::new(move || {
                     shared.stop_requested() || shared.finish_requested()
                 })),
             })
         }
-        NodeKind::Shard => operator(PassThrough),
-        NodeKind::Trainer => {
-            let Some(config) = node.trainer.clone() else {
-                return Err("the planner left this trainer without a model".into());
-            };
+        OpSpec::Fault { at_record, mode } => operator(FaultOperator {
+            at_record: *at_record,
+            panic: *mode == FaultMode::Panic,
+            seen: 0,
+        }),
+        OpSpec::Split {
+            train_ratio,
+            by,
+            seed,
+        } => operator(SplitOperator::new(*train_ratio, *by == SplitBy::Key, *seed)),
+        OpSpec::Normalize { fields } => operator(NormalizeOperator::new(fields.clone())),
+        OpSpec::Batch { size, features } => operator(BatchOperator::new(features.clone(), *size)),
+        OpSpec::Trainer(spec) => {
             let allreduce = context.allreduce.get(&index).cloned();
-            let mut trainer = TrainerOperator::new(config, instance, allreduce)?;
+            let mut trainer = TrainerOperator::new(spec.config.clone(), instance, allreduce)?;
             if let Some(live) = context.live.get(&index) {
                 trainer = trainer.with_live_params(Arc::clone(live));
             }
@@ -301,55 +268,85 @@ pub fn build(
             trainer = trainer.with_pause_point(Box::new(RunGate::new(Arc::clone(&context.shared))));
             operator(trainer)
         }
-        NodeKind::Dense
-        | NodeKind::Relu
-        | NodeKind::LeakyRelu
-        | NodeKind::Tanh
-        | NodeKind::Sigmoid
-        | NodeKind::Softmax
-        | NodeKind::Dropout
-        | NodeKind::LayerNorm
-        | NodeKind::Loss => return Err("runs inside its Trainer, not on its own".into()),
-        NodeKind::DatasetSource => {
-            let kind = DatasetKind::parse(&p.text("dataset")).ok_or("unknown data set")?;
-            let count = p.bool("bounded").then(|| p.int("count").max(0) as u64);
-            source(
-                DatasetSource::new(
-                    kind,
-                    count,
-                    p.float("noise") as f32,
-                    p.int("seed").max(0) as u64,
-                ),
-                node,
-            )
+        OpSpec::Layer(_) | OpSpec::Loss(_) => {
+            return Err("runs inside its Trainer, not on its own".into());
         }
-        NodeKind::Split => operator(SplitOperator::new(
-            p.float("train_ratio"),
-            p.text("by") == "key",
-            p.int("seed").max(0) as u64,
-        )),
-        NodeKind::Normalize => {
-            let chosen = p.list("fields");
-            let indices = input_fields
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| chosen.is_empty() || chosen.contains(f))
-                .map(|(i, _)| i)
-                .collect();
-            operator(NormalizeOperator::new(indices))
-        }
-        NodeKind::Batch => {
-            let Some(spec) = node.features.clone() else {
-                return Err("the planner left this batch without features".into());
-            };
-            operator(BatchOperator::new(spec, p.int("size").max(1) as usize))
-        }
-        NodeKind::Predict => operator(PredictOperator::new(p.bool("wait_for_final"))),
-        NodeKind::Fault => operator(FaultOperator {
-            at_record: p.int("at_record").max(1) as u64,
-            panic: p.text("mode") == "panic",
-            seen: 0,
-        }),
+        OpSpec::Predict { wait_for_final } => operator(PredictOperator::new(*wait_for_final)),
     };
     Ok(built)
+}
+
+/// The operator of a window spec: one per window kind.
+fn window_operator(window: &WindowSpec, budget: Arc<StateBudget>) -> Built {
+    let pane = window.pane.clone();
+    let lateness = window.allowed_lateness_ms;
+    let aligned = |size_ms, slide_ms, offset_ms| AlignedWindows {
+        size_ms,
+        slide_ms,
+        offset_ms,
+        allowed_lateness_ms: lateness,
+    };
+    match window.assigner {
+        WindowAssigner::Tumbling { size_ms, offset_ms } => operator(
+            TimeWindowOperator::new(aligned(size_ms, size_ms, offset_ms), pane)
+                .with_state_budget(budget),
+        ),
+        WindowAssigner::Sliding {
+            size_ms,
+            slide_ms,
+            offset_ms,
+        } => operator(
+            TimeWindowOperator::new(aligned(size_ms, slide_ms, offset_ms), pane)
+                .with_state_budget(budget),
+        ),
+        WindowAssigner::Session { gap_ms } => operator(
+            SessionWindowOperator::new(gap_ms, lateness, pane).with_state_budget(budget),
+        ),
+        WindowAssigner::Count { count } => {
+            operator(CountWindowOperator::new(count, pane).with_state_budget(budget))
+        }
+        WindowAssigner::CountSliding { count, slide } => operator(
+            SlidingCountWindowOperator::new(count, slide, pane).with_state_budget(budget),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::NodeKind;
+    use crate::graph::ParamValue;
+    use crate::plan::sketch::sample;
+
+    /// Every catalogue kind has a spec variant (compiler-checked by `OpSpec::kind` and this
+    /// module's match) and an operator: a source, an operator, or its trainer's for layers.
+    #[test]
+    fn every_catalog_kind_plans_to_its_spec_and_builds_an_operator() {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in NodeKind::all() {
+            let mut graph = sample(kind);
+            if kind == NodeKind::CsvSink
+                && let Some(it) = graph.node_by_name_mut("it")
+            {
+                let path = dir.path().join("out.csv").display().to_string();
+                it.params.insert("path".into(), ParamValue::Text(path));
+            }
+            let plan = crate::plan::plan(&graph).unwrap();
+            let index = plan.nodes.iter().position(|n| n.name == "it").unwrap();
+            let id = kind.spec().id;
+            assert_eq!(plan.nodes[index].spec.kind(), kind, "{id}");
+            let shared = Arc::new(Shared::default());
+            let context = BuildContext::new(&plan, &shared);
+            match build(&plan, index, 0, &context) {
+                Ok(Built::Source { .. }) => assert!(kind.is_source(), "{id} is a source"),
+                Ok(Built::Operator(_)) => {
+                    assert!(!kind.is_source() && !kind.is_model_part(), "{id} operates")
+                }
+                Err(message) => {
+                    assert!(kind.is_model_part(), "{id}: {message}");
+                    assert!(message.contains("inside its Trainer"), "{id}: {message}");
+                }
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ use super::telemetry::{NodeCounters, Outcome, RunReport, Telemetry};
 use super::window_tap::WindowTap;
 use crate::catalog::NodeKind;
 use crate::graph::Pace;
-use crate::plan::LogicalPlan;
+use crate::plan::{LogicalPlan, OpSpec, Routing};
 use crate::stream::Outputs;
 use crate::stream::partition::Strategy;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
@@ -184,60 +184,35 @@ impl Drop for RunHandle {
 
 /// Is the wire into input `j` of `consumer` a local (same thread) hand-over?
 fn is_local(plan: &LogicalPlan, consumer: usize, j: usize) -> bool {
-    let Some(c) = plan.nodes.get(consumer) else {
-        return false;
-    };
-    let Some(input) = c.inputs.get(j) else {
-        return false;
-    };
-    let Some(from) = plan.nodes.get(input.from) else {
-        return false;
-    };
-    c.inputs.len() == 1
-        && !matches!(from.kind, NodeKind::Partition | NodeKind::Shard)
-        && from.parallelism == c.parallelism
+    plan.nodes
+        .get(consumer)
+        .and_then(|c| c.inputs.get(j))
+        .is_some_and(|input| input.routing == Routing::Local)
 }
 
 /// Layers and Loss run inside their Trainer's operator: they get no task of their own.
-fn runs(plan: &LogicalPlan, index: usize) -> bool {
-    plan.nodes
-        .get(index)
-        .is_some_and(|n| n.model_owner.is_none())
+fn runs(owners: &[Option<usize>], index: usize) -> bool {
+    owners.get(index).is_some_and(|owner| owner.is_none())
 }
 
-/// The exchange strategy of a non-local wire and the downstream instances upstream `u` feeds.
+/// The exchange strategy of a non-local wire and the downstream instances upstream instance
+/// `u` feeds, from the wire's routing.
 fn exchange_targets(
     plan: &LogicalPlan,
-    from: usize,
     consumer: usize,
+    j: usize,
     u: usize,
 ) -> (Strategy, Vec<usize>) {
-    let (pf, pc) = (
-        plan.nodes[from].parallelism,
-        plan.nodes[consumer].parallelism,
-    );
-    let into_test = plan.nodes[consumer].kind == NodeKind::Trainer
-        && plan.nodes[consumer]
-            .inputs
-            .iter()
-            .any(|i| i.from == from && i.port == crate::learn::trainer::TEST);
-    if into_test {
-        // Only the first replica evaluates.
-        return (Strategy::Forward, vec![0]);
-    }
-    if plan.nodes[consumer].kind == NodeKind::Predict && plan.nodes[from].kind == NodeKind::Trainer
-    {
-        // Every Predict instance needs every model snapshot.
-        return (Strategy::Broadcast, (0..pc).collect());
-    }
-    let strategy = if plan.nodes[from].kind == NodeKind::Partition {
-        Strategy::parse(&plan.nodes[from].params().text("strategy")).unwrap_or(Strategy::Hash)
-    } else if plan.nodes[from].kind == NodeKind::Shard {
-        Strategy::Shard
-    } else if pc == 1 || pf == pc {
-        Strategy::Forward
-    } else {
-        Strategy::RoundRobin
+    let pc = plan.nodes.get(consumer).map_or(1, |c| c.parallelism);
+    let routing = plan
+        .nodes
+        .get(consumer)
+        .and_then(|c| c.inputs.get(j))
+        .map_or(Routing::Local, |input| input.routing);
+    let strategy = match routing {
+        Routing::FirstInstance => return (Strategy::Forward, vec![0]),
+        Routing::Exchange(strategy) => strategy,
+        Routing::Local => Strategy::Forward,
     };
     let targets = if pc == 1 {
         vec![0]
@@ -251,12 +226,14 @@ fn exchange_targets(
 
 /// Starts a run of a validated plan.
 pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, StartError> {
+    let owners = plan.model_owners();
     let counters: Vec<Arc<NodeCounters>> = plan
         .nodes
         .iter()
-        .map(|n| {
+        .enumerate()
+        .map(|(index, n)| {
             let headers = n
-                .spec()
+                .catalog()
                 .outputs
                 .iter()
                 .enumerate()
@@ -266,17 +243,18 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                 })
                 .collect();
             let mut counters = NodeCounters::new(n.id, &n.name, n.parallelism).with_ports(headers);
-            if n.kind == NodeKind::Partition {
+            if matches!(n.spec, OpSpec::Partition { .. }) {
                 counters = counters.with_skew();
             }
-            counters.owner = n.model_owner;
-            let metric_fields = match n.kind {
-                NodeKind::Trainer => n
-                    .outputs
+            counters.owner = owners.get(index).copied().flatten();
+            // A trainer's port 0 carries metrics records.
+            let metric_fields = if let OpSpec::Trainer(_) = n.spec {
+                n.outputs
                     .first()
                     .map(|s| s.fields.clone())
-                    .unwrap_or_default(),
-                _ => Vec::new(),
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
             };
             let counters = counters.with_metric_fields(metric_fields);
             if options.previews.contains(&n.name) {
@@ -290,7 +268,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
     let mut receivers = Receivers::new();
     let mut lane_ports: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (c, node) in plan.nodes.iter().enumerate() {
-        if !runs(plan, c) {
+        if !runs(&owners, c) {
             continue;
         }
         for (j, input) in node.inputs.iter().enumerate() {
@@ -298,7 +276,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                 continue;
             }
             for u in 0..plan.nodes[input.from].parallelism {
-                let (strategy, targets) = exchange_targets(plan, input.from, c, u);
+                let (strategy, targets) = exchange_targets(plan, c, j, u);
                 let mut txs = Vec::new();
                 for d in targets {
                     let (tx, rx) = bounded(options.channel_capacity);
@@ -314,7 +292,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
     let heads: Vec<usize> = (0..plan.nodes.len())
         .filter(|&h| {
             let inputs = plan.nodes.get(h).map_or(0, |n| n.inputs.len());
-            runs(plan, h) && (0..inputs).all(|j| !is_local(plan, h, j))
+            runs(&owners, h) && (0..inputs).all(|j| !is_local(plan, h, j))
         })
         .collect();
     let threads: usize = heads
@@ -340,6 +318,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         for k in 0..head.parallelism {
             tasks.push(assemble_task(
                 plan,
+                &owners,
                 h,
                 k,
                 &counters,
@@ -427,6 +406,7 @@ type Receivers = BTreeMap<(usize, usize), Vec<(Receiver<Message>, usize)>>;
 #[allow(clippy::too_many_arguments)]
 fn assemble_task(
     plan: &LogicalPlan,
+    owners: &[Option<usize>],
     h: usize,
     k: usize,
     counters: &[Arc<NodeCounters>],
@@ -438,7 +418,7 @@ fn assemble_task(
 ) -> Result<Task, StartError> {
     let mut members = vec![h];
     for (c, node) in plan.nodes.iter().enumerate().skip(h + 1) {
-        if runs(plan, c)
+        if runs(owners, c)
             && node.inputs.len() == 1
             && is_local(plan, c, 0)
             && members.contains(&node.inputs[0].from)
@@ -474,12 +454,12 @@ fn assemble_task(
         } else {
             Lanes::new(vec![node.inputs.first().map_or(0, |i| i.port)])
         };
-        let mut routes = vec![Vec::new(); node.spec().outputs.len()];
+        let mut routes = vec![Vec::new(); node.catalog().outputs.len()];
         for (port, port_routes) in routes.iter_mut().enumerate() {
             for (c, inp) in plan
                 .consumers(m, port)
                 .into_iter()
-                .filter(|(c, _)| runs(plan, *c))
+                .filter(|(c, _)| runs(owners, *c))
             {
                 let j = plan.nodes[c]
                     .inputs
@@ -500,22 +480,25 @@ fn assemble_task(
                         next: k,
                         counters: Arc::clone(&counters[m]),
                         capacity: options.channel_capacity,
-                        skew: (node.kind == NodeKind::Partition).then(|| SkewTap::new(targets)),
+                        skew: matches!(node.spec, OpSpec::Partition { .. })
+                            .then(|| SkewTap::new(targets)),
                     });
                 }
             }
         }
         nodes.push(TaskNode {
             op,
-            outputs: Outputs::new(node.spec().outputs.len()),
+            outputs: Outputs::new(node.catalog().outputs.len()),
             routes,
             lanes,
             counters: Arc::clone(&counters[m]),
             instance: k,
-            window_tap: (node.kind == NodeKind::Window).then(|| WindowTap::of(node.pane.as_ref())),
-            forward_only: node.kind.is_source()
-                || matches!(node.kind, NodeKind::Partition | NodeKind::Merge)
-                || (node.kind == NodeKind::Aggregate && node.fused),
+            window_tap: if let OpSpec::Window(window) = &node.spec {
+                Some(WindowTap::of(&window.pane))
+            } else {
+                None
+            },
+            forward_only: node.kind.is_source() || node.spec.forwards_unchanged(),
         });
     }
     Ok(Task {

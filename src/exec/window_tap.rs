@@ -23,9 +23,9 @@ pub enum WindowTap {
 }
 
 impl WindowTap {
-    pub fn of(pane: Option<&crate::stream::pane::PaneSpec>) -> Self {
+    pub fn of(pane: &crate::stream::pane::PaneSpec) -> Self {
         use crate::stream::aggregate::AggregateFn;
-        let Some(functions) = pane.and_then(|p| p.fused_aggregate.as_ref()) else {
+        let Some(functions) = pane.fused_aggregate.as_ref() else {
             return WindowTap::Results;
         };
         let at = |f: AggregateFn| functions.iter().position(|g| *g == f).map(|i| i + 2);

@@ -3,18 +3,33 @@
 //! parallelism. The editor shows `validate`'s problems live; `exec` runs a `LogicalPlan`.
 
 mod files;
-pub mod infer;
-pub mod learn;
+mod infer;
+mod learn;
+mod params;
+mod routing;
+pub mod spec;
+mod stream_nodes;
 mod structure;
+mod trainer;
+
+#[cfg(test)]
+pub(crate) mod sketch;
+#[cfg(test)]
+mod tests;
+
+pub use spec::{
+    AggregateSpec, FaultMode, GeneratorSpec, OpSpec, SplitBy, TrainerSpec, WindowAssigner,
+    WindowSpec,
+};
 
 pub use structure::{MAX_NODES, MAX_WIRES};
 
-use crate::catalog::{NodeKind, NodeParams, NodeSpec};
+use crate::catalog::{NodeKind, NodeSpec};
 use crate::graph::{Graph, Node, NodeId};
 pub use crate::paths::GraphLocation;
 use crate::stream::Schema;
-use crate::stream::pane::PaneSpec;
 pub use files::{check_export_path, file_uses};
+use crate::stream::partition::Strategy;
 use std::fmt;
 use std::sync::Arc;
 
@@ -41,9 +56,14 @@ impl Problem {
     }
 
     pub fn node(node: &Node, message: impl Into<String>) -> Self {
+        Self::node_named(node.id, &node.name, message)
+    }
+
+    /// A problem of the node with this id and name.
+    pub fn node_named(id: NodeId, name: &str, message: impl Into<String>) -> Self {
         Self {
-            node: Some(node.id),
-            node_name: Some(node.name.clone()),
+            node: Some(id),
+            node_name: Some(name.to_owned()),
             port: None,
             param: None,
             message: message.into(),
@@ -78,15 +98,31 @@ pub struct PlanInput {
     pub port: usize,
     pub from: usize,
     pub from_port: usize,
+    /// How items cross this wire; decided once every node is planned.
+    pub routing: Routing,
 }
 
-/// A node ready to run: its kind, parameters and what the planner decided about it.
+/// How items cross a wire: partitioning is a property of the edge, decided by the planner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// Handed over on the same thread (the consumer's only input, at the same parallelism).
+    Local,
+    /// Through bounded channels: each upstream instance spreads its items over the consumer's
+    /// instances by this strategy.
+    Exchange(Strategy),
+    /// Through a channel to the consumer's first instance only (a trainer's test batches:
+    /// one replica evaluates).
+    FirstInstance,
+}
+
+/// A node ready to run: its kind, its typed spec and what the planner decided about it.
+/// `S` is `OpSpec` in a finished plan; while planning, a node whose parameters have problems
+/// has none yet.
 #[derive(Clone, Debug)]
-pub struct PlanNode {
+pub struct PlanNode<S = OpSpec> {
     pub id: NodeId,
     pub name: String,
     pub kind: NodeKind,
-    pub node: Node,
     pub inputs: Vec<PlanInput>,
     /// Fields (and tag) of each output port; for a Windows port, of the records it holds.
     pub outputs: Vec<Arc<Schema>>,
@@ -94,50 +130,36 @@ pub struct PlanNode {
     pub parallelism: usize,
     /// Whether this node's output instances each hold whole keys (hash-partitioned or single).
     pub keyed: bool,
-    /// For windows: what each pane keeps, decided from the window's consumers.
-    pub pane: Option<PaneSpec>,
-    /// For aggregates: which of the upstream window's statistics to read, per field.
-    pub stats_indices: Vec<usize>,
-    /// For aggregates: the upstream window computes this node's records itself (fused), so
-    /// this node only passes them on.
-    pub fused: bool,
-    /// For Batch nodes: how records become features and labels.
-    pub features: Option<crate::learn::FeatureSpec>,
-    /// For Trainer nodes: the model and how to train it.
-    pub trainer: Option<crate::learn::trainer::TrainerConfig>,
-    /// For Trainer nodes: the plan indices of its layers and Loss.
-    pub model_parts: Vec<usize>,
-    /// For Trainer nodes: the fields of the records its Batch node stacks.
-    pub batch_fields: Vec<String>,
-    /// For layers and Loss: the plan index of the Trainer whose fused operator runs them.
-    pub model_owner: Option<usize>,
+    /// What the node does, every parameter typed.
+    pub spec: S,
 }
 
-impl PlanNode {
-    pub fn spec(&self) -> &'static NodeSpec {
+impl<S> PlanNode<S> {
+    /// The catalogue's description of the node's kind (ports, parameter docs).
+    pub fn catalog(&self) -> &'static NodeSpec {
         self.kind.spec()
     }
 
-    pub fn params(&self) -> NodeParams<'_> {
-        NodeParams::new(&self.node, self.kind.spec())
-    }
-
     /// Fields of the records arriving on input `port` (from the upstream's schema).
-    pub fn input_schema<'a>(&self, plan: &'a LogicalPlan, port: usize) -> Option<&'a Arc<Schema>> {
+    pub fn input_schema<'a>(
+        &self,
+        plan: &'a LogicalPlan<S>,
+        port: usize,
+    ) -> Option<&'a Arc<Schema>> {
         let input = self.inputs.iter().find(|i| i.port == port)?;
         plan.nodes.get(input.from)?.outputs.get(input.from_port)
     }
 }
 
-/// A validated graph, in topological order.
+/// A validated graph, in topological order. `S` as in [`PlanNode`].
 #[derive(Clone, Debug)]
-pub struct LogicalPlan {
-    pub nodes: Vec<PlanNode>,
+pub struct LogicalPlan<S = OpSpec> {
+    pub nodes: Vec<PlanNode<S>>,
     /// Where the graph lives: its relative paths were resolved against this folder.
     pub location: GraphLocation,
 }
 
-impl LogicalPlan {
+impl<S> LogicalPlan<S> {
     pub fn index_of(&self, id: NodeId) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == id)
     }
@@ -150,6 +172,24 @@ impl LogicalPlan {
             .flat_map(|(i, n)| n.inputs.iter().map(move |inp| (i, inp)))
             .filter(|(_, inp)| inp.from == from && inp.from_port == port)
             .collect()
+    }
+}
+
+impl LogicalPlan {
+    /// For each node (by plan index), the trainer whose fused operator runs it: its layers and
+    /// Loss have one, every other node `None`.
+    pub fn model_owners(&self) -> Vec<Option<usize>> {
+        let mut owners = vec![None; self.nodes.len()];
+        for (trainer, node) in self.nodes.iter().enumerate() {
+            if let OpSpec::Trainer(spec) = &node.spec {
+                for &part in &spec.model_parts {
+                    if let Some(owner) = owners.get_mut(part) {
+                        *owner = Some(trainer);
+                    }
+                }
+            }
+        }
+        owners
     }
 
     /// A readable description of the plan, as `flowbook check` prints it.
@@ -164,13 +204,13 @@ impl LogicalPlan {
             let fields: Vec<String> = node
                 .outputs
                 .iter()
-                .zip(node.spec().outputs)
+                .zip(node.catalog().outputs)
                 .map(|(s, p)| format!("{}[{}]", p.name, s.fields.join(",")))
                 .collect();
             text.push_str(&format!(
                 "{:<16} {:<16} ×{:<3} {}{}\n",
                 node.name,
-                node.spec().id,
+                node.catalog().id,
                 node.parallelism,
                 if inputs.is_empty() {
                     String::new()
