@@ -3,15 +3,16 @@
 //! cannot run at all, is refused here with the node's name, before any Java is written.
 
 use super::java_expr::{self, JavaExpr, Scope};
-use crate::catalog::{NodeKind, NodeParams};
+use crate::catalog::NodeKind;
 use crate::graph::NodeId;
-use crate::plan::infer::csv_options;
-use crate::plan::{LogicalPlan, PlanNode};
+use crate::plan::{self, LogicalPlan, OpSpec, PlanNode, WindowAssigner};
 use crate::stream::aggregate::AggregateFn;
-use crate::stream::expr::{compile, parse_assignments};
+use crate::stream::expr::Expression;
 use crate::stream::partition::Strategy;
-use crate::stream::sinks::{Column, resolve_columns};
-use crate::stream::sources::csv_file::{NonFinitePolicy, read_header, value_field_names};
+use crate::stream::sinks::Column;
+use crate::stream::sources::csv_file::{
+    CsvOptions, NonFinitePolicy, read_header, value_field_names,
+};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -245,7 +246,7 @@ pub fn job_spec(name: &str, plan: &LogicalPlan) -> Result<JobSpec, ExportError> 
             .input_schema(plan, 0)
             .map(|s| s.fields.clone())
             .unwrap_or_default();
-        let op = translate(plan, node, &input_fields, key)?;
+        let op = translate(node, &input_fields, key)?;
         nodes.push(JobNode {
             id: node.id,
             name: node.name.clone(),
@@ -268,7 +269,7 @@ fn refuse_learning_nodes(plan: &LogicalPlan) -> Result<(), ExportError> {
         .nodes
         .iter()
         .filter(|n| is_learning(n.kind))
-        .map(|n| format!("'{}' ({})", n.name, n.spec().id))
+        .map(|n| format!("'{}' ({})", n.name, n.catalog().id))
         .collect();
     if learning.is_empty() {
         return Ok(());
@@ -289,10 +290,25 @@ fn is_learning(kind: NodeKind) -> bool {
         | NodeKind::Split
         | NodeKind::Normalize
         | NodeKind::Batch
+        | NodeKind::Layer(_)
+        | NodeKind::Loss
         | NodeKind::Trainer
         | NodeKind::Predict
         | NodeKind::Shard => true,
-        _ => kind.is_model_part(),
+        NodeKind::CsvSource
+        | NodeKind::SequenceSource
+        | NodeKind::SensorSource
+        | NodeKind::ClickSource
+        | NodeKind::Watermark
+        | NodeKind::Partition
+        | NodeKind::Merge
+        | NodeKind::Map
+        | NodeKind::Filter
+        | NodeKind::Window
+        | NodeKind::Aggregate
+        | NodeKind::CsvSink
+        | NodeKind::NullSink
+        | NodeKind::Fault => false,
     }
 }
 
@@ -315,89 +331,110 @@ fn key_type(node: &PlanNode, done: &[JobNode], inputs: &[JobInput]) -> KeyType {
     }
 }
 
+/// A count or id of the plan as the job's Java `long`.
+fn long(node: &PlanNode, value: u64) -> Result<i64, ExportError> {
+    i64::try_from(value).map_err(|_| ExportError::at(node, format!("{value} is too large")))
+}
+
+/// The job's operator from the node's typed spec: one arm per spec variant.
 fn translate(
-    plan: &LogicalPlan,
     node: &PlanNode,
     input_fields: &[String],
     key: KeyType,
 ) -> Result<FlinkOp, ExportError> {
-    let p = node.params();
-    let op = match node.kind {
-        NodeKind::CsvSource => FlinkOp::CsvSource(csv_source(plan, node, &p)?),
-        NodeKind::SequenceSource => generator(
-            &p,
+    let op = match &node.spec {
+        OpSpec::CsvSource(options) => FlinkOp::CsvSource(csv_source(node, options)?),
+        OpSpec::SequenceSource {
+            generator: g,
+            keys,
+            step_ms,
+        } => generator(
+            node,
+            g,
             GeneratorKind::Sequence {
-                keys: p.int("keys"),
-                step_ms: p.int("step_ms"),
+                keys: long(node, *keys)?,
+                step_ms: *step_ms,
             },
-        ),
-        NodeKind::SensorSource => generator(
-            &p,
+        )?,
+        OpSpec::SensorSource {
+            generator: g,
+            sensors,
+            interval_ms,
+            disorder_ms,
+            anomaly_rate,
+        } => generator(
+            node,
+            g,
             GeneratorKind::Sensor {
-                sensors: p.int("sensors"),
-                interval_ms: p.int("interval_ms"),
-                disorder_ms: p.int("disorder_ms"),
-                anomaly_rate: p.float("anomaly_rate"),
+                sensors: long(node, *sensors)?,
+                interval_ms: *interval_ms,
+                disorder_ms: *disorder_ms,
+                anomaly_rate: *anomaly_rate,
             },
-        ),
-        NodeKind::ClickSource => generator(
-            &p,
+        )?,
+        OpSpec::ClickSource {
+            generator: g,
+            users,
+            pages,
+            think_ms,
+            idle_ms,
+        } => generator(
+            node,
+            g,
             GeneratorKind::Click {
-                users: p.int("users"),
-                pages: p.int("pages"),
-                think_ms: p.int("think_ms"),
-                idle_ms: p.int("idle_ms"),
+                users: long(node, *users)?,
+                pages: long(node, *pages)?,
+                think_ms: *think_ms,
+                idle_ms: *idle_ms,
             },
-        ),
-        NodeKind::Watermark => FlinkOp::Watermark {
-            delay_ms: p.int("delay_ms"),
+        )?,
+        OpSpec::Watermark { delay_ms } => FlinkOp::Watermark {
+            delay_ms: *delay_ms,
         },
-        NodeKind::Partition => FlinkOp::Partition {
-            strategy: Strategy::parse(&p.text("strategy")).unwrap_or(Strategy::Hash),
+        OpSpec::Partition { strategy, .. } => FlinkOp::Partition {
+            strategy: *strategy,
         },
-        NodeKind::Merge => FlinkOp::Merge,
-        NodeKind::Map => map(node, &p, input_fields, key)?,
-        NodeKind::Filter => {
-            let text = p.text("predicate");
-            let compiled = compile(&text).map_err(|e| ExportError::at(node, e))?;
+        OpSpec::Merge => FlinkOp::Merge,
+        OpSpec::Map { assignments } => map(node, assignments, input_fields, key)?,
+        OpSpec::Filter { predicate } => {
+            let text = predicate.text.clone();
             let scope = Scope::new(input_fields, key);
-            let java = java_expr::predicate(&compiled, &scope)
+            let java = java_expr::predicate(predicate, &scope)
                 .map_err(|e| ExportError::at(node, format!("predicate `{text}`: {e}")))?;
             FlinkOp::Filter { text, java }
         }
-        NodeKind::Fault => FlinkOp::Fault {
-            at_record: p.int("at_record").max(1),
+        OpSpec::Fault { at_record, .. } => FlinkOp::Fault {
+            at_record: long(node, (*at_record).max(1))?,
         },
-        NodeKind::Window => FlinkOp::Window(window(node, &p)),
-        NodeKind::Aggregate => aggregate(node, &p)?,
-        NodeKind::CsvSink => {
-            let tag = node.input_schema(plan, 0).and_then(|s| s.tag.clone());
-            let (header, columns) =
-                resolve_columns(&p.list("columns"), input_fields, tag.as_deref())
-                    .map_err(|e| ExportError::at(node, e))?;
-            FlinkOp::CsvSink {
-                path: plan.location.resolve(&p.text("path")),
-                header,
-                columns,
-            }
-        }
-        NodeKind::NullSink => FlinkOp::NullSink,
-        NodeKind::DatasetSource
-        | NodeKind::Split
-        | NodeKind::Normalize
-        | NodeKind::Batch
-        | NodeKind::Dense
-        | NodeKind::Relu
-        | NodeKind::LeakyRelu
-        | NodeKind::Tanh
-        | NodeKind::Sigmoid
-        | NodeKind::Softmax
-        | NodeKind::Dropout
-        | NodeKind::LayerNorm
-        | NodeKind::Loss
-        | NodeKind::Trainer
-        | NodeKind::Predict
-        | NodeKind::Shard => {
+        OpSpec::Window(spec) => FlinkOp::Window(window(node, spec)?),
+        OpSpec::Aggregate(spec) => FlinkOp::Aggregate {
+            functions: spec.functions.clone(),
+            // Fused aggregates read the window's first statistics; others say which they read.
+            stats_indices: if spec.stats_indices.is_empty() {
+                vec![0]
+            } else {
+                spec.stats_indices.clone()
+            },
+        },
+        OpSpec::CsvSink {
+            path,
+            header,
+            columns,
+        } => FlinkOp::CsvSink {
+            path: path.clone(),
+            header: header.clone(),
+            columns: columns.clone(),
+        },
+        OpSpec::NullSink { .. } => FlinkOp::NullSink,
+        OpSpec::DatasetSource { .. }
+        | OpSpec::Split { .. }
+        | OpSpec::Normalize { .. }
+        | OpSpec::Batch { .. }
+        | OpSpec::Layer(_)
+        | OpSpec::Loss(_)
+        | OpSpec::Trainer(_)
+        | OpSpec::Predict { .. }
+        | OpSpec::Shard { .. } => {
             return Err(ExportError::at(
                 node,
                 "a learning node runs only in Flowbook, not on Flink",
@@ -407,20 +444,15 @@ fn translate(
     Ok(op)
 }
 
-fn csv_source(
-    plan: &LogicalPlan,
-    node: &PlanNode,
-    p: &NodeParams<'_>,
-) -> Result<CsvSourceSpec, ExportError> {
-    let options = csv_options(p, &plan.location);
+fn csv_source(node: &PlanNode, options: &CsvOptions) -> Result<CsvSourceSpec, ExportError> {
     if options.path == Path::new(crate::paths::STDIN) {
         return Err(ExportError::at(
             node,
             "reads standard input, which a Flink job cannot: give it a file",
         ));
     }
-    let header = read_header(&options).map_err(|e| ExportError::at(node, e))?;
-    let names = value_field_names(&options).map_err(|e| ExportError::at(node, e))?;
+    let header = read_header(options).map_err(|e| ExportError::at(node, e))?;
+    let names = value_field_names(options).map_err(|e| ExportError::at(node, e))?;
     let position = |name: &str| header.iter().position(|h| h == name);
     let column = |name: &str| {
         position(name).ok_or_else(|| ExportError::at(node, format!("no column '{name}'")))
@@ -450,7 +482,7 @@ fn csv_source(
         value_columns.push((index, name));
     }
     Ok(CsvSourceSpec {
-        path: options.path,
+        path: options.path.clone(),
         has_header: options.has_header,
         delimiter: char::from(options.delimiter),
         key_column,
@@ -461,24 +493,26 @@ fn csv_source(
     })
 }
 
-fn generator(p: &NodeParams<'_>, kind: GeneratorKind) -> FlinkOp {
-    FlinkOp::Generator(GeneratorSpec {
+fn generator(
+    node: &PlanNode,
+    spec: &plan::GeneratorSpec,
+    kind: GeneratorKind,
+) -> Result<FlinkOp, ExportError> {
+    Ok(FlinkOp::Generator(GeneratorSpec {
         kind,
-        count: p.bool("bounded").then(|| p.int("count").max(0) as u64),
-        rate_per_s: p.float("rate_per_s"),
-        start_ms: p.int("start_ms"),
-        seed: p.int("seed").max(0),
-    })
+        count: spec.options.count,
+        rate_per_s: spec.rate_per_s,
+        start_ms: spec.options.start_ms,
+        seed: long(node, spec.options.seed)?,
+    }))
 }
 
 fn map(
     node: &PlanNode,
-    p: &NodeParams<'_>,
+    parsed: &[(String, Expression)],
     input_fields: &[String],
     key: KeyType,
 ) -> Result<FlinkOp, ExportError> {
-    let text = p.text("assign");
-    let parsed = parse_assignments(&text).map_err(|e| ExportError::at(node, e))?;
     let output = node
         .outputs
         .first()
@@ -488,16 +522,16 @@ fn map(
     let mut assignments = Vec::new();
     for (field, expr) in parsed {
         let scope = Scope::new(&output, key).visible(&visible);
-        let java = java_expr::number(&expr, &scope)
+        let java = java_expr::number(expr, &scope)
             .map_err(|e| ExportError::at(node, format!("{field} = `{}`: {e}", expr.text)))?;
-        let Some(index) = output.iter().position(|f| *f == field) else {
+        let Some(index) = output.iter().position(|f| f == field) else {
             return Err(ExportError::at(node, format!("no output field '{field}'")));
         };
-        if !visible.contains(&field) {
+        if !visible.contains(field) {
             visible.push(field.clone());
         }
         assignments.push(MapAssignment {
-            field,
+            field: field.clone(),
             index,
             text: expr.text.clone(),
             java,
@@ -509,54 +543,32 @@ fn map(
     })
 }
 
-fn window(node: &PlanNode, p: &NodeParams<'_>) -> WindowSpec {
-    let kind = match p.text("kind").as_str() {
-        "sliding" => WindowKind::Sliding {
-            size_ms: p.int("size_ms"),
-            slide_ms: p.int("slide_ms"),
-            offset_ms: p.int("offset_ms"),
+fn window(node: &PlanNode, spec: &plan::WindowSpec) -> Result<WindowSpec, ExportError> {
+    let kind = match spec.assigner {
+        WindowAssigner::Tumbling { size_ms, offset_ms } => {
+            WindowKind::Tumbling { size_ms, offset_ms }
+        }
+        WindowAssigner::Sliding {
+            size_ms,
+            slide_ms,
+            offset_ms,
+        } => WindowKind::Sliding {
+            size_ms,
+            slide_ms,
+            offset_ms,
         },
-        "session" => WindowKind::Session {
-            gap_ms: p.int("gap_ms"),
+        WindowAssigner::Session { gap_ms } => WindowKind::Session { gap_ms },
+        WindowAssigner::Count { count } => WindowKind::Count {
+            count: long(node, count)?,
         },
-        "count" => WindowKind::Count {
-            count: p.int("count"),
-        },
-        "count_sliding" => WindowKind::CountSliding {
-            count: p.int("count"),
-            slide: p.int("count_slide"),
-        },
-        _ => WindowKind::Tumbling {
-            size_ms: p.int("size_ms"),
-            offset_ms: p.int("offset_ms"),
+        WindowAssigner::CountSliding { count, slide } => WindowKind::CountSliding {
+            count: long(node, count)?,
+            slide: long(node, slide)?,
         },
     };
-    WindowSpec {
+    Ok(WindowSpec {
         kind,
-        allowed_lateness_ms: p.int("allowed_lateness_ms"),
-        stats_fields: node
-            .pane
-            .as_ref()
-            .map(|pane| pane.stats_fields.clone())
-            .unwrap_or_default(),
-    }
-}
-
-fn aggregate(node: &PlanNode, p: &NodeParams<'_>) -> Result<FlinkOp, ExportError> {
-    let functions = p
-        .list("functions")
-        .iter()
-        .map(|f| AggregateFn::parse(f))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ExportError::at(node, e))?;
-    // Fused aggregates read the window's first statistics; others say which they read.
-    let stats_indices = if node.stats_indices.is_empty() {
-        vec![0]
-    } else {
-        node.stats_indices.clone()
-    };
-    Ok(FlinkOp::Aggregate {
-        functions,
-        stats_indices,
+        allowed_lateness_ms: spec.allowed_lateness_ms,
+        stats_fields: spec.pane.stats_fields.clone(),
     })
 }
