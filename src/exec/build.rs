@@ -268,7 +268,7 @@ pub fn build(
             trainer = trainer.with_pause_point(Box::new(RunGate::new(Arc::clone(&context.shared))));
             operator(trainer)
         }
-        OpSpec::Layer(_) | OpSpec::Loss(_) => {
+        OpSpec::Layer { .. } | OpSpec::Loss(_) => {
             return Err("runs inside its Trainer, not on its own".into());
         }
         OpSpec::Predict { wait_for_final } => operator(PredictOperator::new(*wait_for_final)),
@@ -299,15 +299,15 @@ fn window_operator(window: &WindowSpec, budget: Arc<StateBudget>) -> Built {
             TimeWindowOperator::new(aligned(size_ms, slide_ms, offset_ms), pane)
                 .with_state_budget(budget),
         ),
-        WindowAssigner::Session { gap_ms } => operator(
-            SessionWindowOperator::new(gap_ms, lateness, pane).with_state_budget(budget),
-        ),
+        WindowAssigner::Session { gap_ms } => {
+            operator(SessionWindowOperator::new(gap_ms, lateness, pane).with_state_budget(budget))
+        }
         WindowAssigner::Count { count } => {
             operator(CountWindowOperator::new(count, pane).with_state_budget(budget))
         }
-        WindowAssigner::CountSliding { count, slide } => operator(
-            SlidingCountWindowOperator::new(count, slide, pane).with_state_budget(budget),
-        ),
+        WindowAssigner::CountSliding { count, slide } => {
+            operator(SlidingCountWindowOperator::new(count, slide, pane).with_state_budget(budget))
+        }
     }
 }
 

@@ -430,7 +430,7 @@ fn translate(
         | OpSpec::Split { .. }
         | OpSpec::Normalize { .. }
         | OpSpec::Batch { .. }
-        | OpSpec::Layer(_)
+        | OpSpec::Layer { .. }
         | OpSpec::Loss(_)
         | OpSpec::Trainer(_)
         | OpSpec::Predict { .. }

@@ -255,7 +255,10 @@ pub fn layer(
         },
     };
     n.outputs = vec![input.clone()];
-    p.finish(OpSpec::Layer(kind))
+    p.finish(OpSpec::Layer {
+        of: layer,
+        layer: kind,
+    })
 }
 
 pub fn loss(

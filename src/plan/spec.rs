@@ -95,8 +95,12 @@ pub enum OpSpec {
     Shard {
         replicas: usize,
     },
-    /// A layer of its trainer's model (runs inside the trainer's operator).
-    Layer(LayerKind),
+    /// A layer of its trainer's model (runs inside the trainer's operator): the catalogue's
+    /// layer type it was planned from and the nn layer it configures.
+    Layer {
+        of: LayerType,
+        layer: LayerKind,
+    },
     /// The loss of its trainer's model (runs inside the trainer's operator).
     Loss(LossKind),
     Trainer(Box<TrainerSpec>),
@@ -235,7 +239,7 @@ impl OpSpec {
             OpSpec::Normalize { .. } => NodeKind::Normalize,
             OpSpec::Batch { .. } => NodeKind::Batch,
             OpSpec::Shard { .. } => NodeKind::Shard,
-            OpSpec::Layer(layer) => NodeKind::Layer(layer_type(layer)),
+            OpSpec::Layer { of, .. } => NodeKind::Layer(*of),
             OpSpec::Loss(_) => NodeKind::Loss,
             OpSpec::Trainer(_) => NodeKind::Trainer,
             OpSpec::Predict { .. } => NodeKind::Predict,
@@ -244,7 +248,7 @@ impl OpSpec {
 
     /// Layers and Loss: they run inside their trainer's operator, not on their own.
     pub fn is_model_part(&self) -> bool {
-        matches!(self, OpSpec::Layer(_) | OpSpec::Loss(_))
+        matches!(self, OpSpec::Layer { .. } | OpSpec::Loss(_))
     }
 
     /// Nodes whose operator forwards everything unchanged (Partition and Merge, whose work is
@@ -269,24 +273,10 @@ impl OpSpec {
             | OpSpec::Normalize { .. }
             | OpSpec::Batch { .. }
             | OpSpec::Shard { .. }
-            | OpSpec::Layer(_)
+            | OpSpec::Layer { .. }
             | OpSpec::Loss(_)
             | OpSpec::Trainer(_)
             | OpSpec::Predict { .. } => false,
         }
-    }
-}
-
-/// The catalogue's layer type of a layer spec.
-pub fn layer_type(layer: &LayerKind) -> LayerType {
-    match layer {
-        LayerKind::Dense { .. } => LayerType::Dense,
-        LayerKind::Relu => LayerType::Relu,
-        LayerKind::LeakyRelu { .. } => LayerType::LeakyRelu,
-        LayerKind::Tanh => LayerType::Tanh,
-        LayerKind::Sigmoid => LayerType::Sigmoid,
-        LayerKind::Softmax => LayerType::Softmax,
-        LayerKind::Dropout { .. } => LayerType::Dropout,
-        LayerKind::LayerNorm { .. } => LayerType::LayerNorm,
     }
 }

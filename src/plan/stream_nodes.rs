@@ -8,9 +8,9 @@ use super::spec::{AggregateSpec, FaultMode, GeneratorSpec, OpSpec, WindowAssigne
 use super::{GraphLocation, Problem};
 use crate::stream::Schema;
 use crate::stream::aggregate::{AggregateFn, output_fields};
+use crate::stream::assign::{MAX_WINDOWS_PER_RECORD, windows_per_record};
 use crate::stream::expr::{check_variables, compile, map_output_fields, parse_assignments};
 use crate::stream::pane::PaneSpec;
-use crate::stream::assign::{MAX_WINDOWS_PER_RECORD, windows_per_record};
 use crate::stream::partition::Strategy;
 use crate::stream::sinks::resolve_columns;
 use crate::stream::sources::csv_file::{CsvOptions, NonFinitePolicy, value_field_names};

@@ -454,12 +454,15 @@ fn every_layer_kind_reads_its_parameters() {
         NodeKind::Layer(layer),
         params,
     ) {
-        OpSpec::Layer(kind) => kind,
+        OpSpec::Layer { of, layer: kind } => {
+            assert_eq!(of, layer);
+            kind
+        }
         other => panic!("{other:?}"),
     };
     for &kind in LayerType::ALL {
         let read = layer(kind, &[]);
-        assert_eq!(super::spec::layer_type(&read), kind);
+        assert_eq!(read.short_name(), kind.spec().id);
     }
     assert_eq!(
         layer(

@@ -243,7 +243,9 @@ fn model_layers(plan: &Draft, chain: &Chain) -> Result<Vec<LayerSpec>, Problem> 
         };
         let problem = |message: String| Problem::node_named(node.id, &node.name, message);
         match &node.spec {
-            Some(OpSpec::Layer(kind)) => layers.push(LayerSpec::new(node.name.clone(), *kind)),
+            Some(OpSpec::Layer { layer, .. }) => {
+                layers.push(LayerSpec::new(node.name.clone(), *layer))
+            }
             Some(OpSpec::Loss(_)) => {
                 return Err(problem(
                     "a Loss node ends a model: it cannot feed another layer".into(),
