@@ -28,8 +28,8 @@ use crate::catalog::{NodeKind, NodeSpec};
 use crate::graph::{Graph, Node, NodeId};
 pub use crate::paths::GraphLocation;
 use crate::stream::Schema;
-pub use files::{check_export_path, file_uses};
 use crate::stream::partition::Strategy;
+pub use files::{check_export_path, file_uses};
 use std::fmt;
 use std::sync::Arc;
 
@@ -261,11 +261,20 @@ pub fn plan_in(graph: &Graph, location: &GraphLocation) -> Result<LogicalPlan, V
 impl LogicalPlan {
     /// Every file this run reads or writes (see [`file_uses`]).
     pub fn file_uses(&self) -> Vec<crate::paths::FileUse> {
-        let graph = Graph {
-            nodes: self.nodes.iter().map(|n| n.node.clone()).collect(),
-            ..Graph::new("")
-        };
-        file_uses(&graph, &self.location)
+        use crate::paths::FileUse;
+        let mut uses = Vec::new();
+        if let Some(file) = self.location.file() {
+            uses.push(FileUse::input(file, "the graph file"));
+        }
+        for n in &self.nodes {
+            let who = format!("{}.path", n.name);
+            match &n.spec {
+                OpSpec::CsvSource(options) => uses.push(FileUse::input(options.path.clone(), who)),
+                OpSpec::CsvSink { path, .. } => uses.push(FileUse::output(path.clone(), who)),
+                _ => {}
+            }
+        }
+        uses
     }
 
     /// Refuses one more output of this run (`--metrics`, a report, an export) that is one of
