@@ -3,9 +3,8 @@
 //! input names a decision boundary is drawn against.
 
 use crate::app::plots::{DEFAULT_CAPACITY, Series};
-use crate::catalog::NodeKind;
 use crate::graph::NodeId;
-use crate::plan::LogicalPlan;
+use crate::plan::{LogicalPlan, OpSpec};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Latency samples kept (the newest).
@@ -112,20 +111,11 @@ impl LatencyStats {
 /// (`x1`, `x2` for the moons), for axes that should not say `x0`, `x1`.
 pub fn input_names(plan: &LogicalPlan) -> BTreeMap<NodeId, [String; 2]> {
     let mut names = BTreeMap::new();
-    for trainer in plan.nodes.iter().filter(|n| n.kind == NodeKind::Trainer) {
-        let Some(config) = &trainer.trainer else {
+    for trainer in &plan.nodes {
+        let OpSpec::Trainer(spec) = &trainer.spec else {
             continue;
         };
-        let batch = plan
-            .nodes
-            .iter()
-            .find(|n| n.kind == NodeKind::Batch && n.features.as_ref() == Some(&config.features));
-        let Some(batch) = batch else {
-            continue;
-        };
-        let Some(fields) = batch.input_schema(plan, 0).map(|s| s.fields.clone()) else {
-            continue;
-        };
+        let (config, fields) = (&spec.config, &spec.batch_fields);
         let name = |i: usize| {
             config
                 .features
