@@ -853,3 +853,57 @@ fn names(dir: &std::path::Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Item 15: a node name (or a path) with terminal escape sequences is printed escaped, so it
+/// cannot recolour or retitle the terminal; such a name is refused, and the refusal quotes it.
+#[test]
+fn item15_node_names_with_escape_sequences_are_printed_escaped() {
+    let evil = "src\u{1b}]0;owned\u{7}\u{1b}[31m";
+    let text = graph(
+        &[
+            node(1, evil, "sequence_source", "\"count\": 10"),
+            node(
+                2,
+                "sink",
+                "csv_sink",
+                &format!("\"path\": \"{evil}/out.csv\""),
+            ),
+        ],
+        &[edge(1, "out", 2, "in")],
+    )
+    .replace(evil, &evil.escape_default().to_string());
+    let (_dir, path) = graph_file(&text);
+    for command in ["check", "run"] {
+        let out = flowbook(&[command, path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+        assert!(
+            err.contains("src\\u{1b}]0;owned\\u{7}\\u{1b}[31m: a name must be"),
+            "{err}"
+        );
+    }
+}
+
+/// Item 15: `key = 5` in a Map is refused (it wrote a second `key` column), and `shl(1, 64)`
+/// is an error, not a quiet 1.
+#[test]
+fn item15_assigning_key_and_shifting_past_63_are_refused() {
+    let map = |assign: &str| {
+        check(&graph(
+            &[
+                sequence(),
+                node(2, "map", "map", &format!("\"assign\": \"{assign}\"")),
+                node(3, "sink", "null_sink", ""),
+            ],
+            &[edge(1, "out", 2, "in"), edge(2, "out", 3, "in")],
+        ))
+    };
+    let (code, err) = map("key = 5");
+    assert_eq!(code, 2);
+    assert!(err.contains("'key' is the record's key"), "{err}");
+    let (code, err) = map("x = shl(1, 64)");
+    assert_eq!(code, 2);
+    assert!(err.contains("the shift must be between 0 and 63"), "{err}");
+    assert_eq!(map("x = shl(1, 63)").0, 0);
+}

@@ -89,7 +89,7 @@ pub fn run_on_flink(
     let info = run.info();
     if !quiet {
         for line in &info.vertices {
-            eprintln!("  vertex {line}");
+            eprintln!("  vertex {}", super::terminal_safe(line));
         }
     }
     print_or_quiet_on_closed_pipe(&summary(&plan, &report));

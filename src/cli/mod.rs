@@ -102,7 +102,28 @@ pub enum Command {
 /// Prints to stdout; a reader that went away (`flowbook nodes | head`) is not an error.
 pub(crate) fn print_or_quiet_on_closed_pipe(text: &str) {
     use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(terminal_safe(text).as_bytes());
+}
+
+/// Text from a graph file (node names, paths, messages quoting them) made safe to print: control
+/// characters other than line breaks and tabs are shown escaped (`\u{1b}`), so a node name
+/// cannot move the cursor, recolour or retitle the user's terminal.
+pub(crate) fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `--max-seconds`: a finite number of seconds, not negative.
@@ -157,7 +178,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !e.message.is_empty() {
-                eprintln!("error: {}", e.message);
+                eprintln!("error: {}", terminal_safe(&e.message));
             }
             ExitCode::from(e.code)
         }

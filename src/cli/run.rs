@@ -107,7 +107,10 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
                 write_error = Some(e);
             }
             if show_progress {
-                eprint!("\r\x1b[2K{}", progress_line(*elapsed_s, &plan, nodes));
+                eprint!(
+                    "\r\x1b[2K{}",
+                    super::terminal_safe(&progress_line(*elapsed_s, &plan, nodes))
+                );
                 let _ = std::io::stderr().flush();
             }
         }

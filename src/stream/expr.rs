@@ -71,6 +71,14 @@ pub fn parse_assignments(text: &str) -> Result<Vec<(String, Expression)>, String
         if !is_identifier(name) {
             return Err(format!("'{name}' is not a field name (letters, digits, _)"));
         }
+        if matches!(name, "key" | "ts") {
+            // They are the record's key and event time, not fields: assigning would add a
+            // second `key` column to the output.
+            return Err(format!(
+                "'{name}' is the record's {}, not a field, and cannot be assigned; choose another name",
+                if name == "key" { "key" } else { "event time" }
+            ));
+        }
         let compiled = compile(expr.trim()).map_err(|e| format!("{name}: {e}"))?;
         out.push((name.to_owned(), compiled));
     }
@@ -216,11 +224,15 @@ impl Context for RecordContext {
     fn call_function(
         &self,
         identifier: &str,
-        _argument: &Value,
+        argument: &Value,
     ) -> evalexpr::error::EvalexprResultValue {
-        Err(EvalexprError::FunctionIdentifierNotFound(
-            identifier.to_owned(),
-        ))
+        match identifier {
+            // The library's own shifts wrap (`shl(1, 64)` was quietly 1) or overflow.
+            "shl" | "shr" => shift(identifier, argument),
+            _ => Err(EvalexprError::FunctionIdentifierNotFound(
+                identifier.to_owned(),
+            )),
+        }
     }
 
     fn are_builtin_functions_disabled(&self) -> bool {
@@ -232,6 +244,25 @@ impl Context for RecordContext {
             "builtins cannot be disabled".into(),
         ))
     }
+}
+
+/// `shl(a, b)` / `shr(a, b)` on integers, with a shift outside 0..=63 an error.
+fn shift(name: &str, argument: &Value) -> evalexpr::error::EvalexprResultValue {
+    let args = argument.as_fixed_len_tuple(2)?;
+    let (a, b) = match args.as_slice() {
+        [a, b] => (a.as_int()?, b.as_int()?),
+        _ => {
+            return Err(EvalexprError::CustomMessage(format!(
+                "{name} takes 2 integers"
+            )));
+        }
+    };
+    if !(0..64).contains(&b) {
+        return Err(EvalexprError::CustomMessage(format!(
+            "{name}({a}, {b}): the shift must be between 0 and 63"
+        )));
+    }
+    Ok(Value::Int(if name == "shl" { a << b } else { a >> b }))
 }
 
 fn as_number(value: Value) -> Option<f64> {
@@ -490,5 +521,34 @@ mod tests {
                 .on_item(0, Item::Record(record(Key::text("k"), 3, &[1.0])), &mut out)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn shifts_out_of_range_are_errors_and_key_and_ts_cannot_be_assigned() {
+        let value = |text: &str| {
+            let e = compile(text).unwrap();
+            check_variables(&e, &fields(&["value"]))
+        };
+        // `shl(1, 64)` was quietly 1 (the library's shift wraps).
+        for text in ["shl(1, 64) > 0", "shr(8, -1) > 0", "shl(1, 100) > 0"] {
+            let err = value(text).unwrap_err();
+            assert!(
+                err.contains("the shift must be between 0 and 63"),
+                "{text}: {err}"
+            );
+        }
+        let e = compile("shl(3, 4) + shr(256, 8)").unwrap();
+        let mut map = MapOperator::new(&fields(&["value"]), vec![("x".into(), e)]);
+        let mut out = Outputs::new(1);
+        map.on_item(0, Item::Record(record(Key::text("k"), 1, &[1.0])), &mut out)
+            .unwrap();
+        let Item::Record(r) = &out.ports[0][0] else {
+            panic!("no record")
+        };
+        assert_eq!(r.values.as_slice(), &[1.0, 49.0]);
+        for name in ["key", "ts"] {
+            let err = parse_assignments(&format!("{name} = 5")).unwrap_err();
+            assert!(err.contains("cannot be assigned"), "{err}");
+        }
     }
 }
