@@ -142,4 +142,11 @@ pub trait Source: Send {
     fn progress(&self) -> Option<f64> {
         None
     }
+
+    /// For a source split over parallel instances (see `sources::split`): whether the last
+    /// `fill` finished one of this instance's blocks. Downstream reads the instances' blocks
+    /// back in order, so it must learn where each ends.
+    fn block_ended(&self) -> bool {
+        false
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::affinity::TasteModel;
 use super::rng::SeededRng;
+use super::split::{Split, SplitCursor};
 use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus, Values};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -33,12 +34,29 @@ impl GeneratorOptions {
     }
 }
 
-/// Record i: key i mod `keys`, event time start + i·step, value uniform in [0, 100).
+/// How a sequence picks record i's key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// Key i mod keys: every key in turn.
+    #[default]
+    Cycle,
+    /// A seeded hash of i, mod keys: keys at random, but record i's key never changes.
+    Random,
+}
+
+/// Record i: key i mod `keys` (or a seeded hash of i), event time start + ⌊i / per_ms⌋·step,
+/// value uniform in [0, 100) (the i-th draw of the seeded generator). Every record depends only
+/// on its index, so the source splits over parallel instances without changing its stream.
 pub struct SequenceSource {
     options: GeneratorOptions,
     keys: u64,
     step_ms: i64,
-    emitted: u64,
+    /// Records per event-time step (1: one record per step).
+    per_step: u64,
+    key_order: KeyOrder,
+    cursor: SplitCursor,
+    /// The index whose value the generator draws next.
+    rng_at: u64,
     rng: SeededRng,
 }
 
@@ -51,36 +69,94 @@ impl SequenceSource {
             options,
             keys: keys.max(1),
             step_ms,
-            emitted: 0,
+            per_step: 1,
+            key_order: KeyOrder::Cycle,
+            cursor: SplitCursor::new(Split::whole()),
+            rng_at: 0,
             rng,
         }
+    }
+
+    /// `per_step` records share each event time (Flink's benchmark shape: 100 per ms).
+    pub fn with_records_per_step(mut self, per_step: u64) -> Self {
+        self.per_step = per_step.max(1);
+        self
+    }
+
+    pub fn with_key_order(mut self, key_order: KeyOrder) -> Self {
+        self.key_order = key_order;
+        self
+    }
+
+    /// Makes only this instance's share of the records (see [`Split`]).
+    pub fn with_split(mut self, split: Split) -> Self {
+        self.cursor = SplitCursor::new(split);
+        self
+    }
+
+    fn limit(&self) -> u64 {
+        self.options.count.unwrap_or(u64::MAX)
+    }
+
+    #[inline]
+    fn key_of(&self, i: u64) -> Key {
+        let k = match self.key_order {
+            KeyOrder::Cycle => i % self.keys,
+            KeyOrder::Random => mix(i ^ self.options.seed.rotate_left(32)) % self.keys,
+        };
+        Key::Int(k as i64)
     }
 }
 
 impl Source for SequenceSource {
     fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
-        let n = self.options.remaining(self.emitted).min(max as u64);
-        out.reserve(n as usize);
-        for _ in 0..n {
-            let i = self.emitted;
+        let limit = self.limit();
+        let range = self.cursor.take(max as u64, limit);
+        if range.start != self.rng_at {
+            self.rng.seek_unit_draw(range.start);
+        }
+        self.rng_at = range.end;
+        out.reserve((range.end - range.start) as usize);
+        let (start_ms, step_ms, per_step) = (self.options.start_ms, self.step_ms, self.per_step);
+        for i in range {
             let mut values = Values::new();
             values.push(self.rng.unit() * 100.0);
+            let step = (i / per_step) as i64;
             out.push(Item::Record(Record {
-                key: Key::Int((i % self.keys) as i64),
-                ts: self
-                    .options
-                    .start_ms
-                    .saturating_add((i as i64).saturating_mul(self.step_ms)),
+                key: self.key_of(i),
+                ts: start_ms.saturating_add(step.saturating_mul(step_ms)),
                 values,
             }));
-            self.emitted += 1;
         }
-        Ok(status(self.options.remaining(self.emitted)))
+        Ok(if self.cursor.exhausted(limit) {
+            SourceStatus::Exhausted
+        } else {
+            SourceStatus::More
+        })
     }
 
     fn progress(&self) -> Option<f64> {
-        self.options.progress(self.emitted)
+        let count = self.options.count?;
+        let share = self.cursor.share(count);
+        Some(if share == 0 {
+            1.0
+        } else {
+            self.cursor.made() as f64 / share as f64
+        })
     }
+
+    fn block_ended(&self) -> bool {
+        self.cursor.block_ended()
+    }
+}
+
+/// splitmix64's finaliser: a cheap, well-spread hash of an index.
+#[inline]
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 fn status(remaining: u64) -> SourceStatus {
@@ -327,6 +403,85 @@ mod tests {
         assert_eq!(rows[1234].key, Key::Int(234));
         assert_eq!(rows[1234].ts, 2234);
         assert!(rows.iter().all(|r| (0.0..100.0).contains(&r.values[0])));
+    }
+
+    /// Fills a split source like exec does: a batch at most, never past a block's end.
+    fn blocks(source: &mut dyn Source, max: usize) -> Vec<Vec<Record>> {
+        let mut blocks = vec![Vec::new()];
+        loop {
+            let mut out = Vec::new();
+            let status = source.fill(max, &mut out).unwrap();
+            blocks
+                .last_mut()
+                .unwrap()
+                .extend(out.into_iter().filter_map(|i| match i {
+                    Item::Record(r) => Some(r),
+                    _ => None,
+                }));
+            if source.block_ended() {
+                blocks.push(Vec::new());
+            }
+            if status == SourceStatus::Exhausted {
+                return blocks;
+            }
+        }
+    }
+
+    #[test]
+    fn a_split_sequence_read_back_in_block_order_is_the_whole_sequence() {
+        let whole = || {
+            SequenceSource::new(opts(10_000, 7), 1000, 1)
+                .with_records_per_step(100)
+                .with_key_order(KeyOrder::Random)
+        };
+        let expected = drain(&mut whole());
+        for of in [2usize, 3] {
+            let mut instances: Vec<Vec<Vec<Record>>> = (0..of)
+                .map(|k| {
+                    let split = Split {
+                        block: 700,
+                        ..Split::new(k, of)
+                    };
+                    blocks(&mut whole().with_split(split), 300)
+                })
+                .collect();
+            let mut merged = Vec::new();
+            let mut lane = 0;
+            while instances.iter().any(|blocks| !blocks.is_empty()) {
+                if !instances[lane].is_empty() {
+                    merged.extend(instances[lane].remove(0));
+                }
+                lane = (lane + 1) % of;
+            }
+            assert_eq!(merged.len(), expected.len(), "p={of}");
+            assert!(
+                merged == expected,
+                "p={of}: the same records in the same order"
+            );
+        }
+    }
+
+    #[test]
+    fn dense_sequence_has_many_records_per_millisecond_and_random_keys() {
+        let rows = drain(
+            &mut SequenceSource::new(opts(100_000, 3), 1000, 1)
+                .with_records_per_step(100)
+                .with_key_order(KeyOrder::Random),
+        );
+        assert_eq!(rows[0].ts, 1000);
+        assert_eq!(rows[99].ts, 1000);
+        assert_eq!(rows[100].ts, 1001);
+        assert_eq!(rows[99_999].ts, 1999);
+        let mut per_key = std::collections::BTreeMap::new();
+        for r in &rows {
+            *per_key.entry(r.key.clone()).or_insert(0u32) += 1;
+        }
+        assert_eq!(per_key.len(), 1000, "every key appears");
+        assert!(
+            per_key.values().all(|&n| (50..160).contains(&n)),
+            "{per_key:?}"
+        );
+        assert_ne!(rows[0].key, Key::Int(0), "not in turn");
     }
 
     #[test]

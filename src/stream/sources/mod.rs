@@ -5,7 +5,9 @@ pub mod affinity;
 pub mod csv_file;
 pub mod generators;
 mod rng;
+pub mod split;
 
 pub use affinity::TasteModel;
 pub use csv_file::{CsvOptions, CsvSource, NonFinitePolicy, read_header};
-pub use generators::{ClickSource, GeneratorOptions, SensorSource, SequenceSource};
+pub use generators::{ClickSource, GeneratorOptions, KeyOrder, SensorSource, SequenceSource};
+pub use split::Split;

@@ -11,6 +11,12 @@ impl SeededRng {
         Self(ChaCha8Rng::seed_from_u64(seed))
     }
 
+    /// Moves to the `draw`-th draw of [`Self::unit`] (each takes one 64-bit word, two of the
+    /// generator's 32-bit words), so a split source starts a block where one instance would be.
+    pub fn seek_unit_draw(&mut self, draw: u64) {
+        self.0.set_word_pos(u128::from(draw) * 2);
+    }
+
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
         self.0.random::<f64>()
