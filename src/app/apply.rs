@@ -6,7 +6,7 @@ use crate::app::canvas::wiring;
 use crate::app::command::{Command, DialogPurpose, Guarded, Selection};
 use crate::app::document::MergeKey;
 use crate::app::files::csv_source_params;
-use crate::app::param_check::check_param;
+use crate::app::param_check::{check_param, default_value};
 use crate::app::shell::FlowbookApp;
 use crate::catalog::NodeKind;
 use crate::graph::{Comment, Edge, Graph, NodeId, ParamValue, from_ron_str, to_ron_string};
@@ -140,6 +140,7 @@ impl FlowbookApp {
                 value,
                 merge,
             } => self.set_param(node, &param, value, merge),
+            Command::CommitLiveParam { node, param } => self.commit_live_param(node, &param),
             Command::ResetParam { node, param } => {
                 self.edit(None, |g| {
                     if let Some(n) = g.node_mut(node) {
@@ -431,9 +432,11 @@ impl FlowbookApp {
         } else {
             None
         };
+        // Typing or scrubbing (merged edits) changes the document only; a committed value
+        // (Enter, focus-out, end of a scrub) reaches the running graph once.
         let live_value = spec
             .param(param)
-            .filter(|p| p.live && self.run.is_live())
+            .filter(|p| p.live && merge.is_none() && self.run.is_live())
             .and_then(|_| value.as_f64());
         let edited = self.edit(merge, |g| {
             if let Some(n) = g.node_mut(node) {
@@ -449,6 +452,34 @@ impl FlowbookApp {
                 value: v,
             });
         }
+    }
+
+    /// Sends a live parameter's document value to the running graph (after a scrub).
+    fn commit_live_param(&mut self, node: NodeId, param: &str) {
+        let Some(n) = self.doc.graph().node(node) else {
+            return;
+        };
+        let Some(spec) = crate::app::canvas::layout::spec_of(n) else {
+            return;
+        };
+        let Some(value) = spec
+            .param(param)
+            .filter(|p| p.live && self.run.is_live())
+            .map(|p| {
+                n.params
+                    .get(param)
+                    .cloned()
+                    .unwrap_or_else(|| default_value(p))
+            })
+            .and_then(|v| v.as_f64())
+        else {
+            return;
+        };
+        self.apply_run(crate::app::run::RunCommand::SetLive {
+            node,
+            param: param.to_owned(),
+            value,
+        });
     }
 
     /// Opens or closes a data preview; the run keeps rows only for the watched node.

@@ -109,6 +109,12 @@ pub enum Command {
         /// Typing or dragging: merges with the previous change of the same field.
         merge: bool,
     },
+    /// Sends a live parameter's value in the document to the running graph (after a scrub of
+    /// its name, whose merged edits do not reach the run one by one).
+    CommitLiveParam {
+        node: NodeId,
+        param: String,
+    },
     /// Removes the node's own value so the catalogue default applies.
     ResetParam {
         node: NodeId,

@@ -43,6 +43,9 @@ pub struct TextField<'a> {
     pub current_text: String,
     pub width: f32,
     pub multiline: bool,
+    /// Hand the value over only on Enter or when the field loses focus (a live parameter:
+    /// typing `0.05` must not apply 0, 0.0 and 0.05 to the running graph).
+    pub commit_on_enter: bool,
     /// The label widget that names the field (for screen readers and tests).
     pub label: egui::Id,
 }
@@ -54,6 +57,7 @@ impl<'a> TextField<'a> {
             current_text,
             width,
             multiline: false,
+            commit_on_enter: false,
             label,
         }
     }
@@ -64,13 +68,15 @@ impl<'a> TextField<'a> {
             current_text,
             width: f32::INFINITY,
             multiline: true,
+            commit_on_enter: false,
             label,
         }
     }
 }
 
 /// A text field bound to a buffer. Returns the parsed value when the user changed the text
-/// into a valid one; shows the parse error in red otherwise.
+/// into a valid one (with `commit_on_enter`: when they press Enter or leave the field with a
+/// valid, changed text); shows the parse error in red as they type.
 pub fn checked_text_ui(
     ui: &mut Ui,
     buffers: &mut Buffers,
@@ -82,6 +88,7 @@ pub fn checked_text_ui(
         current_text,
         width,
         multiline,
+        commit_on_enter,
         label,
     } = field;
     let buffer = buffers
@@ -106,10 +113,16 @@ pub fn checked_text_ui(
         match parse(&buffer.text) {
             Ok(value) => {
                 buffer.error = None;
-                result = Some(value);
+                if !commit_on_enter {
+                    result = Some(value);
+                }
             }
             Err(reason) => buffer.error = Some(reason),
         }
+    }
+    // Enter makes a single-line field lose focus, so this is "Enter or focus-out".
+    if commit_on_enter && response.lost_focus() && buffer.text != current_text {
+        result = parse(&buffer.text).ok();
     }
     if invalid {
         response.clone().highlight();
@@ -155,10 +168,14 @@ pub fn param_row_ui(
         _ => String::new(),
     };
     let numeric = matches!(param.kind, ParamKind::Int { .. } | ParamKind::Float { .. });
-    let label_text = if param.live {
-        format!("{} (live)", param.name)
+    let (label_text, live_hint) = if param.live {
+        (
+            format!("{} (live)", param.name),
+            "\nlive: while the graph runs, a new value applies on Enter (or when the field \
+             loses focus) and is marked on the plots",
+        )
     } else {
-        param.name.to_owned()
+        (param.name.to_owned(), "")
     };
     let label = ui
         .add(egui::Label::new(label_text).sense(if numeric {
@@ -166,13 +183,20 @@ pub fn param_row_ui(
         } else {
             Sense::hover()
         }))
-        .on_hover_text(format!("{}{range}", param.doc));
+        .on_hover_text(format!("{}{range}{live_hint}", param.doc));
     if numeric {
         scrub_ui(ui, &label, param, &value, &mut |v| {
             commands.push(set(v, true))
         });
         if label.drag_stopped() {
             commands.push(Command::EndEdit);
+            // A scrubbed live parameter reaches the running graph once, where it was let go.
+            if param.live {
+                commands.push(Command::CommitLiveParam {
+                    node: node.id,
+                    param: param.name.to_owned(),
+                });
+            }
         }
     }
     let stored_error = check_param(spec, param.name, &value).err();
@@ -227,6 +251,7 @@ pub fn param_row_ui(
                     matches!(param.kind, ParamKind::Expr) && value_text(&value).len() > 28;
                 let field = TextField {
                     multiline,
+                    commit_on_enter: param.live,
                     ..TextField::line(&key, value_text(&value), 170.0, label.id)
                 };
                 let parsed = checked_text_ui(ui, buffers, field, |t| {
@@ -237,7 +262,8 @@ pub fn param_row_ui(
                 if let Some(v) = parsed
                     && v != value
                 {
-                    commands.push(set(v, true));
+                    // A committed live value is one change of its own (and one marker).
+                    commands.push(set(v, !param.live));
                 }
             }
         }

@@ -231,6 +231,135 @@ fn a_wire_preview_opened_before_run_shows_records_during_the_run_and_keeps_them(
     assert!(h.query_all_by_label_contains("newest first").count() >= 1);
 }
 
+/// The learning rates a trainer reported over the run, each distinct value once, in order.
+fn reported_lrs(h: &AppHarness, trainer: flowbook::graph::NodeId) -> Vec<f64> {
+    let points = h
+        .state()
+        .run
+        .session
+        .as_ref()
+        .and_then(|s| s.metrics.get(&trainer))
+        .and_then(|m| m.field("lr"))
+        .map(|lr| lr.points())
+        .unwrap_or_default();
+    let mut values: Vec<f64> = Vec::new();
+    for p in points {
+        // The trainer reports lr in f32: 0.05 arrives as 0.0500000007.
+        let lr = (p[1] * 1e6).round() / 1e6;
+        if values.last() != Some(&lr) {
+            values.push(lr);
+        }
+    }
+    values
+}
+
+/// Types `text` into the focused field one key at a time, drawing frames in between while
+/// the run goes on and the plots change.
+fn type_slowly(h: &mut AppHarness, text: &str) {
+    for c in text.chars() {
+        h.event(egui::Event::Text(c.to_string()));
+        for _ in 0..3 {
+            h.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn a_live_lr_typed_key_by_key_applies_once_on_enter_and_once_on_focus_out() {
+    use egui::accesskit::Role;
+    use egui::{Key, Modifiers};
+    let _serial = serial();
+    let mut g = full_speed(example("moons.ron"));
+    g.set_param(
+        "trainer",
+        "epochs",
+        flowbook::graph::ParamValue::Int(100_000),
+    )
+    .unwrap();
+    let trainer = g.node_by_name("trainer").unwrap().id;
+    let mut h = editor_with(g);
+    h.state_mut()
+        .commands
+        .push(flowbook::app::Command::FocusNode(trainer));
+    settle(&mut h);
+    let title = node_title_pos(&h, trainer);
+    click_at(&mut h, title);
+    assert_eq!(h.state().selection.single_node(), Some(trainer));
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, Duration::from_secs(30), |h| {
+        reported_lrs(h, trainer).len() == 1
+            && h.state()
+                .run
+                .session
+                .as_ref()
+                .is_some_and(|s| s.messages > 5)
+    });
+    let first = reported_lrs(&h, trainer);
+    let markers = |h: &AppHarness| {
+        h.state()
+            .run
+            .session
+            .as_ref()
+            .map_or(0, |s| s.markers.len())
+    };
+
+    h.get_by_role_and_label(Role::TextInput, "lr (live)")
+        .scroll_to_me();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::TextInput, "lr (live)")
+        .click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    type_slowly(&mut h, "0.05");
+    assert_eq!(markers(&h), 0, "nothing applies while typing");
+    assert_eq!(
+        reported_lrs(&h, trainer),
+        first,
+        "the trainer still has its lr"
+    );
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        reported_lrs(h, trainer).last() == Some(&0.05)
+    });
+    settle(&mut h);
+    let session = h.state().run.session.as_ref().unwrap();
+    assert_eq!(session.markers.len(), 1, "one marker for one change");
+    assert_eq!(session.markers[0].label, "lr = 0.05");
+    assert_eq!(
+        reported_lrs(&h, trainer),
+        [first[0], 0.05],
+        "0 and 0.0 never reached the trainer"
+    );
+
+    // Leaving the field (Tab) commits too: one more change, one more marker.
+    h.get_by_role_and_label(Role::TextInput, "lr (live)")
+        .click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    type_slowly(&mut h, "0.02");
+    assert_eq!(markers(&h), 1);
+    h.key_press(Key::Tab);
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        reported_lrs(h, trainer).last() == Some(&0.02)
+    });
+    settle(&mut h);
+    assert_eq!(markers(&h), 2);
+    assert_eq!(reported_lrs(&h, trainer), [first[0], 0.05, 0.02]);
+    // Two undo steps: one per applied change, none per keystroke.
+    h.state_mut().commands.push(flowbook::app::Command::Undo);
+    settle(&mut h);
+    assert_eq!(
+        h.state().graph().node(trainer).unwrap().params.get("lr"),
+        Some(&flowbook::graph::ParamValue::Float(0.05))
+    );
+    h.get_by_label("◼ Stop").click();
+    step_until(&mut h, Duration::from_secs(5), |h| {
+        phase(h) == Some(RunPhase::Stopped)
+    });
+}
+
 /// Resident memory of this process in MB (Linux).
 fn resident_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -4,6 +4,7 @@
 
 mod export;
 mod grid;
+mod labels;
 mod model;
 mod range;
 mod series;
@@ -12,6 +13,7 @@ mod widget;
 
 pub use export::{PngExport, crop_rgba, save_png_crop, series_to_csv, write_atomic};
 pub use grid::{GridLayout, PlotGrid};
+pub use labels::{LabelBox, place_labels};
 pub use model::{BandPoint, BandSeries, BarSeries, Marker, Overlay, PlotView, band_for_view};
 pub use range::{
     KeyStyle, MIN_SAMPLES_FOR_SPREAD, YExtent, key_styles, legend_rows, nice_steps, tick_label,

@@ -3,13 +3,14 @@
 //! per line, and keeps smoothed/log copies in egui's temp memory so a frame only processes the
 //! points appended since the last one. It never writes files itself: it returns requests.
 
+use super::labels::{LabelBox, place_labels};
 use super::model::{BandPoint, BandSeries, PlotView, band_for_view};
 use super::range::{
     KeyStyle, grid_marks, key_styles, legend_rows, nice_steps, tick_label, time_steps, y_span,
 };
 use super::series::Series;
 use super::transform::{DerivedSeries, MAX_SMOOTHING, Stage};
-use egui::{Align2, Color32, FontId, Rect, Ui, pos2};
+use egui::{Color32, FontId, Rect, Ui, pos2};
 use egui_plot::{
     Bar, BarChart, ColorConflictHandling, Corner, FilledArea, GridInput, GridMark, HoverPosition,
     Legend, Line, LineStyle, Plot, PlotTransform, PlotUi, VLine,
@@ -608,21 +609,40 @@ fn add_band(
     plot_ui.line(Line::new(name, means).color(color));
 }
 
-/// Marker labels beside their lines at the top of the plot, painted over the plot area.
+/// Rows of marker labels at the top of a plot, at most.
+const MARKER_LABEL_ROWS: usize = 3;
+
+/// Marker labels beside their lines at the top of the plot, painted over the plot area, in
+/// rows so that changes made close together never print over each other.
 fn paint_marker_labels(ui: &Ui, transform: &PlotTransform, view: &PlotView<'_>) {
     let frame = *transform.frame();
     let painter = ui.painter_at(frame);
     let color = ui.visuals().weak_text_color();
-    for marker in view.markers.iter().filter(|m| m.x.is_finite()) {
-        let x = transform.position_from_point_x(marker.x);
-        if frame.x_range().contains(x) {
-            painter.text(
-                pos2(x + 3.0, frame.top() + 2.0),
-                Align2::LEFT_TOP,
-                &marker.label,
-                FontId::proportional(11.0),
-                color,
-            );
+    let font = FontId::proportional(11.0);
+    let galleys: Vec<_> = view
+        .markers
+        .iter()
+        .filter(|m| m.x.is_finite())
+        .map(|m| (transform.position_from_point_x(m.x), m))
+        .filter(|(x, _)| frame.x_range().contains(*x))
+        .map(|(x, m)| {
+            let galley = painter.layout_no_wrap(m.label.clone(), font.clone(), color);
+            (x, galley)
+        })
+        .collect();
+    let boxes: Vec<LabelBox> = galleys
+        .iter()
+        .map(|(x, g)| LabelBox {
+            line_x: *x,
+            width: g.size().x,
+        })
+        .collect();
+    let row_height = font.size + 2.0;
+    let placed = place_labels(&boxes, frame.right(), MARKER_LABEL_ROWS);
+    for ((_, galley), place) in galleys.into_iter().zip(placed) {
+        if let Some((row, left)) = place {
+            let top = frame.top() + 2.0 + row as f32 * row_height;
+            painter.galley(pos2(left, top), galley, color);
         }
     }
 }

@@ -23,6 +23,30 @@ pub fn live_node_ui(
     let Some(status) = session.node(node) else {
         return;
     };
+    // The live numbers scroll within at most part of the panel: the parameters below keep
+    // the rest, so a live one (a trainer's lr) stays in reach and still while the run goes.
+    let most = (ui.available_height() * LIVE_SHARE).max(120.0);
+    egui::ScrollArea::vertical()
+        .id_salt("live_section_scroll")
+        .max_height(most)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            live_section_ui(ui, session, status, graph, node, commands)
+        });
+    ui.separator();
+}
+
+/// The share of the inspector's height the live section may take before it scrolls.
+const LIVE_SHARE: f32 = 0.45;
+
+fn live_section_ui(
+    ui: &mut Ui,
+    session: &RunSession,
+    status: &NodeStatus,
+    graph: &Graph,
+    node: NodeId,
+    commands: &mut Vec<Command>,
+) {
     egui::CollapsingHeader::new(RichText::new(format!("Live — run {}", session.number)).strong())
         .id_salt("live_section")
         .default_open(true)
@@ -49,7 +73,6 @@ pub fn live_node_ui(
                 }
             });
         });
-    ui.separator();
 }
 
 /// The view that explains the node: a window's timeline, a partition's skew, a trainer's (or
