@@ -907,3 +907,37 @@ fn item15_assigning_key_and_shifting_past_63_are_refused() {
     assert!(err.contains("the shift must be between 0 and 63"), "{err}");
     assert_eq!(map("x = shl(1, 63)").0, 0);
 }
+
+/// Item 15: unknown fields (a typo such as `parmas` silently lost a node's settings) and a
+/// parameter given twice are warned about, naming the node; the graph still loads.
+#[test]
+fn item15_unknown_fields_and_repeated_parameters_are_warned_about_naming_the_node() {
+    let text = graph(
+        &[
+            node(
+                1,
+                "source",
+                "sequence_source",
+                "\"count\": 100, \"count\": 5",
+            ),
+            "(id: 2, name: \"sink\", kind: \"null_sink\", parmas: {\"delay_us\": 3}),".into(),
+        ],
+        &[edge(1, "out", 2, "in")],
+    )
+    .replace(
+        "(format_version: 1,",
+        "(format_version: 1, colour: \"red\",",
+    );
+    let (_dir, path) = graph_file(&text);
+    let out = flowbook(&["run", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    for expected in [
+        "g.ron: unknown field 'colour' ignored",
+        "g.ron: node 'sink': unknown field 'parmas' ignored",
+        "g.ron: node 'source': parameter 'count' is given more than once; the last value is used",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+    assert!(stdout(&out).contains("events=5 "), "{}", stdout(&out));
+}

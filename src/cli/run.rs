@@ -6,7 +6,7 @@ use crate::catalog::NodeKind;
 use crate::exec::{
     Control, MetricPoints, NodeStatus, Outcome, RunHandle, RunOptions, RunReport, Telemetry, start,
 };
-use crate::graph::{Graph, Pace, load};
+use crate::graph::{Graph, Pace, load_with_warnings};
 use crate::output_file::OutputFile;
 use crate::plan::{GraphLocation, LogicalPlan, plan_in};
 use std::io::{IsTerminal, Write};
@@ -15,7 +15,15 @@ use std::time::{Duration, Instant};
 
 /// Loads, applies overrides and validates; every failure here is exit code 2.
 pub fn prepare(path: &Path, sets: &[String]) -> Result<(Graph, LogicalPlan), CliError> {
-    let mut graph = load(path).map_err(|e| CliError::invalid(e.to_string()))?;
+    let loaded = load_with_warnings(path).map_err(|e| CliError::invalid(e.to_string()))?;
+    for warning in &loaded.warnings {
+        eprintln!(
+            "warning: {}: {}",
+            path.display(),
+            super::terminal_safe(warning)
+        );
+    }
+    let mut graph = loaded.graph;
     apply_sets(&mut graph, sets)?;
     let plan = plan_in(&graph, &GraphLocation::of_file(path)).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();

@@ -81,6 +81,20 @@ const BOM: char = '\u{feff}';
 
 /// Parses a graph from RON text; `origin` names the source in messages (a path or "clipboard").
 pub fn from_ron_str(text: &str, origin: &str) -> Result<Graph, LoadError> {
+    from_ron_str_with_warnings(text, origin).map(|loaded| loaded.graph)
+}
+
+/// A graph read from a file, and what was odd about the file without making it wrong: fields
+/// this build does not know (a typo such as `parmas` loses the node's settings) and parameters
+/// given twice (the last value is used).
+#[derive(Debug)]
+pub struct Loaded {
+    pub graph: Graph,
+    pub warnings: Vec<String>,
+}
+
+/// [`from_ron_str`], also returning the warnings.
+pub fn from_ron_str_with_warnings(text: &str, origin: &str) -> Result<Loaded, LoadError> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let syntax = |e: ron::error::SpannedError| LoadError::Syntax {
         path: origin.to_owned(),
@@ -99,13 +113,47 @@ pub fn from_ron_str(text: &str, origin: &str) -> Result<Graph, LoadError> {
             supported: FORMAT_VERSION,
         });
     }
-    ron::from_str::<Graph>(text).map_err(syntax)
+    let mut deserializer = ron::Deserializer::from_str(text).map_err(syntax)?;
+    let mut unknown = Vec::new();
+    super::duplicate_params::start();
+    let parsed =
+        serde_ignored::deserialize(&mut deserializer, |path| unknown.push(path.to_string()));
+    let duplicates = super::duplicate_params::finish();
+    let graph: Graph = parsed.map_err(|e| syntax(deserializer.span_error(e)))?;
+    deserializer
+        .end()
+        .map_err(|e| syntax(deserializer.span_error(e)))?;
+    let mut warnings: Vec<String> = unknown
+        .iter()
+        .map(|path| unknown_field_warning(&graph, path))
+        .collect();
+    warnings.extend(super::duplicate_params::warnings(&graph, &duplicates));
+    Ok(Loaded { graph, warnings })
+}
+
+/// "node 'x': unknown field 'parmas' ignored" for `nodes.3.parmas`; the path as it is elsewhere.
+fn unknown_field_warning(graph: &Graph, path: &str) -> String {
+    let mut parts = path.splitn(3, '.');
+    if let (Some("nodes"), Some(index), Some(rest)) = (parts.next(), parts.next(), parts.next())
+        && let Some(node) = index.parse::<usize>().ok().and_then(|i| graph.nodes.get(i))
+    {
+        return format!(
+            "node '{}': unknown field '{rest}' ignored (a newer Flowbook's, or a typo)",
+            node.name
+        );
+    }
+    format!("unknown field '{path}' ignored (a newer Flowbook's, or a typo)")
 }
 
 /// Loads a graph file (at most [`MAX_GRAPH_FILE_BYTES`], UTF-8 text).
 pub fn load(path: &Path) -> Result<Graph, LoadError> {
+    load_with_warnings(path).map(|loaded| loaded.graph)
+}
+
+/// [`load`], also returning the file's warnings (unknown fields, parameters given twice).
+pub fn load_with_warnings(path: &Path) -> Result<Loaded, LoadError> {
     let text = read_text(path)?;
-    from_ron_str(&text, &path.display().to_string())
+    from_ron_str_with_warnings(&text, &path.display().to_string())
 }
 
 /// Reads a graph file's text: refused past the size limit (without reading more than the

@@ -1,6 +1,7 @@
 //! The graph document: nodes, edges, parameters, notes and positions as plain data.
 //! It knows nothing of egui, of the catalogue or of execution; the file format lives in `file`.
 
+mod duplicate_params;
 mod edit;
 mod file;
 mod notebook;
@@ -11,7 +12,8 @@ pub use pace::{ANIMATE_SECONDS, Pace, REPLAY_FACTORS};
 
 pub use edit::{EditError, is_valid_name};
 pub use file::{
-    FORMAT_VERSION, LoadError, SaveError, from_ron_str, load, save, to_ron_string, write_atomically,
+    FORMAT_VERSION, LoadError, Loaded, MAX_GRAPH_FILE_BYTES, SaveError, from_ron_str,
+    from_ron_str_with_warnings, load, load_with_warnings, save, to_ron_string, write_atomically,
 };
 
 use serde::{Deserialize, Serialize};
@@ -67,7 +69,11 @@ pub struct Node {
     /// Canvas position of the card's top-left corner, in canvas units.
     #[serde(default)]
     pub pos: [f32; 2],
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "duplicate_params::deserialize"
+    )]
     pub params: BTreeMap<String, ParamValue>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub notes: String,
