@@ -189,7 +189,7 @@ fn non_utf8_empty_and_long_line_csv_inputs_are_answered() {
             non_finite: NonFinitePolicy::Keep,
         };
         match CsvSource::open(&options) {
-            Err(e) => assert!(!e.is_empty(), "{name}"),
+            Err(e) => assert!(!e.to_string().is_empty(), "{name}"),
             Ok(mut source) => {
                 let mut out = Vec::new();
                 let mut result = source.fill(100, &mut out);
@@ -399,6 +399,8 @@ fn a_chain_of_2000_operators_runs_and_reports() {
 /// graph that would need more threads than a run may start is refused before any starts.
 #[test]
 fn graphs_beyond_the_node_and_thread_limits_are_refused_with_the_limit() {
+    // It counts executor threads: runs of other tests must not start or end meanwhile.
+    let _serial = serial();
     let g = chain_graph(
         100_000,
         "filter",
@@ -1080,6 +1082,8 @@ const PATH_CHOICES: [&str; 17] = [
 /// and checks that no input changed: the CSV input and its links, the graph file, /dev/null
 /// still a device; no temporary file is left; a refused graph writes nothing.
 fn no_input_changes(source: usize, sink: usize, late: usize) -> Result<String, String> {
+    // Its runs start executor threads, which other tests count.
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().canonicalize().unwrap();
     let input = base.join("in.csv");

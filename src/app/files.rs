@@ -179,7 +179,7 @@ pub fn csv_source_params(path: &Path) -> Result<Vec<(&'static str, String)>, Str
         skip_bad_rows: false,
         non_finite: NonFinitePolicy::Keep,
     };
-    let columns = read_header(&options)?;
+    let columns = read_header(&options).map_err(|e| e.to_string())?;
     let find = |names: &[&str]| {
         columns
             .iter()

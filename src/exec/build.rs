@@ -158,7 +158,9 @@ pub fn build(
         .map(|s| s.fields.clone())
         .unwrap_or_default();
     let built = match &node.spec {
-        OpSpec::CsvSource(options) => source(CsvSource::open(options)?, 0.0),
+        OpSpec::CsvSource(options) => {
+            source(CsvSource::open(options).map_err(|e| e.to_string())?, 0.0)
+        }
         OpSpec::SequenceSource {
             generator,
             keys,

@@ -451,8 +451,8 @@ fn csv_source(node: &PlanNode, options: &CsvOptions) -> Result<CsvSourceSpec, Ex
             "reads standard input, which a Flink job cannot: give it a file",
         ));
     }
-    let header = read_header(options).map_err(|e| ExportError::at(node, e))?;
-    let names = value_field_names(options).map_err(|e| ExportError::at(node, e))?;
+    let header = read_header(options).map_err(|e| ExportError::at(node, e.to_string()))?;
+    let names = value_field_names(options).map_err(|e| ExportError::at(node, e.to_string()))?;
     let position = |name: &str| header.iter().position(|h| h == name);
     let column = |name: &str| {
         position(name).ok_or_else(|| ExportError::at(node, format!("no column '{name}'")))

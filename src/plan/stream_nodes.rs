@@ -81,8 +81,9 @@ pub fn csv_source(
             Problem::node(node, "no file chosen: set 'path' to a CSV file").with_param("path"),
         );
     }
-    let names =
-        value_field_names(&options).map_err(|e| Problem::node(node, e).with_param("path"))?;
+    // A column the options name that the file lacks is that option's problem, not the path's.
+    let names = value_field_names(&options)
+        .map_err(|e| Problem::node(node, e.to_string()).with_param(e.param()))?;
     n.outputs = vec![schema(names, None)];
     Ok(spec)
 }

@@ -600,6 +600,22 @@ fn every_parameter_problem_is_named() {
             "it.path: no file chosen: set 'path' to a CSV file",
         ),
         (
+            sample(NodeKind::CsvSource).with_param("it", "path", text("/no/such.csv")),
+            "it.path: cannot open '/no/such.csv'",
+        ),
+        (
+            sample(NodeKind::CsvSource).with_param("it", "key_column", text("nope")),
+            "it.key_column: no column 'nope' in '",
+        ),
+        (
+            sample(NodeKind::CsvSource).with_param("it", "time_column", text("nope")),
+            "it.time_column: no column 'nope' in '",
+        ),
+        (
+            sample(NodeKind::CsvSource).with_param("it", "value_columns", text("nope")),
+            "it.value_columns: no column 'nope' in '",
+        ),
+        (
             sample(NodeKind::Partition)
                 .with_param("it", "strategy", text("forward"))
                 .with_param("it", "parallelism", int(2)),

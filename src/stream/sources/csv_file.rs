@@ -33,6 +33,66 @@ pub struct CsvOptions {
     pub non_finite: NonFinitePolicy,
 }
 
+/// Why a CSV input cannot be read as the options say. A caller can tell the file's problems
+/// (`path`) from a column the options name that the file lacks (`key_column`, …).
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    #[error("cannot open '{}': {source}", .path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{}' is a folder; give a CSV file", .path.display())]
+    Folder { path: PathBuf },
+    #[error("cannot read '{}': {source}", .path.display())]
+    Read { path: PathBuf, source: csv::Error },
+    #[error("'{}' is empty", .path.display())]
+    Empty { path: PathBuf },
+    #[error("no column '{name}' in '{}'; its columns are: {}", .path.display(), .columns.join(", "))]
+    NoColumn {
+        /// Which option named it.
+        role: ColumnRole,
+        name: String,
+        path: PathBuf,
+        columns: Vec<String>,
+    },
+    #[error("the table of inputs read once broke (a thread panicked while holding it)")]
+    Poisoned,
+}
+
+/// Which of a source's options names a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnRole {
+    Key,
+    Time,
+    Value,
+}
+
+impl ColumnRole {
+    /// The csv_source parameter that holds columns of this role.
+    pub fn param(self) -> &'static str {
+        match self {
+            ColumnRole::Key => "key_column",
+            ColumnRole::Time => "time_column",
+            ColumnRole::Value => "value_columns",
+        }
+    }
+}
+
+impl CsvError {
+    /// The csv_source parameter to blame: a missing column's option, otherwise the path.
+    pub fn param(&self) -> &'static str {
+        match self {
+            CsvError::NoColumn { role, .. } => role.param(),
+            CsvError::Open { .. }
+            | CsvError::Folder { .. }
+            | CsvError::Read { .. }
+            | CsvError::Empty { .. }
+            | CsvError::Poisoned => "path",
+        }
+    }
+}
+
 /// The longest line a CSV input may have (1 MiB): a file without line breaks (`/dev/zero`)
 /// would otherwise be read into one endless row.
 pub const MAX_ROW_BYTES: usize = 1 << 20;
@@ -85,17 +145,18 @@ fn rereadable(path: &Path) -> bool {
     path != Path::new(STDIN) && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
-fn open_input(options: &CsvOptions) -> Result<Reader, String> {
+fn open_input(options: &CsvOptions) -> Result<Reader, CsvError> {
     let input: Input = if options.path == Path::new(STDIN) {
         Box::new(std::io::stdin())
     } else {
-        let file = File::open(&options.path)
-            .map_err(|e| format!("cannot open '{}': {e}", options.path.display()))?;
+        let file = File::open(&options.path).map_err(|source| CsvError::Open {
+            path: options.path.clone(),
+            source,
+        })?;
         if file.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(format!(
-                "'{}' is a folder; give a CSV file",
-                options.path.display()
-            ));
+            return Err(CsvError::Folder {
+                path: options.path.clone(),
+            });
         }
         Box::new(file)
     };
@@ -111,21 +172,26 @@ fn open_input(options: &CsvOptions) -> Result<Reader, String> {
 }
 
 /// Opens the input and reads its first row.
-fn open_first(options: &CsvOptions) -> Result<Opened, String> {
+fn open_first(options: &CsvOptions) -> Result<Opened, CsvError> {
     let mut reader = open_input(options)?;
     let mut first = ByteRecord::new();
     let found = reader
         .read_byte_record(&mut first)
-        .map_err(|e| format!("cannot read '{}': {e}", options.path.display()))?;
+        .map_err(|source| CsvError::Read {
+            path: options.path.clone(),
+            source,
+        })?;
     Ok(Opened {
         reader,
         first: found.then_some(first),
     })
 }
 
-fn columns(options: &CsvOptions, first: Option<&ByteRecord>) -> Result<Vec<String>, String> {
+fn columns(options: &CsvOptions, first: Option<&ByteRecord>) -> Result<Vec<String>, CsvError> {
     let Some(first) = first else {
-        return Err(format!("'{}' is empty", options.path.display()));
+        return Err(CsvError::Empty {
+            path: options.path.clone(),
+        });
     };
     Ok(if options.has_header {
         first
@@ -139,13 +205,11 @@ fn columns(options: &CsvOptions, first: Option<&ByteRecord>) -> Result<Vec<Strin
 
 /// The column names: the header's, or c0, c1, … when there is none. An input that can be
 /// read only once (standard input, a named pipe) stays open for the run to read on.
-pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, String> {
+pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, CsvError> {
     if rereadable(&options.path) {
         return columns(options, open_first(options)?.first.as_ref());
     }
-    let mut kept = READ_ONCE
-        .lock()
-        .map_err(|_| "the input table broke".to_owned())?;
+    let mut kept = READ_ONCE.lock().map_err(|_| CsvError::Poisoned)?;
     if let Some(opened) = kept.get(&options.path) {
         return columns(options, opened.first.as_ref());
     }
@@ -156,24 +220,34 @@ pub fn read_header(options: &CsvOptions) -> Result<Vec<String>, String> {
 }
 
 /// The value columns a source with these options produces, in order.
-pub fn value_field_names(options: &CsvOptions) -> Result<Vec<String>, String> {
+pub fn value_field_names(options: &CsvOptions) -> Result<Vec<String>, CsvError> {
     Ok(resolve(options, &read_header(options)?)?.2)
 }
 
 type Resolved = (Option<usize>, Option<usize>, Vec<String>, Vec<usize>);
 
-fn resolve(options: &CsvOptions, header: &[String]) -> Result<Resolved, String> {
-    let find = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            format!(
-                "no column '{name}' in '{}'; its columns are: {}",
-                options.path.display(),
-                header.join(", ")
-            )
-        })
+fn resolve(options: &CsvOptions, header: &[String]) -> Result<Resolved, CsvError> {
+    let find = |role: ColumnRole, name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| CsvError::NoColumn {
+                role,
+                name: name.to_owned(),
+                path: options.path.clone(),
+                columns: header.to_vec(),
+            })
     };
-    let key = options.key_column.as_deref().map(find).transpose()?;
-    let time = options.time_column.as_deref().map(find).transpose()?;
+    let key = options
+        .key_column
+        .as_deref()
+        .map(|name| find(ColumnRole::Key, name))
+        .transpose()?;
+    let time = options
+        .time_column
+        .as_deref()
+        .map(|name| find(ColumnRole::Time, name))
+        .transpose()?;
     let (names, indices): (Vec<String>, Vec<usize>) = if options.value_columns.is_empty() {
         header
             .iter()
@@ -184,7 +258,7 @@ fn resolve(options: &CsvOptions, header: &[String]) -> Result<Resolved, String> 
     } else {
         let mut pairs = Vec::new();
         for name in &options.value_columns {
-            pairs.push((name.clone(), find(name)?));
+            pairs.push((name.clone(), find(ColumnRole::Value, name)?));
         }
         pairs.into_iter().unzip()
     };
@@ -213,7 +287,7 @@ pub struct CsvSource {
 impl CsvSource {
     /// Opens the input once and reads its header from it (an input that validation already
     /// opened — standard input, a named pipe — is taken over, not opened again).
-    pub fn open(options: &CsvOptions) -> Result<Self, String> {
+    pub fn open(options: &CsvOptions) -> Result<Self, CsvError> {
         let kept = match READ_ONCE.lock() {
             Ok(mut kept) => kept.remove(&options.path),
             Err(_) => None,
@@ -425,9 +499,18 @@ mod tests {
         let err = CsvSource::open(&options(Path::new("/no/such.csv")))
             .err()
             .unwrap();
+        assert!(matches!(err, CsvError::Open { .. }), "{err:?}");
+        assert_eq!(err.param(), "path");
+        let err = err.to_string();
         assert!(err.contains("cannot open '/no/such.csv'"), "{err}");
         let f = file("key,time,value\n");
         let err = CsvSource::open(&options(f.path())).err().unwrap();
+        assert!(
+            matches!(&err, CsvError::NoColumn { role: ColumnRole::Time, name, .. } if name == "ts_ms"),
+            "{err:?}"
+        );
+        assert_eq!(err.param(), "time_column");
+        let err = err.to_string();
         assert!(
             err.contains("no column 'ts_ms'") && err.contains("key, time, value"),
             "{err}"

@@ -8,6 +8,6 @@ mod rng;
 pub mod split;
 
 pub use affinity::TasteModel;
-pub use csv_file::{CsvOptions, CsvSource, NonFinitePolicy, read_header};
+pub use csv_file::{ColumnRole, CsvError, CsvOptions, CsvSource, NonFinitePolicy, read_header};
 pub use generators::{ClickSource, GeneratorOptions, KeyOrder, SensorSource, SequenceSource};
 pub use split::Split;
