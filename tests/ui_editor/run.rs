@@ -475,7 +475,7 @@ fn a_pinned_plot_fills_during_a_run_and_survives_save_and_reload() {
 fn a_hidden_window_drains_the_run_in_logic_without_painting() {
     let _serial = serial();
     let mut g = full_speed(example("moons.ron"));
-    // Long enough to outlast the telemetry channel if nothing drained it.
+    // Long enough for many steps; how many ticks it lasts depends on the machine.
     g.node_by_name_mut("trainer")
         .unwrap()
         .params
@@ -497,11 +497,9 @@ fn a_hidden_window_drains_the_run_in_logic_without_painting() {
     }
     let session = app.run.session.as_ref().unwrap();
     assert_eq!(session.phase, RunPhase::Finished);
-    assert!(
-        session.messages > 10,
-        "progress arrived: {}",
-        session.messages
-    );
+    // Progress was applied without a painted frame (how many messages depends on how long
+    // the run took: under 10 ticks of 40 ms on an idle machine).
+    assert!(session.messages > 0, "no progress arrived");
     let trainer = app.graph().node_by_name("trainer").unwrap().id;
     let steps = session.metrics[&trainer].field("loss").unwrap().len();
     assert!(steps > 1000, "every step's loss reached the plots: {steps}");
