@@ -473,3 +473,96 @@ fn telemetry_nobody_reads_stays_bounded_and_the_end_still_gets_through() {
     assert_eq!(report.outcome, Outcome::Finished);
     assert_eq!(handle.wait().outcome, Outcome::Finished);
 }
+
+/// The dense benchmark graph with its null sink replaced: `tail` builds what comes after the
+/// partition and returns the node the CSV sink reads.
+fn split_source_run(parallelism: i64, records: bool, out: &Path) -> flowbook::exec::RunReport {
+    use flowbook::graph::{Edge, PortRef};
+    let mut g = example("bench-window-dense.ron");
+    set(&mut g, "source", "count", ParamValue::Int(300_000));
+    set(
+        &mut g,
+        "partition",
+        "parallelism",
+        ParamValue::Int(parallelism),
+    );
+    let sink = g.add_node("csv_sink", "csv", [0.0, 0.0]);
+    set(
+        &mut g,
+        "csv",
+        "path",
+        ParamValue::Text(out.display().to_string()),
+    );
+    let id = |g: &flowbook::graph::Graph, name: &str| g.node_by_name(name).unwrap().id;
+    let from = if records {
+        // Every record as it leaves the partition, gathered by a merge.
+        for name in ["window", "aggregate", "sink"] {
+            let node = id(&g, name);
+            g.remove_node(node);
+        }
+        let merge = g.add_node("merge", "merge", [0.0, 0.0]);
+        g.edges.push(Edge {
+            from: PortRef::new(id(&g, "partition"), "out"),
+            to: PortRef::new(merge, "in"),
+        });
+        merge
+    } else {
+        let node = id(&g, "sink");
+        g.remove_node(node);
+        id(&g, "aggregate")
+    };
+    g.edges.push(Edge {
+        from: PortRef::new(from, "out"),
+        to: PortRef::new(sink, "in"),
+    });
+    let plan = plan(&g).unwrap();
+    start(&plan, RunOptions::default()).unwrap().wait()
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut rows: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_split_sequence_source_yields_the_records_and_windows_of_one_instance() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // The source splits only where there are cores for its instances.
+    let splits = flowbook::exec::threads_available() >= 2;
+    for records in [true, false] {
+        let mut outputs = Vec::new();
+        for parallelism in [1, 2] {
+            let out = dir.path().join(format!("p{parallelism}-{records}.csv"));
+            let report = split_source_run(parallelism, records, &out);
+            assert_eq!(report.outcome, Outcome::Finished);
+            let source = report.nodes.iter().find(|n| n.name == "source").unwrap();
+            assert_eq!(source.records_out, 300_000);
+            if parallelism == 2 && splits {
+                let partition = report.nodes.iter().find(|n| n.name == "partition");
+                let per_instance = &partition.unwrap().instance_in;
+                assert_eq!(
+                    per_instance.len(),
+                    2,
+                    "the source chain runs with the partition's parallelism"
+                );
+                assert!(
+                    per_instance.iter().all(|&n| n > 100_000),
+                    "{per_instance:?}"
+                );
+            }
+            outputs.push(sorted_lines(&out));
+        }
+        let expected = if records { 300_001 } else { 3_001 };
+        assert_eq!(outputs[0].len(), expected, "records={records}");
+        assert!(
+            outputs[0] == outputs[1],
+            "records={records}: p=2 with a split source differs from p=1"
+        );
+    }
+}

@@ -109,6 +109,21 @@ pub static SEQUENCE_SOURCE: NodeSpec = NodeSpec {
             D::Int(1),
             "event-time step between records"
         ),
+        p(
+            "per_step",
+            K::Int {
+                min: 1,
+                max: 1_000_000
+            },
+            D::Int(1),
+            "records on each event time (100 with step 1 ms: Flink's dense benchmark shape)"
+        ),
+        p(
+            "key_order",
+            K::Choice(&["cycle", "random"]),
+            D::Text("cycle"),
+            "keys in turn (i mod keys), or at random (a seeded hash of i)"
+        ),
     ),
 };
 

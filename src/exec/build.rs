@@ -165,8 +165,12 @@ pub fn build(
             generator,
             keys,
             step_ms,
+            per_step,
+            key_order,
         } => source(
-            SequenceSource::new(generator.options.clone(), *keys, *step_ms),
+            SequenceSource::new(generator.options.clone(), *keys, *step_ms)
+                .with_records_per_step(*per_step)
+                .with_key_order(*key_order),
             generator.rate_per_s,
         ),
         OpSpec::SensorSource {

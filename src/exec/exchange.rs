@@ -17,6 +17,8 @@ use std::time::Duration;
 /// What travels through a channel: a batch of items, or the end of that input.
 pub enum Message {
     Items(Vec<Item>),
+    /// A split source's instance finished one of its blocks (see `sources::split`).
+    BlockEnd,
     End,
 }
 
@@ -117,6 +119,16 @@ impl Exchange {
             fullest = Some(fullest.unwrap_or(0).max(sender.len()));
         }
         Ok(fullest.map(|f| (f * 1000 / self.capacity.max(1)) as u32))
+    }
+
+    /// Sends what is buffered and marks the end of a split source's block on every channel,
+    /// so the instances downstream can read the blocks back in order.
+    pub fn end_block(&mut self, shared: &Shared) -> Result<(), TaskError> {
+        self.flush(shared)?;
+        for sender in &self.senders {
+            send(sender, Message::BlockEnd, shared)?;
+        }
+        Ok(())
     }
 
     pub fn end(&mut self, shared: &Shared) -> Result<(), TaskError> {

@@ -6,6 +6,7 @@ mod build;
 mod control;
 mod exchange;
 mod lanes;
+mod layout;
 mod monitor;
 mod pace;
 mod run;
@@ -15,6 +16,12 @@ mod telemetry;
 mod window_tap;
 
 pub use control::Control;
+pub use layout::{Layout, TaskThreads, ThreadMap};
+
+/// Cores this process may run on (threads beyond this only wait for each other).
+pub fn threads_available() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 pub use monitor::{TELEMETRY_CAPACITY, TelemetryWaker};
 pub use pace::PaceCell;
 pub use run::{MAX_THREADS, RunHandle, RunOptions, StartError, start};

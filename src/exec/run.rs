@@ -6,6 +6,7 @@ use super::build::{BuildContext, Built, PassThrough, build};
 use super::control::{Control, Shared};
 use super::exchange::{Exchange, Message};
 use super::lanes::Lanes;
+use super::layout::Layout;
 use super::monitor::{Monitor, TelemetryWaker, telemetry_channel};
 use super::pace::PaceCell;
 use super::taps::{SkewTap, preview_headers};
@@ -17,6 +18,7 @@ use crate::graph::Pace;
 use crate::plan::{LogicalPlan, OpSpec, Routing};
 use crate::stream::Outputs;
 use crate::stream::partition::Strategy;
+use crate::stream::sources::Split;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -227,6 +229,7 @@ fn exchange_targets(
 /// Starts a run of a validated plan.
 pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, StartError> {
     let owners = plan.model_owners();
+    let layout = Layout::of(plan, super::threads_available());
     let counters: Vec<Arc<NodeCounters>> = plan
         .nodes
         .iter()
@@ -242,7 +245,8 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                     preview_headers(spec.ty, &schema)
                 })
                 .collect();
-            let mut counters = NodeCounters::new(n.id, &n.name, n.parallelism).with_ports(headers);
+            let instances = layout.instances.get(index).copied().unwrap_or(1);
+            let mut counters = NodeCounters::new(n.id, &n.name, instances).with_ports(headers);
             if matches!(n.spec, OpSpec::Partition { .. }) {
                 counters = counters.with_skew();
             }
@@ -275,15 +279,25 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
             if is_local(plan, c, j) {
                 continue;
             }
-            for u in 0..plan.nodes[input.from].parallelism {
+            // A split source chain's instances all feed one lane of each consumer instance.
+            let ordered = layout.ordered_input(plan, c, j);
+            let mut ordered_lanes: BTreeMap<usize, usize> = BTreeMap::new();
+            for u in 0..layout.instances[input.from] {
                 let (strategy, targets) = exchange_targets(plan, c, j, u);
                 let mut txs = Vec::new();
                 for d in targets {
                     let (tx, rx) = bounded(options.channel_capacity);
                     txs.push(tx);
                     let ports = lane_ports.entry((c, d)).or_default();
-                    receivers.entry((c, d)).or_default().push((rx, ports.len()));
-                    ports.push(input.port);
+                    let lane = match ordered_lanes.get(&d) {
+                        Some(&lane) if ordered => lane,
+                        _ => {
+                            ports.push(input.port);
+                            ordered_lanes.insert(d, ports.len() - 1);
+                            ports.len() - 1
+                        }
+                    };
+                    receivers.entry((c, d)).or_default().push((rx, lane));
                 }
                 senders.insert((input.from, u, c, j), (strategy, txs));
             }
@@ -295,11 +309,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
             runs(&owners, h) && (0..inputs).all(|j| !is_local(plan, h, j))
         })
         .collect();
-    let threads: usize = heads
-        .iter()
-        .filter_map(|&h| plan.nodes.get(h))
-        .map(|n| n.parallelism)
-        .sum();
+    let threads: usize = heads.iter().filter_map(|&h| layout.instances.get(h)).sum();
     if threads > MAX_THREADS {
         return Err(StartError::TooManyThreads(threads));
     }
@@ -312,12 +322,10 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
     let context = BuildContext::new(plan, &shared);
     let mut tasks = Vec::new();
     for &h in &heads {
-        let Some(head) = plan.nodes.get(h) else {
-            continue;
-        };
-        for k in 0..head.parallelism {
+        for k in 0..layout.instances.get(h).copied().unwrap_or(1) {
             tasks.push(assemble_task(
                 plan,
+                &layout,
                 &owners,
                 h,
                 k,
@@ -406,6 +414,7 @@ type Receivers = BTreeMap<(usize, usize), Vec<(Receiver<Message>, usize)>>;
 #[allow(clippy::too_many_arguments)]
 fn assemble_task(
     plan: &LogicalPlan,
+    layout: &Layout,
     owners: &[Option<usize>],
     h: usize,
     k: usize,
@@ -438,7 +447,16 @@ fn assemble_task(
         };
         let op: Box<dyn crate::stream::Operator> =
             match build(plan, m, k, context).map_err(named)? {
-                Built::Source { source, rate_per_s } => {
+                Built::Source {
+                    mut source,
+                    rate_per_s,
+                } => {
+                    if layout.split_chain.get(m).copied().flatten().is_some() {
+                        let of = layout.instances.get(m).copied().unwrap_or(1);
+                        if !source.split(Split::new(k, of)) {
+                            return Err(named("this source cannot split".into()));
+                        }
+                    }
                     input = Some(TaskInput::Source { source, rate_per_s });
                     Box::new(PassThrough)
                 }
@@ -446,9 +464,12 @@ fn assemble_task(
             };
         let lanes = if m == h {
             if !node.kind.is_source() {
-                input = Some(TaskInput::Channels(
-                    receivers.remove(&(h, k)).unwrap_or_default(),
-                ));
+                let channels = receivers.remove(&(h, k)).unwrap_or_default();
+                input = Some(if layout.ordered_input(plan, h, 0) {
+                    TaskInput::Ordered(channels)
+                } else {
+                    TaskInput::Channels(channels)
+                });
             }
             Lanes::new(lane_ports.get(&(h, k)).cloned().unwrap_or_else(|| vec![0]))
         } else {

@@ -133,6 +133,10 @@ pub enum TaskInput {
     },
     /// Each receiver with the head's lane it feeds.
     Channels(Vec<(Receiver<Message>, usize)>),
+    /// The instances of a split source chain, in instance order, all feeding one lane: their
+    /// blocks are read back in turn (block b from instance b mod n), which is the order one
+    /// source instance would have made them in.
+    Ordered(Vec<(Receiver<Message>, usize)>),
 }
 
 pub struct Task {
@@ -463,6 +467,7 @@ impl Task {
                 self.run_source(source, rate_per_s, shared)
             }
             Some(TaskInput::Channels(receivers)) => self.run_channels(receivers, shared),
+            Some(TaskInput::Ordered(receivers)) => self.run_ordered(receivers, shared),
             None => Ok(()),
         }
     }
@@ -531,6 +536,11 @@ impl Task {
             }
             emitted += batch.len() as u64;
             self.deliver(0, 0, batch)?;
+            if source.block_ended() {
+                for exchange in &mut self.exchanges {
+                    exchange.end_block(shared)?;
+                }
+            }
             self.flush(shared)?;
             if status == SourceStatus::Exhausted {
                 break;
@@ -576,6 +586,8 @@ impl Task {
                     self.deliver(0, lane, items)?;
                     self.flush(shared)?;
                 }
+                // Only split sources send block ends, and they are read by `run_ordered`.
+                Ok(Message::BlockEnd) => {}
                 Ok(Message::End) => {
                     open.remove(index);
                     self.end_lane(0, lane, shared)?;
@@ -586,5 +598,42 @@ impl Task {
             }
         }
         Ok(())
+    }
+
+    /// Reads a split source chain's instances in block order: from instance `cursor` until it
+    /// ends a block, then from the next. Its watermarks, read in that order, are the one-instance
+    /// stream's (a watermark is a running maximum, and every earlier block has been read), so
+    /// the lane keeps the highest; it ends when every instance has.
+    fn run_ordered(
+        &mut self,
+        mut open: Vec<(Receiver<Message>, usize)>,
+        shared: &Shared,
+    ) -> Result<(), TaskError> {
+        let lane = open.first().map_or(0, |(_, lane)| *lane);
+        let mut cursor = 0;
+        while !open.is_empty() {
+            if shared.stop_requested() {
+                return Err(TaskError::Stopped);
+            }
+            cursor %= open.len();
+            let Some((rx, _)) = open.get(cursor) else {
+                continue;
+            };
+            match rx.recv_timeout(POLL) {
+                Ok(Message::Items(items)) => {
+                    self.deliver(0, lane, items)?;
+                    self.flush(shared)?;
+                }
+                Ok(Message::BlockEnd) => cursor += 1,
+                Ok(Message::End) => {
+                    open.remove(cursor);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // The sender vanished without an end: its task stopped or failed and says so.
+                Err(RecvTimeoutError::Disconnected) => return Err(TaskError::Stopped),
+            }
+        }
+        self.end_lane(0, lane, shared)?;
+        self.flush(shared)
     }
 }

@@ -10,6 +10,7 @@ use crate::stream::aggregate::AggregateFn;
 use crate::stream::expr::Expression;
 use crate::stream::partition::Strategy;
 use crate::stream::sinks::Column;
+use crate::stream::sources::KeyOrder;
 use crate::stream::sources::csv_file::{
     CsvOptions, NonFinitePolicy, read_header, value_field_names,
 };
@@ -348,14 +349,24 @@ fn translate(
             generator: g,
             keys,
             step_ms,
-        } => generator(
-            node,
-            g,
-            GeneratorKind::Sequence {
-                keys: long(node, *keys)?,
-                step_ms: *step_ms,
-            },
-        )?,
+            per_step,
+            key_order,
+        } => {
+            if *per_step != 1 || *key_order != KeyOrder::Cycle {
+                return Err(ExportError::at(
+                    node,
+                    "per_step and key_order = random have no Flink job yet; export with per_step = 1 and key_order = cycle",
+                ));
+            }
+            generator(
+                node,
+                g,
+                GeneratorKind::Sequence {
+                    keys: long(node, *keys)?,
+                    step_ms: *step_ms,
+                },
+            )?
+        }
         OpSpec::SensorSource {
             generator: g,
             sensors,

@@ -12,8 +12,8 @@ use crate::stream::expr::Expression;
 use crate::stream::pane::PaneSpec;
 use crate::stream::partition::Strategy;
 use crate::stream::sinks::Column;
-use crate::stream::sources::GeneratorOptions;
 use crate::stream::sources::csv_file::CsvOptions;
+use crate::stream::sources::{GeneratorOptions, KeyOrder};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ pub enum OpSpec {
         generator: GeneratorSpec,
         keys: u64,
         step_ms: i64,
+        /// Records on each event time.
+        per_step: u64,
+        key_order: KeyOrder,
     },
     SensorSource {
         generator: GeneratorSpec,

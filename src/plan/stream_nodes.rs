@@ -14,7 +14,9 @@ use crate::stream::pane::PaneSpec;
 use crate::stream::partition::Strategy;
 use crate::stream::sinks::resolve_columns;
 use crate::stream::sources::csv_file::{CsvOptions, NonFinitePolicy, value_field_names};
-use crate::stream::sources::{ClickSource, GeneratorOptions, SensorSource, SequenceSource};
+use crate::stream::sources::{
+    ClickSource, GeneratorOptions, KeyOrder, SensorSource, SequenceSource,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +109,13 @@ pub fn sequence_source(mut p: ParamReader<'_>, n: &mut DraftNode) -> Result<OpSp
         generator: generator(&mut p),
         keys: p.count("keys"),
         step_ms: p.int("step_ms"),
+        per_step: p.count("per_step"),
+        key_order: p
+            .choice(
+                "key_order",
+                &[("cycle", KeyOrder::Cycle), ("random", KeyOrder::Random)],
+            )
+            .unwrap_or_default(),
     };
     n.outputs = vec![schema(strings(SequenceSource::FIELDS), None)];
     p.finish(spec)

@@ -120,6 +120,8 @@ fn generators_read_count_start_seed_and_pace() {
         generator,
         keys: 1000,
         step_ms: 1,
+        per_step: 1,
+        key_order: crate::stream::sources::KeyOrder::Cycle,
     } = endless
     else {
         panic!("{endless:?}");

@@ -149,4 +149,10 @@ pub trait Source: Send {
     fn block_ended(&self) -> bool {
         false
     }
+
+    /// Makes this instance produce only its share of the records (see `sources::split`),
+    /// before the first `fill`. Returns false when the source cannot split.
+    fn split(&mut self, _split: super::sources::Split) -> bool {
+        false
+    }
 }

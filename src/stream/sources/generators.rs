@@ -148,6 +148,14 @@ impl Source for SequenceSource {
     fn block_ended(&self) -> bool {
         self.cursor.block_ended()
     }
+
+    fn split(&mut self, split: Split) -> bool {
+        if self.cursor.made() > 0 {
+            return false;
+        }
+        self.cursor = SplitCursor::new(split);
+        true
+    }
 }
 
 /// splitmix64's finaliser: a cheap, well-spread hash of an index.

@@ -1,0 +1,238 @@
+//! How a plan maps onto threads: how many instances of each node run, which chains of nodes
+//! share a thread, and which sources split over parallel instances.
+//!
+//! Flink scales its sources with its operators, and so does Flowbook: a source whose records
+//! depend only on their index (the keyed sequence) that feeds a hash Partition through
+//! watermark / map / filter nodes runs with the partition's parallelism. Each instance makes
+//! every n-th block of records (`stream::sources::split`) and runs its chain source → … →
+//! partition on one thread, so the hash exchange is the only thread boundary; the instances
+//! downstream read the blocks back in block order, so they see exactly the stream (records,
+//! watermarks, late records) of one source instance.
+
+use super::threads_available;
+use crate::plan::{LogicalPlan, OpSpec, Routing};
+use crate::stream::partition::Strategy;
+use std::fmt;
+
+/// Instances per node, and which source chains are split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Instances of each node, by plan index (the plan's parallelism, or a split chain's).
+    pub instances: Vec<usize>,
+    /// For each node: it belongs to a split source chain (by plan index of the chain's source).
+    pub split_chain: Vec<Option<usize>>,
+}
+
+impl Layout {
+    /// The layout of `plan` on a machine with `cores` cores: split source chains get the
+    /// partition's parallelism, capped at the number of cores.
+    pub fn of(plan: &LogicalPlan, cores: usize) -> Self {
+        let mut instances: Vec<usize> = plan.nodes.iter().map(|n| n.parallelism).collect();
+        let mut split_chain = vec![None; plan.nodes.len()];
+        for (s, node) in plan.nodes.iter().enumerate() {
+            if !splits(&node.spec) {
+                continue;
+            }
+            let Some((chain, p)) = chain_to_hash_partition(plan, s) else {
+                continue;
+            };
+            let p = p.min(cores.max(1));
+            if p < 2 {
+                continue;
+            }
+            for &m in &chain {
+                instances[m] = p;
+                split_chain[m] = Some(s);
+            }
+        }
+        Self {
+            instances,
+            split_chain,
+        }
+    }
+
+    /// Whether input `j` of `consumer` comes from a split source chain (its instances' blocks
+    /// must be read back in order).
+    pub fn ordered_input(&self, plan: &LogicalPlan, consumer: usize, j: usize) -> bool {
+        plan.nodes
+            .get(consumer)
+            .and_then(|c| c.inputs.get(j))
+            .and_then(|input| self.split_chain.get(input.from).copied().flatten())
+            .is_some()
+    }
+
+    /// The threads a run of `plan` starts: each task (a chain of nodes on one thread) and its
+    /// instances, for `flowbook check` and the run's first telemetry.
+    pub fn threads(&self, plan: &LogicalPlan) -> ThreadMap {
+        let owners = plan.model_owners();
+        let runs = |i: usize| owners.get(i).is_some_and(|o| o.is_none());
+        let local = |c: usize, j: usize| {
+            plan.nodes
+                .get(c)
+                .and_then(|n| n.inputs.get(j))
+                .is_some_and(|i| i.routing == Routing::Local)
+        };
+        let mut tasks = Vec::new();
+        for (h, head) in plan.nodes.iter().enumerate() {
+            if !runs(h) || !(0..head.inputs.len()).all(|j| !local(h, j)) {
+                continue;
+            }
+            let mut members = vec![h];
+            for (c, node) in plan.nodes.iter().enumerate().skip(h + 1) {
+                if runs(c)
+                    && node.inputs.len() == 1
+                    && local(c, 0)
+                    && members.contains(&node.inputs[0].from)
+                {
+                    members.push(c);
+                }
+            }
+            tasks.push(TaskThreads {
+                nodes: members
+                    .iter()
+                    .map(|&m| plan.nodes[m].name.clone())
+                    .collect(),
+                instances: self.instances.get(h).copied().unwrap_or(1),
+                split_source: self.split_chain.get(h).copied().flatten().is_some(),
+            });
+        }
+        ThreadMap { tasks }
+    }
+}
+
+/// Sources whose records depend only on their index, so they split without changing.
+fn splits(spec: &OpSpec) -> bool {
+    match spec {
+        OpSpec::SequenceSource { generator, .. } => generator.rate_per_s == 0.0,
+        _ => false,
+    }
+}
+
+/// From source `s`: the chain of single-consumer, single-input Watermark / Map / Filter nodes
+/// on its thread that ends in a hash Partition of parallelism > 1 whose consumers each have
+/// that partition as their only input. Returns the chain (source and partition included) and
+/// the partition's parallelism.
+fn chain_to_hash_partition(plan: &LogicalPlan, s: usize) -> Option<(Vec<usize>, usize)> {
+    let mut chain = vec![s];
+    let mut at = s;
+    loop {
+        let consumers: Vec<usize> = (0..plan.nodes[at].catalog().outputs.len())
+            .flat_map(|port| plan.consumers(at, port))
+            .map(|(c, _)| c)
+            .collect();
+        let [next] = consumers.as_slice() else {
+            return None;
+        };
+        let node = plan.nodes.get(*next)?;
+        if node.inputs.len() != 1 || node.inputs[0].routing != Routing::Local {
+            return None;
+        }
+        chain.push(*next);
+        match &node.spec {
+            OpSpec::Watermark { .. } | OpSpec::Map { .. } | OpSpec::Filter { .. } => at = *next,
+            OpSpec::Partition {
+                strategy: Strategy::Hash,
+                parallelism,
+            } if *parallelism > 1 => {
+                let readers_single = (0..node.catalog().outputs.len())
+                    .flat_map(|port| plan.consumers(*next, port))
+                    .all(|(c, _)| plan.nodes.get(c).is_some_and(|n| n.inputs.len() == 1));
+                return readers_single.then_some((chain, *parallelism));
+            }
+            _ => return None,
+        }
+        if chain.len() > plan.nodes.len() {
+            return None;
+        }
+    }
+}
+
+/// Threads of a run, by task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadMap {
+    pub tasks: Vec<TaskThreads>,
+}
+
+/// One chain of nodes that runs on one thread per instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskThreads {
+    pub nodes: Vec<String>,
+    pub instances: usize,
+    /// The chain starts at a source split over its instances.
+    pub split_source: bool,
+}
+
+impl ThreadMap {
+    pub fn thread_count(&self) -> usize {
+        self.tasks.iter().map(|t| t.instances).sum()
+    }
+}
+
+impl fmt::Display for ThreadMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "threads: {} on {} cores",
+            self.thread_count(),
+            threads_available()
+        )?;
+        for task in &self.tasks {
+            write!(f, "  {} × {}", task.nodes.join(" → "), task.instances)?;
+            if task.split_source {
+                write!(f, "  (source split in blocks, read back in order)")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(graph: &str, sets: &[(&str, &str, crate::graph::ParamValue)]) -> LogicalPlan {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("example-graphs")
+            .join(graph);
+        let mut g = crate::graph::load(&path).unwrap();
+        for (node, param, value) in sets {
+            let n = g.nodes.iter_mut().find(|n| n.name == *node).unwrap();
+            n.params.insert((*param).to_owned(), value.clone());
+        }
+        crate::plan::plan(&g).unwrap()
+    }
+
+    #[test]
+    fn a_sequence_into_a_hash_partition_splits_with_the_partitions_parallelism() {
+        use crate::graph::ParamValue::Int;
+        let plan = plan_of("bench-window.ron", &[("partition", "parallelism", Int(2))]);
+        let layout = Layout::of(&plan, 2);
+        assert_eq!(layout.instances, vec![2, 2, 2, 2, 2, 2]);
+        let map = layout.threads(&plan);
+        assert_eq!(map.thread_count(), 4);
+        assert_eq!(
+            map.tasks[0].nodes,
+            vec!["source", "watermark", "partition"],
+            "one thread per instance up to the exchange"
+        );
+        assert!(map.tasks[0].split_source);
+        // Capped at the cores there are; at parallelism 1 nothing splits.
+        assert_eq!(Layout::of(&plan, 1).instances, vec![1, 1, 1, 2, 2, 2]);
+        let one = plan_of("bench-window.ron", &[]);
+        assert_eq!(Layout::of(&one, 8).instances, vec![1; 6]);
+        // A paced source is not split.
+        let paced = plan_of(
+            "bench-window.ron",
+            &[
+                ("partition", "parallelism", Int(2)),
+                (
+                    "source",
+                    "rate_per_s",
+                    crate::graph::ParamValue::Float(1000.0),
+                ),
+            ],
+        );
+        assert_eq!(Layout::of(&paced, 2).instances[0], 1);
+    }
+}
