@@ -5,7 +5,7 @@
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use flowbook::exec::{Outcome, RunOptions, RunReport, Telemetry, start};
+use flowbook::exec::{Outcome, RunOptions, RunReport, SetParamError, Telemetry, start};
 use flowbook::graph::{Edge, Graph, ParamValue, PortRef, load};
 use flowbook::plan::{GraphLocation, plan, plan_in};
 use std::path::Path;
@@ -300,13 +300,20 @@ fn learning_rate_changes_while_training_and_shows_in_the_metrics() {
     let _dir = std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"));
     let handle = start(&plan(&g).unwrap(), RunOptions::default()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
+    let refused = handle.set_param("trainer", "epochs", 3.0).unwrap_err();
     assert!(
-        handle
-            .set_param("trainer", "epochs", 3.0)
-            .unwrap_err()
-            .contains("cannot change")
+        matches!(refused, SetParamError::NotLive { .. })
+            && refused.to_string() == "trainer.epochs cannot change while running",
+        "{refused}"
     );
-    assert!(handle.set_param("trainer", "lr", -1.0).is_err());
+    assert!(matches!(
+        handle.set_param("trainer", "lr", -1.0),
+        Err(SetParamError::OutOfRange { .. })
+    ));
+    assert_eq!(
+        handle.set_param("nobody", "lr", 1.0),
+        Err(SetParamError::NoNode("nobody".into()))
+    );
     handle.set_param("trainer", "lr", 0.0001).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     handle.send(flowbook::exec::Control::Finish);

@@ -24,7 +24,7 @@ pub fn threads_available() -> usize {
 }
 pub use monitor::{TELEMETRY_CAPACITY, TelemetryWaker};
 pub use pace::PaceCell;
-pub use run::{MAX_THREADS, RunHandle, RunOptions, StartError, start};
+pub use run::{MAX_THREADS, RunHandle, RunOptions, SetParamError, StartError, start};
 pub use taps::{KEY_SAMPLE_EVERY, LateSample, PREVIEW_ROWS, PortPreview, SkewStats, format_value};
 pub use telemetry::{
     InsightPoint, LatePoints, MetricPoints, NodeState, NodeStatus, Outcome, RunReport, Telemetry,

@@ -71,6 +71,24 @@ pub enum StartError {
     TooManyThreads(usize),
 }
 
+/// Why a live parameter change was refused; nothing was sent to the run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SetParamError {
+    #[error("no node named '{0}'")]
+    NoNode(String),
+    #[error("{node} has no parameter '{param}'")]
+    NoParam { node: String, param: String },
+    /// The parameter exists but only takes effect when a run starts.
+    #[error("{node}.{param} cannot change while running")]
+    NotLive { node: String, param: String },
+    #[error("{node}.{param} {message}")]
+    OutOfRange {
+        node: String,
+        param: String,
+        message: String,
+    },
+}
+
 /// Most threads one run may start (one per task). A machine has few cores; beyond this the
 /// threads only wait for each other.
 pub const MAX_THREADS: usize = 2048;
@@ -108,20 +126,30 @@ impl RunHandle {
 
     /// Changes a live parameter (one the catalogue marks live, e.g. a trainer's `lr`) while the
     /// graph runs; the value is checked against the parameter's range first.
-    pub fn set_param(&self, node: &str, param: &str, value: f64) -> Result<(), String> {
+    pub fn set_param(&self, node: &str, param: &str, value: f64) -> Result<(), SetParamError> {
         let kind = self
             .kinds
             .get(node)
-            .ok_or_else(|| format!("no node named '{node}'"))?;
-        let spec = kind
-            .spec()
-            .param(param)
-            .ok_or_else(|| format!("{node} has no parameter '{param}'"))?;
+            .ok_or_else(|| SetParamError::NoNode(node.to_owned()))?;
+        let names = || (node.to_owned(), param.to_owned());
+        let spec = kind.spec().param(param).ok_or_else(|| {
+            let (node, param) = names();
+            SetParamError::NoParam { node, param }
+        })?;
         if !spec.live {
-            return Err(format!("{node}.{param} cannot change while running"));
+            let (node, param) = names();
+            return Err(SetParamError::NotLive { node, param });
         }
-        crate::catalog::check_value(spec, &crate::graph::ParamValue::Float(value))
-            .map_err(|e| format!("{node}.{param} {e}"))?;
+        crate::catalog::check_value(spec, &crate::graph::ParamValue::Float(value)).map_err(
+            |message| {
+                let (node, param) = names();
+                SetParamError::OutOfRange {
+                    node,
+                    param,
+                    message,
+                }
+            },
+        )?;
         self.send(Control::SetParam {
             node: node.to_owned(),
             param: param.to_owned(),

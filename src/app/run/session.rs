@@ -287,7 +287,7 @@ impl RunSession {
         let Some(h) = &self.handle else {
             return Err("the run has ended".into());
         };
-        h.set_param(name, param, value)?;
+        h.set_param(name, param, value).map_err(|e| e.to_string())?;
         let step = self
             .metrics
             .get(&node)
