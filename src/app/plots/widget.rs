@@ -84,6 +84,9 @@ pub fn plot_ui(
 
 fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -> PlotResponse {
     let before = settings.clone();
+    // The cell's width, taken before the toolbar: a toolbar wider than a narrow cell must not
+    // widen the plot past the cell, where its right edge and legend would be cut off.
+    let width = ui.available_width();
     let (export_csv, save_png) = toolbar_ui(ui, view, settings);
     settings.smoothing = settings.smoothing.clamp(0.0, MAX_SMOOTHING as f32);
     let extent = view.y_extent();
@@ -92,10 +95,7 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         nothing.then(|| "No data yet: it appears here as the run produces it.".to_owned())
     });
     if let Some(text) = message {
-        let size = egui::vec2(
-            ui.available_width(),
-            ui.available_height().max(MIN_PLOT_HEIGHT),
-        );
+        let size = egui::vec2(width, ui.available_height().max(MIN_PLOT_HEIGHT));
         let shown = ui.allocate_ui(size, |ui| {
             ui.centered_and_justified(|ui| ui.label(egui::RichText::new(text).weak()));
         });
@@ -119,6 +119,7 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         y_origin_ms: view.y_event_origin_ms.filter(|_| !log_y),
     };
     let mut plot = Plot::new("plot")
+        .width(width)
         .height(height)
         .legend(
             Legend::default()
