@@ -38,8 +38,9 @@ pub fn prepare(path: &Path, sets: &[String]) -> Result<(Graph, LogicalPlan), Cli
 
 pub fn check(path: &Path, sets: &[String]) -> Result<(), CliError> {
     let (graph, plan) = prepare(path, sets)?;
+    let threads = crate::exec::Layout::of(&plan, crate::exec::threads_available()).threads(&plan);
     print_or_quiet_on_closed_pipe(&format!(
-        "{}: valid, {} nodes, {} wires\n{}",
+        "{}: valid, {} nodes, {} wires\n{}{threads}",
         path.display(),
         graph.nodes.len(),
         graph.edges.len(),
@@ -99,6 +100,14 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
     let mut metrics_out = metrics_path.map(MetricsWriter::create).transpose()?;
     let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
+    if show_progress {
+        // How the graph was mapped to threads (also in `flowbook check`).
+        let threads = crate::exec::Layout::of(&plan, crate::exec::threads_available());
+        eprint!(
+            "{}",
+            super::terminal_safe(&threads.threads(&plan).to_string())
+        );
+    }
     let mut write_error = None;
     let report = drive(handle, max_seconds, |message| {
         if let Telemetry::Progress {
