@@ -43,3 +43,12 @@ mod views;
 
 #[path = "ui_editor/live.rs"]
 mod live;
+
+#[path = "ui_editor/typing.rs"]
+mod typing;
+
+#[path = "ui_editor/panes.rs"]
+mod panes;
+
+#[path = "ui_editor/navigation.rs"]
+mod navigation;

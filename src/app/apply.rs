@@ -213,11 +213,12 @@ impl FlowbookApp {
             }
             Command::Select(selection) => self.selection = selection,
             Command::FocusNode(id) => {
+                self.keys_on_canvas = true;
                 self.selection = Selection::only_node(id);
-                self.canvas.centre_on_node(self.doc.graph(), id);
+                self.canvas.frame_node(self.doc.graph(), id);
             }
             Command::ZoomToFit => self.canvas.fit_requested = true,
-            Command::ResetZoom => self.canvas.view.reset_zoom(),
+            Command::ResetZoom => self.canvas.reset_zoom_on(self.doc.graph(), &self.selection),
             Command::SetDarkTheme(dark) => self.settings.dark_theme = dark,
             Command::SetSnapToGrid(on) => self.settings.snap_to_grid = on,
             Command::SetMinimap(on) => self.settings.show_minimap = on,

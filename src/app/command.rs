@@ -106,7 +106,8 @@ pub enum Command {
         node: NodeId,
         param: String,
         value: ParamValue,
-        /// Typing or dragging: merges with the previous change of the same field.
+        /// Typing or dragging: merges with the previous change of the same field. Only an
+        /// unmerged (committed) change of a live parameter reaches a running graph.
         merge: bool,
     },
     /// Sends a live parameter's value in the document to the running graph (after a scrub of

@@ -6,7 +6,7 @@ use crate::app::canvas::layout::spec_of;
 use crate::app::canvas::style::{ERROR_RED, category_color};
 use crate::app::command::{Command, Selection};
 use crate::app::param_widgets::{
-    Buffers, TextField, checked_text_ui, param_row_ui, port_type_text,
+    Buffers, TextField, checked_text_ui, param_row_ui, port_type_text, take_pending,
 };
 use crate::graph::{Graph, Node, NodeId, ParamValue, is_valid_name};
 use egui::{RichText, Ui};
@@ -22,25 +22,44 @@ pub struct InspectorState {
     pub editing_notes: bool,
 }
 
+/// The selected node's numbers from the current run, drawn below its parameters.
+pub type LiveSection<'a> = &'a mut dyn FnMut(&mut Ui, &mut Vec<Command>);
+
 /// What the inspector needs for one frame.
 pub struct InspectorContext<'a> {
     pub graph: &'a Graph,
     pub selection: &'a Selection,
     pub commands: &'a mut Vec<Command>,
     pub markdown: &'a mut CommonMarkCache,
+    pub live: Option<LiveSection<'a>>,
 }
 
-pub fn inspector_ui(ui: &mut Ui, state: &mut InspectorState, cx: InspectorContext<'_>) {
+pub fn inspector_ui(ui: &mut Ui, state: &mut InspectorState, mut cx: InspectorContext<'_>) {
     let shown = cx.selection.single_node();
     if shown != state.shown {
+        // Typing the user did not confirm before selecting something else still counts.
+        if let Some(old) = state.shown {
+            let prefix = format!("{}.", old.0);
+            for (key, value) in take_pending(&mut state.buffers) {
+                if let Some(param) = key.strip_prefix(&prefix) {
+                    cx.commands.push(Command::SetParam {
+                        node: old,
+                        param: param.to_owned(),
+                        value,
+                        merge: false,
+                    });
+                }
+            }
+        }
         state.buffers.clear();
         state.shown = shown;
     }
-    egui::ScrollArea::vertical()
+    // Both directions: content wider than the pane scrolls instead of widening the pane.
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             if let Some(node) = shown.and_then(|id| cx.graph.node(id)) {
-                node_ui(ui, state, node, cx.graph, cx.commands, cx.markdown);
+                node_ui(ui, state, node, &mut cx);
             } else if let Some(index) = cx.selection.single_comment() {
                 comment_ui(ui, state, cx.graph, index, cx.commands);
             } else if let Some(edge) = &cx.selection.edge {
@@ -75,14 +94,8 @@ pub fn inspector_ui(ui: &mut Ui, state: &mut InspectorState, cx: InspectorContex
         });
 }
 
-fn node_ui(
-    ui: &mut Ui,
-    state: &mut InspectorState,
-    node: &Node,
-    graph: &Graph,
-    commands: &mut Vec<Command>,
-    markdown: &mut CommonMarkCache,
-) {
+fn node_ui(ui: &mut Ui, state: &mut InspectorState, node: &Node, cx: &mut InspectorContext<'_>) {
+    let graph = cx.graph;
     let Some(spec) = spec_of(node) else {
         ui.heading(&node.name);
         ui.colored_label(ERROR_RED, format!("Unknown node kind '{}'", node.kind));
@@ -126,7 +139,7 @@ fn node_ui(
             if let Some(ParamValue::Text(name)) = renamed
                 && name != node.name
             {
-                commands.push(Command::Rename {
+                cx.commands.push(Command::Rename {
                     node: node.id,
                     name,
                 });
@@ -138,9 +151,14 @@ fn node_ui(
                 ui.end_row();
             }
             for param in spec.params {
-                param_row_ui(ui, &mut state.buffers, node, spec, param, commands);
+                param_row_ui(ui, &mut state.buffers, node, spec, param, cx.commands);
             }
         });
+    // Parameters first; the run's numbers below them, collapsible.
+    if let Some(live) = cx.live.as_mut() {
+        ui.separator();
+        live(ui, cx.commands);
+    }
     ui.separator();
     ports_ui(ui, node, graph, spec);
     ui.separator();
@@ -154,7 +172,7 @@ fn node_ui(
         |t| Ok(ParamValue::Text(t.to_owned())),
     );
     if let Some(ParamValue::Text(text)) = notes {
-        commands.push(Command::SetNodeNotes {
+        cx.commands.push(Command::SetNodeNotes {
             node: node.id,
             text,
         });
@@ -163,7 +181,7 @@ fn node_ui(
     egui::CollapsingHeader::new("Documentation")
         .default_open(true)
         .show(ui, |ui| {
-            CommonMarkViewer::new().show(ui, markdown, spec.doc);
+            CommonMarkViewer::new().show(ui, cx.markdown, spec.doc);
         });
 }
 

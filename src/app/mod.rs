@@ -14,6 +14,7 @@ mod inspector;
 mod menus;
 pub mod notebook;
 pub mod palette;
+pub mod panes;
 pub mod param_check;
 mod param_widgets;
 pub mod plots;
@@ -25,6 +26,7 @@ mod shell;
 mod shortcuts;
 
 pub use command::{Command, DialogPurpose, Guarded, Selection};
+pub use panes::{PaneRects, PaneSizes, RightTab};
 pub use settings::Settings;
 pub use shell::{Dialog, FlowbookApp, Status};
 

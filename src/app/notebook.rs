@@ -226,6 +226,7 @@ fn cell_body_ui(
                 if let Some((_, buffer)) = &mut state.editing {
                     ui.add(
                         egui::TextEdit::multiline(buffer)
+                            .id(egui::Id::unique(("flowbook-notebook-cell", index)))
                             .desired_rows(4)
                             .desired_width(f32::INFINITY),
                     );

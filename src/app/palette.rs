@@ -78,6 +78,7 @@ pub fn palette_ui(ui: &mut Ui, state: &mut PaletteState) {
     ui.add_space(4.0);
     ui.add(
         egui::TextEdit::singleline(&mut state.search)
+            .id(egui::Id::unique("flowbook-palette-search"))
             .hint_text("Search nodes")
             .desired_width(f32::INFINITY),
     );
@@ -136,8 +137,11 @@ pub fn quick_add_ui(
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.set_width(240.0);
-                let edit =
-                    ui.add(egui::TextEdit::singleline(&mut quick.query).hint_text("Add node…"));
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut quick.query)
+                        .id(egui::Id::unique("flowbook-quick-add"))
+                        .hint_text("Add node…"),
+                );
                 if !quick.focused {
                     edit.request_focus();
                     quick.focused = true;

@@ -1,7 +1,8 @@
 //! Typed editors for one parameter: numbers (text with range check, scrub the name to drag),
 //! checkboxes, combo boxes for choices, paths with a pick button, expressions with a live
 //! syntax check. An invalid entry stays in the field, in red with its reason, and never
-//! becomes a command; valid entries become `SetParam` commands.
+//! becomes a command; valid entries become `SetParam` commands. Every field has a fixed id
+//! (from its buffer key), so panels appearing around it never take its keyboard focus away.
 
 use crate::app::canvas::style::ERROR_RED;
 use crate::app::command::{Command, DialogPurpose};
@@ -16,6 +17,25 @@ use std::collections::HashMap;
 pub struct FieldBuffer {
     pub text: String,
     pub error: Option<String>,
+    /// A field that commits on Enter: the value its valid text will become when the user
+    /// presses Enter or leaves the field (or selects something else first).
+    pub pending: Option<ParamValue>,
+}
+
+/// The fixed id of the text field with buffer key `key`: independent of where the field sits
+/// in the widget tree, so it keeps the keyboard whatever panels come and go around it.
+pub fn field_id(key: &str) -> egui::Id {
+    egui::Id::unique(("flowbook-field", key))
+}
+
+/// When a field's text becomes a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// At every valid keystroke (merged into one undo step): names, notes, most parameters.
+    EveryChange,
+    /// On Enter or when the field loses focus; Escape drops the typing. Live parameters use
+    /// it, so typing `0.05` changes a running trainer once, not at `0`, `0.0` and `0.05`.
+    OnEnter,
 }
 
 /// The inspector's field buffers, keyed by `node-id.param` (or `node-id:name`).
@@ -43,11 +63,9 @@ pub struct TextField<'a> {
     pub current_text: String,
     pub width: f32,
     pub multiline: bool,
-    /// Hand the value over only on Enter or when the field loses focus (a live parameter:
-    /// typing `0.05` must not apply 0, 0.0 and 0.05 to the running graph).
-    pub commit_on_enter: bool,
     /// The label widget that names the field (for screen readers and tests).
     pub label: egui::Id,
+    pub commit: Commit,
 }
 
 impl<'a> TextField<'a> {
@@ -57,8 +75,8 @@ impl<'a> TextField<'a> {
             current_text,
             width,
             multiline: false,
-            commit_on_enter: false,
             label,
+            commit: Commit::EveryChange,
         }
     }
 
@@ -68,15 +86,15 @@ impl<'a> TextField<'a> {
             current_text,
             width: f32::INFINITY,
             multiline: true,
-            commit_on_enter: false,
             label,
+            commit: Commit::EveryChange,
         }
     }
 }
 
 /// A text field bound to a buffer. Returns the parsed value when the user changed the text
-/// into a valid one (with `commit_on_enter`: when they press Enter or leave the field with a
-/// valid, changed text); shows the parse error in red as they type.
+/// into a valid one (`Commit::EveryChange`) or committed a valid text (`Commit::OnEnter`);
+/// shows the parse error in red otherwise.
 pub fn checked_text_ui(
     ui: &mut Ui,
     buffers: &mut Buffers,
@@ -88,14 +106,14 @@ pub fn checked_text_ui(
         current_text,
         width,
         multiline,
-        commit_on_enter,
         label,
+        commit,
     } = field;
     let buffer = buffers
         .entry(key.to_owned())
         .or_insert_with(|| FieldBuffer {
             text: current_text.clone(),
-            error: None,
+            ..FieldBuffer::default()
         });
     let invalid = buffer.error.is_some();
     let mut edit = if multiline {
@@ -103,6 +121,7 @@ pub fn checked_text_ui(
     } else {
         egui::TextEdit::singleline(&mut buffer.text)
     }
+    .id(field_id(key))
     .desired_width(width);
     if invalid {
         edit = edit.text_color(ERROR_RED);
@@ -113,16 +132,29 @@ pub fn checked_text_ui(
         match parse(&buffer.text) {
             Ok(value) => {
                 buffer.error = None;
-                if !commit_on_enter {
-                    result = Some(value);
+                if commit == Commit::OnEnter {
+                    buffer.pending = (buffer.text != current_text).then(|| value.clone());
                 }
+                result = Some(value);
             }
-            Err(reason) => buffer.error = Some(reason),
+            Err(reason) => {
+                buffer.error = Some(reason);
+                buffer.pending = None;
+            }
         }
     }
-    // Enter makes a single-line field lose focus, so this is "Enter or focus-out".
-    if commit_on_enter && response.lost_focus() && buffer.text != current_text {
-        result = parse(&buffer.text).ok();
+    if commit == Commit::OnEnter {
+        // Typing only checks; the value leaves the field when the user is done with it.
+        let escaped = ui.input(|i| i.key_pressed(egui::Key::Escape));
+        let done = response.lost_focus();
+        result = match (done, escaped) {
+            (true, true) => {
+                buffers.remove(key);
+                return None;
+            }
+            (true, false) => buffer.pending.take(),
+            _ => None,
+        };
     }
     if invalid {
         response.clone().highlight();
@@ -138,6 +170,17 @@ pub fn checked_text_ui(
         buffers.remove(key);
     }
     result
+}
+
+/// Valid typing still waiting in fields that commit on Enter, by buffer key, when the fields
+/// go away before the user left them (another selection). The buffers are dropped.
+pub fn take_pending(buffers: &mut Buffers) -> Vec<(String, ParamValue)> {
+    let pending = buffers
+        .iter_mut()
+        .filter_map(|(key, b)| b.pending.take().map(|v| (key.clone(), v)))
+        .collect();
+    buffers.clear();
+    pending
 }
 
 /// One row of the parameter grid (label, editor, reset), plus its error line if any.
@@ -249,9 +292,14 @@ pub fn param_row_ui(
             | ParamKind::Float { .. } => {
                 let multiline =
                     matches!(param.kind, ParamKind::Expr) && value_text(&value).len() > 28;
+                let commit = if param.live {
+                    Commit::OnEnter
+                } else {
+                    Commit::EveryChange
+                };
                 let field = TextField {
                     multiline,
-                    commit_on_enter: param.live,
+                    commit,
                     ..TextField::line(&key, value_text(&value), 170.0, label.id)
                 };
                 let parsed = checked_text_ui(ui, buffers, field, |t| {
@@ -262,8 +310,12 @@ pub fn param_row_ui(
                 if let Some(v) = parsed
                     && v != value
                 {
-                    // A committed live value is one change of its own (and one marker).
-                    commands.push(set(v, !param.live));
+                    // A committed value is its own undo step; typing merges into one.
+                    commands.push(set(v, commit == Commit::EveryChange));
+                }
+                if buffers.get(&key).is_some_and(|b| b.pending.is_some()) {
+                    ui.label(RichText::new("Enter applies").weak().small())
+                        .on_hover_text("Esc puts the old value back");
                 }
             }
         }

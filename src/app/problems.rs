@@ -96,33 +96,35 @@ pub struct StatusLine<'a> {
 }
 
 pub fn status_bar_ui(ui: &mut Ui, status: &StatusLine<'_>) {
-    ui.horizontal(|ui| {
-        let colour = if status.message_is_error {
-            ERROR_RED
+    // The counts take their room first (right to left); the message gets the rest, cut with
+    // an ellipsis (its whole text on hover), so the two never overlap on a narrow window.
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        ui.label(format!("zoom {:.0}%", status.zoom * 100.0));
+        ui.separator();
+        ui.label(if status.snap { "snap on" } else { "snap off" });
+        ui.separator();
+        let problems = format!(
+            "{} problem{}",
+            status.problems,
+            if status.problems == 1 { "" } else { "s" }
+        );
+        if status.problems > 0 {
+            ui.label(RichText::new(problems).color(ERROR_RED));
         } else {
-            ui.visuals().text_color()
-        };
-        ui.label(RichText::new(status.message).color(colour));
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.label(format!("zoom {:.0}%", status.zoom * 100.0));
-            ui.separator();
-            ui.label(if status.snap { "snap on" } else { "snap off" });
-            ui.separator();
-            let problems = format!(
-                "{} problem{}",
-                status.problems,
-                if status.problems == 1 { "" } else { "s" }
-            );
-            if status.problems > 0 {
-                ui.label(RichText::new(problems).color(ERROR_RED));
+            ui.label(problems);
+        }
+        ui.separator();
+        ui.label(format!(
+            "{} nodes · {} wires · {} selected",
+            status.nodes, status.wires, status.selected
+        ));
+        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+            let colour = if status.message_is_error {
+                ERROR_RED
             } else {
-                ui.label(problems);
-            }
-            ui.separator();
-            ui.label(format!(
-                "{} nodes · {} wires · {} selected",
-                status.nodes, status.wires, status.selected
-            ));
+                ui.visuals().text_color()
+            };
+            ui.add(egui::Label::new(RichText::new(status.message).color(colour)).truncate());
         });
     });
 }

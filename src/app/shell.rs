@@ -2,14 +2,13 @@
 //! out the panels each frame (menu, palette, canvas, inspector, problems, status) and applies
 //! the frame's commands at its end. Persisted settings live apart, in `Settings`.
 
-use crate::app::canvas::{CanvasContext, CanvasState};
+use crate::app::canvas::CanvasState;
 use crate::app::command::{Command, Guarded, Selection};
 use crate::app::document::Document;
 use crate::app::files::{FileDialogState, is_csv_file, is_graph_file};
-use crate::app::inspector::{InspectorContext, InspectorState, inspector_ui};
-use crate::app::menus::{MenuContext, menu_bar_ui};
-use crate::app::palette::{PaletteState, QuickAdd, palette_ui, quick_add_ui};
-use crate::app::problems::{ProblemsCache, StatusLine, problems_ui, status_bar_ui};
+use crate::app::inspector::InspectorState;
+use crate::app::palette::{PaletteState, QuickAdd, quick_add_ui};
+use crate::app::problems::ProblemsCache;
 use crate::app::recovery::{Recovery, RecoveryOffer};
 use crate::app::run::RunState;
 use crate::app::settings::{STORAGE_KEY, Settings};
@@ -72,6 +71,12 @@ pub struct FlowbookApp {
     previous_edge: Option<crate::graph::Edge>,
     /// Autosave and the recovery offers; off unless built `with_recovery`.
     pub recovery: Recovery,
+    /// The user's last click was on the canvas (see `canvas_has_keys`).
+    pub(crate) keys_on_canvas: bool,
+    /// Where each pane sat last frame.
+    pub panes: crate::app::panes::PaneRects,
+    /// The shared right column's tab on a narrow window.
+    pub right_tab: crate::app::panes::RightTab,
 }
 
 impl FlowbookApp {
@@ -105,6 +110,9 @@ impl FlowbookApp {
             gallery: None,
             previous_edge: None,
             recovery: Recovery::disabled(),
+            keys_on_canvas: true,
+            panes: Default::default(),
+            right_tab: Default::default(),
         }
     }
 
@@ -192,10 +200,16 @@ impl FlowbookApp {
         self.handle_close_request(&ctx);
         self.handle_dropped_files(&ctx);
         let modal_open = self.dialog.is_some() || self.file_dialog.is_some();
+        let canvas_keys = self.canvas_has_keys(&ctx);
         let keys = if modal_open || self.quick_add.is_some() {
             Default::default()
         } else {
-            shortcuts_ui(&ctx, self.settings.dark_theme, &mut self.commands)
+            shortcuts_ui(
+                &ctx,
+                self.settings.dark_theme,
+                canvas_keys,
+                &mut self.commands,
+            )
         };
         self.problems
             .refresh(self.doc.graph(), self.doc.revision(), &self.doc.location());
@@ -265,139 +279,8 @@ impl FlowbookApp {
         self.update_title(&ctx);
     }
 
-    fn panels_ui(&mut self, ui: &mut egui::Ui) {
-        let menu_cx = MenuContext {
-            can_undo: self.doc.can_undo(),
-            can_redo: self.doc.can_redo(),
-            has_selection: !self.selection.is_empty(),
-            can_paste: self.clipboard.is_some(),
-            dark_theme: self.settings.dark_theme,
-            snap_to_grid: self.settings.snap_to_grid,
-            show_minimap: self.settings.show_minimap,
-            recent_files: &self.settings.recent_files,
-            show_notebook: self.settings.show_notebook,
-            run_live: self.run.is_live(),
-            run_paused: self
-                .run
-                .session
-                .as_ref()
-                .is_some_and(|s| s.phase == crate::app::run::session::RunPhase::Paused),
-            has_run: self.run.session.is_some(),
-        };
-        egui::Panel::top("menu").show(ui, |ui| menu_bar_ui(ui, &menu_cx, &mut self.commands));
-        egui::Panel::top("run_toolbar").show(ui, |ui| {
-            crate::app::run::toolbar::run_toolbar_ui(
-                ui,
-                &self.run,
-                self.doc.graph(),
-                &mut self.commands,
-            )
-        });
-        let status = StatusLine {
-            message: &self.status.text,
-            message_is_error: self.status.is_error,
-            nodes: self.doc.graph().nodes.len(),
-            wires: self.doc.graph().edges.len(),
-            selected: self.selection.nodes.len() + self.selection.comments.len(),
-            zoom: self.canvas.view.zoom,
-            snap: self.settings.snap_to_grid,
-            problems: self.problems.problems.len(),
-        };
-        egui::Panel::bottom("status").show(ui, |ui| status_bar_ui(ui, &status));
-        let failure = self.run.session.as_ref().and_then(|s| match &s.phase {
-            crate::app::run::session::RunPhase::Failed { node, message } => {
-                Some((s.id_of(node), format!("{node}: {message}")))
-            }
-            _ => None,
-        });
-        // The problems panel takes room only when there is something to fix.
-        let show_problems = !self.problems.problems.is_empty() || failure.is_some();
-        if show_problems {
-            egui::Panel::bottom("problems")
-                .resizable(true)
-                .default_size(90.0)
-                .min_size(50.0)
-                .show(ui, |ui| {
-                    problems_ui(ui, &self.problems, failure, &mut self.commands)
-                });
-        }
-        if self.run.session.is_some() && !self.run.plots.floating {
-            egui::Panel::bottom("plots")
-                .resizable(true)
-                .default_size(330.0)
-                .min_size(120.0)
-                .show(ui, |ui| self.plots_area_ui(ui));
-        }
-        egui::Panel::left("palette")
-            .resizable(true)
-            .default_size(190.0)
-            .show(ui, |ui| palette_ui(ui, &mut self.palette));
-        egui::Panel::right("inspector")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                if let Some(node) = self.selection.single_node() {
-                    crate::app::run::inspect::live_node_ui(
-                        ui,
-                        &mut self.run,
-                        self.doc.graph(),
-                        node,
-                        &mut self.commands,
-                    );
-                }
-                let cx = InspectorContext {
-                    graph: self.doc.graph(),
-                    selection: &self.selection,
-                    commands: &mut self.commands,
-                    markdown: &mut self.markdown,
-                };
-                inspector_ui(ui, &mut self.inspector, cx);
-            });
-        let live = self.run.session.as_ref().map(|s| {
-            crate::app::run::overlay::live_overlay(s, self.doc.graph(), self.run.flow_view)
-        });
-        if self.settings.show_notebook {
-            egui::Panel::right("notebook")
-                .resizable(true)
-                .default_size(380.0)
-                .show(ui, |ui| {
-                    crate::app::notebook::notebook_ui(
-                        ui,
-                        &mut self.notebook,
-                        self.doc.graph(),
-                        &self.run,
-                        &mut self.markdown,
-                        &mut self.commands,
-                    )
-                });
-        }
-        egui::CentralPanel::default()
-            .frame(egui::Frame::NONE)
-            .show(ui, |ui| {
-                let cx = CanvasContext {
-                    live: live.as_ref(),
-                    graph: self.doc.graph(),
-                    problem_nodes: &self.problems.nodes,
-                    selection: &mut self.selection,
-                    commands: &mut self.commands,
-                    markdown: &mut self.markdown,
-                    snap_to_grid: self.settings.snap_to_grid,
-                    show_minimap: self.settings.show_minimap,
-                    can_paste: self.clipboard.is_some(),
-                };
-                let events = self.canvas.canvas_ui(ui, cx);
-                if let Some((screen, canvas)) = events.quick_add_at {
-                    self.quick_add = Some(QuickAdd::new(screen, canvas));
-                }
-                if let Some(reason) = events.refusal {
-                    self.set_error(format!("Wire refused: {reason}"));
-                    self.last_refusal = Some(reason);
-                }
-            });
-    }
-
     /// The plots area's header (dock, compare, save) and its plots.
-    fn plots_area_ui(&mut self, ui: &mut egui::Ui) {
+    pub(crate) fn plots_area_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong("Plots");
             let dock = if self.run.plots.floating {

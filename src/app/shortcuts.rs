@@ -1,6 +1,7 @@
 //! Keyboard shortcuts: the table the menus display and the handler that turns key presses
 //! into commands. Editing keys act only when no text field has the keyboard, so Ctrl+Z in a
-//! field undoes typing, not the graph.
+//! field undoes typing, not the graph; canvas keys (Delete, Backspace, Space, F, Ctrl+A …)
+//! act only while the canvas is where the user works (pointer over it, or last click on it).
 
 use crate::app::command::Command;
 use crate::app::run::RunCommand;
@@ -40,8 +41,14 @@ pub struct ShortcutEvents {
     pub quick_add: bool,
 }
 
-/// Reads this frame's key presses. `dark` is the current theme (for the toggle).
-pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> ShortcutEvents {
+/// Reads this frame's key presses. `dark` is the current theme (for the toggle);
+/// `canvas_keys` whether keys that act on the canvas's selection may act.
+pub fn shortcuts_ui(
+    ctx: &Context,
+    dark: bool,
+    canvas_keys: bool,
+    commands: &mut Vec<Command>,
+) -> ShortcutEvents {
     let mut out = ShortcutEvents::default();
     let text_focus = ctx.egui_wants_keyboard_input();
     ctx.input_mut(|i| {
@@ -104,6 +111,12 @@ pub fn shortcuts_ui(ctx: &Context, dark: bool, commands: &mut Vec<Command>) -> S
         if take(&UNDO) {
             commands.push(Command::Undo);
         }
+    });
+    if !canvas_keys {
+        return out;
+    }
+    ctx.input_mut(|i| {
+        let mut take = |s: &KeyboardShortcut| i.consume_shortcut(s);
         if take(&DUPLICATE) {
             commands.push(Command::Duplicate);
         }

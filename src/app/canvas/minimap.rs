@@ -1,5 +1,7 @@
 //! The minimap: the whole graph in a corner with the visible area outlined; clicking or
-//! dragging in it moves the view there. View state only.
+//! dragging in it moves the view there. It shows only when part of the graph is out of view,
+//! in the corner that covers no card; when every corner would cover one, it stays hidden.
+//! View state only.
 
 use super::{CanvasView, Layouts};
 use crate::graph::Graph;
@@ -8,17 +10,43 @@ use egui::{Rect, Sense, Stroke, StrokeKind, Ui, vec2};
 const SIZE_PX: egui::Vec2 = vec2(180.0, 110.0);
 const MARGIN_PX: f32 = 10.0;
 
-pub fn minimap_ui(ui: &mut Ui, view: &mut CanvasView, graph: &Graph, layouts: &Layouts) {
-    let Some(bounds) = super::layout::graph_bounds(graph) else {
-        return;
-    };
-    let area = Rect::from_min_size(
-        view.rect.max - SIZE_PX - vec2(MARGIN_PX, MARGIN_PX),
-        SIZE_PX,
-    );
+/// Where the minimap goes, if anywhere: a corner of the canvas clear of every card (and of
+/// the cards' live badges), tried bottom-right first.
+pub fn minimap_place(view: &CanvasView, graph: &Graph, layouts: &Layouts) -> Option<Rect> {
+    let bounds = super::layout::graph_bounds(graph)?;
     if view.rect.width() < SIZE_PX.x * 2.5 || view.rect.height() < SIZE_PX.y * 2.5 {
-        return;
+        return None;
     }
+    if view.visible_canvas_rect().contains_rect(bounds) {
+        return None; // everything is in view: nothing to navigate to
+    }
+    let inner = view.rect.shrink(MARGIN_PX);
+    let corners = [
+        inner.max - SIZE_PX,
+        egui::pos2(inner.min.x, inner.max.y - SIZE_PX.y),
+        egui::pos2(inner.max.x - SIZE_PX.x, inner.min.y),
+        inner.min,
+    ];
+    let badge = vec2(0.0, super::live::BADGE_HEIGHT + 6.0);
+    let cards: Vec<Rect> = layouts
+        .cards
+        .iter()
+        .map(|(_, c)| view.rect_to_screen(Rect::from_min_max(c.rect.min, c.rect.max + badge)))
+        .collect();
+    corners
+        .into_iter()
+        .map(|min| Rect::from_min_size(min, SIZE_PX))
+        .find(|area| cards.iter().all(|c| !c.intersects(area.expand(4.0))))
+}
+
+pub fn minimap_ui(
+    ui: &mut Ui,
+    view: &mut CanvasView,
+    graph: &Graph,
+    layouts: &Layouts,
+) -> Option<Rect> {
+    let bounds = super::layout::graph_bounds(graph)?;
+    let area = minimap_place(view, graph, layouts)?;
     let world = bounds.union(view.visible_canvas_rect()).expand(40.0);
     let scale = (area.width() / world.width()).min(area.height() / world.height());
     let offset = area.center() - world.center().to_vec2() * scale;
@@ -61,4 +89,5 @@ pub fn minimap_ui(ui: &mut Ui, view: &mut CanvasView, graph: &Graph, layouts: &L
         let target = ((p - offset) / scale).to_pos2();
         view.centre_on(target);
     }
+    Some(area)
 }

@@ -33,7 +33,22 @@ pub struct CanvasState {
     /// What a right-click was on, for the context menu that stays open afterwards.
     context_target: Option<(Hit, Pos2)>,
     next_gesture_id: u64,
+    /// The view the last automatic fit chose, with the canvas size it fitted. While the user
+    /// leaves that view alone, a resized canvas (window resized, plots opened) fits again.
+    auto_fit: Option<AutoFit>,
+    /// Where the minimap was drawn last frame (none when hidden).
+    pub minimap_rect: Option<Rect>,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct AutoFit {
+    pan: egui::Vec2,
+    zoom: f32,
+    size: egui::Vec2,
+}
+
+/// The smallest zoom at which a card's text reads well: problems and Ctrl+0 frame at least this.
+pub const READABLE_ZOOM: f32 = 1.0;
 
 /// What the canvas needs from the shell for one frame.
 pub struct CanvasContext<'a> {
@@ -128,6 +143,60 @@ impl CanvasState {
         }
     }
 
+    /// Centres a node at a zoom where its card reads well (keeping a closer zoom).
+    pub fn frame_node(&mut self, graph: &Graph, id: NodeId) {
+        if let Some(node) = graph.node(id) {
+            if self.view.zoom < READABLE_ZOOM * 0.8 {
+                self.view.zoom = READABLE_ZOOM;
+            }
+            self.view.centre_on(card_layout(node).rect.center());
+        }
+    }
+
+    /// Zoom 100 %, centred on the selected nodes, else on the whole graph, else where it was.
+    pub fn reset_zoom_on(&mut self, graph: &Graph, selection: &Selection) {
+        let selected = graph
+            .nodes
+            .iter()
+            .filter(|n| selection.nodes.contains(&n.id))
+            .map(|n| card_layout(n).rect)
+            .reduce(|a, b| a.union(b));
+        match selected.or_else(|| layout::graph_bounds(graph)) {
+            Some(bounds) => {
+                self.view.zoom = 1.0;
+                self.view.centre_on(bounds.center());
+            }
+            None => self.view.reset_zoom(),
+        }
+    }
+
+    /// Fits the graph when asked to, and again when the canvas changed size while the view
+    /// is still the one the last fit chose.
+    fn fit_if_due(&mut self, graph: &Graph) {
+        let size = self.view.rect.size();
+        let untouched = self
+            .auto_fit
+            .is_some_and(|f| f.pan == self.view.pan && f.zoom == self.view.zoom);
+        if !untouched {
+            self.auto_fit = None;
+        }
+        let resized = self
+            .auto_fit
+            .is_some_and(|f| (f.size - size).length() > 1.0);
+        if !(self.fit_requested || resized) {
+            return;
+        }
+        self.fit_requested = false;
+        if let Some(bounds) = layout::graph_bounds(graph) {
+            self.view.fit(bounds, 40.0);
+            self.auto_fit = Some(AutoFit {
+                pan: self.view.pan,
+                zoom: self.view.zoom,
+                size,
+            });
+        }
+    }
+
     /// Where a card dropped with the pointer at `canvas` should go: centred under the pointer.
     pub fn drop_position(canvas: Pos2, snap: bool) -> [f32; 2] {
         let pos = canvas - egui::vec2(NODE_WIDTH / 2.0, TITLE_HEIGHT / 2.0);
@@ -139,13 +208,14 @@ impl CanvasState {
     pub fn canvas_ui(&mut self, ui: &mut Ui, mut cx: CanvasContext<'_>) -> CanvasEvents {
         let rect = ui.available_rect_before_wrap();
         self.view.rect = rect;
-        if self.fit_requested {
-            self.fit_requested = false;
-            if let Some(bounds) = layout::graph_bounds(cx.graph) {
-                self.view.fit(bounds, 40.0);
-            }
-        }
-        let response = ui.allocate_rect(rect, Sense::click_and_drag());
+        self.fit_if_due(cx.graph);
+        // A fixed id: a gesture survives panels appearing around the canvas mid-drag.
+        let response = ui.interact(
+            rect,
+            egui::Id::unique("flowbook-canvas"),
+            Sense::click_and_drag(),
+        );
+        ui.advance_cursor_after_rect(rect);
         let painter = ui.painter_at(rect);
         let layouts = Layouts::of(cx.graph);
         let mut events = CanvasEvents::default();
@@ -184,9 +254,11 @@ impl CanvasState {
             let pos = Self::drop_position(self.view.to_canvas(pointer), cx.snap_to_grid);
             cx.commands.push(Command::AddNode { kind: item.0, pos });
         }
-        if cx.show_minimap {
-            minimap::minimap_ui(ui, &mut self.view, cx.graph, &layouts);
-        }
+        self.minimap_rect = if cx.show_minimap {
+            minimap::minimap_ui(ui, &mut self.view, cx.graph, &layouts)
+        } else {
+            None
+        };
         context_menu::context_menu_ui(self, &response, &mut cx, &layouts, &mut events);
         events
     }
