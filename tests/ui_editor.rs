@@ -52,3 +52,9 @@ mod panes;
 
 #[path = "ui_editor/navigation.rs"]
 mod navigation;
+
+#[path = "ui_editor/groups.rs"]
+mod groups;
+
+#[path = "ui_editor/readable.rs"]
+mod readable;

@@ -2,6 +2,7 @@
 //! undo step each, drags merged), clipboard, selection, view, files and dialogs. The only
 //! place that changes the document; errors become status messages or dialogs, never panics.
 
+use crate::app::apply_groups::join_group;
 use crate::app::canvas::wiring;
 use crate::app::command::{Command, DialogPurpose, Guarded, Selection};
 use crate::app::document::MergeKey;
@@ -48,7 +49,7 @@ impl FlowbookApp {
     }
 
     /// A document edit; failures become the status message.
-    fn edit(
+    pub(crate) fn edit(
         &mut self,
         merge: Option<MergeKey>,
         change: impl FnOnce(&mut Graph) -> Result<(), String>,
@@ -72,6 +73,9 @@ impl FlowbookApp {
         match command {
             Command::AddNode { kind, pos } => self.add_node(kind, pos),
             Command::AddCsvSource { path, pos } => self.add_csv_source(&path, pos),
+            Command::AddComment { .. } if self.canvas.scope.is_some() => {
+                self.set_error("Comments live on the top level: close the group first (Esc).");
+            }
             Command::AddComment { pos } => {
                 let pos = if pos.iter().all(|v| v.is_finite()) {
                     pos
@@ -110,10 +114,16 @@ impl FlowbookApp {
             Command::MoveItems {
                 nodes,
                 comments,
+                groups,
                 gesture,
             } => {
                 self.edit(Some(MergeKey::Gesture(gesture)), |g| {
                     g.move_nodes(&nodes);
+                    for (id, pos) in &groups {
+                        if let Some(group) = g.group_mut(*id) {
+                            group.pos = *pos;
+                        }
+                    }
                     for (i, pos) in &comments {
                         if let Some(c) = g.comments.get_mut(*i) {
                             c.pos = *pos;
@@ -203,15 +213,19 @@ impl FlowbookApp {
                 }
                 self.prune_selection();
             }
-            Command::SelectAll => {
-                let g = self.doc.graph();
-                self.selection = Selection {
-                    nodes: g.nodes.iter().map(|n| n.id).collect(),
-                    comments: (0..g.comments.len()).collect(),
-                    edge: None,
-                };
-            }
+            Command::SelectAll => self.select_all(),
             Command::Select(selection) => self.selection = selection,
+            Command::GroupSelection => self.group_selection(),
+            Command::Ungroup(group) => self.ungroup(group),
+            Command::RenameGroup { group, name } => {
+                self.edit(field(format!("group:{}:name", group.0)), |g| {
+                    g.rename_group(group, &name).map_err(|e| e.to_string())
+                });
+            }
+            Command::OpenGroup(group) => {
+                self.canvas.open_scope(group);
+                self.selection = Selection::default();
+            }
             Command::FocusNode(id) => {
                 self.keys_on_canvas = true;
                 self.selection = Selection::only_node(id);
@@ -330,8 +344,10 @@ impl FlowbookApp {
     fn add_node(&mut self, kind: NodeKind, pos: [f32; 2]) {
         let spec = kind.spec();
         let mut added = NodeId(0);
+        let scope = self.canvas.scope;
         if self.edit(None, |g| {
             added = g.add_node(spec.id, spec.id, pos);
+            join_group(g, scope, &[added]);
             Ok(())
         }) {
             self.selection = Selection::only_node(added);
@@ -368,8 +384,10 @@ impl FlowbookApp {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let mut added = NodeId(0);
+        let scope = self.canvas.scope;
         if self.edit(None, |g| {
             added = g.add_node("csv_source", &stem, pos);
+            join_group(g, scope, &[added]);
             if let Some(node) = g.node_mut(added) {
                 for (name, value) in params {
                     node.params.insert(name.to_owned(), ParamValue::Text(value));
@@ -507,7 +525,7 @@ impl FlowbookApp {
             return;
         }
         let (nodes, comments) = (
-            self.selection.nodes.clone(),
+            self.selection.nodes_with_groups(self.doc.graph()),
             self.selection.comments.clone(),
         );
         if self.edit(None, |g| {
@@ -524,13 +542,11 @@ impl FlowbookApp {
     }
 
     fn copy(&mut self, ctx: &Context) {
-        if self.selection.nodes.is_empty() && self.selection.comments.is_empty() {
+        let nodes = self.selection.nodes_with_groups(self.doc.graph());
+        if nodes.is_empty() && self.selection.comments.is_empty() {
             return;
         }
-        let part = self
-            .doc
-            .graph()
-            .extract(&self.selection.nodes, &self.selection.comments);
+        let part = self.doc.graph().extract(&nodes, &self.selection.comments);
         match to_ron_string(&part) {
             Ok(text) => {
                 ctx.copy_text(text.clone());
@@ -571,10 +587,8 @@ impl FlowbookApp {
     }
 
     fn duplicate(&mut self) {
-        let part = self
-            .doc
-            .graph()
-            .extract(&self.selection.nodes, &self.selection.comments);
+        let nodes = self.selection.nodes_with_groups(self.doc.graph());
+        let part = self.doc.graph().extract(&nodes, &self.selection.comments);
         if part.nodes.is_empty() && part.comments.is_empty() {
             return;
         }
@@ -583,8 +597,17 @@ impl FlowbookApp {
 
     fn insert_part(&mut self, part: &Graph, offset: [f32; 2], verb: &str) {
         let mut added = (Vec::new(), Vec::new());
+        let scope = self.canvas.scope;
         if self.edit(None, |g| {
             added = g.paste(part, offset);
+            // Inside an open group, loose pasted nodes join it (groups do not nest).
+            let loose: Vec<NodeId> = added
+                .0
+                .iter()
+                .copied()
+                .filter(|id| g.group_of(*id).is_none())
+                .collect();
+            join_group(g, scope, &loose);
             Ok(())
         }) {
             self.set_status(format!(
@@ -592,11 +615,7 @@ impl FlowbookApp {
                 part.nodes.len(),
                 part.edges.len()
             ));
-            self.selection = Selection {
-                nodes: added.0.into_iter().collect(),
-                comments: added.1.into_iter().collect(),
-                edge: None,
-            };
+            self.selection = self.selection_of(&added.0, added.1.into_iter().collect());
         }
     }
 
@@ -605,6 +624,7 @@ impl FlowbookApp {
         let g = self.doc.graph();
         self.selection.nodes.retain(|id| g.node(*id).is_some());
         self.selection.comments.retain(|i| *i < g.comments.len());
+        self.selection.groups.retain(|id| g.group(*id).is_some());
         if self
             .selection
             .edge

@@ -2,8 +2,9 @@
 //! the shell applies them all at the end of the frame (`apply.rs`), so no widget ever edits
 //! the document while it is being drawn, and tests can drive the editor without a pointer.
 
+use crate::app::canvas::CardId;
 use crate::catalog::NodeKind;
-use crate::graph::{Edge, NodeId, ParamValue, PortRef};
+use crate::graph::{Edge, GroupId, NodeId, ParamValue, PortRef};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -13,13 +14,18 @@ pub struct Selection {
     pub nodes: BTreeSet<NodeId>,
     /// Comment cards by index in `Graph::comments`.
     pub comments: BTreeSet<usize>,
+    /// Group cards (on the top level).
+    pub groups: BTreeSet<GroupId>,
     /// A selected wire (selected alone).
     pub edge: Option<Edge>,
 }
 
 impl Selection {
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty() && self.comments.is_empty() && self.edge.is_none()
+        self.nodes.is_empty()
+            && self.comments.is_empty()
+            && self.groups.is_empty()
+            && self.edge.is_none()
     }
 
     pub fn only_node(id: NodeId) -> Self {
@@ -29,19 +35,62 @@ impl Selection {
         }
     }
 
+    pub fn only_group(id: GroupId) -> Self {
+        Self {
+            groups: BTreeSet::from([id]),
+            ..Self::default()
+        }
+    }
+
     /// The node the inspector shows: the one selected node, if exactly one is.
     pub fn single_node(&self) -> Option<NodeId> {
-        match (self.nodes.len(), self.comments.is_empty()) {
+        match (
+            self.nodes.len(),
+            self.comments.is_empty() && self.groups.is_empty(),
+        ) {
             (1, true) => self.nodes.first().copied(),
             _ => None,
         }
     }
 
     pub fn single_comment(&self) -> Option<usize> {
-        match (self.nodes.is_empty(), self.comments.len()) {
+        match (
+            self.nodes.is_empty() && self.groups.is_empty(),
+            self.comments.len(),
+        ) {
             (true, 1) => self.comments.first().copied(),
             _ => None,
         }
+    }
+
+    /// The group the inspector shows: the one selected group, if exactly one is.
+    pub fn single_group(&self) -> Option<GroupId> {
+        match (
+            self.groups.len(),
+            self.nodes.is_empty() && self.comments.is_empty(),
+        ) {
+            (1, true) => self.groups.first().copied(),
+            _ => None,
+        }
+    }
+
+    /// Whether a card is selected.
+    pub fn contains(&self, card: CardId) -> bool {
+        match card {
+            CardId::Node(id) => self.nodes.contains(&id),
+            CardId::Group(id) => self.groups.contains(&id),
+        }
+    }
+
+    /// The selected nodes, with the nodes of the selected groups.
+    pub fn nodes_with_groups(&self, graph: &crate::graph::Graph) -> BTreeSet<NodeId> {
+        let mut nodes = self.nodes.clone();
+        for id in &self.groups {
+            if let Some(group) = graph.group(*id) {
+                nodes.extend(group.nodes.iter().copied());
+            }
+        }
+        nodes
     }
 }
 
@@ -91,11 +140,20 @@ pub enum Command {
         to: PortRef,
     },
     Disconnect(Edge),
-    /// New positions of nodes and comments during a drag.
+    /// New positions of nodes, group cards and comments during a drag.
     MoveItems {
         nodes: Vec<(NodeId, [f32; 2])>,
         comments: Vec<(usize, [f32; 2])>,
+        groups: Vec<(GroupId, [f32; 2])>,
         gesture: u64,
+    },
+    /// Groups the selected nodes into one card (Ctrl+G).
+    GroupSelection,
+    /// Dissolves a group: its nodes return where its card was (Ctrl+Shift+G).
+    Ungroup(GroupId),
+    RenameGroup {
+        group: GroupId,
+        name: String,
     },
     ResizeComment {
         index: usize,
@@ -148,8 +206,10 @@ pub enum Command {
     // --- selection and view ---
     SelectAll,
     Select(Selection),
-    /// Selects a node and centres the canvas on it (problems panel).
+    /// Selects a node and frames it at a readable zoom, opening its group (problems panel).
     FocusNode(NodeId),
+    /// Shows a group's inside for editing, or the top level with `None`.
+    OpenGroup(Option<GroupId>),
     ZoomToFit,
     ResetZoom,
     SetDarkTheme(bool),

@@ -39,7 +39,9 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(graph: Graph, path: Option<PathBuf>) -> Self {
+    pub fn new(mut graph: Graph, path: Option<PathBuf>) -> Self {
+        // A hand-edited file may name grouped nodes that do not exist: drop those entries.
+        graph.tidy_groups();
         Self {
             graph,
             path,

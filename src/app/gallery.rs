@@ -3,7 +3,7 @@
 //! and from File → Examples; one click opens a copy (an untitled graph, so the example file
 //! itself stays as shipped).
 
-use crate::app::canvas::layout::{card_layout, graph_bounds, port_anchor};
+use crate::app::canvas::Layouts;
 use crate::app::canvas::style::category_color;
 use crate::app::command::Command;
 use crate::app::files::example_graphs;
@@ -183,7 +183,9 @@ fn example_card_ui(ui: &mut Ui, example: &Example) -> bool {
 fn paint_thumbnail(ui: &Ui, rect: Rect, graph: &Graph) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-    let Some(bounds) = graph_bounds(graph) else {
+    // The top level, as the canvas opens it: a group is one card.
+    let layouts = Layouts::of(graph, None);
+    let Some(bounds) = layouts.bounds() else {
         return;
     };
     let inner = rect.shrink(8.0);
@@ -195,18 +197,19 @@ fn paint_thumbnail(ui: &Ui, rect: Rect, graph: &Graph) {
     let wire = Stroke::new(1.0, ui.visuals().weak_text_color());
     for edge in &graph.edges {
         if let (Some(a), Some(b)) = (
-            port_anchor(graph, &edge.from, true),
-            port_anchor(graph, &edge.to, false),
+            layouts.anchor(&edge.from, true),
+            layouts.anchor(&edge.to, false),
         ) {
             painter.line_segment([to_screen(a), to_screen(b)], wire);
         }
     }
-    for node in &graph.nodes {
-        let card = card_layout(node);
+    for (_, card) in &layouts.cards {
         let r = Rect::from_min_max(to_screen(card.rect.min), to_screen(card.rect.max));
-        let colour = card
-            .spec
-            .map_or(Color32::GRAY, |s| category_color(s.category));
+        let colour = match (card.group, card.spec) {
+            (Some(_), _) => crate::app::canvas::GROUP_COLOUR,
+            (None, Some(s)) => category_color(s.category),
+            (None, None) => Color32::GRAY,
+        };
         painter.rect_filled(r, 2.0, ui.visuals().widgets.noninteractive.bg_fill);
         let strip = Rect::from_min_size(r.min, vec2(r.width(), (r.height() * 0.3).max(2.0)));
         painter.rect_filled(strip, 2.0, colour);

@@ -6,7 +6,7 @@ use crate::app::canvas::layout::spec_of;
 use crate::app::canvas::style::{ERROR_RED, category_color};
 use crate::app::command::{Command, Selection};
 use crate::app::param_widgets::{
-    Buffers, TextField, checked_text_ui, param_row_ui, port_type_text, take_pending,
+    Buffers, TextField, checked_text_ui, field_width, param_row_ui, port_type_text, take_pending,
 };
 use crate::graph::{Graph, Node, NodeId, ParamValue, is_valid_name};
 use egui::{RichText, Ui};
@@ -60,6 +60,14 @@ pub fn inspector_ui(ui: &mut Ui, state: &mut InspectorState, mut cx: InspectorCo
         .show(ui, |ui| {
             if let Some(node) = shown.and_then(|id| cx.graph.node(id)) {
                 node_ui(ui, state, node, &mut cx);
+            } else if let Some(group) = cx.selection.single_group() {
+                crate::app::group_inspector::group_ui(
+                    ui,
+                    &mut state.buffers,
+                    cx.graph,
+                    group,
+                    cx.commands,
+                );
             } else if let Some(index) = cx.selection.single_comment() {
                 comment_ui(ui, state, cx.graph, index, cx.commands);
             } else if let Some(edge) = &cx.selection.edge {
@@ -76,11 +84,21 @@ pub fn inspector_ui(ui: &mut Ui, state: &mut InspectorState, mut cx: InspectorCo
                 }
             } else if !cx.selection.is_empty() {
                 ui.heading(format!(
-                    "{} nodes, {} comments selected",
+                    "{} nodes, {} groups, {} comments selected",
                     cx.selection.nodes.len(),
+                    cx.selection.groups.len(),
                     cx.selection.comments.len()
                 ));
                 ui.horizontal(|ui| {
+                    let groupable =
+                        !cx.selection.nodes.is_empty() && cx.selection.groups.is_empty();
+                    if ui
+                        .add_enabled(groupable, egui::Button::new("Group"))
+                        .on_hover_text("Show the selected nodes as one card (Ctrl+G)")
+                        .clicked()
+                    {
+                        cx.commands.push(Command::GroupSelection);
+                    }
                     if ui.button("Duplicate").clicked() {
                         cx.commands.push(Command::Duplicate);
                     }
@@ -123,7 +141,7 @@ fn node_ui(ui: &mut Ui, state: &mut InspectorState, node: &Node, cx: &mut Inspec
             let renamed = checked_text_ui(
                 ui,
                 &mut state.buffers,
-                TextField::line(&key, node.name.clone(), 170.0, label.id),
+                TextField::line(&key, node.name.clone(), field_width(ui, 170.0), label.id),
                 |text| {
                     if !is_valid_name(text) {
                         return Err(

@@ -21,6 +21,12 @@ pub struct MenuContext<'a> {
     pub run_live: bool,
     pub run_paused: bool,
     pub has_run: bool,
+    /// Nodes are selected on the top level (they can be grouped).
+    pub can_group: bool,
+    /// The one selected group card.
+    pub selected_group: Option<crate::graph::GroupId>,
+    /// A group is open for editing.
+    pub group_open: bool,
 }
 
 fn item(ui: &mut Ui, label: &str, shortcut: Option<&KeyboardShortcut>, enabled: bool) -> bool {
@@ -147,6 +153,19 @@ fn edit_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) 
         commands.push(Command::DeleteSelection);
     }
     ui.separator();
+    if item(ui, "Group", Some(&keys::GROUP), cx.can_group) {
+        commands.push(Command::GroupSelection);
+    }
+    if item(
+        ui,
+        "Ungroup",
+        Some(&keys::UNGROUP),
+        cx.selected_group.is_some(),
+    ) && let Some(group) = cx.selected_group
+    {
+        commands.push(Command::Ungroup(group));
+    }
+    ui.separator();
     if item(ui, "Select All", Some(&keys::SELECT_ALL), true) {
         commands.push(Command::SelectAll);
     }
@@ -164,6 +183,10 @@ fn view_menu_ui(ui: &mut Ui, cx: &MenuContext<'_>, commands: &mut Vec<Command>) 
     }
     if item(ui, "Reset Zoom", Some(&keys::RESET_ZOOM), true) {
         commands.push(Command::ResetZoom);
+    }
+    let close = Button::new("Close group").shortcut_text("Esc");
+    if ui.add_enabled(cx.group_open, close).clicked() {
+        commands.push(Command::OpenGroup(None));
     }
     ui.separator();
     let mut snap = cx.snap_to_grid;

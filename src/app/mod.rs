@@ -3,6 +3,7 @@
 //! typed commands applied at the end of each frame, and never runs a graph itself.
 
 mod apply;
+mod apply_groups;
 pub mod canvas;
 pub mod command;
 mod dialogs;
@@ -10,6 +11,7 @@ pub mod document;
 mod file_actions;
 pub mod files;
 pub mod gallery;
+mod group_inspector;
 mod inspector;
 mod menus;
 pub mod notebook;

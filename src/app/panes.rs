@@ -83,8 +83,8 @@ impl PaneSizes {
         let (w, h) = (window.x, window.y);
         Self {
             palette: share(w, 0.16, 110.0, 190.0),
-            inspector: share(w, 0.28, 200.0, 300.0),
-            notebook: share(w, 0.28, 240.0, 340.0),
+            inspector: share(w, 0.28, 200.0, 280.0),
+            notebook: share(w, 0.28, 240.0, 300.0),
             problems: share(h, 0.2, 50.0, 90.0),
             plots: share(h, 0.4, 110.0, 330.0),
             shared_column: notebook && w < SHARED_COLUMN_BELOW,
@@ -120,6 +120,11 @@ impl FlowbookApp {
                 .as_ref()
                 .is_some_and(|s| s.phase == crate::app::run::session::RunPhase::Paused),
             has_run: self.run.session.is_some(),
+            can_group: self.canvas.scope.is_none()
+                && !self.selection.nodes.is_empty()
+                && self.selection.groups.is_empty(),
+            selected_group: self.selection.single_group(),
+            group_open: self.canvas.scope.is_some(),
         };
         egui::Panel::top("menu").show(ui, |ui| menu_bar_ui(ui, &menu_cx, &mut self.commands));
         egui::Panel::top("run_toolbar").show(ui, |ui| {
@@ -309,8 +314,8 @@ mod tests {
         let sizes = PaneSizes::for_window(vec2(1600.0, 1000.0), true);
         assert!(!sizes.shared_column);
         assert_eq!(sizes.palette.1, 190.0);
-        assert_eq!(sizes.inspector.1, 300.0);
-        assert_eq!(sizes.notebook.1, 340.0);
+        assert_eq!(sizes.inspector.1, 280.0);
+        assert_eq!(sizes.notebook.1, 300.0);
         assert_eq!(sizes.plots.1, 330.0);
     }
 }

@@ -28,6 +28,12 @@ pub fn field_id(key: &str) -> egui::Id {
     egui::Id::unique(("flowbook-field", key))
 }
 
+/// A field's width in the inspector grid: `preferred`, or less when the pane is narrow, leaving
+/// room for the reset button so the row fits the pane.
+pub fn field_width(ui: &Ui, preferred: f32) -> f32 {
+    (ui.available_width() - 48.0).clamp(60.0, preferred)
+}
+
 /// When a field's text becomes a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Commit {
@@ -255,7 +261,7 @@ pub fn param_row_ui(
                 let current = value_text(&value);
                 egui::ComboBox::from_id_salt(&key)
                     .selected_text(current.clone())
-                    .width(150.0)
+                    .width(field_width(ui, 150.0))
                     .show_ui(ui, |ui| {
                         for option in options {
                             if ui.selectable_label(current == *option, *option).clicked()
@@ -272,7 +278,7 @@ pub fn param_row_ui(
                 let parsed = checked_text_ui(
                     ui,
                     buffers,
-                    TextField::line(&key, value_text(&value), 150.0, label.id),
+                    TextField::line(&key, value_text(&value), field_width(ui, 150.0), label.id),
                     |t| parse_param_text(param, t),
                 );
                 if let Some(v) = parsed {
@@ -300,7 +306,7 @@ pub fn param_row_ui(
                 let field = TextField {
                     multiline,
                     commit,
-                    ..TextField::line(&key, value_text(&value), 170.0, label.id)
+                    ..TextField::line(&key, value_text(&value), field_width(ui, 170.0), label.id)
                 };
                 let parsed = checked_text_ui(ui, buffers, field, |t| {
                     let v = parse_param_text(param, t)?;

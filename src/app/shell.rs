@@ -161,6 +161,7 @@ impl FlowbookApp {
         self.selection = Selection::default();
         self.inspector = InspectorState::default();
         self.problems.invalidate();
+        self.canvas.open_scope(None);
         self.canvas.fit_requested = true;
         self.quick_add = None;
         self.notebook = crate::app::notebook::NotebookState::default();
@@ -234,6 +235,14 @@ impl FlowbookApp {
             )
         {
             self.commands.push(Command::ShowPreview(None));
+        }
+        if keys.ungroup
+            && let Some(group) = self.selection.single_group()
+        {
+            self.commands.push(Command::Ungroup(group));
+        }
+        if keys.escape && self.canvas.scope.is_some() {
+            self.commands.push(Command::OpenGroup(None));
         }
         if keys.quick_add {
             let pointer = ctx.input(|i| i.pointer.latest_pos());

@@ -19,6 +19,9 @@ pub const REDO: KeyboardShortcut =
 pub const REDO_ALT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
 pub const DUPLICATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
 pub const SELECT_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::A);
+pub const GROUP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::G);
+pub const UNGROUP: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::G);
 pub const ZOOM_TO_FIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F);
 pub const RESET_ZOOM: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
 pub const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F5);
@@ -39,6 +42,10 @@ pub const TOGGLE_THEME: KeyboardShortcut =
 pub struct ShortcutEvents {
     /// Space or Tab: open the quick-add box at the pointer.
     pub quick_add: bool,
+    /// Ctrl+Shift+G: ungroup the selected group.
+    pub ungroup: bool,
+    /// Escape on the canvas: close the open group.
+    pub escape: bool,
 }
 
 /// Reads this frame's key presses. `dark` is the current theme (for the toggle);
@@ -117,6 +124,12 @@ pub fn shortcuts_ui(
     }
     ctx.input_mut(|i| {
         let mut take = |s: &KeyboardShortcut| i.consume_shortcut(s);
+        if take(&UNGROUP) {
+            out.ungroup = true;
+        }
+        if take(&GROUP) {
+            commands.push(Command::GroupSelection);
+        }
         if take(&DUPLICATE) {
             commands.push(Command::Duplicate);
         }
@@ -129,6 +142,8 @@ pub fn shortcuts_ui(
         if take(&ZOOM_TO_FIT) {
             commands.push(Command::ZoomToFit);
         }
+        // Read, not consumed: an open menu or popup closes on the same Escape.
+        out.escape = i.key_pressed(Key::Escape);
         if i.consume_key(Modifiers::NONE, Key::Delete)
             || i.consume_key(Modifiers::NONE, Key::Backspace)
         {

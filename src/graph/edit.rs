@@ -53,11 +53,13 @@ impl Graph {
         id
     }
 
-    /// Removes a node, every edge touching it and the notebook cells that show it.
+    /// Removes a node, every edge touching it, the notebook cells that show it and its place
+    /// in a group (a group left empty goes too).
     pub fn remove_node(&mut self, id: NodeId) {
         self.nodes.retain(|n| n.id != id);
         self.edges.retain(|e| e.from.node != id && e.to.node != id);
         self.notebook.retain(|c| c.node() != Some(id));
+        self.tidy_groups();
     }
 
     /// Renames a node, refusing duplicates and names the CLI could not address.
@@ -180,6 +182,7 @@ impl Graph {
             index += 1;
             keep
         });
+        self.tidy_groups();
     }
 
     /// A graph holding copies of the given nodes, the wires between them and the given comments:
@@ -204,6 +207,13 @@ impl Graph {
             .enumerate()
             .filter(|(i, _)| comments.contains(i))
             .map(|(_, c)| c.clone())
+            .collect();
+        // A group travels with its nodes when all of them are taken.
+        part.groups = self
+            .groups
+            .iter()
+            .filter(|g| g.nodes.iter().all(|n| nodes.contains(n)))
+            .cloned()
             .collect();
         part
     }
@@ -252,6 +262,15 @@ impl Graph {
             pos: shift(c.pos),
             ..c.clone()
         }));
+        for group in &part.groups {
+            let nodes: BTreeSet<NodeId> = group
+                .nodes
+                .iter()
+                .filter_map(|n| new_ids.get(n).copied())
+                .collect();
+            // Nodes of `part` were pasted with fresh ids, so none of them is grouped yet.
+            let _ = self.group_nodes(&nodes, &group.name, shift(group.pos));
+        }
         (added, (first_comment..self.comments.len()).collect())
     }
 }

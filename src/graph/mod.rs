@@ -4,6 +4,7 @@
 mod duplicate_params;
 mod edit;
 mod file;
+mod group;
 mod notebook;
 mod pace;
 
@@ -15,6 +16,7 @@ pub use file::{
     FORMAT_VERSION, LoadError, Loaded, MAX_GRAPH_FILE_BYTES, SaveError, from_ron_str,
     from_ron_str_with_warnings, load, load_with_warnings, save, to_ron_string, write_atomically,
 };
+pub use group::{Group, GroupError, GroupId};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -55,6 +57,9 @@ pub struct Graph {
     /// The notebook's cells, in order (text and pinned outputs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notebook: Vec<Cell>,
+    /// Nodes the editor shows as one card each (files without groups load unchanged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
 }
 
 /// One node: a kind from the catalogue plus the parameter values the user set.
@@ -155,6 +160,7 @@ impl Graph {
             edges: Vec::new(),
             comments: Vec::new(),
             notebook: Vec::new(),
+            groups: Vec::new(),
         }
     }
 

@@ -246,9 +246,11 @@ pub fn plan(graph: &Graph) -> Result<LogicalPlan, Vec<Problem>> {
 /// Checks a graph and builds its logical plan, or returns all problems found. Relative paths
 /// in its parameters resolve against `location`'s folder.
 pub fn plan_in(graph: &Graph, location: &GraphLocation) -> Result<LogicalPlan, Vec<Problem>> {
-    let order = structure::check(graph)?;
-    let file_problems = files::check(graph, location);
-    match infer::infer(graph, &order, location) {
+    // Groups are how the editor shows nodes; the plan is built from the flat graph.
+    let graph = graph.flattened();
+    let order = structure::check(&graph)?;
+    let file_problems = files::check(&graph, location);
+    match infer::infer(&graph, &order, location) {
         Ok(plan) if file_problems.is_empty() => Ok(plan),
         Ok(_) => Err(file_problems),
         Err(mut problems) => {

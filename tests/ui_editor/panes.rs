@@ -223,8 +223,11 @@ fn a_resized_window_fits_the_graph_again_until_the_user_moves_the_view() {
 #[test]
 fn the_minimap_never_covers_a_card() {
     let _serial = serial();
+    // Copies, so the runs' outputs land in a temporary folder.
+    let copies = examples_copy();
     let mut h = editor_sized(1600.0, 1000.0);
     for path in example_paths() {
+        let path = copies.path().join(path.file_name().unwrap());
         h.state_mut().open_now(&path);
         settle(&mut h);
         // Zoomed in (the minimap then has something to show) and with the plots open.

@@ -128,3 +128,24 @@ pub fn source_and_window() -> (Graph, NodeId, NodeId) {
     let window = g.add_node("window", "window", [320.0, 0.0]);
     (g, source, window)
 }
+
+/// A temporary copy of `example-graphs/` (graphs and their data): runs of these copies write
+/// their outputs there, never into the source tree.
+pub fn examples_copy() -> tempfile::TempDir {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy_dir(&path, &target);
+            } else if path.extension().is_some_and(|e| e == "ron" || e == "csv") {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
+    copy_dir(&examples, dir.path());
+    dir
+}

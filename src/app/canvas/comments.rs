@@ -16,6 +16,15 @@ fn card_rect(pos: [f32; 2], size: [f32; 2]) -> Rect {
     Rect::from_min_size(pos2(pos[0], pos[1]), vec2(size[0], size[1]))
 }
 
+/// The area all comments cover, if any.
+pub fn bounds(graph: &Graph) -> Option<Rect> {
+    graph
+        .comments
+        .iter()
+        .map(|c| card_rect(c.pos, c.size))
+        .reduce(|a, b| a.union(b))
+}
+
 /// The comment (or its resize handle) at canvas point `p`, topmost first; else `Hit::Empty`.
 pub fn hit_test(graph: &Graph, p: Pos2, zoom: f32) -> Hit {
     for (i, c) in graph.comments.iter().enumerate().rev() {

@@ -20,6 +20,7 @@ pub fn context_menu_ui(
         let hit = hit_test(cx.graph, layouts, &state.view, p);
         let keep = match &hit {
             Hit::Node(id) => cx.selection.nodes.contains(id),
+            Hit::Group(id) => cx.selection.groups.contains(id),
             Hit::Comment(i) => cx.selection.comments.contains(i),
             _ => true,
         };
@@ -47,19 +48,27 @@ pub fn context_menu_ui(
             {
                 commands.push(Command::PinToNotebook(node));
             }
-            if ui.button("Duplicate").clicked() {
-                commands.push(Command::Duplicate);
+            if ui
+                .button("Group")
+                .on_hover_text("Show the selected nodes as one card (Ctrl+G)")
+                .clicked()
+            {
+                commands.push(Command::GroupSelection);
             }
-            if ui.button("Copy").clicked() {
-                commands.push(Command::Copy);
+            edit_items_ui(ui, commands);
+        }
+        Hit::Group(group) => {
+            if ui.button("Open group").clicked() {
+                commands.push(Command::OpenGroup(Some(*group)));
             }
-            if ui.button("Cut").clicked() {
-                commands.push(Command::Cut);
+            if ui
+                .button("Ungroup")
+                .on_hover_text("Put its nodes back on the canvas (Ctrl+Shift+G)")
+                .clicked()
+            {
+                commands.push(Command::Ungroup(*group));
             }
-            ui.separator();
-            if ui.button("Delete").clicked() {
-                commands.push(Command::DeleteSelection);
-            }
+            edit_items_ui(ui, commands);
         }
         Hit::Wire(edge) => {
             if ui.button("Delete wire").clicked() {
@@ -75,7 +84,11 @@ pub fn context_menu_ui(
             if ui.button("Add node…").clicked() {
                 events.quick_add_at = Some((at, state.view.to_canvas(at)));
             }
-            if ui.button("Add comment").clicked() {
+            if state.scope.is_some() {
+                if ui.button("Close group").clicked() {
+                    commands.push(Command::OpenGroup(None));
+                }
+            } else if ui.button("Add comment").clicked() {
                 let p = state.view.to_canvas(at);
                 commands.push(Command::AddComment { pos: [p.x, p.y] });
             }
@@ -94,4 +107,21 @@ pub fn context_menu_ui(
             }
         }
     });
+}
+
+/// Duplicate, Copy, Cut and Delete of the selection.
+fn edit_items_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    if ui.button("Duplicate").clicked() {
+        commands.push(Command::Duplicate);
+    }
+    if ui.button("Copy").clicked() {
+        commands.push(Command::Copy);
+    }
+    if ui.button("Cut").clicked() {
+        commands.push(Command::Cut);
+    }
+    ui.separator();
+    if ui.button("Delete").clicked() {
+        commands.push(Command::DeleteSelection);
+    }
 }

@@ -4,10 +4,10 @@
 
 use super::layout::{PORT_HIT_RADIUS, snap};
 use super::style::{ERROR_RED, OK_GREEN, port_color};
-use super::{CanvasContext, CanvasEvents, CanvasState, Layouts, comments, paint, wiring};
+use super::{CanvasContext, CanvasEvents, CanvasState, CardId, Layouts, comments, paint, wiring};
 use crate::app::command::{Command, Selection};
 use crate::catalog::PortType;
-use crate::graph::{Edge, Graph, NodeId, PortRef};
+use crate::graph::{Edge, Graph, GroupId, NodeId, PortRef};
 use egui::{Modifiers, PointerButton, Pos2, Rect, Response, Stroke, Ui, Vec2};
 
 /// A port under the pointer.
@@ -25,6 +25,7 @@ pub struct PortHit {
 pub enum Hit {
     Port(PortHit),
     Node(NodeId),
+    Group(GroupId),
     Wire(Edge),
     CommentResize(usize),
     Comment(usize),
@@ -40,6 +41,7 @@ pub enum Gesture {
     Move {
         nodes: Vec<(NodeId, Pos2)>,
         comments: Vec<(usize, Pos2)>,
+        groups: Vec<(GroupId, Pos2)>,
         press: Pos2,
         last_delta: Vec2,
         id: u64,
@@ -75,14 +77,17 @@ pub fn hit_test(graph: &Graph, layouts: &Layouts, view: &super::CanvasView, scre
             .min_by(|a, b| a.pos.distance(p).total_cmp(&b.pos.distance(p)))
         {
             return Hit::Port(PortHit {
-                port: PortRef::new(*id, anchor.spec.name),
+                port: anchor.port(),
                 output: anchor.output,
                 ty: anchor.spec.ty,
                 pos: anchor.pos,
             });
         }
         if card.rect.contains(p) {
-            return Hit::Node(*id);
+            return match id {
+                CardId::Node(node) => Hit::Node(*node),
+                CardId::Group(group) => Hit::Group(*group),
+            };
         }
     }
     let wire_tolerance = 6.0 / view.zoom;
@@ -96,6 +101,9 @@ pub fn hit_test(graph: &Graph, layouts: &Layouts, view: &super::CanvasView, scre
         if paint::distance_to_wire(a, b, p) <= wire_tolerance {
             return Hit::Wire(edge.clone());
         }
+    }
+    if layouts.scope.is_some() {
+        return Hit::Empty; // comments live on the top level
     }
     comments::hit_test(graph, p, view.zoom)
 }
@@ -133,6 +141,16 @@ pub fn handle_view_input(state: &mut CanvasState, ui: &Ui, response: &Response) 
 pub(super) fn click_selects(selection: &mut Selection, hit: &Hit, modifiers: Modifiers) {
     let toggle = modifiers.shift || modifiers.command;
     match hit {
+        Hit::Group(id) => {
+            if toggle {
+                selection.edge = None;
+                if !selection.groups.remove(id) {
+                    selection.groups.insert(*id);
+                }
+            } else {
+                *selection = Selection::only_group(*id);
+            }
+        }
         Hit::Node(id)
         | Hit::Port(PortHit {
             port: PortRef { node: id, .. },
@@ -192,9 +210,12 @@ pub fn handle_pointer(
     }
     if response.double_clicked()
         && let Some(p) = response.interact_pointer_pos()
-        && matches!(hit_test(cx.graph, layouts, &state.view, p), Hit::Empty)
     {
-        events.quick_add_at = Some((p, state.view.to_canvas(p)));
+        match hit_test(cx.graph, layouts, &state.view, p) {
+            Hit::Empty => events.quick_add_at = Some((p, state.view.to_canvas(p))),
+            Hit::Group(group) => cx.commands.push(Command::OpenGroup(Some(group))),
+            _ => {}
+        }
     }
     if response.drag_started_by(PointerButton::Primary)
         && let Some(press) = ui.input(|i| i.pointer.press_origin())
@@ -223,9 +244,10 @@ fn start_gesture(
     let graph = cx.graph;
     match hit {
         Hit::Port(from) => Gesture::Connect { from },
-        Hit::Node(_) | Hit::Comment(_) => {
+        Hit::Node(_) | Hit::Group(_) | Hit::Comment(_) => {
             let already = match &hit {
                 Hit::Node(id) => cx.selection.nodes.contains(id),
+                Hit::Group(id) => cx.selection.groups.contains(id),
                 Hit::Comment(i) => cx.selection.comments.contains(i),
                 _ => false,
             };
@@ -244,6 +266,12 @@ fn start_gesture(
                     .comments
                     .iter()
                     .filter_map(|i| graph.comments.get(*i).map(|c| (*i, Pos2::from(c.pos))))
+                    .collect(),
+                groups: cx
+                    .selection
+                    .groups
+                    .iter()
+                    .filter_map(|g| graph.group(*g).map(|g| (g.id, Pos2::from(g.pos))))
                     .collect(),
                 press: press_canvas,
                 last_delta: Vec2::ZERO,
@@ -284,6 +312,7 @@ fn drag_gesture(
         Gesture::Move {
             nodes,
             comments,
+            groups,
             press,
             last_delta,
             id,
@@ -303,6 +332,7 @@ fn drag_gesture(
             cx.commands.push(Command::MoveItems {
                 nodes: nodes.iter().map(|(n, o)| (*n, place(*o))).collect(),
                 comments: comments.iter().map(|(c, o)| (*c, place(*o))).collect(),
+                groups: groups.iter().map(|(g, o)| (*g, place(*o))).collect(),
                 gesture: *id,
             });
         }
@@ -367,10 +397,14 @@ fn finish_gesture(
             cx.selection.edge = None;
             for (id, card) in &layouts.cards {
                 if area.intersects(card.rect) {
-                    cx.selection.nodes.insert(*id);
+                    match id {
+                        CardId::Node(node) => cx.selection.nodes.insert(*node),
+                        CardId::Group(group) => cx.selection.groups.insert(*group),
+                    };
                 }
             }
-            for (i, c) in cx.graph.comments.iter().enumerate() {
+            let comments = cx.graph.comments.iter().enumerate();
+            for (i, c) in comments.filter(|_| layouts.scope.is_none()) {
                 if area.contains_rect(Rect::from_min_size(c.pos.into(), c.size.into())) {
                     cx.selection.comments.insert(i);
                 }

@@ -4,8 +4,9 @@
 
 use crate::app::param_check::default_value;
 use crate::catalog::{NodeKind, NodeParams, NodeSpec, PortSpec};
-use crate::graph::{Graph, Node, PortRef};
+use crate::graph::{Graph, GroupId, Node, NodeId, PortRef};
 use egui::{Pos2, Rect, pos2, vec2};
+use std::borrow::Cow;
 
 pub const NODE_WIDTH: f32 = 190.0;
 pub const TITLE_HEIGHT: f32 = 26.0;
@@ -18,12 +19,24 @@ pub const PORT_HIT_RADIUS: f32 = 11.0;
 /// Grid spacing for drawing and for snapping.
 pub const GRID_STEP: f32 = 20.0;
 
-/// One port's place on a card.
-#[derive(Clone, Copy, Debug)]
+/// One port's place on a card. On a group card the port belongs to a node inside the group.
+#[derive(Clone, Debug)]
 pub struct PortAnchor {
     pub spec: &'static PortSpec,
     pub output: bool,
     pub pos: Pos2,
+    /// The node that owns the port.
+    pub node: NodeId,
+    /// The name the card shows: the port's own, or on a group card `node.port` when two
+    /// outer ports share a name.
+    pub label: Cow<'static, str>,
+}
+
+impl PortAnchor {
+    /// The real port (of the node that owns it).
+    pub fn port(&self) -> PortRef {
+        PortRef::new(self.node, self.spec.name)
+    }
 }
 
 /// Where everything of one card is, in canvas units.
@@ -32,6 +45,8 @@ pub struct CardLayout {
     pub rect: Rect,
     pub spec: Option<&'static NodeSpec>,
     pub ports: Vec<PortAnchor>,
+    /// The group this card stands for, when it is a group card.
+    pub group: Option<GroupId>,
 }
 
 impl CardLayout {
@@ -62,43 +77,42 @@ pub fn card_layout(node: &Node) -> CardLayout {
         Some(s) => (s.inputs, s.outputs),
         None => (&[], &[]),
     };
-    let rows = inputs.len().max(outputs.len()).max(1) as f32;
-    let height = TITLE_HEIGHT + rows * ROW_HEIGHT + SUMMARY_HEIGHT + BOTTOM_PAD;
-    let min = pos2(node.pos[0], node.pos[1]);
-    let rect = Rect::from_min_size(min, vec2(NODE_WIDTH, height));
-    let row_y = |i: usize| min.y + TITLE_HEIGHT + ROW_HEIGHT * (i as f32 + 0.5);
-    let mut ports = Vec::with_capacity(inputs.len() + outputs.len());
-    ports.extend(inputs.iter().enumerate().map(|(i, p)| PortAnchor {
-        spec: p,
-        output: false,
-        pos: pos2(rect.min.x, row_y(i)),
-    }));
-    ports.extend(outputs.iter().enumerate().map(|(i, p)| PortAnchor {
-        spec: p,
-        output: true,
-        pos: pos2(rect.max.x, row_y(i)),
-    }));
-    CardLayout { rect, spec, ports }
+    let own = |p: &'static PortSpec| (node.id, p, Cow::Borrowed(p.name));
+    let inputs: Vec<_> = inputs.iter().map(own).collect();
+    let outputs: Vec<_> = outputs.iter().map(own).collect();
+    let mut card = card_with_ports(node.pos, &inputs, &outputs);
+    card.spec = spec;
+    card
 }
 
-/// Where a wire attaches to `port` (canvas units): the port's anchor, or the middle of the
-/// card's edge when the port is unknown (a file naming a port the catalogue lacks).
-pub fn port_anchor(graph: &Graph, port: &PortRef, output: bool) -> Option<Pos2> {
-    let node = graph.node(port.node)?;
-    let layout = card_layout(node);
-    let found = layout
-        .ports
-        .iter()
-        .find(|a| a.output == output && a.spec.name == port.port)
-        .map(|a| a.pos);
-    Some(found.unwrap_or_else(|| {
-        let x = if output {
-            layout.rect.max.x
-        } else {
-            layout.rect.min.x
-        };
-        pos2(x, layout.rect.center().y)
-    }))
+/// A port a card shows: its owner, its spec and its label.
+pub type CardPort = (NodeId, &'static PortSpec, Cow<'static, str>);
+
+/// A card at `pos` with these input and output ports, one row each.
+pub fn card_with_ports(pos: [f32; 2], inputs: &[CardPort], outputs: &[CardPort]) -> CardLayout {
+    let rows = inputs.len().max(outputs.len()).max(1) as f32;
+    let height = TITLE_HEIGHT + rows * ROW_HEIGHT + SUMMARY_HEIGHT + BOTTOM_PAD;
+    let min = pos2(pos[0], pos[1]);
+    let rect = Rect::from_min_size(min, vec2(NODE_WIDTH, height));
+    let row_y = |i: usize| min.y + TITLE_HEIGHT + ROW_HEIGHT * (i as f32 + 0.5);
+    let anchor = |output: bool, x: f32| {
+        move |(i, (node, spec, label)): (usize, &CardPort)| PortAnchor {
+            spec,
+            output,
+            pos: pos2(x, row_y(i)),
+            node: *node,
+            label: label.clone(),
+        }
+    };
+    let mut ports = Vec::with_capacity(inputs.len() + outputs.len());
+    ports.extend(inputs.iter().enumerate().map(anchor(false, rect.min.x)));
+    ports.extend(outputs.iter().enumerate().map(anchor(true, rect.max.x)));
+    CardLayout {
+        rect,
+        spec: None,
+        ports,
+        group: None,
+    }
 }
 
 /// One line for the card: the parameters the user set, else the first defaults.

@@ -158,7 +158,8 @@ pub fn paint_wire_label(painter: &Painter, at: Pos2, text: &str, zoom: f32, fill
     painter.galley(rect.min + vec2(4.0, 1.5), galley, Color32::WHITE);
 }
 
-/// The status badge under a card (`card` is the card's screen rectangle).
+/// The status badge under a card (`card` is the card's screen rectangle). Its lines are never
+/// cut: the badge grows wider than the card when a line needs it.
 pub fn paint_badge(
     painter: &Painter,
     view: &CanvasView,
@@ -167,34 +168,8 @@ pub fn paint_badge(
     visuals: &egui::Visuals,
 ) {
     let zoom = view.zoom;
-    let rect = Rect::from_min_size(
-        pos2(card.min.x, card.max.y + 4.0 * zoom),
-        vec2(card.width(), BADGE_HEIGHT * zoom),
-    );
-    let fill = if visuals.dark_mode {
-        Color32::from_rgb(0x22, 0x25, 0x2b)
-    } else {
-        Color32::from_rgb(0xf1, 0xf3, 0xf6)
-    };
-    let colour = live.state.colour();
-    let radius = (5.0 * zoom) as u8;
-    painter.rect_filled(rect, radius, fill);
-    painter.rect_stroke(
-        rect,
-        radius,
-        Stroke::new(1.2, colour.gamma_multiply(0.8)),
-        StrokeKind::Inside,
-    );
-    painter.rect_filled(
-        Rect::from_min_size(rect.min, vec2(4.0 * zoom, rect.height())),
-        radius,
-        colour,
-    );
-    if zoom < 0.45 {
-        return;
-    }
     let pad = 8.0 * zoom;
-    let font = FontId::proportional(11.0 * zoom);
+    let colour = live.state.colour();
     let text_colour = visuals.text_color();
     let first = format!(
         "{} {}{}",
@@ -210,20 +185,47 @@ pub fn paint_badge(
         Some(error) => lines.push((error.clone(), ERROR_RED)),
         None => lines.extend(live.lines.iter().skip(1).map(|l| (l.clone(), text_colour))),
     }
+    lines.truncate(2);
+    let readable = zoom >= BADGE_TEXT_MIN_ZOOM;
+    let font = FontId::proportional(11.0 * zoom);
+    let galleys: Vec<_> = lines
+        .iter()
+        .filter(|_| readable)
+        .map(|(text, c)| painter.layout_no_wrap(text.clone(), font.clone(), *c))
+        .collect();
+    let widest = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);
+    let width = card.width().max(widest + 2.0 * pad);
+    let rect = Rect::from_min_size(
+        pos2(card.min.x, card.max.y + 4.0 * zoom),
+        vec2(width, BADGE_HEIGHT * zoom),
+    );
+    let fill = if visuals.dark_mode {
+        Color32::from_rgb(0x22, 0x25, 0x2b)
+    } else {
+        Color32::from_rgb(0xf1, 0xf3, 0xf6)
+    };
+    let radius = (5.0 * zoom) as u8;
+    painter.rect_filled(rect, radius, fill);
+    painter.rect_stroke(
+        rect,
+        radius,
+        Stroke::new(1.2, colour.gamma_multiply(0.8)),
+        StrokeKind::Inside,
+    );
+    painter.rect_filled(
+        Rect::from_min_size(rect.min, vec2(4.0 * zoom, rect.height())),
+        radius,
+        colour,
+    );
     let row = rect.height() / 2.0;
-    for (i, (text, c)) in lines.iter().take(2).enumerate() {
-        let mut job = egui::text::LayoutJob::simple_singleline(text.clone(), font.clone(), *c);
-        job.wrap = egui::text::TextWrapping {
-            max_width: rect.width() - 2.0 * pad,
-            max_rows: 1,
-            break_anywhere: true,
-            overflow_character: Some('…'),
-        };
-        let galley = painter.layout_job(job);
+    for (i, (galley, (_, c))) in galleys.into_iter().zip(&lines).enumerate() {
         let y = rect.min.y + row * (i as f32 + 0.5) - galley.size().y / 2.0;
         painter.galley(pos2(rect.min.x + pad, y), galley, *c);
     }
 }
+
+/// Below this zoom a badge shows its state colour only (the card's name comes first).
+pub const BADGE_TEXT_MIN_ZOOM: f32 = 0.45;
 
 #[cfg(test)]
 mod tests {

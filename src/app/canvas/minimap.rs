@@ -4,7 +4,6 @@
 //! View state only.
 
 use super::{CanvasView, Layouts};
-use crate::graph::Graph;
 use egui::{Rect, Sense, Stroke, StrokeKind, Ui, vec2};
 
 const SIZE_PX: egui::Vec2 = vec2(180.0, 110.0);
@@ -12,8 +11,8 @@ const MARGIN_PX: f32 = 10.0;
 
 /// Where the minimap goes, if anywhere: a corner of the canvas clear of every card (and of
 /// the cards' live badges), tried bottom-right first.
-pub fn minimap_place(view: &CanvasView, graph: &Graph, layouts: &Layouts) -> Option<Rect> {
-    let bounds = super::layout::graph_bounds(graph)?;
+pub fn minimap_place(view: &CanvasView, layouts: &Layouts) -> Option<Rect> {
+    let bounds = layouts.bounds()?;
     if view.rect.width() < SIZE_PX.x * 2.5 || view.rect.height() < SIZE_PX.y * 2.5 {
         return None;
     }
@@ -39,14 +38,9 @@ pub fn minimap_place(view: &CanvasView, graph: &Graph, layouts: &Layouts) -> Opt
         .find(|area| cards.iter().all(|c| !c.intersects(area.expand(4.0))))
 }
 
-pub fn minimap_ui(
-    ui: &mut Ui,
-    view: &mut CanvasView,
-    graph: &Graph,
-    layouts: &Layouts,
-) -> Option<Rect> {
-    let bounds = super::layout::graph_bounds(graph)?;
-    let area = minimap_place(view, graph, layouts)?;
+pub fn minimap_ui(ui: &mut Ui, view: &mut CanvasView, layouts: &Layouts) -> Option<Rect> {
+    let bounds = layouts.bounds()?;
+    let area = minimap_place(view, layouts)?;
     let world = bounds.union(view.visible_canvas_rect()).expand(40.0);
     let scale = (area.width() / world.width()).min(area.height() / world.height());
     let offset = area.center() - world.center().to_vec2() * scale;
@@ -71,10 +65,11 @@ pub fn minimap_ui(
         StrokeKind::Inside,
     );
     for (_, card) in &layouts.cards {
-        let colour = card
-            .spec
-            .map(|s| super::style::category_color(s.category))
-            .unwrap_or(super::style::ERROR_RED);
+        let colour = match (card.group, card.spec) {
+            (Some(_), _) => super::card_paint::GROUP_COLOUR,
+            (None, Some(s)) => super::style::category_color(s.category),
+            (None, None) => super::style::ERROR_RED,
+        };
         painter.rect_filled(to_map(card.rect), 1.0, colour);
     }
     painter.rect_stroke(

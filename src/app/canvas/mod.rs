@@ -2,6 +2,8 @@
 //! comment cards) and turns pointer gestures into `Command`s. It owns only view state (pan,
 //! zoom, the running gesture); the document is read-only here and selection is the shell's.
 
+mod card_paint;
+pub mod cards;
 mod comments;
 mod context_menu;
 mod interact;
@@ -9,18 +11,22 @@ pub mod layout;
 pub mod live;
 mod minimap;
 mod paint;
+mod scope_bar;
 pub mod style;
 pub mod view;
+mod wire_path;
 pub mod wiring;
 
 use crate::app::command::{Command, Selection};
 use crate::app::palette::PaletteItem;
-use crate::graph::{Graph, NodeId, PortRef};
+use crate::graph::{Graph, GroupId, NodeId, PortRef};
+pub use card_paint::GROUP_COLOUR;
+pub use cards::{CardId, Layouts};
 use egui::{Pos2, Rect, Sense, Ui};
 use egui_commonmark::CommonMarkCache;
 pub use interact::{Gesture, Hit};
-use layout::{CardLayout, NODE_WIDTH, TITLE_HEIGHT, card_layout};
-use std::collections::{BTreeSet, HashMap};
+use layout::{NODE_WIDTH, TITLE_HEIGHT};
+use std::collections::BTreeSet;
 pub use view::CanvasView;
 
 /// View state of the canvas. Not saved in the graph file.
@@ -38,6 +44,8 @@ pub struct CanvasState {
     auto_fit: Option<AutoFit>,
     /// Where the minimap was drawn last frame (none when hidden).
     pub minimap_rect: Option<Rect>,
+    /// The group open for editing; the top level when none.
+    pub scope: Option<GroupId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,100 +82,88 @@ pub struct CanvasEvents {
     pub refusal: Option<String>,
 }
 
-/// Every card's layout for this frame, looked up by node id.
-pub struct Layouts {
-    pub cards: Vec<(NodeId, CardLayout)>,
-    index: HashMap<NodeId, usize>,
-}
-
-impl Layouts {
-    pub fn of(graph: &Graph) -> Self {
-        let cards: Vec<(NodeId, CardLayout)> =
-            graph.nodes.iter().map(|n| (n.id, card_layout(n))).collect();
-        let index = cards
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| (*id, i))
-            .collect();
-        Self { cards, index }
-    }
-
-    pub fn get(&self, id: NodeId) -> Option<&CardLayout> {
-        self.index
-            .get(&id)
-            .and_then(|i| self.cards.get(*i))
-            .map(|(_, c)| c)
-    }
-
-    /// Where a wire attaches to a port, in canvas units.
-    pub fn anchor(&self, port: &PortRef, output: bool) -> Option<Pos2> {
-        let card = self.get(port.node)?;
-        let found = card
-            .ports
-            .iter()
-            .find(|a| a.output == output && a.spec.name == port.port)
-            .map(|a| a.pos);
-        Some(found.unwrap_or_else(|| {
-            let x = if output {
-                card.rect.max.x
-            } else {
-                card.rect.min.x
-            };
-            egui::pos2(x, card.rect.center().y)
-        }))
-    }
-}
-
 impl CanvasState {
     fn new_gesture_id(&mut self) -> u64 {
         self.next_gesture_id += 1;
         self.next_gesture_id
     }
 
-    /// The screen position of a port, for tests and for centring.
+    /// The cards of the scope shown now.
+    pub fn layouts(&self, graph: &Graph) -> Layouts {
+        Layouts::of(graph, self.scope)
+    }
+
+    /// The screen position of a port (on the card that shows it now), for tests and centring.
     pub fn port_screen_pos(&self, graph: &Graph, port: &PortRef, output: bool) -> Option<Pos2> {
-        layout::port_anchor(graph, port, output).map(|p| self.view.to_screen(p))
+        self.layouts(graph)
+            .anchor(port, output)
+            .map(|p| self.view.to_screen(p))
     }
 
-    /// The screen rectangle of a node's card.
+    /// The screen rectangle of the card showing a node now (its own, or its group's).
     pub fn node_screen_rect(&self, graph: &Graph, id: NodeId) -> Option<Rect> {
-        graph
-            .node(id)
-            .map(|n| self.view.rect_to_screen(card_layout(n).rect))
+        self.layouts(graph)
+            .get(id)
+            .map(|c| self.view.rect_to_screen(c.rect))
     }
 
-    /// Centres the view on a node.
-    pub fn centre_on_node(&mut self, graph: &Graph, id: NodeId) {
-        if let Some(node) = graph.node(id) {
-            self.view.centre_on(card_layout(node).rect.center());
+    /// The screen rectangle of a card.
+    pub fn card_screen_rect(&self, graph: &Graph, id: CardId) -> Option<Rect> {
+        self.layouts(graph)
+            .of_card(id)
+            .map(|c| self.view.rect_to_screen(c.rect))
+    }
+
+    /// Opens a group for editing (or the top level with `None`) and fits its cards.
+    pub fn open_scope(&mut self, scope: Option<GroupId>) {
+        if self.scope != scope {
+            self.scope = scope;
+            self.fit_requested = true;
+            self.gesture = Gesture::None;
+            self.context_target = None;
         }
     }
 
-    /// Centres a node at a zoom where its card reads well (keeping a closer zoom).
+    /// Centres a node (opening its group first) at a zoom where its card reads well,
+    /// keeping a closer zoom.
     pub fn frame_node(&mut self, graph: &Graph, id: NodeId) {
-        if let Some(node) = graph.node(id) {
+        let scope = graph.group_of(id).map(|g| g.id);
+        if self.scope != scope {
+            self.scope = scope;
+            self.gesture = Gesture::None;
+        }
+        self.fit_requested = false;
+        if let Some(card) = self.layouts(graph).get(id) {
             if self.view.zoom < READABLE_ZOOM * 0.8 {
                 self.view.zoom = READABLE_ZOOM;
             }
-            self.view.centre_on(card_layout(node).rect.center());
+            self.view.centre_on(card.rect.center());
         }
     }
 
-    /// Zoom 100 %, centred on the selected nodes, else on the whole graph, else where it was.
+    /// Zoom 100 %, centred on the selected cards, else on the whole scope, else where it was.
     pub fn reset_zoom_on(&mut self, graph: &Graph, selection: &Selection) {
-        let selected = graph
-            .nodes
+        let layouts = self.layouts(graph);
+        let selected = layouts
+            .cards
             .iter()
-            .filter(|n| selection.nodes.contains(&n.id))
-            .map(|n| card_layout(n).rect)
+            .filter(|(id, _)| selection.contains(*id))
+            .map(|(_, c)| c.rect)
             .reduce(|a, b| a.union(b));
-        match selected.or_else(|| layout::graph_bounds(graph)) {
+        match selected.or_else(|| layouts.bounds()) {
             Some(bounds) => {
                 self.view.zoom = 1.0;
                 self.view.centre_on(bounds.center());
             }
             None => self.view.reset_zoom(),
         }
+    }
+
+    /// Where a card dropped with the pointer at `canvas` should go: centred under the pointer.
+    pub fn drop_position(canvas: Pos2, snap: bool) -> [f32; 2] {
+        let pos = canvas - egui::vec2(NODE_WIDTH / 2.0, TITLE_HEIGHT / 2.0);
+        let pos = if snap { layout::snap(pos) } else { pos };
+        [pos.x, pos.y]
     }
 
     /// Fits the graph when asked to, and again when the canvas changed size while the view
@@ -187,7 +183,13 @@ impl CanvasState {
             return;
         }
         self.fit_requested = false;
-        if let Some(bounds) = layout::graph_bounds(graph) {
+        let bounds = self.layouts(graph).bounds();
+        let comments = self
+            .scope
+            .is_none()
+            .then(|| comments::bounds(graph))
+            .flatten();
+        if let Some(bounds) = bounds.into_iter().chain(comments).reduce(|a, b| a.union(b)) {
             self.view.fit(bounds, 40.0);
             self.auto_fit = Some(AutoFit {
                 pan: self.view.pan,
@@ -195,13 +197,6 @@ impl CanvasState {
                 size,
             });
         }
-    }
-
-    /// Where a card dropped with the pointer at `canvas` should go: centred under the pointer.
-    pub fn drop_position(canvas: Pos2, snap: bool) -> [f32; 2] {
-        let pos = canvas - egui::vec2(NODE_WIDTH / 2.0, TITLE_HEIGHT / 2.0);
-        let pos = if snap { layout::snap(pos) } else { pos };
-        [pos.x, pos.y]
     }
 
     /// Draws the canvas into all of `ui`'s remaining space and handles its input.
@@ -217,11 +212,14 @@ impl CanvasState {
         );
         ui.advance_cursor_after_rect(rect);
         let painter = ui.painter_at(rect);
-        let layouts = Layouts::of(cx.graph);
+        self.scope = cards::valid_scope(cx.graph, self.scope);
+        let layouts = self.layouts(cx.graph);
         let mut events = CanvasEvents::default();
 
         paint::grid(&painter, &self.view, ui.visuals());
-        comments::comments_ui(ui, &self.view, cx.graph, cx.selection, cx.markdown);
+        if self.scope.is_none() {
+            comments::comments_ui(ui, &self.view, cx.graph, cx.selection, cx.markdown);
+        }
         let hover = response
             .hover_pos()
             .map(|p| interact::hit_test(cx.graph, &layouts, &self.view, p));
@@ -237,8 +235,17 @@ impl CanvasState {
             visuals: ui.visuals(),
             live: cx.live,
         };
-        paint::wires(&painter, &scene, hovered_edge.as_ref());
-        paint::cards(&painter, &scene, cx.problem_nodes);
+        let labels = paint::wires(&painter, &scene, hovered_edge.as_ref());
+        card_paint::cards(&painter, &scene, cx.problem_nodes);
+        paint::wire_labels(&painter, labels, self.view.zoom);
+        let hovered_card = match &hover {
+            Some(Hit::Node(id)) => Some(CardId::Node(*id)),
+            Some(Hit::Group(id)) => Some(CardId::Group(*id)),
+            _ => None,
+        };
+        let tooltip = hovered_card
+            .filter(|_| self.gesture == Gesture::None)
+            .and_then(|id| card_paint::card_tooltip(&scene, id));
         if cx.graph.nodes.is_empty() && cx.graph.comments.is_empty() {
             paint::empty_hint(&painter, rect, ui.visuals());
         }
@@ -255,11 +262,17 @@ impl CanvasState {
             cx.commands.push(Command::AddNode { kind: item.0, pos });
         }
         self.minimap_rect = if cx.show_minimap {
-            minimap::minimap_ui(ui, &mut self.view, cx.graph, &layouts)
+            minimap::minimap_ui(ui, &mut self.view, &layouts)
         } else {
             None
         };
+        if let Some(group) = self.scope {
+            scope_bar::scope_bar_ui(ui, rect, cx.graph, group, cx.commands);
+        }
         context_menu::context_menu_ui(self, &response, &mut cx, &layouts, &mut events);
+        if let Some(text) = tooltip {
+            response.on_hover_text_at_pointer(text);
+        }
         events
     }
 }
