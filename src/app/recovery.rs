@@ -346,7 +346,7 @@ impl FlowbookApp {
             && self.file_dialog.is_none()
             && let Some(offer) = self.recovery.pending.pop()
         {
-            self.dialog = Some(Dialog::Recovery(offer));
+            self.dialog = Some(Dialog::Recovery(Box::new(offer)));
         }
         let now_s = ctx.input(|i| i.time);
         match self.recovery.tick(&self.doc, now_s) {
@@ -361,7 +361,7 @@ impl FlowbookApp {
         let Some(Dialog::Recovery(offer)) = self.dialog.take() else {
             return;
         };
-        let RecoveryOffer { file, record } = offer;
+        let RecoveryOffer { file, record } = *offer;
         if *command == Command::RestoreRecovery {
             self.replace_document(Document::restored(record.graph, record.original));
             match self.recovery.adopt(file) {

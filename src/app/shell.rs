@@ -26,7 +26,7 @@ pub enum Dialog {
     /// Unsaved changes: save, discard or cancel before doing this.
     Unsaved(Guarded),
     /// Work left by an earlier session that did not end cleanly: restore or discard it.
-    Recovery(RecoveryOffer),
+    Recovery(Box<RecoveryOffer>),
 }
 
 /// The status bar's message.
