@@ -173,15 +173,26 @@ pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, graph: &Graph, commands: &mut
         ui.separator();
         pace_ui(ui, run, graph, commands);
         ui.separator();
-        phase_label(ui, run);
+        // The flow-view choice keeps its room at the right; the run's line gets the rest and
+        // truncates (full text on hover), so nothing overlaps at the smallest window.
+        let wide = ui.available_width() >= WIDE_FLOW_VIEW + 260.0;
+        let flow_width = if wide {
+            WIDE_FLOW_VIEW
+        } else {
+            COMPACT_FLOW_VIEW
+        };
+        let spacing = ui.spacing().item_spacing.x;
+        let phase_width = (ui.available_width() - flow_width - spacing).max(0.0);
+        ui.allocate_ui_with_layout(
+            egui::vec2(phase_width, ui.available_height()),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                phase_label(ui, run);
+            },
+        );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let mut flow = run.flow_view;
-            ui.selectable_value(&mut flow, FlowView::Activations, "activations");
-            ui.selectable_value(&mut flow, FlowView::Gradients, "gradients");
-            ui.label(RichText::new("layer wires:").weak());
-            if flow != run.flow_view {
-                commands.push(Command::SetFlowView(flow));
-            }
+            flow_view_ui(ui, run.flow_view, wide, commands);
         });
     });
     if let Some(c) = pushed {
@@ -189,9 +200,44 @@ pub fn run_toolbar_ui(ui: &mut Ui, run: &RunState, graph: &Graph, commands: &mut
     }
 }
 
+/// Room the flow-view choice takes as two buttons, and as a small menu in a narrow window.
+const WIDE_FLOW_VIEW: f32 = 235.0;
+const COMPACT_FLOW_VIEW: f32 = 110.0;
+
+/// Which gradient or activation size the layer wires show: two buttons, or a small menu.
+fn flow_view_ui(ui: &mut Ui, current: FlowView, wide: bool, commands: &mut Vec<Command>) {
+    let mut flow = current;
+    if wide {
+        ui.selectable_value(&mut flow, FlowView::Activations, "activations");
+        ui.selectable_value(&mut flow, FlowView::Gradients, "gradients");
+        ui.label(RichText::new("layer wires:").weak());
+    } else {
+        let name = |f: FlowView| match f {
+            FlowView::Activations => "activations",
+            FlowView::Gradients => "gradients",
+        };
+        egui::ComboBox::from_id_salt("flow_view")
+            .selected_text(name(flow))
+            .width(COMPACT_FLOW_VIEW - 8.0)
+            .show_ui(ui, |ui| {
+                for f in [FlowView::Activations, FlowView::Gradients] {
+                    ui.selectable_value(&mut flow, f, name(f));
+                }
+            })
+            .response
+            .on_hover_text("What the layer wires show: activation or gradient sizes");
+    }
+    if flow != current {
+        commands.push(Command::SetFlowView(flow));
+    }
+}
+
 fn phase_label(ui: &mut Ui, run: &RunState) {
     let Some(session) = &run.session else {
-        ui.label(RichText::new("Not running. Press Run (F5) to start.").weak());
+        ui.add(
+            egui::Label::new(RichText::new("Not running. Press Run (F5) to start.").weak())
+                .truncate(),
+        );
         return;
     };
     let seconds = session.seconds();
@@ -222,7 +268,7 @@ fn phase_label(ui: &mut Ui, run: &RunState) {
     if let Some(c) = colour {
         rich = rich.color(c);
     }
-    ui.label(rich);
+    ui.add(egui::Label::new(rich).truncate());
     if let Some(flink) = &session.flink {
         super::flink::flink_status_ui(ui, &flink.info());
     }
