@@ -207,7 +207,7 @@ fn a_node_added_inside_an_open_group_joins_it() {
     settle(&mut h);
     let before = h.state().graph().group(group).unwrap().nodes.len();
     h.state_mut().commands.push(Command::AddNode {
-        kind: flowbook::catalog::NodeKind::Relu,
+        kind: flowbook::catalog::NodeKind::Layer(flowbook::catalog::LayerType::Relu),
         pos: [0.0, 300.0],
     });
     settle(&mut h);
