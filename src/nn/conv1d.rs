@@ -12,7 +12,7 @@ use super::conv2d::{check_gradient, check_input};
 use super::error::NnError;
 use super::init::init_tensor;
 use super::kernels::{column_sums, contiguous_rows, ensure_shape, flat, flat_mut};
-use super::layer::{ParamMut, ParamRef};
+use super::layer::{ParamMut, ParamRef, weights_and_bias, weights_and_bias_mut};
 use super::layout::{Shape, as_sequence, sliding_output};
 
 /// Sizes of a 1-D convolution, checked against its input.
@@ -273,28 +273,21 @@ impl Conv1dLayer {
     }
 
     pub(crate) fn params(&self) -> [ParamRef<'_>; 2] {
-        [
-            ParamRef {
-                name: "weights",
-                value: flat(&self.weights),
-                grad: flat(&self.weight_grads),
-            },
-            ParamRef {
-                name: "bias",
-                value: &self.bias,
-                grad: &self.bias_grads,
-            },
-        ]
+        weights_and_bias(
+            &self.weights,
+            &self.weight_grads,
+            &self.bias,
+            &self.bias_grads,
+        )
     }
 
     pub(crate) fn params_mut(&mut self) -> [ParamMut<'_>; 2] {
-        [
-            ParamMut::dense(
-                flat_mut(&mut self.weights),
-                flat_mut(&mut self.weight_grads),
-            ),
-            ParamMut::dense(&mut self.bias, &mut self.bias_grads),
-        ]
+        weights_and_bias_mut(
+            &mut self.weights,
+            &mut self.weight_grads,
+            &mut self.bias,
+            &mut self.bias_grads,
+        )
     }
 }
 

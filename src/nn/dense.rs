@@ -13,7 +13,7 @@ use super::kernels::{
     SMALL_BATCH_ROWS, column_sums, dense_forward_rows, dense_input_grads_rows,
     dense_weight_grads_rows, ensure_shape, flat, flat_mut,
 };
-use super::layer::{ParamMut, ParamRef};
+use super::layer::{ParamMut, ParamRef, weights_and_bias, weights_and_bias_mut};
 
 /// A fully connected layer with weights W (inputs, units) and bias b (units).
 #[derive(Clone, Debug)]
@@ -245,28 +245,21 @@ impl DenseLayer {
     }
 
     pub(crate) fn params(&self) -> [ParamRef<'_>; 2] {
-        [
-            ParamRef {
-                name: "weights",
-                value: flat(&self.weights),
-                grad: flat(&self.weight_grads),
-            },
-            ParamRef {
-                name: "bias",
-                value: &self.bias,
-                grad: &self.bias_grads,
-            },
-        ]
+        weights_and_bias(
+            &self.weights,
+            &self.weight_grads,
+            &self.bias,
+            &self.bias_grads,
+        )
     }
 
     pub(crate) fn params_mut(&mut self) -> [ParamMut<'_>; 2] {
-        [
-            ParamMut::dense(
-                flat_mut(&mut self.weights),
-                flat_mut(&mut self.weight_grads),
-            ),
-            ParamMut::dense(&mut self.bias, &mut self.bias_grads),
-        ]
+        weights_and_bias_mut(
+            &mut self.weights,
+            &mut self.weight_grads,
+            &mut self.bias,
+            &mut self.bias_grads,
+        )
     }
 }
 

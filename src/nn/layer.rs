@@ -16,6 +16,7 @@ use super::embedding::EmbeddingLayer;
 use super::error::NnError;
 use super::gru::GruLayer;
 use super::init::layer_rng;
+use super::kernels::{flat, flat_mut};
 use super::layer_norm::LayerNormLayer;
 use super::layout::Shape;
 use super::pool::{FlattenLayer, MaxPool2dLayer, PoolGeometry};
@@ -49,6 +50,40 @@ impl<'a> ParamMut<'a> {
             rows: None,
         }
     }
+}
+
+/// The two tensors of a layer made of a weight matrix and a bias (dense, conv1d, conv2d).
+pub(crate) fn weights_and_bias<'a>(
+    weights: &'a Array2<f32>,
+    weight_grads: &'a Array2<f32>,
+    bias: &'a [f32],
+    bias_grads: &'a [f32],
+) -> [ParamRef<'a>; 2] {
+    [
+        ParamRef {
+            name: "weights",
+            value: flat(weights),
+            grad: flat(weight_grads),
+        },
+        ParamRef {
+            name: "bias",
+            value: bias,
+            grad: bias_grads,
+        },
+    ]
+}
+
+/// [`weights_and_bias`], for the optimizer.
+pub(crate) fn weights_and_bias_mut<'a>(
+    weights: &'a mut Array2<f32>,
+    weight_grads: &'a mut Array2<f32>,
+    bias: &'a mut [f32],
+    bias_grads: &'a mut [f32],
+) -> [ParamMut<'a>; 2] {
+    [
+        ParamMut::dense(flat_mut(weights), flat_mut(weight_grads)),
+        ParamMut::dense(bias, bias_grads),
+    ]
 }
 
 /// Rows of `width` values of a tensor that have gradients (sorted, no repeats).
