@@ -215,7 +215,7 @@ fn batches_of(op: &mut BatchOperator, items: Vec<Item>, port: usize) -> Vec<Item
 /// test-then-train on the same windows: the MLP cannot tell where in the window a spike is.
 #[test]
 fn a_gru_over_the_last_readings_finds_spikes_the_window_features_cannot_place() {
-    use flowbook::learn::batch::SequenceSpec;
+    use flowbook::learn::batch::{SequenceLabel, SequenceSpec};
     use flowbook::nn::layout::Shape;
     use flowbook::stream::{Record, Values};
     let windows = sensor_windows();
@@ -295,6 +295,7 @@ fn a_gru_over_the_last_readings_finds_spikes_the_window_features_cannot_place() 
     .with_seed(3);
     let mut batch = BatchOperator::new(gru_features.clone(), 32).with_sequence(SequenceSpec {
         steps: STEPS as usize,
+        label: SequenceLabel::Last,
     });
     let gru_batches = batches_of(&mut batch, windows, 1);
     let (gru_loss, gru_acc) = train_prequential(gru, gru_features, gru_batches);

@@ -140,7 +140,13 @@ pub static BATCH: NodeSpec = NodeSpec {
     doc: "From `in`, every `size` records form a batch (the last one may be smaller). From \
           `windows`, each window firing's records form one batch (the window keeps its rows for \
           this). Features are the listed fields times `scale`; labels are a class index (for \
-          cross-entropy), one-hot, or real values (for MSE).",
+          cross-entropy), one-hot, or real values (for MSE). With `sequence_steps` > 0 each \
+          window firing is ONE sample instead: its last `sequence_steps` records as the steps \
+          of a sequence (oldest first; a shorter window is padded on the left and the padding \
+          masked), labelled by its last record, `size` samples per batch — for a GRU or \
+          Conv1d. With `negatives` > 0 each record (a click) is followed by that many copies \
+          whose `negative_field` holds a random id in 0..`negative_ids`, labelled 0 — for \
+          recommenders trained on clicks only.",
     inputs: &[
         port("in", PortType::Records, "records to stack", false),
         port(
@@ -196,6 +202,51 @@ pub static BATCH: NodeSpec = NodeSpec {
             },
             D::Float(1.0),
             "features are multiplied by this (e.g. 0.0625 for 0–16 pixels)",
+        ),
+        p(
+            "sequence_steps",
+            K::Int {
+                min: 0,
+                max: 100_000,
+            },
+            D::Int(0),
+            "from `windows`: each firing is one sequence sample of this many steps; 0 = each record is a row",
+        ),
+        p(
+            "sequence_label",
+            K::Choice(&["last", "max"]),
+            D::Text("last"),
+            "a sequence's label: its newest record's, or the largest of its records' (did any record have the flag)",
+        ),
+        p(
+            "negatives",
+            K::Int { min: 0, max: 1000 },
+            D::Int(0),
+            "sampled non-clicks added after each record (label 0); 0 = none",
+        ),
+        p(
+            "negative_field",
+            K::Text,
+            D::Text(""),
+            "the feature field whose id the negatives replace (e.g. `item`)",
+        ),
+        p(
+            "negative_ids",
+            K::Int {
+                min: 1,
+                max: 10_000_000,
+            },
+            D::Int(1000),
+            "negatives draw ids uniformly from 0..negative_ids",
+        ),
+        p(
+            "seed",
+            K::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+            D::Int(7),
+            "seed of the sampled negatives",
         ),
     ],
 };
@@ -342,6 +393,207 @@ layer!(
     ),]
 );
 
+layer!(
+    CONV2D,
+    Conv2d,
+    "conv2d",
+    "Conv2d",
+    "2-D convolution over images: filters of kernel×kernel pixels moved by stride, zero padding around.",
+    &[
+        p(
+            "filters",
+            K::Int { min: 1, max: 4096 },
+            D::Int(16),
+            "output channels (one per filter)"
+        ),
+        p(
+            "kernel",
+            K::Int { min: 1, max: 64 },
+            D::Int(3),
+            "kernel side in pixels"
+        ),
+        p(
+            "stride",
+            K::Int { min: 1, max: 64 },
+            D::Int(1),
+            "pixels the kernel moves per step"
+        ),
+        p(
+            "padding",
+            K::Int { min: 0, max: 64 },
+            D::Int(1),
+            "rings of zeros around the image (1 keeps a 3×3 kernel's output the input's size)"
+        ),
+        p(
+            "init",
+            K::Choice(&["he", "he_normal", "xavier", "xavier_normal"]),
+            D::Text("he"),
+            "weight initialiser (seeded by the trainer)"
+        ),
+    ]
+);
+layer!(
+    MAX_POOL2D,
+    MaxPool2d,
+    "max_pool2d",
+    "MaxPool2d",
+    "Largest value of each kernel×kernel patch of each channel.",
+    &[
+        p(
+            "kernel",
+            K::Int { min: 1, max: 64 },
+            D::Int(2),
+            "patch side in pixels"
+        ),
+        p(
+            "stride",
+            K::Int { min: 0, max: 64 },
+            D::Int(0),
+            "pixels between patches; 0 = the kernel (patches do not overlap)"
+        ),
+    ]
+);
+layer!(
+    FLATTEN,
+    Flatten,
+    "flatten",
+    "Flatten",
+    "An image or a sequence read as flat features (before a dense layer).",
+    &[]
+);
+layer!(
+    CONV1D,
+    Conv1d,
+    "conv1d",
+    "Conv1d",
+    "1-D convolution over the steps of a sequence: filters of kernel steps × all features.",
+    &[
+        p(
+            "filters",
+            K::Int { min: 1, max: 4096 },
+            D::Int(16),
+            "output features per step (one per filter)"
+        ),
+        p(
+            "kernel",
+            K::Int { min: 1, max: 1024 },
+            D::Int(3),
+            "kernel length in steps"
+        ),
+        p(
+            "stride",
+            K::Int { min: 1, max: 1024 },
+            D::Int(1),
+            "steps the kernel moves"
+        ),
+        p(
+            "padding",
+            K::Int { min: 0, max: 1024 },
+            D::Int(0),
+            "zero steps at both ends"
+        ),
+        p(
+            "init",
+            K::Choice(&["he", "he_normal", "xavier", "xavier_normal"]),
+            D::Text("he"),
+            "weight initialiser (seeded by the trainer)"
+        ),
+    ]
+);
+layer!(
+    GRU,
+    Gru,
+    "gru",
+    "GRU",
+    "Gated recurrent unit over a sequence (a window of events), trained through the window; gives the last state.",
+    &[
+        p(
+            "hidden",
+            K::Int { min: 1, max: 4096 },
+            D::Int(16),
+            "hidden state size"
+        ),
+        p(
+            "return_sequence",
+            K::Bool,
+            D::Bool(false),
+            "give every step's state (for another sequence layer) instead of the last"
+        ),
+    ]
+);
+layer!(
+    EMBEDDING,
+    Embedding,
+    "embedding",
+    "Embedding",
+    "Integer ids (a user, an item, a word) → learned vectors; only the rows of the ids seen in a batch are updated.",
+    &[
+        p(
+            "vocab",
+            K::Int {
+                min: 1,
+                max: 10_000_000
+            },
+            D::Int(1000),
+            "number of ids: they must lie in 0..vocab"
+        ),
+        p(
+            "dim",
+            K::Int { min: 1, max: 4096 },
+            D::Int(16),
+            "length of each id's vector"
+        ),
+        p(
+            "columns",
+            K::List,
+            D::Text(""),
+            "the Batch's feature fields holding the ids (e.g. `user`); empty = all of them"
+        ),
+    ]
+);
+
+const COMBINER_INPUTS: &[PortSpec] = &[
+    port(
+        "a",
+        PortType::Tensor,
+        "first input (e.g. the user tower)",
+        true,
+    ),
+    port(
+        "b",
+        PortType::Tensor,
+        "second input (e.g. the item tower)",
+        true,
+    ),
+];
+
+pub static DOT: NodeSpec = NodeSpec {
+    kind: NodeKind::Layer(LayerType::Dot),
+    id: "dot",
+    title: "Dot",
+    category: Category::Layers,
+    summary: "Row-wise dot product of two inputs of the same width: the score of a user against an item.",
+    doc: "Joins two towers of one model (for example a user Embedding and an item Embedding) \
+          into one score per row, trained with binary cross-entropy on clicks and sampled \
+          non-clicks (the Batch node's `negatives`).",
+    inputs: COMBINER_INPUTS,
+    outputs: &[TENSOR_OUT],
+    params: &[],
+};
+
+pub static CONCAT: NodeSpec = NodeSpec {
+    kind: NodeKind::Layer(LayerType::Concat),
+    id: "concat",
+    title: "Concat",
+    category: Category::Layers,
+    summary: "Two inputs side by side: (rows × m) and (rows × n) → (rows × (m + n)).",
+    doc: "Joins two towers of one model (for example embeddings and other features) before \
+          dense layers.",
+    inputs: COMBINER_INPUTS,
+    outputs: &[TENSOR_OUT],
+    params: &[],
+};
+
 pub static LOSS: NodeSpec = NodeSpec {
     kind: NodeKind::Loss,
     id: "loss",
@@ -378,7 +630,10 @@ pub static TRAINER: NodeSpec = NodeSpec {
           and loss over the last `window` batches show concept drift as a drop. With a \
           Shard node before the first layer, N replicas each compute \
           gradients on their share of every batch and the gradients are averaged before one \
-          optimiser step: the same result as one replica. A NaN or infinite loss stops the run.",
+          optimiser step: the same result as one replica. A NaN or infinite loss stops the run. \
+          With `rank_field` (prequential), each click (label 1) of a batch is first ranked \
+          against every id of that field — hit rate@`rank_k` — and against the `rank_k` ids \
+          clicked most so far (the popularity baseline), over the last `window` batches.",
     inputs: &[
         port(
             "loss",
@@ -536,6 +791,18 @@ pub static TRAINER: NodeSpec = NodeSpec {
             },
             D::Int(100),
             "send a model snapshot every this many steps (and at the end)",
+        ),
+        p(
+            "rank_field",
+            K::Text,
+            D::Text(""),
+            "prequential: rank every id of this feature field (read by an Embedding) for each click before learning it; adds hit_rate and popular_hit_rate; empty = off",
+        ),
+        p(
+            "rank_k",
+            K::Int { min: 1, max: 1000 },
+            D::Int(10),
+            "a click is a hit when its id is among the best k",
         ),
         p(
             "max_model_mb",

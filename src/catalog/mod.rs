@@ -196,6 +196,14 @@ layer_types! {
     Softmax => SOFTMAX,
     Dropout => DROPOUT,
     LayerNorm => LAYER_NORM,
+    Conv2d => CONV2D,
+    MaxPool2d => MAX_POOL2D,
+    Flatten => FLATTEN,
+    Conv1d => CONV1D,
+    Gru => GRU,
+    Embedding => EMBEDDING,
+    Dot => DOT,
+    Concat => CONCAT,
 }
 
 /// The full description of a node kind.

@@ -185,7 +185,11 @@ pub static CLICK_SOURCE: NodeSpec = NodeSpec {
     summary: "Keyed clicks of users browsing in sessions separated by idle gaps.",
     doc: "Users click in bursts: within a session clicks are `think_ms` apart on average, \
           between sessions a user is idle for about `idle_ms`. Fields: `page` (a page id) and \
-          `dwell_ms` (time on the previous page). Good with session windows.",
+          `dwell_ms` (time on the previous page). Good with session windows. With `items` > 0 \
+          each click also names its `user` (a number, for embeddings) and an `item`: items \
+          have a popularity (Zipf) and one of `genres` genres, every user a hidden favourite \
+          genre, and a click follows it with probability `affinity` (else any item by \
+          popularity) — a stream for a live recommender.",
     inputs: &[],
     outputs: &[RECORDS_OUT],
     params: generator_params!(
@@ -225,6 +229,30 @@ pub static CLICK_SOURCE: NodeSpec = NodeSpec {
             },
             D::Int(60_000),
             "mean idle time between sessions"
+        ),
+        p(
+            "items",
+            K::Int {
+                min: 0,
+                max: 10_000_000
+            },
+            D::Int(0),
+            "items clicked (fields `user` and `item` are added); 0 = no items"
+        ),
+        p(
+            "genres",
+            K::Int {
+                min: 1,
+                max: 1_000_000
+            },
+            D::Int(20),
+            "hidden item genres (with items)"
+        ),
+        p(
+            "affinity",
+            K::Float { min: 0.0, max: 1.0 },
+            D::Float(0.8),
+            "share of a user's clicks that follow their favourite genre (with items)"
         ),
     ),
 };

@@ -293,6 +293,8 @@ fn trainer_lines(report: &RunReport) -> String {
             ("test_accuracy", "test_accuracy"),
             ("progressive_loss", "progressive_loss"),
             ("progressive_accuracy", "progressive_accuracy"),
+            ("hit_rate", "hit_rate"),
+            ("popular_hit_rate", "popular_hit_rate"),
             ("lr", "lr"),
             ("samples_per_s", "samples_per_s"),
         ] {

@@ -195,16 +195,21 @@ pub fn build(
             pages,
             think_ms,
             idle_ms,
-        } => source(
-            ClickSource::new(
+            items,
+        } => {
+            let clicks = ClickSource::new(
                 generator.options.clone(),
                 *users,
                 *pages,
                 *think_ms,
                 *idle_ms,
-            ),
-            generator.rate_per_s,
-        ),
+            );
+            let clicks = match items {
+                Some(i) => clicks.with_items(i.items, i.genres, i.affinity),
+                None => clicks,
+            };
+            source(clicks, generator.rate_per_s)
+        }
         OpSpec::DatasetSource {
             dataset,
             count,
@@ -261,7 +266,21 @@ pub fn build(
             seed,
         } => operator(SplitOperator::new(*train_ratio, *by == SplitBy::Key, *seed)),
         OpSpec::Normalize { fields } => operator(NormalizeOperator::new(fields.clone())),
-        OpSpec::Batch { size, features } => operator(BatchOperator::new(features.clone(), *size)),
+        OpSpec::Batch {
+            size,
+            features,
+            sequence,
+            negatives,
+        } => {
+            let mut batch = BatchOperator::new(features.clone(), *size);
+            if let Some(sequence) = sequence {
+                batch = batch.with_sequence(*sequence);
+            }
+            if let Some(negatives) = negatives {
+                batch = batch.with_negatives(*negatives);
+            }
+            operator(batch)
+        }
         OpSpec::Trainer(spec) => {
             let allreduce = context.allreduce.get(&index).cloned();
             let mut trainer = TrainerOperator::new(spec.config.clone(), instance, allreduce)?;

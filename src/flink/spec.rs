@@ -389,7 +389,8 @@ fn translate(
             pages,
             think_ms,
             idle_ms,
-        } => generator(
+            items,
+        } if items.is_none() => generator(
             node,
             g,
             GeneratorKind::Click {
@@ -399,6 +400,12 @@ fn translate(
                 idle_ms: *idle_ms,
             },
         )?,
+        OpSpec::ClickSource { .. } => {
+            return Err(ExportError::at(
+                node,
+                "a clickstream with items (user and item ids from a taste model) runs only in Flowbook; set items to 0 to export it",
+            ));
+        }
         OpSpec::Watermark { delay_ms } => FlinkOp::Watermark {
             delay_ms: *delay_ms,
         },

@@ -42,10 +42,21 @@ pub struct BatchOperator {
 
 /// Sequence mode: each window firing is one sample of `steps` steps (its records, oldest
 /// first; the last `steps` of a longer window; a shorter one padded with zeros on the left and
-/// its real length kept so the model masks the padding). The label is the last record's.
+/// its real length kept so the model masks the padding), labelled as `label` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SequenceSpec {
     pub steps: usize,
+    pub label: SequenceLabel,
+}
+
+/// Which label a sequence sample gets from its window's records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SequenceLabel {
+    /// The newest record's (what happens now, given what came before).
+    #[default]
+    Last,
+    /// The largest over the window's records (for 0/1 flags: did any record have it).
+    Max,
 }
 
 /// Negative sampling for implicit feedback (clicks): after each record, `per_record` rows
@@ -79,6 +90,7 @@ impl BatchOperator {
     pub fn with_sequence(mut self, sequence: SequenceSpec) -> Self {
         self.sequence = Some(SequenceSpec {
             steps: sequence.steps.max(1),
+            label: sequence.label,
         });
         self
     }
@@ -108,8 +120,13 @@ impl BatchOperator {
     }
 
     /// Appends a window firing as one sequence sample; emits the batch once it is full.
-    fn push_sequence(&mut self, steps: usize, records: &[Record], out: &mut Outputs) -> OpResult {
-        self.filling.push_sequence(&self.spec, steps, records)?;
+    fn push_sequence(
+        &mut self,
+        sequence: SequenceSpec,
+        records: &[Record],
+        out: &mut Outputs,
+    ) -> OpResult {
+        self.filling.push_sequence(&self.spec, sequence, records)?;
         if self.filling.rows >= self.size {
             self.flush(out)?;
         }
@@ -146,7 +163,7 @@ impl BatchOperator {
             return Ok(());
         }
         if let Some(sequence) = self.sequence {
-            return self.push_sequence(sequence.steps, records, out);
+            return self.push_sequence(sequence, records, out);
         }
         let mut rows = RowBuffer::with_rows(&self.spec, records.len());
         for record in records {
@@ -256,9 +273,15 @@ impl RowBuffer {
         }
     }
 
-    /// Appends a window's records as one sample of `steps` steps, padded on the left; the
-    /// label is the last record's. On error nothing is appended.
-    fn push_sequence(&mut self, spec: &FeatureSpec, steps: usize, records: &[Record]) -> OpResult {
+    /// Appends a window's records as one sample of `steps` steps, padded on the left, with
+    /// the label `sequence.label` picks. On error nothing is appended.
+    fn push_sequence(
+        &mut self,
+        spec: &FeatureSpec,
+        sequence: SequenceSpec,
+        records: &[Record],
+    ) -> OpResult {
+        let steps = sequence.steps;
         let width = spec.features.len();
         let kept = records
             .get(records.len().saturating_sub(steps)..)
@@ -268,9 +291,18 @@ impl RowBuffer {
         };
         let start = self.x.len();
         self.x.resize(start + (steps - kept.len()) * width, 0.0);
-        let label = match spec.label {
-            Some(index) => read_label(spec.label_kind, index, last).map(Some),
-            None => Ok(None),
+        let label = match (spec.label, sequence.label) {
+            (None, _) => Ok(None),
+            (Some(index), SequenceLabel::Last) => {
+                read_label(spec.label_kind, index, last).map(Some)
+            }
+            (Some(index), SequenceLabel::Max) => {
+                let labels = kept
+                    .iter()
+                    .map(|r| read_label(spec.label_kind, index, r))
+                    .collect::<Result<Vec<_>, _>>();
+                labels.map(|labels| labels.into_iter().reduce(Label::max))
+            }
         };
         let filled = label.and_then(|label| {
             for record in kept {
@@ -379,6 +411,17 @@ fn push_features(x: &mut Vec<f32>, spec: &FeatureSpec, record: &Record) -> Resul
 enum Label {
     Class(usize),
     Value(f32),
+}
+
+impl Label {
+    /// The larger of two labels of one kind.
+    fn max(self, other: Label) -> Label {
+        match (self, other) {
+            (Label::Class(a), Label::Class(b)) => Label::Class(a.max(b)),
+            (Label::Value(a), Label::Value(b)) => Label::Value(a.max(b)),
+            (first, _) => first,
+        }
+    }
 }
 
 /// The record's label, or what is wrong with it.
@@ -691,7 +734,10 @@ mod tests {
             label: Some(2),
             label_kind: LabelKind::Class { classes: 3 },
         };
-        let mut op = BatchOperator::new(spec, 2).with_sequence(SequenceSpec { steps: 3 });
+        let mut op = BatchOperator::new(spec, 2).with_sequence(SequenceSpec {
+            steps: 3,
+            label: SequenceLabel::Last,
+        });
         let r = |ts: i64, a: f64, label: f64| record(ts, &[a, -a, label]);
         let items = vec![
             // Four records: the oldest is dropped; the label is the last record's.
@@ -733,7 +779,10 @@ mod tests {
     #[test]
     fn in_sequence_mode_records_are_refused_and_a_bad_window_leaves_no_trace() {
         let spec = spec(LabelKind::Class { classes: 3 });
-        let mut op = BatchOperator::new(spec, 10).with_sequence(SequenceSpec { steps: 2 });
+        let mut op = BatchOperator::new(spec, 10).with_sequence(SequenceSpec {
+            steps: 2,
+            label: SequenceLabel::Last,
+        });
         let mut out = Outputs::new(1);
         let err = op
             .on_item(

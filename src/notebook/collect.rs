@@ -194,7 +194,7 @@ impl ResultsCollector {
 }
 
 /// Every plot a trainer cell can draw.
-const PLOTS: [&str; 3] = ["loss", "accuracy", "lr"];
+const PLOTS: [&str; 4] = ["loss", "accuracy", "lr", "hit_rate"];
 
 fn cells_of(graph: &Graph) -> Vec<Cell> {
     if graph.notebook.is_empty() {

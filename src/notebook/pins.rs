@@ -40,11 +40,13 @@ pub fn pin_cells(graph: &Graph, node: NodeId) -> Vec<Cell> {
     }
 }
 
-/// The metric fields a pinned trainer plot draws, by plot name ("loss", "accuracy", "lr").
+/// The metric fields a pinned trainer plot draws, by plot name ("loss", "accuracy", "lr",
+/// "hit_rate" for a ranking trainer against its popularity baseline).
 pub fn plot_fields(plot: &str) -> &'static [&'static str] {
     match plot {
         "accuracy" => &["accuracy", "test_accuracy", "progressive_accuracy"],
         "lr" => &["lr"],
+        "hit_rate" => &["hit_rate", "popular_hit_rate"],
         _ => &["loss", "test_loss", "progressive_loss"],
     }
 }

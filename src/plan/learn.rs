@@ -7,8 +7,10 @@ use super::infer::{Draft, DraftNode, schema};
 use super::params::ParamReader;
 use super::spec::{OpSpec, SplitBy};
 use crate::catalog::{LayerType, NodeKind};
+use crate::learn::batch::{NegativeSampling, SequenceLabel, SequenceSpec};
 use crate::learn::dataset_source::{DatasetKind, field_names};
 use crate::learn::{FeatureSpec, LabelKind};
+use crate::nn::layout::Shape;
 use crate::nn::{Init, LayerKind, LossKind};
 use crate::stream::Schema;
 use std::sync::Arc;
@@ -105,11 +107,16 @@ pub fn normalize(
     Ok(OpSpec::Normalize { fields })
 }
 
+/// A Batch node's parameters, read against its input fields.
+struct BatchParams {
+    size: usize,
+    features: FeatureSpec,
+    sequence: Option<SequenceSpec>,
+    negatives: Option<NegativeSampling>,
+}
+
 /// Reads a Batch node's parameters against its input fields.
-fn feature_spec(
-    mut p: ParamReader<'_>,
-    fields: &[String],
-) -> Result<(usize, FeatureSpec), Problem> {
+fn batch_params(mut p: ParamReader<'_>, fields: &[String]) -> Result<BatchParams, Problem> {
     let size = p.size("size");
     let label_name = p.text("label");
     let feature_names = p.list("features");
@@ -123,8 +130,17 @@ fn feature_spec(
         ],
     );
     let scale = p.float("scale") as f32;
+    let sequence_steps = p.size("sequence_steps");
+    let sequence_label = p.choice(
+        "sequence_label",
+        &[("last", SequenceLabel::Last), ("max", SequenceLabel::Max)],
+    );
+    let negatives = p.size("negatives");
+    let negative_field = p.text("negative_field");
+    let negative_ids = p.size("negative_ids");
+    let seed = p.count("seed");
     let node = p.node();
-    let Some(label_kind) = labels else {
+    let (Some(label_kind), Some(sequence_label)) = (labels, sequence_label) else {
         return Err(refused(p));
     };
     p.finish(())?;
@@ -156,15 +172,46 @@ fn feature_spec(
                 .with_param("features"),
         );
     }
-    Ok((
+    let negatives = if negatives == 0 {
+        None
+    } else {
+        let field = find(&negative_field, "negative_field")?;
+        let Some(column) = features.iter().position(|&f| f == field) else {
+            return Err(Problem::node(
+                node,
+                format!("the negatives' field '{negative_field}' must be one of the features"),
+            )
+            .with_param("negative_field"));
+        };
+        if matches!(label_kind, LabelKind::Class { classes } | LabelKind::OneHot { classes } if classes != 2)
+        {
+            return Err(Problem::node(
+                node,
+                "sampled negatives are labelled 0 next to clicks labelled 1: set classes to 2 (or labels to value)",
+            )
+            .with_param("classes"));
+        }
+        Some(NegativeSampling {
+            column,
+            ids: negative_ids,
+            per_record: negatives,
+            seed,
+        })
+    };
+    Ok(BatchParams {
         size,
-        FeatureSpec {
+        features: FeatureSpec {
             features,
             scale,
             label: Some(label),
             label_kind,
         },
-    ))
+        sequence: (sequence_steps > 0).then_some(SequenceSpec {
+            steps: sequence_steps,
+            label: sequence_label,
+        }),
+        negatives,
+    })
 }
 
 /// The Batch node: which input it stacks, its features and labels, and its output fields.
@@ -192,14 +239,34 @@ pub fn batch(p: ParamReader<'_>, plan: &Draft, n: &mut DraftNode) -> Result<OpSp
         .input_schema(plan, port)
         .map(|s| s.fields.clone())
         .unwrap_or_default();
-    let (size, features) = feature_spec(p, &fields)?;
-    let names = features
+    let params = batch_params(p, &fields)?;
+    if params.sequence.is_some() && port != 1 {
+        return Err(Problem::node(
+            node,
+            "a sequence sample is a window's records: wire a window into `windows` (or set sequence_steps to 0)",
+        )
+        .with_param("sequence_steps"));
+    }
+    if params.sequence.is_some() && params.negatives.is_some() {
+        return Err(Problem::node(
+            node,
+            "negatives are sampled for single records, not for sequences: set negatives or sequence_steps to 0",
+        )
+        .with_param("negatives"));
+    }
+    let names = params
+        .features
         .features
         .iter()
         .filter_map(|&i| fields.get(i).cloned())
         .collect();
     n.outputs = vec![schema(names, None)];
-    Ok(OpSpec::Batch { size, features })
+    Ok(OpSpec::Batch {
+        size: params.size,
+        features: params.features,
+        sequence: params.sequence,
+        negatives: params.negatives,
+    })
 }
 
 pub fn shard(
@@ -219,19 +286,18 @@ pub fn layer(
     input: &Arc<Schema>,
     n: &mut DraftNode,
 ) -> Result<OpSpec, Problem> {
+    let inits = [
+        ("he", Init::HeUniform),
+        ("he_normal", Init::HeNormal),
+        ("xavier", Init::XavierUniform),
+        ("xavier_normal", Init::XavierNormal),
+    ];
+    let mut columns = Vec::new();
     let kind = match layer {
         LayerType::Dense => {
             let units = p.size("units");
             let inputs = p.size("inputs");
-            let Some(init) = p.choice(
-                "init",
-                &[
-                    ("he", Init::HeUniform),
-                    ("he_normal", Init::HeNormal),
-                    ("xavier", Init::XavierUniform),
-                    ("xavier_normal", Init::XavierNormal),
-                ],
-            ) else {
+            let Some(init) = p.choice("init", &inits) else {
                 return Err(refused(p));
             };
             LayerKind::Dense {
@@ -253,11 +319,56 @@ pub fn layer(
         LayerType::LayerNorm => LayerKind::LayerNorm {
             eps: p.float("eps") as f32,
         },
+        LayerType::Conv2d | LayerType::Conv1d => {
+            let filters = p.size("filters");
+            let kernel = p.size("kernel");
+            let stride = p.size("stride");
+            let padding = p.size("padding");
+            let Some(init) = p.choice("init", &inits) else {
+                return Err(refused(p));
+            };
+            if layer == LayerType::Conv2d {
+                LayerKind::Conv2d {
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                    init,
+                }
+            } else {
+                LayerKind::Conv1d {
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                    init,
+                }
+            }
+        }
+        LayerType::MaxPool2d => LayerKind::MaxPool2d {
+            kernel: p.size("kernel"),
+            stride: p.size("stride"),
+        },
+        LayerType::Flatten => LayerKind::Flatten,
+        LayerType::Gru => LayerKind::Gru {
+            hidden: p.size("hidden"),
+            return_sequence: p.bool("return_sequence"),
+        },
+        LayerType::Embedding => {
+            columns = p.list("columns");
+            LayerKind::Embedding {
+                vocab: p.size("vocab"),
+                dim: p.size("dim"),
+            }
+        }
+        LayerType::Dot => LayerKind::Dot,
+        LayerType::Concat => LayerKind::Concat,
     };
     n.outputs = vec![input.clone()];
     p.finish(OpSpec::Layer {
         of: layer,
         layer: kind,
+        columns,
     })
 }
 
@@ -302,6 +413,15 @@ pub fn predict(mut p: ParamReader<'_>, plan: &Draft, n: &mut DraftNode) -> Resul
         Some(OpSpec::Trainer(t)) => (t.config.features.features.clone(), &t.batch_fields),
         _ => (Vec::new(), &[]),
     };
+    if let Some(OpSpec::Trainer(t)) = &trainer.spec
+        && matches!(t.config.model.input_shape, Some(Shape::Sequence { .. }))
+    {
+        return Err(Problem::node(
+            node,
+            "Predict scores single records, but this model reads sequences of window records: watch its progressive metrics instead",
+        )
+        .with_port("model"));
+    }
     let fits = needed
         .iter()
         .all(|&i| input.fields.get(i).is_some() && input.fields.get(i) == batch_fields.get(i));

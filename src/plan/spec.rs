@@ -3,6 +3,7 @@
 //! never reads a parameter by name; a second back end would read the same specs.
 
 use crate::catalog::{LayerType, NodeKind};
+use crate::learn::batch::{NegativeSampling, SequenceSpec};
 use crate::learn::dataset_source::DatasetKind;
 use crate::learn::trainer::TrainerConfig;
 use crate::nn::payload::FeatureSpec;
@@ -42,6 +43,8 @@ pub enum OpSpec {
         pages: u64,
         think_ms: i64,
         idle_ms: i64,
+        /// Clicks name a user and an item from a hidden taste model (`None`: no items).
+        items: Option<ClickItems>,
     },
     DatasetSource {
         dataset: DatasetKind,
@@ -93,6 +96,10 @@ pub enum OpSpec {
     Batch {
         size: usize,
         features: FeatureSpec,
+        /// Each window firing is one sequence sample.
+        sequence: Option<SequenceSpec>,
+        /// Sampled non-clicks after each record.
+        negatives: Option<NegativeSampling>,
     },
     /// Routing only: every mini-batch is split by rows over the replicas after it.
     Shard {
@@ -103,6 +110,9 @@ pub enum OpSpec {
     Layer {
         of: LayerType,
         layer: LayerKind,
+        /// The Batch's feature fields the layer reads when the Batch feeds it (an Embedding's
+        /// id columns); empty = all of them.
+        columns: Vec<String>,
     },
     /// The loss of its trainer's model (runs inside the trainer's operator).
     Loss(LossKind),
@@ -110,6 +120,15 @@ pub enum OpSpec {
     Predict {
         wait_for_final: bool,
     },
+}
+
+/// The item side of a click stream: how many items, in how many genres, and how strongly
+/// users follow their favourite genre.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClickItems {
+    pub items: u64,
+    pub genres: u64,
+    pub affinity: f64,
 }
 
 /// What every generator source shares: how many records, from when, seeded how, how fast.

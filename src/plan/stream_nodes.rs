@@ -4,7 +4,9 @@
 
 use super::infer::{Draft, DraftNode, schema};
 use super::params::ParamReader;
-use super::spec::{AggregateSpec, FaultMode, GeneratorSpec, OpSpec, WindowAssigner, WindowSpec};
+use super::spec::{
+    AggregateSpec, ClickItems, FaultMode, GeneratorSpec, OpSpec, WindowAssigner, WindowSpec,
+};
 use super::{GraphLocation, Problem};
 use crate::stream::Schema;
 use crate::stream::aggregate::{AggregateFn, output_fields};
@@ -140,8 +142,22 @@ pub fn click_source(mut p: ParamReader<'_>, n: &mut DraftNode) -> Result<OpSpec,
         pages: p.count("pages"),
         think_ms: p.int("think_ms"),
         idle_ms: p.int("idle_ms"),
+        items: {
+            let items = p.count("items");
+            let genres = p.count("genres");
+            let affinity = p.float("affinity");
+            (items > 0).then_some(ClickItems {
+                items,
+                genres,
+                affinity,
+            })
+        },
     };
-    n.outputs = vec![schema(strings(ClickSource::FIELDS), None)];
+    let fields = match &spec {
+        OpSpec::ClickSource { items: Some(_), .. } => ClickSource::ITEM_FIELDS,
+        _ => ClickSource::FIELDS,
+    };
+    n.outputs = vec![schema(strings(fields), None)];
     p.finish(spec)
 }
 

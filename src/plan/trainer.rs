@@ -11,13 +11,17 @@ use super::spec::{OpSpec, TrainerSpec};
 use crate::catalog::NodeKind;
 use crate::graph::{Node, NodeId};
 use crate::learn::LabelKind;
-use crate::learn::trainer::{METRIC_FIELDS, TrainerConfig, TrainingMode};
+use crate::learn::ranking::RankingSpec;
+use crate::learn::trainer::{TrainerConfig, TrainingMode, metric_fields};
+use crate::nn::layout::Shape;
 use crate::nn::{
-    Decay, LayerSpec, LossKind, LrSchedule, ModelConfig, ModelShape, OptimizerConfig, model_shape,
+    Decay, LayerInput, LayerKind, LayerSpec, LossKind, LrSchedule, ModelConfig, ModelShape,
+    OptimizerConfig, model_shape,
 };
 
-/// The model chain behind a trainer: (loss node, layers in forward order, chain head = the
-/// Shard or Batch node feeding the first layer, the Batch node).
+/// The model behind a trainer: (loss node, layers in an order where every layer comes after
+/// the layers it reads — the one feeding the Loss last —, model head = the Shard or Batch node
+/// feeding the layers that read the input, the Batch node).
 struct Chain {
     loss: usize,
     layers: Vec<usize>,
@@ -25,47 +29,69 @@ struct Chain {
     batch: usize,
 }
 
+/// Walks back from the trainer's Loss through every layer input: the layers form a small DAG
+/// (two towers joined by Dot or Concat) whose inputs all come from one Batch (or Shard).
 fn walk_chain(plan: &Draft, trainer: &DraftNode) -> Result<Chain, Problem> {
     let problem = |message: &str| Problem::node_named(trainer.id, &trainer.name, message);
-    let only_input = |i: usize| {
-        plan.nodes
-            .get(i)
-            .and_then(|n| n.inputs.first())
-            .map(|inp| inp.from)
-    };
     let Some(loss) = trainer.inputs.iter().find(|i| i.port == 0).map(|i| i.from) else {
         return Err(problem("input 'loss' is not connected").with_port("loss"));
     };
     if plan.nodes.get(loss).map(|n| n.kind) != Some(NodeKind::Loss) {
         return Err(problem("the `loss` input must come from a Loss node").with_port("loss"));
     }
-    let mut layers = Vec::new();
-    let mut at = only_input(loss);
-    while let Some(i) = at {
-        let Some(n) = plan.nodes.get(i) else { break };
-        if !n.kind.is_model_part() {
-            break;
-        }
-        if plan.consumers(i, 0).len() > 1 {
-            return Err(Problem::node_named(
-                n.id,
-                &n.name,
-                "a model layer feeds one next layer; its output is wired twice",
-            ));
-        }
-        layers.push(i);
-        at = only_input(i);
+    let Some(last) = plan
+        .nodes
+        .get(loss)
+        .and_then(|n| n.inputs.first())
+        .map(|i| i.from)
+    else {
+        return Err(problem(
+            "the model has no layers between its Batch and Loss nodes",
+        ));
+    };
+    let mut walk = ModelWalk {
+        plan,
+        state: vec![Visit::New; plan.nodes.len()],
+        layers: Vec::new(),
+        head: None,
+    };
+    if !matches!(
+        plan.nodes.get(last).map(|n| n.kind),
+        Some(NodeKind::Layer(_))
+    ) {
+        return match plan.nodes.get(last).map(|n| n.kind) {
+            Some(NodeKind::Batch | NodeKind::Shard) => Err(problem(
+                "the model has no layers between its Batch and Loss nodes",
+            )),
+            _ => Err(problem(
+                "the Loss must be fed by a layer (the model's last one)",
+            )),
+        };
     }
-    layers.reverse();
-    let Some(head) = at else {
+    walk.visit(last)?;
+    let Some(head) = walk.head else {
         return Err(problem(
             "the model's first layer has no input: wire a Batch node into it",
         ));
     };
+    let layers = walk.layers;
+    // A layer's output goes to later layers of this model (or its Loss) only.
+    for &i in &layers {
+        for (consumer, _) in plan.consumers(i, 0) {
+            if consumer != loss && !layers.contains(&consumer) {
+                let n = &plan.nodes[i];
+                return Err(Problem::node_named(
+                    n.id,
+                    &n.name,
+                    "a model layer feeds only layers of its model (or its Loss); its output is also wired elsewhere",
+                ));
+            }
+        }
+    }
     let batch = match plan.nodes.get(head).map(|n| n.kind) {
         Some(NodeKind::Batch) => head,
-        Some(NodeKind::Shard) => match only_input(head) {
-            Some(b) if plan.nodes.get(b).map(|n| n.kind) == Some(NodeKind::Batch) => b,
+        Some(NodeKind::Shard) => match plan.nodes.get(head).and_then(|n| n.inputs.first()) {
+            Some(b) if plan.nodes.get(b.from).map(|n| n.kind) == Some(NodeKind::Batch) => b.from,
             _ => {
                 return Err(problem(
                     "the Shard before the first layer must be fed by a Batch node",
@@ -78,17 +104,87 @@ fn walk_chain(plan: &Draft, trainer: &DraftNode) -> Result<Chain, Problem> {
             ));
         }
     };
-    if layers.is_empty() {
-        return Err(problem(
-            "the model has no layers between its Batch and Loss nodes",
-        ));
-    }
     Ok(Chain {
         loss,
         layers,
         head,
         batch,
     })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Visit {
+    New,
+    Open,
+    Done,
+}
+
+/// Depth-first walk over a model's layers, recording them after the layers they read.
+struct ModelWalk<'a> {
+    plan: &'a Draft,
+    state: Vec<Visit>,
+    layers: Vec<usize>,
+    head: Option<usize>,
+}
+
+impl ModelWalk<'_> {
+    fn visit(&mut self, i: usize) -> Result<(), Problem> {
+        let Some(node) = self.plan.nodes.get(i) else {
+            return Ok(());
+        };
+        match self.state.get(i) {
+            Some(Visit::Done) => return Ok(()),
+            Some(Visit::Open) => {
+                return Err(Problem::node_named(
+                    node.id,
+                    &node.name,
+                    "the model's layers form a cycle",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(s) = self.state.get_mut(i) {
+            *s = Visit::Open;
+        }
+        let problem = |message: String| Problem::node_named(node.id, &node.name, message);
+        let mut inputs: Vec<_> = node.inputs.iter().collect();
+        inputs.sort_by_key(|input| input.port);
+        for input in inputs {
+            let Some(from) = self.plan.nodes.get(input.from) else {
+                continue;
+            };
+            match from.kind {
+                NodeKind::Layer(_) => self.visit(input.from)?,
+                NodeKind::Batch | NodeKind::Shard => match self.head {
+                    Some(head) if head != input.from => {
+                        return Err(problem(format!(
+                            "all inputs of a model come from one Batch node; this layer reads '{}', another reads '{}'",
+                            from.name,
+                            self.plan.nodes.get(head).map_or("?", |h| h.name.as_str())
+                        )));
+                    }
+                    _ => self.head = Some(input.from),
+                },
+                NodeKind::Loss => {
+                    return Err(problem(
+                        "a Loss node ends a model: it cannot feed another layer".into(),
+                    ));
+                }
+                _ => {
+                    return Err(problem(format!(
+                        "a layer reads another layer or a Batch node's mini-batches, not '{}' ({})",
+                        from.name,
+                        from.catalog().title
+                    )));
+                }
+            }
+        }
+        if let Some(s) = self.state.get_mut(i) {
+            *s = Visit::Done;
+        }
+        self.layers.push(i);
+        Ok(())
+    }
 }
 
 /// The update rule a trainer's `optimizer` names.
@@ -151,6 +247,9 @@ struct TrainerParams {
     publish_every: u64,
     max_model_mb: i64,
     seed: u64,
+    /// Feature field whose ids are ranked (prequential), and the cut-off.
+    rank_field: String,
+    rank_k: usize,
 }
 
 fn trainer_params(mut p: ParamReader<'_>) -> Result<TrainerParams, Problem> {
@@ -188,6 +287,8 @@ fn trainer_params(mut p: ParamReader<'_>) -> Result<TrainerParams, Problem> {
     let publish_every = p.count("publish_every");
     let max_model_mb = p.int("max_model_mb");
     let seed = p.count("seed");
+    let rank_field = p.text("rank_field");
+    let rank_k = p.size("rank_k");
     let (Some(prequential), Some(choice), Some(schedule)) = (mode, choice, schedule) else {
         return Err(refused(p));
     };
@@ -218,6 +319,8 @@ fn trainer_params(mut p: ParamReader<'_>) -> Result<TrainerParams, Problem> {
         publish_every: publish_every.max(1),
         max_model_mb,
         seed,
+        rank_field,
+        rank_k,
     })
 }
 
@@ -234,25 +337,51 @@ fn problem_on_layer(plan: &Draft, chain: &Chain, trainer: &DraftNode, message: S
     }
 }
 
-/// The chain's layers as `nn` layer specs; every layer node must be a layer with a spec.
-fn model_layers(plan: &Draft, chain: &Chain) -> Result<Vec<LayerSpec>, Problem> {
+/// The chain's layers as `nn` layer specs, each reading its wired inputs: a layer by name,
+/// or the Batch's features (an Embedding's `columns` of them, by name).
+fn model_layers(
+    plan: &Draft,
+    chain: &Chain,
+    batch_features: &[String],
+) -> Result<Vec<LayerSpec>, Problem> {
     let mut layers = Vec::new();
     for &i in &chain.layers {
         let Some(node) = plan.nodes.get(i) else {
             continue;
         };
         let problem = |message: String| Problem::node_named(node.id, &node.name, message);
-        match &node.spec {
-            Some(OpSpec::Layer { layer, .. }) => {
-                layers.push(LayerSpec::new(node.name.clone(), *layer))
+        let Some(OpSpec::Layer { layer, columns, .. }) = &node.spec else {
+            return Err(problem("this layer has problems of its own".into()));
+        };
+        let mut wired: Vec<_> = node.inputs.iter().collect();
+        wired.sort_by_key(|input| input.port);
+        let mut inputs = Vec::new();
+        for input in wired {
+            let Some(from) = plan.nodes.get(input.from) else {
+                continue;
+            };
+            if from.kind.is_model_part() {
+                inputs.push(LayerInput::Layer(from.name.clone()));
+                continue;
             }
-            Some(OpSpec::Loss(_)) => {
-                return Err(problem(
-                    "a Loss node ends a model: it cannot feed another layer".into(),
-                ));
-            }
-            Some(_) | None => return Err(problem("this layer has problems of its own".into())),
+            let picked = columns
+                .iter()
+                .map(|name| {
+                    batch_features
+                        .iter()
+                        .position(|f| f == name)
+                        .ok_or_else(|| {
+                            problem(format!(
+                                "no feature '{name}' in the mini-batches; their features are: {}",
+                                batch_features.join(", ")
+                            ))
+                            .with_param("columns")
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            inputs.push(LayerInput::Input { columns: picked });
         }
+        layers.push(LayerSpec::new(node.name.clone(), *layer).with_inputs(inputs));
     }
     Ok(layers)
 }
@@ -263,16 +392,25 @@ pub fn trainer(p: ParamReader<'_>, plan: &Draft, n: &mut DraftNode) -> Result<Op
     let trainer = p.node().clone();
     let params = trainer_params(p)?;
     let chain = walk_chain(plan, n)?;
-    let Some(Some(OpSpec::Batch { features: spec, .. })) =
-        plan.nodes.get(chain.batch).map(|b| &b.spec)
+    let Some(Some(OpSpec::Batch {
+        features: spec,
+        sequence,
+        ..
+    })) = plan.nodes.get(chain.batch).map(|b| &b.spec)
     else {
         return Err(Problem::node(
             &trainer,
             "its Batch node has problems of its own",
         ));
     };
-    let spec = spec.clone();
-    let layers = model_layers(plan, &chain)?;
+    let (spec, sequence) = (spec.clone(), *sequence);
+    let batch_features = plan
+        .nodes
+        .get(chain.batch)
+        .and_then(|b| b.outputs.first())
+        .map(|s| s.fields.clone())
+        .unwrap_or_default();
+    let layers = model_layers(plan, &chain, &batch_features)?;
     let (loss_node, loss) = match plan.nodes.get(chain.loss) {
         Some(node) => match &node.spec {
             Some(OpSpec::Loss(kind)) => ((node.id, node.name.clone()), *kind),
@@ -286,7 +424,15 @@ pub fn trainer(p: ParamReader<'_>, plan: &Draft, n: &mut DraftNode) -> Result<Op
         },
         None => return Err(Problem::node(&trainer, "its Loss node is missing")),
     };
-    let config = ModelConfig::new(spec.features.len(), layers)
+    let config = ModelConfig::new(spec.features.len(), layers);
+    let config = match sequence {
+        Some(sequence) => config.with_input_shape(Shape::Sequence {
+            steps: sequence.steps,
+            features: spec.features.len(),
+        }),
+        None => config,
+    };
+    let config = config
         .with_loss(loss)
         .with_optimizer(params.optimizer)
         .with_schedule(params.schedule)
@@ -298,10 +444,22 @@ pub fn trainer(p: ParamReader<'_>, plan: &Draft, n: &mut DraftNode) -> Result<Op
     check_labels(loss_node, loss, spec.label_kind, shape.output_width())?;
     let test = n.inputs.iter().find(|i| i.port == 1).map(|i| i.from);
     if let Some(t) = test {
-        let test_width = match plan.nodes.get(t).map(|b| &b.spec) {
-            Some(Some(OpSpec::Batch { features, .. })) => Some(features.features.len()),
+        let test_batch = match plan.nodes.get(t).map(|b| &b.spec) {
+            Some(Some(OpSpec::Batch {
+                features,
+                sequence: test_sequence,
+                ..
+            })) => Some((features.features.len(), *test_sequence)),
             _ => None,
         };
+        let test_width = test_batch.map(|(width, _)| width);
+        if test_batch.is_some_and(|(_, s)| s != sequence) {
+            return Err(Problem::node(
+                &trainer,
+                "the test batches must be read like the training batches: set the same sequence_steps on both Batch nodes",
+            )
+            .with_port("test"));
+        }
         if test_width != Some(spec.features.len()) {
             return Err(Problem::node(
                 &trainer,
@@ -337,23 +495,75 @@ pub fn trainer(p: ParamReader<'_>, plan: &Draft, n: &mut DraftNode) -> Result<Op
         batch_rows(plan, chain.batch),
         params.max_model_mb,
     )?;
-    let metrics = METRIC_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-    n.outputs = vec![schema(metrics, Some("M")), schema(Vec::new(), None)];
+    let ranking = ranking(&trainer, &params, &config, &batch_features)?;
+    let config = TrainerConfig {
+        name: n.name.clone(),
+        model: config,
+        features: spec,
+        mode: params.mode,
+        eval_every: params.eval_every,
+        publish_every: params.publish_every,
+        seed: params.seed,
+        expects_test: test.is_some(),
+        ranking,
+    };
+    n.outputs = vec![
+        schema(metric_fields(&config), Some("M")),
+        schema(Vec::new(), None),
+    ];
     Ok(OpSpec::Trainer(Box::new(TrainerSpec {
-        config: TrainerConfig {
-            name: n.name.clone(),
-            model: config,
-            features: spec,
-            mode: params.mode,
-            eval_every: params.eval_every,
-            publish_every: params.publish_every,
-            seed: params.seed,
-            expects_test: test.is_some(),
-            ranking: None,
-        },
+        config,
         model_parts,
         batch_fields,
     })))
+}
+
+/// The trainer's ranking of ids (prequential): the feature `rank_field` names, ranked over the
+/// vocabulary of the Embedding that reads it.
+fn ranking(
+    trainer: &Node,
+    params: &TrainerParams,
+    model: &ModelConfig,
+    batch_features: &[String],
+) -> Result<Option<RankingSpec>, Problem> {
+    if params.rank_field.is_empty() {
+        return Ok(None);
+    }
+    let problem = |message: String| Err(Problem::node(trainer, message).with_param("rank_field"));
+    if !matches!(params.mode, TrainingMode::Prequential { .. }) {
+        return problem(
+            "ranking scores each batch before it is learned: set mode to prequential".into(),
+        );
+    }
+    let Some(column) = batch_features.iter().position(|f| *f == params.rank_field) else {
+        return problem(format!(
+            "no feature '{}' in the mini-batches; their features are: {}",
+            params.rank_field,
+            batch_features.join(", ")
+        ));
+    };
+    let vocab = model.layers.iter().find_map(|layer| match layer.kind {
+        LayerKind::Embedding { vocab, .. }
+            if layer
+                .inputs
+                .iter()
+                .any(|i| matches!(i, LayerInput::Input { columns } if columns == &[column])) =>
+        {
+            Some(vocab)
+        }
+        _ => None,
+    });
+    let Some(candidates) = vocab else {
+        return problem(format!(
+            "no Embedding reads '{}' alone (columns = {}): the ranked ids are an embedding's vocabulary",
+            params.rank_field, params.rank_field
+        ));
+    };
+    Ok(Some(RankingSpec {
+        column,
+        candidates,
+        k: params.rank_k,
+    }))
 }
 
 const MB: u64 = 1 << 20;
@@ -422,6 +632,14 @@ fn thousands(n: u64) -> String {
 fn batch_rows(plan: &Draft, batch: usize) -> Option<u64> {
     let node = plan.nodes.get(batch)?;
     let input = node.inputs.first()?;
+    if let Some(OpSpec::Batch {
+        size,
+        sequence: Some(_),
+        ..
+    }) = &node.spec
+    {
+        return u64::try_from(*size).ok();
+    }
     if input.port == 0 {
         return match &node.spec {
             Some(OpSpec::Batch { size, .. }) => u64::try_from(*size).ok(),
