@@ -771,12 +771,70 @@ fn hosts_of(kind: &str) -> Vec<(String, Graph)> {
             });
             one("moons with a shard", g)
         }
+        "conv2d" | "max_pool2d" | "flatten" => one("digits-cnn", example("digits-cnn.ron")),
+        "embedding" | "dot" => one("live-recommender", example("live-recommender.ron")),
+        // Fewer readings: Finish lets the windows already fired train, and a GRU of the
+        // largest hidden size takes a while per step in a debug build.
+        "gru" => {
+            let mut g = example("sensor-sequence.ron");
+            g.set_param("source", "count", ParamValue::Int(2000))
+                .unwrap();
+            one("sensor-sequence (2,000 readings)", g)
+        }
+        // Sequence and two-input layers the examples do not use, put where they fit.
+        "conv1d" => {
+            let mut g = with_kind("sensor-sequence.ron", "gru", "conv1d");
+            g.set_param("source", "count", ParamValue::Int(2000))
+                .unwrap();
+            one(
+                "sensor-sequence with conv1d",
+                between(g, "gru", "gru_out", "flatten"),
+            )
+        }
+        "concat" => {
+            let g = with_kind("live-recommender.ron", "dot", "concat");
+            one(
+                "live-recommender with concat",
+                between(g, "score", "loss", "dense"),
+            )
+        }
         "relu" | "leaky_relu" | "sigmoid" | "softmax" | "dropout" | "layer_norm" => one(
             &format!("moons with {kind}"),
             with_kind("moons.ron", "tanh", kind),
         ),
         _ => one("moons", example("moons.ron")),
     }
+}
+
+/// `g` with a new node of `kind` (default parameters; a dense layer gets one unit) on the
+/// wire from `from` to `to`.
+fn between(mut g: Graph, from: &str, to: &str, kind: &str) -> Graph {
+    let (a, b) = (
+        g.node_by_name(from).unwrap().id,
+        g.node_by_name(to).unwrap().id,
+    );
+    let mut params = std::collections::BTreeMap::new();
+    if kind == "dense" {
+        params.insert("units".to_owned(), ParamValue::Int(1));
+    }
+    g.nodes.push(Node {
+        id: NodeId(98),
+        name: format!("inserted_{kind}"),
+        kind: kind.into(),
+        pos: [0.0, 0.0],
+        params: params.into_iter().collect(),
+        notes: String::new(),
+    });
+    g.edges.retain(|e| !(e.from.node == a && e.to.node == b));
+    g.edges.push(Edge {
+        from: PortRef::new(a, "out"),
+        to: PortRef::new(NodeId(98), "in"),
+    });
+    g.edges.push(Edge {
+        from: PortRef::new(NodeId(98), "out"),
+        to: PortRef::new(b, "in"),
+    });
+    g
 }
 
 /// The values to try for a numeric parameter: its bounds, and the smallest positive number

@@ -402,7 +402,7 @@ layer!(
     &[
         p(
             "filters",
-            K::Int { min: 1, max: 4096 },
+            K::Int { min: 1, max: 512 },
             D::Int(16),
             "output channels (one per filter)"
         ),
@@ -470,7 +470,7 @@ layer!(
     &[
         p(
             "filters",
-            K::Int { min: 1, max: 4096 },
+            K::Int { min: 1, max: 512 },
             D::Int(16),
             "output features per step (one per filter)"
         ),
@@ -509,7 +509,7 @@ layer!(
     &[
         p(
             "hidden",
-            K::Int { min: 1, max: 4096 },
+            K::Int { min: 1, max: 256 },
             D::Int(16),
             "hidden state size"
         ),

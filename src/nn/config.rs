@@ -120,7 +120,7 @@ impl LayerKind {
             LayerKind::Dropout { .. } => "dropout",
             LayerKind::LayerNorm { .. } => "layer_norm",
             LayerKind::Conv2d { .. } => "conv2d",
-            LayerKind::MaxPool2d { .. } => "maxpool2d",
+            LayerKind::MaxPool2d { .. } => "max_pool2d",
             LayerKind::Flatten => "flatten",
             LayerKind::Conv1d { .. } => "conv1d",
             LayerKind::Embedding { .. } => "embedding",

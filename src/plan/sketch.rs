@@ -103,6 +103,69 @@ fn model_around(first: &str) -> Sketch {
         .wire("loss.out", "trainer.loss")
 }
 
+/// data → batch → `it` (with `params`) → flatten → dense(2) → loss → trainer.
+fn flattened_after(it: &str, params: &[(&str, ParamValue)]) -> Sketch {
+    Sketch::new()
+        .node("data", "dataset_source", &[("count", int(200))])
+        .node("batch", "batch", &[])
+        .node("it", it, params)
+        .node("flat", "flatten", &[])
+        .node("out", "dense", &[("units", int(2))])
+        .node("loss", "loss", &[])
+        .node("trainer", "trainer", &[("epochs", int(1))])
+        .wire("data.out", "batch.in")
+        .wire("batch.out", "it.in")
+        .wire("it.out", "flat.in")
+        .wire("flat.out", "out.in")
+        .wire("out.out", "loss.in")
+        .wire("loss.out", "trainer.loss")
+}
+
+/// Four features read as a 2×2 image: data → map → batch → `it` → flatten → dense(2) → …
+fn image_model(it: &str) -> Sketch {
+    Sketch::new()
+        .node("data", "dataset_source", &[("count", int(200))])
+        .node(
+            "pixels",
+            "map",
+            &[("assign", text("x3 = x1 * x2; x4 = x1 - x2"))],
+        )
+        .node("batch", "batch", &[("features", text("x1,x2,x3,x4"))])
+        .node("it", it, &[])
+        .node("flat", "flatten", &[])
+        .node("out", "dense", &[("units", int(2))])
+        .node("loss", "loss", &[])
+        .node("trainer", "trainer", &[("epochs", int(1))])
+        .wire("data.out", "pixels.in")
+        .wire("pixels.out", "batch.in")
+        .wire("batch.out", "it.in")
+        .wire("it.out", "flat.in")
+        .wire("flat.out", "out.in")
+        .wire("out.out", "loss.in")
+        .wire("loss.out", "trainer.loss")
+}
+
+/// Two dense towers joined by `it`: batch → (left, right) → it(a, b) → dense(2) → loss.
+fn two_towers(it: &str) -> Sketch {
+    Sketch::new()
+        .node("data", "dataset_source", &[("count", int(200))])
+        .node("batch", "batch", &[])
+        .node("left", "dense", &[("units", int(3))])
+        .node("right", "dense", &[("units", int(3))])
+        .node("it", it, &[])
+        .node("out", "dense", &[("units", int(2))])
+        .node("loss", "loss", &[])
+        .node("trainer", "trainer", &[("epochs", int(1))])
+        .wire("data.out", "batch.in")
+        .wire("batch.out", "left.in")
+        .wire("batch.out", "right.in")
+        .wire("left.out", "it.a")
+        .wire("right.out", "it.b")
+        .wire("it.out", "out.in")
+        .wire("out.out", "loss.in")
+        .wire("loss.out", "trainer.loss")
+}
+
 /// A two-moons model: data → batch → dense(2) → loss → trainer, with `it` where asked.
 fn moons_model(it: &str) -> Sketch {
     let name = |n: &str| {
@@ -165,6 +228,10 @@ pub fn sample(kind: NodeKind) -> Graph {
         NodeKind::Loss => moons_model("loss"),
         NodeKind::Trainer => moons_model("trainer"),
         NodeKind::Layer(LayerType::Dense) => moons_model("dense"),
+        NodeKind::Layer(LayerType::Conv2d | LayerType::MaxPool2d) => image_model(id),
+        NodeKind::Layer(LayerType::Conv1d) => flattened_after(id, &[("padding", int(1))]),
+        NodeKind::Layer(LayerType::Embedding) => flattened_after(id, &[("vocab", int(10))]),
+        NodeKind::Layer(LayerType::Dot | LayerType::Concat) => two_towers(id),
         NodeKind::Layer(_) => model_around(id),
         NodeKind::Shard => Sketch::new()
             .node("data", "dataset_source", &[("count", int(200))])

@@ -416,7 +416,12 @@ fn learning_nodes_read_their_parameters() {
         panic!("a normalize");
     };
     assert_eq!(fields, [1], "x2 is the second field");
-    let OpSpec::Batch { size, features } = spec_of(
+    let OpSpec::Batch {
+        size,
+        features,
+        sequence: None,
+        negatives: None,
+    } = spec_of(
         NodeKind::Batch,
         &[
             ("size", int(16)),
@@ -424,7 +429,8 @@ fn learning_nodes_read_their_parameters() {
             ("labels", text("one_hot")),
             ("scale", float(0.5)),
         ],
-    ) else {
+    )
+    else {
         panic!("a batch");
     };
     assert_eq!(size, 16);
@@ -457,7 +463,9 @@ fn every_layer_kind_reads_its_parameters() {
         NodeKind::Layer(layer),
         params,
     ) {
-        OpSpec::Layer { of, layer: kind } => {
+        OpSpec::Layer {
+            of, layer: kind, ..
+        } => {
             assert_eq!(of, layer);
             kind
         }
@@ -494,6 +502,55 @@ fn every_layer_kind_reads_its_parameters() {
     assert_eq!(
         layer(LayerType::LeakyRelu, &[("slope", float(0.5))]),
         LayerKind::LeakyRelu { slope: 0.5 }
+    );
+    assert_eq!(
+        layer(
+            LayerType::Conv2d,
+            &[
+                ("filters", int(8)),
+                ("kernel", int(2)),
+                ("stride", int(2)),
+                ("padding", int(0))
+            ]
+        ),
+        LayerKind::Conv2d {
+            filters: 8,
+            kernel: 2,
+            stride: 2,
+            padding: 0,
+            init: Init::HeUniform
+        }
+    );
+    assert_eq!(
+        layer(LayerType::MaxPool2d, &[("kernel", int(1))]),
+        LayerKind::MaxPool2d {
+            kernel: 1,
+            stride: 0
+        }
+    );
+    assert_eq!(
+        layer(
+            LayerType::Conv1d,
+            &[("filters", int(4)), ("kernel", int(2))]
+        ),
+        LayerKind::Conv1d {
+            filters: 4,
+            kernel: 2,
+            stride: 1,
+            padding: 1,
+            init: Init::HeUniform
+        }
+    );
+    assert_eq!(
+        layer(LayerType::Gru, &[("hidden", int(7))]),
+        LayerKind::Gru {
+            hidden: 7,
+            return_sequence: false
+        }
+    );
+    assert_eq!(
+        layer(LayerType::Embedding, &[("vocab", int(50)), ("dim", int(4))]),
+        LayerKind::Embedding { vocab: 50, dim: 4 }
     );
     assert_eq!(
         layer(LayerType::Dropout, &[("p", float(0.25))]),

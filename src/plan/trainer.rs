@@ -59,9 +59,14 @@ fn walk_chain(plan: &Draft, trainer: &DraftNode) -> Result<Chain, Problem> {
         plan.nodes.get(last).map(|n| n.kind),
         Some(NodeKind::Layer(_))
     ) {
-        return match plan.nodes.get(last).map(|n| n.kind) {
-            Some(NodeKind::Batch | NodeKind::Shard) => Err(problem(
+        return match plan.nodes.get(last).map(|n| (n.kind, n)) {
+            Some((NodeKind::Batch | NodeKind::Shard, _)) => Err(problem(
                 "the model has no layers between its Batch and Loss nodes",
+            )),
+            Some((NodeKind::Loss, n)) => Err(Problem::node_named(
+                n.id,
+                &n.name,
+                "a Loss node ends a model: it cannot feed another layer",
             )),
             _ => Err(problem(
                 "the Loss must be fed by a layer (the model's last one)",
