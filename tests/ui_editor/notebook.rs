@@ -242,6 +242,10 @@ fn the_welcome_gallery_lists_every_example_and_one_click_opens_a_copy() {
         );
     }
     let moons = example("moons.ron");
+    // With a dozen examples the moons card may sit below the fold: scroll to it as a person would.
+    h.get_by_role_and_label(egui::accesskit::Role::Button, &moons.name)
+        .scroll_to_me();
+    settle(&mut h);
     h.get_by_role_and_label(egui::accesskit::Role::Button, &moons.name)
         .click();
     settle(&mut h);
