@@ -58,3 +58,6 @@ mod groups;
 
 #[path = "ui_editor/readable.rs"]
 mod readable;
+
+#[path = "ui_editor/deep_live.rs"]
+mod deep_live;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Text drawn inside `area` last frame: (text, font size in points).
-fn texts_in(h: &AppHarness, area: Rect) -> Vec<(String, f32)> {
+pub fn texts_in(h: &AppHarness, area: Rect) -> Vec<(String, f32)> {
     fn walk(shape: &Shape, area: Rect, out: &mut Vec<(String, f32)>) {
         match shape {
             Shape::Text(text) => {
