@@ -403,3 +403,47 @@ fn models_can_move_to_and_be_shared_between_threads() {
     assert_send_sync::<Model>();
     assert_send_sync::<NnError>();
 }
+
+#[test]
+fn only_flat_numeric_inputs_count_as_numeric_features() {
+    use flowbook::nn::{LayerInput, Shape};
+    let mlp = Model::new(ModelConfig::mlp(2, &[4], 2)).unwrap();
+    assert!(mlp.reads_numeric_features(), "two numbers: a plane");
+    // A user id and an item id are two inputs too, but categories, not a plane.
+    let column = |c: usize| vec![LayerInput::Input { columns: vec![c] }];
+    let towers = ModelConfig::new(
+        2,
+        vec![
+            LayerSpec::new("users", LayerKind::Embedding { vocab: 6, dim: 4 })
+                .with_inputs(column(0)),
+            LayerSpec::new("items", LayerKind::Embedding { vocab: 5, dim: 4 })
+                .with_inputs(column(1)),
+            LayerSpec::new("score", LayerKind::Dot).with_inputs(vec![
+                LayerInput::Layer("users".into()),
+                LayerInput::Layer("items".into()),
+            ]),
+        ],
+    )
+    .with_loss(LossKind::BinaryCrossEntropy);
+    assert!(!Model::new(towers).unwrap().reads_numeric_features());
+    // Two steps of one reading: a sequence, not two features.
+    let sequence = ModelConfig::new(
+        2,
+        vec![
+            LayerSpec::new(
+                "gru",
+                LayerKind::Gru {
+                    hidden: 3,
+                    return_sequence: false,
+                },
+            ),
+            LayerSpec::dense("out", 1),
+        ],
+    )
+    .with_input_shape(Shape::Sequence {
+        steps: 2,
+        features: 1,
+    })
+    .with_loss(LossKind::BinaryCrossEntropy);
+    assert!(!Model::new(sequence).unwrap().reads_numeric_features());
+}

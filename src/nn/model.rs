@@ -5,10 +5,11 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::config::{LossKind, ModelConfig};
+use super::config::{LayerKind, LossKind, ModelConfig};
 use super::error::NnError;
 use super::kernels::sum_of_squares;
 use super::layer::Layer;
+use super::layout::Shape;
 use super::loss::{BatchStats, Loss};
 use super::optim::{Optimizer, global_norm};
 use super::passes::PassBuffers;
@@ -160,6 +161,18 @@ impl Model {
 
     pub fn input_width(&self) -> usize {
         self.config.input_width
+    }
+
+    /// Whether the model reads its inputs as numeric features of one flat row: not an image or
+    /// a sequence, and no column read as ids by an embedding. Only then do two inputs span a
+    /// plane (the decision-boundary view); a user and an item id do not.
+    pub fn reads_numeric_features(&self) -> bool {
+        let flat = matches!(self.config.input_shape, None | Some(Shape::Flat(_)));
+        flat && !self
+            .config
+            .layers
+            .iter()
+            .any(|l| matches!(l.kind, LayerKind::Embedding { .. }))
     }
 
     pub fn output_width(&self) -> usize {

@@ -188,6 +188,10 @@ fn conv_embedding_and_gru_layers_show_live_sizes_and_gradient_wires() {
             );
         }
 
+        if w.file == "live-recommender.ron" {
+            check_hit_rate_plots(&mut h, trainer);
+        }
+
         // Open the network's group card: the layer cards carry their badges and the wires out
         // of them their gradient labels, drawn whole.
         let group = h.state().graph().groups[0].id;
@@ -218,4 +222,50 @@ fn conv_embedding_and_gru_layers_show_live_sizes_and_gradient_wires() {
             );
         }
     }
+}
+
+/// The recommender's plots after its run: hit rate@10 against the popularity baseline in the
+/// notebook cell (and in the plots area once the notebook is closed); no decision boundary —
+/// a user id and an item id are not a plane.
+fn check_hit_rate_plots(h: &mut AppHarness, trainer: NodeId) {
+    let app = h.state();
+    let session = app.run.session.as_ref().unwrap();
+    let last = |field: &str| {
+        session.metrics[&trainer]
+            .field(field)
+            .and_then(|s| s.last())
+            .unwrap_or_else(|| panic!("{field} was plotted"))[1]
+    };
+    let (model, popular) = (last("hit_rate"), last("popular_hit_rate"));
+    assert!(
+        model >= 2.0 * popular && popular > 0.0,
+        "hit rate@10 {model} vs popularity {popular}"
+    );
+    assert!(app.settings.show_notebook, "the example opens its notebook");
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, vec2(1600.0, 1000.0));
+    let texts: Vec<String> = texts_in(h, screen).into_iter().map(|(t, _)| t).collect();
+    assert!(
+        texts.iter().any(|t| t == "trainer — hit_rate"),
+        "the notebook's hit-rate plot is drawn: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("decision boundary")),
+        "{texts:?}"
+    );
+    h.state_mut().settings.show_notebook = false;
+    settle(h);
+    let plots = &h.state().run.plots;
+    assert!(
+        plots
+            .settings
+            .contains_key("trainer — hit rate vs popularity"),
+        "the plots area draws the hit rate: {:?}",
+        plots.settings.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        !plots.decisions.contains_key(&trainer),
+        "no decision boundary for ids"
+    );
+    h.state_mut().settings.show_notebook = true;
+    settle(h);
 }

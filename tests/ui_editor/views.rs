@@ -272,7 +272,26 @@ fn a_model_that_is_not_a_two_input_classifier_gets_an_explanation() {
             .expect("a valid config");
     assert!(class_grid(&regression, [[0.0, 1.0], [0.0, 1.0]], 4).is_empty());
     let three_inputs = Model::new(ModelConfig::mlp(3, &[4], 2)).expect("a valid config");
-    for model in [regression, three_inputs] {
+    // A user id and an item id: two inputs, but ids read by embeddings, not a plane.
+    let ids = |c: usize| vec![flowbook::nn::LayerInput::Input { columns: vec![c] }];
+    let embedding = flowbook::nn::LayerKind::Embedding { vocab: 8, dim: 4 };
+    let towers = Model::new(
+        ModelConfig::new(
+            2,
+            vec![
+                LayerSpec::new("users", embedding).with_inputs(ids(0)),
+                LayerSpec::new("items", embedding).with_inputs(ids(1)),
+                LayerSpec::new("score", flowbook::nn::LayerKind::Dot).with_inputs(vec![
+                    flowbook::nn::LayerInput::Layer("users".into()),
+                    flowbook::nn::LayerInput::Layer("items".into()),
+                ]),
+            ],
+        )
+        .with_loss(LossKind::BinaryCrossEntropy),
+    )
+    .expect("a valid config");
+    assert!(class_grid(&towers, [[0.0, 1.0], [0.0, 1.0]], 4).is_empty());
+    for model in [regression, three_inputs, towers] {
         let insight = insight(model, 1, Vec::new());
         let mut harness = Harness::builder().with_size(SIZE).build_ui_state(
             |ui, view: &mut DecisionView| {

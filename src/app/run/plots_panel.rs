@@ -38,6 +38,8 @@ enum PlotKind {
     Decision(NodeId),
     Loss(NodeId),
     Accuracy(NodeId),
+    /// A ranking trainer's hit rate against its popularity baseline.
+    HitRate(NodeId),
     LearningRate(NodeId),
     Window(NodeId),
     WindowCounts(NodeId),
@@ -55,6 +57,7 @@ impl PlotKind {
         match self {
             PlotKind::Loss(id) => *node == id && plot == "loss",
             PlotKind::Accuracy(id) => *node == id && plot == "accuracy",
+            PlotKind::HitRate(id) => *node == id && plot == "hit_rate",
             PlotKind::LearningRate(id) => *node == id && plot == "lr",
             _ => false,
         }
@@ -66,8 +69,7 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
     let name = |id: NodeId| graph.display_name(id);
     let mut plots = Vec::new();
     for (id, insight) in &session.insights {
-        if insight.model.input_width() == 2 && insight.model.loss_kind() != crate::nn::LossKind::Mse
-        {
+        if super::views::decision::draws(&insight.model) {
             plots.push((
                 format!("{} — decision boundary", name(*id)),
                 PlotKind::Decision(*id),
@@ -79,6 +81,12 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
         plots.push((format!("{} — loss", name(*id)), PlotKind::Loss(*id)));
         if has("accuracy") || has("test_accuracy") || has("progressive_accuracy") {
             plots.push((format!("{} — accuracy", name(*id)), PlotKind::Accuracy(*id)));
+        }
+        if has("hit_rate") {
+            plots.push((
+                format!("{} — hit rate vs popularity", name(*id)),
+                PlotKind::HitRate(*id),
+            ));
         }
         plots.push((
             format!("{} — learning rate", name(*id)),
@@ -253,17 +261,21 @@ pub fn plots_ui(
         let mut view = PlotView::new(title.clone());
         match kind {
             PlotKind::Decision(_) => {}
-            PlotKind::Loss(id) | PlotKind::Accuracy(id) | PlotKind::LearningRate(id) => {
+            PlotKind::Loss(id)
+            | PlotKind::Accuracy(id)
+            | PlotKind::HitRate(id)
+            | PlotKind::LearningRate(id) => {
                 let fields: &[&str] = match kind {
                     PlotKind::Loss(_) => &["loss", "test_loss", "progressive_loss"],
                     PlotKind::Accuracy(_) => &["accuracy", "test_accuracy", "progressive_accuracy"],
+                    PlotKind::HitRate(_) => crate::notebook::plot_fields("hit_rate"),
                     _ => &["lr"],
                 };
                 view = view.x_label("step");
                 for s in metric_series(session, *id, fields) {
                     view = view.series(s);
                 }
-                if matches!(kind, PlotKind::Accuracy(_)) {
+                if matches!(kind, PlotKind::Accuracy(_) | PlotKind::HitRate(_)) {
                     view = view.include_y(0.0).include_y(1.0);
                 }
                 view = view.markers(markers.get(id).unwrap_or(&no_markers));

@@ -48,6 +48,13 @@ fn classes_of(model: &Model) -> Result<usize, String> {
             model.input_width()
         ));
     }
+    if !model.reads_numeric_features() {
+        return Err(
+            "The decision boundary needs 2 numeric features; this model reads ids \
+             (embeddings) or a sequence, not a plane."
+                .into(),
+        );
+    }
     match (model.loss_kind(), model.output_width()) {
         (LossKind::Mse, _) => Err(
             "The decision boundary needs a classifier (cross-entropy or binary cross-entropy \
@@ -86,6 +93,11 @@ fn classify(logits: ArrayView1<f32>, loss: LossKind) -> (usize, f32) {
             (best, 1.0 / sum.max(1.0))
         }
     }
+}
+
+/// Whether the view can draw `model`: a classifier of two numeric features.
+pub fn draws(model: &Model) -> bool {
+    classes_of(model).is_ok()
 }
 
 /// The model's predicted class and confidence over an `n`×`n` grid of cell centres covering
