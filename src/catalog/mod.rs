@@ -134,34 +134,67 @@ impl fmt::Display for Category {
     }
 }
 
-/// Every node kind. The planner and the executor match on this (through the plan's `OpSpec`)
-/// exhaustively, so a new kind makes the compiler list every place that must learn about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NodeKind {
-    CsvSource,
-    SequenceSource,
-    SensorSource,
-    ClickSource,
-    Watermark,
-    Partition,
-    Merge,
-    Map,
-    Filter,
-    Window,
-    Aggregate,
-    CsvSink,
-    NullSink,
-    Fault,
-    DatasetSource,
-    Split,
-    Normalize,
-    Batch,
-    /// A layer of a model; which one is its own list, [`LayerType`].
-    Layer(LayerType),
-    Loss,
-    Trainer,
-    Predict,
-    Shard,
+/// Declares the node kinds — the one list of them: the enum, its palette order (the order
+/// written here, with every layer kind between the two groups) and each kind's spec. A new
+/// kind is one line here plus its spec; the planner and the executor match on it (through
+/// the plan's `OpSpec`) exhaustively, so the compiler lists every other place to teach.
+macro_rules! node_kinds {
+    (
+        before_layers: [$($before:ident => $before_spec:path),* $(,)?],
+        after_layers: [$($after:ident => $after_spec:path),* $(,)?] $(,)?
+    ) => {
+        /// Every node kind.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum NodeKind {
+            $($before,)*
+            /// A layer of a model; which one is its own list, [`LayerType`].
+            Layer(LayerType),
+            $($after,)*
+        }
+
+        /// Kinds in palette order before the layers, and after them.
+        const BEFORE_LAYERS: &[NodeKind] = &[$(NodeKind::$before),*];
+        const AFTER_LAYERS: &[NodeKind] = &[$(NodeKind::$after),*];
+
+        impl NodeKind {
+            pub fn spec(self) -> &'static NodeSpec {
+                match self {
+                    $(NodeKind::$before => &$before_spec,)*
+                    NodeKind::Layer(layer) => layer.spec(),
+                    $(NodeKind::$after => &$after_spec,)*
+                }
+            }
+        }
+    };
+}
+
+node_kinds! {
+    before_layers: [
+        CsvSource => stream_nodes::CSV_SOURCE,
+        DatasetSource => learn_nodes::DATASET_SOURCE,
+        SequenceSource => stream_nodes::SEQUENCE_SOURCE,
+        SensorSource => stream_nodes::SENSOR_SOURCE,
+        ClickSource => stream_nodes::CLICK_SOURCE,
+        Watermark => stream_nodes::WATERMARK,
+        Partition => stream_nodes::PARTITION,
+        Merge => stream_nodes::MERGE,
+        Map => stream_nodes::MAP,
+        Filter => stream_nodes::FILTER,
+        Window => stream_nodes::WINDOW,
+        Aggregate => stream_nodes::AGGREGATE,
+        Split => learn_nodes::SPLIT,
+        Normalize => learn_nodes::NORMALIZE,
+        Batch => learn_nodes::BATCH,
+        Shard => learn_nodes::SHARD,
+        Trainer => learn_nodes::TRAINER,
+        Predict => learn_nodes::PREDICT,
+    ],
+    after_layers: [
+        Loss => learn_nodes::LOSS,
+        CsvSink => stream_nodes::CSV_SINK,
+        NullSink => stream_nodes::NULL_SINK,
+        Fault => stream_nodes::FAULT,
+    ],
 }
 
 /// Declares the layer kinds — the one list of them: the enum, its palette order and each
@@ -242,34 +275,6 @@ impl NodeSpec {
     }
 }
 
-/// Kinds in palette order before the layers, and after them.
-const BEFORE_LAYERS: &[NodeKind] = &[
-    NodeKind::CsvSource,
-    NodeKind::DatasetSource,
-    NodeKind::SequenceSource,
-    NodeKind::SensorSource,
-    NodeKind::ClickSource,
-    NodeKind::Watermark,
-    NodeKind::Partition,
-    NodeKind::Merge,
-    NodeKind::Map,
-    NodeKind::Filter,
-    NodeKind::Window,
-    NodeKind::Aggregate,
-    NodeKind::Split,
-    NodeKind::Normalize,
-    NodeKind::Batch,
-    NodeKind::Shard,
-    NodeKind::Trainer,
-    NodeKind::Predict,
-];
-const AFTER_LAYERS: &[NodeKind] = &[
-    NodeKind::Loss,
-    NodeKind::CsvSink,
-    NodeKind::NullSink,
-    NodeKind::Fault,
-];
-
 impl NodeKind {
     /// Every kind, in palette order.
     pub fn all() -> impl Iterator<Item = NodeKind> {
@@ -278,36 +283,6 @@ impl NodeKind {
             .copied()
             .chain(LayerType::ALL.iter().map(|&l| NodeKind::Layer(l)))
             .chain(AFTER_LAYERS.iter().copied())
-    }
-
-    pub fn spec(self) -> &'static NodeSpec {
-        use learn_nodes as l;
-        use stream_nodes as s;
-        match self {
-            NodeKind::CsvSource => &s::CSV_SOURCE,
-            NodeKind::SequenceSource => &s::SEQUENCE_SOURCE,
-            NodeKind::SensorSource => &s::SENSOR_SOURCE,
-            NodeKind::ClickSource => &s::CLICK_SOURCE,
-            NodeKind::Watermark => &s::WATERMARK,
-            NodeKind::Partition => &s::PARTITION,
-            NodeKind::Merge => &s::MERGE,
-            NodeKind::Map => &s::MAP,
-            NodeKind::Filter => &s::FILTER,
-            NodeKind::Window => &s::WINDOW,
-            NodeKind::Aggregate => &s::AGGREGATE,
-            NodeKind::CsvSink => &s::CSV_SINK,
-            NodeKind::NullSink => &s::NULL_SINK,
-            NodeKind::Fault => &s::FAULT,
-            NodeKind::DatasetSource => &l::DATASET_SOURCE,
-            NodeKind::Split => &l::SPLIT,
-            NodeKind::Normalize => &l::NORMALIZE,
-            NodeKind::Batch => &l::BATCH,
-            NodeKind::Layer(layer) => layer.spec(),
-            NodeKind::Loss => &l::LOSS,
-            NodeKind::Trainer => &l::TRAINER,
-            NodeKind::Predict => &l::PREDICT,
-            NodeKind::Shard => &l::SHARD,
-        }
     }
 
     /// The kind whose file id is `id`, if any.
