@@ -108,6 +108,19 @@ fn same_seed_gives_the_same_loss_curve_bit_for_bit() {
     let (_, b) = run(&g);
     assert!(!a.is_empty());
     assert_eq!(loss(&a), loss(&b));
+    // The test curve too: the held-out batches arrive from another thread, and evaluating on
+    // whichever had arrived made its first points differ from run to run.
+    let test_curve = |rows: &[Vec<f64>]| {
+        rows.iter()
+            .map(|r| (r[4].to_bits(), r[5].to_bits()))
+            .collect::<Vec<_>>()
+    };
+    let evaluated = a.iter().filter(|r| r[5].is_finite()).count();
+    assert!(
+        evaluated > 10,
+        "the test accuracy is reported during the run ({evaluated} points)"
+    );
+    assert_eq!(test_curve(&a), test_curve(&b));
     let mut other = g.clone();
     set(&mut other, "trainer", "seed", ParamValue::Int(8));
     let (_, c) = run(&other);

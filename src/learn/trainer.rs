@@ -290,6 +290,19 @@ impl TrainerOperator {
         Ok(Some((total.loss, accuracy)))
     }
 
+    /// Whether the test batches kept are all there will be, so an evaluation now gives the
+    /// same figure on every run. During the first pass of an epochs run the test input is
+    /// still arriving, from another thread, at its own speed: evaluating on the part that has
+    /// arrived made the first test figures differ from run to run, so they wait for the
+    /// replayed epochs (every input has ended by then). A prequential stream has no end to
+    /// wait for: it evaluates on what has arrived.
+    fn test_set_complete(&self) -> bool {
+        match self.config.mode {
+            TrainingMode::Epochs(_) => self.replay.is_some(),
+            TrainingMode::Prequential { .. } => true,
+        }
+    }
+
     /// Where the next step stands, for the run's pace.
     fn step_place(&self) -> StepPlace {
         StepPlace {
@@ -348,7 +361,7 @@ impl TrainerOperator {
         if !self.reports() {
             return Ok(());
         }
-        if self.step.is_multiple_of(self.config.eval_every.max(1)) {
+        if self.step.is_multiple_of(self.config.eval_every.max(1)) && self.test_set_complete() {
             self.last_test = self.evaluate_test()?;
         }
         let (step_loss, step_correct, step_rows) = match prequential {
