@@ -31,7 +31,7 @@ fn cluster(test: &str) -> Option<String> {
         other => {
             let why = match other {
                 Ok((_, slots)) => format!("{slots} slots, 2 needed"),
-                Err(e) => e,
+                Err(e) => e.to_string(),
             };
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -475,7 +475,7 @@ fn record_rest_responses() {
                 p: &str,
                 c: Option<&str>,
                 b: &[u8],
-            ) -> Result<(u16, String), String> {
+            ) -> Result<(u16, String), flowbook::flink::rest::RestError> {
                 self.0.request(m, p, c, b)
             }
         }

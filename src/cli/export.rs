@@ -42,7 +42,8 @@ pub fn run_on_flink(
 ) -> Result<(), CliError> {
     let (graph, plan) = prepare(path, sets)?;
     let export = translate(path, &graph, &plan)?;
-    let (handle, run) = flink::submit(export, url, None).map_err(CliError::failed)?;
+    let (handle, run) =
+        flink::submit(export, url, None).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let mut announced = false;
     let report = drive(handle, max_seconds, |message| {

@@ -8,6 +8,57 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// What went wrong talking to a cluster. The watcher acts on the difference: an unreachable
+/// cluster is polled again for a while (a busy job manager misses a beat), a job Flink no
+/// longer knows ends the watch at once.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    /// The address is not a plain http://HOST:PORT.
+    #[error("{0}")]
+    Address(String),
+    /// No HTTP answer at all: refused, timed out, reset.
+    #[error("{method} {url}: {reason}")]
+    Unreachable {
+        method: String,
+        url: String,
+        reason: String,
+    },
+    /// Flink answered with an error status; `detail` is its message's first lines.
+    #[error("{what}: Flink answered {status}: {detail}")]
+    Status {
+        what: String,
+        status: u16,
+        detail: String,
+    },
+    /// Flink answered, but not with what the request should give.
+    #[error("{what}: {detail}")]
+    Unexpected { what: String, detail: String },
+    /// A local file the request needs (the jar) cannot be read.
+    #[error("cannot read '{}': {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl RestError {
+    /// Whether asking again later may work (no answer came, or the cluster was busy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RestError::Unreachable { .. } => true,
+            RestError::Status { status, .. } => *status >= 500,
+            RestError::Address(_) | RestError::Unexpected { .. } | RestError::File { .. } => false,
+        }
+    }
+
+    fn unexpected(what: &str, detail: impl Into<String>) -> Self {
+        RestError::Unexpected {
+            what: what.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
 /// One HTTP exchange: method, path (with query) and body; returns status and body text.
 pub trait Http: Send + Sync {
     fn request(
@@ -16,7 +67,7 @@ pub trait Http: Send + Sync {
         path: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> Result<(u16, String), String>;
+    ) -> Result<(u16, String), RestError>;
 }
 
 /// A shared transport (a test keeps the other handle to read what was asked).
@@ -27,7 +78,7 @@ impl<T: Http + ?Sized> Http for std::sync::Arc<T> {
         path: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String), RestError> {
         (**self).request(method, path, content_type, body)
     }
 }
@@ -39,17 +90,17 @@ pub struct UreqHttp {
 }
 
 impl UreqHttp {
-    pub fn new(base: &str) -> Result<Self, String> {
+    pub fn new(base: &str) -> Result<Self, RestError> {
         let base = base.trim().trim_end_matches('/').to_owned();
         if base.starts_with("https://") {
-            return Err(format!(
+            return Err(RestError::Address(format!(
                 "{base}: https is not supported; Flink's REST API is plain http unless security.ssl.rest.enabled is set"
-            ));
+            )));
         }
         if !base.starts_with("http://") {
-            return Err(format!(
+            return Err(RestError::Address(format!(
                 "'{base}' is not a Flink REST address; expected http://HOST:PORT (port 8081 by default)"
-            ));
+            )));
         }
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(60)))
@@ -68,9 +119,13 @@ impl Http for UreqHttp {
         path: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String), RestError> {
         let url = format!("{}{path}", self.base);
-        let failed = |e: ureq::Error| format!("{method} {url}: {e}");
+        let failed = |e: ureq::Error| RestError::Unreachable {
+            method: method.to_owned(),
+            url: url.clone(),
+            reason: e.to_string(),
+        };
         let mut response = match method {
             "GET" => self.agent.get(&url).call(),
             "DELETE" => self.agent.delete(&url).call(),
@@ -137,7 +192,7 @@ impl Http for Recorder {
         path: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String), RestError> {
         let (status, text) = self.inner.request(method, path, content_type, body)?;
         if let Ok(mut recorded) = self.recorded.lock() {
             let cancelled = recorded.0;
@@ -175,11 +230,15 @@ impl Replay {
     }
 
     /// Loads a recorded set: one JSON object `{ "GET /path": [bodies...] }`.
-    pub fn from_recording(text: &str) -> Result<Self, String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_recording(text: &str) -> Result<Self, RestError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| RestError::unexpected("reading a recording", e.to_string()))?;
         let replay = Replay::default();
         let Some(map) = value.as_object() else {
-            return Err("a recording is a JSON object of request → responses".into());
+            return Err(RestError::unexpected(
+                "reading a recording",
+                "a recording is a JSON object of request → responses",
+            ));
         };
         for (key, bodies) in map {
             for body in bodies.as_array().into_iter().flatten() {
@@ -201,18 +260,18 @@ impl Http for Replay {
         path: &str,
         _content_type: Option<&str>,
         _body: &[u8],
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String), RestError> {
         let mut key = format!("{method} {path}");
         if let Ok(mut log) = self.log.lock() {
             log.push(key.clone());
         }
         let cancelled = {
-            let mut flag = self.cancelled.lock().map_err(|_| "replay poisoned")?;
+            let mut flag = self.cancelled.lock().map_err(|_| poisoned())?;
             let before = *flag;
             *flag |= is_cancel(method, path);
             before
         };
-        let mut map = self.responses.lock().map_err(|_| "replay poisoned")?;
+        let mut map = self.responses.lock().map_err(|_| poisoned())?;
         let after = format!("{key}{AFTER_CANCEL}");
         if cancelled && map.contains_key(&after) {
             key = after;
@@ -225,9 +284,13 @@ impl Http for Replay {
         } else {
             list.first()
                 .cloned()
-                .ok_or_else(|| format!("no response recorded for {key}"))
+                .ok_or_else(|| RestError::unexpected(&key, "no response recorded"))
         }
     }
+}
+
+fn poisoned() -> RestError {
+    RestError::unexpected("replay", "a thread panicked while holding the recording")
 }
 
 /// A job's state as Flink names it (RUNNING, FINISHED, FAILED, CANCELED, ...).
@@ -281,7 +344,7 @@ impl std::fmt::Debug for FlinkRest {
     }
 }
 
-fn json(status: u16, text: &str, what: &str) -> Result<Value, String> {
+fn json(status: u16, text: &str, what: &str) -> Result<Value, RestError> {
     let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     if !(200..300).contains(&status) {
         let errors: Vec<String> = value
@@ -298,7 +361,11 @@ fn json(status: u16, text: &str, what: &str) -> Result<Value, String> {
         } else {
             first_lines(&errors.join("\n"), 12)
         };
-        return Err(format!("{what}: Flink answered {status}: {detail}"));
+        return Err(RestError::Status {
+            what: what.to_owned(),
+            status,
+            detail,
+        });
     }
     Ok(value)
 }
@@ -323,7 +390,7 @@ fn str_of(v: Option<&Value>) -> String {
 
 impl FlinkRest {
     /// A client of the cluster at `base` (http://HOST:PORT).
-    pub fn connect(base: &str) -> Result<Self, String> {
+    pub fn connect(base: &str) -> Result<Self, RestError> {
         let http = UreqHttp::new(base)?;
         let base = http.base.clone();
         Ok(Self {
@@ -349,21 +416,23 @@ impl FlinkRest {
         format!("{}/#/job/running/{job_id}/overview", self.base)
     }
 
-    fn get(&self, path: &str, what: &str) -> Result<Value, String> {
+    fn get(&self, path: &str, what: &str) -> Result<Value, RestError> {
         let (status, text) = self.http.request("GET", path, None, &[])?;
         json(status, &text, what)
     }
 
     /// Task managers and slots: checks that the cluster answers.
-    pub fn overview(&self) -> Result<(u64, u64), String> {
+    pub fn overview(&self) -> Result<(u64, u64), RestError> {
         let v = self.get("/overview", "cluster overview")?;
         Ok((u64_of(v.get("taskmanagers")), u64_of(v.get("slots-total"))))
     }
 
     /// Uploads a jar; returns the id Flink gives it.
-    pub fn upload_jar(&self, jar: &Path) -> Result<String, String> {
-        let bytes =
-            std::fs::read(jar).map_err(|e| format!("cannot read '{}': {e}", jar.display()))?;
+    pub fn upload_jar(&self, jar: &Path) -> Result<String, RestError> {
+        let bytes = std::fs::read(jar).map_err(|source| RestError::File {
+            path: jar.to_owned(),
+            source,
+        })?;
         let boundary = format!(
             "flowbook-{:x}",
             std::time::SystemTime::now()
@@ -384,15 +453,16 @@ impl FlinkRest {
         let file = str_of(v.get("filename"));
         let id = file.rsplit('/').next().unwrap_or_default().to_owned();
         if id.is_empty() {
-            return Err(format!(
-                "jar upload: no file name in Flink's answer: {text}"
+            return Err(RestError::unexpected(
+                "jar upload",
+                format!("no file name in Flink's answer: {text}"),
             ));
         }
         Ok(id)
     }
 
     /// Runs an uploaded jar's main class; returns the job id.
-    pub fn run_jar(&self, jar_id: &str, entry_class: &str) -> Result<String, String> {
+    pub fn run_jar(&self, jar_id: &str, entry_class: &str) -> Result<String, RestError> {
         let body = serde_json::json!({ "entryClass": entry_class }).to_string();
         let (status, text) = self.http.request(
             "POST",
@@ -403,21 +473,22 @@ impl FlinkRest {
         let v = json(status, &text, "starting the job")?;
         let id = str_of(v.get("jobid"));
         if id.is_empty() {
-            return Err(format!(
-                "starting the job: no job id in Flink's answer: {text}"
+            return Err(RestError::unexpected(
+                "starting the job",
+                format!("no job id in Flink's answer: {text}"),
             ));
         }
         Ok(id)
     }
 
-    pub fn delete_jar(&self, jar_id: &str) -> Result<(), String> {
+    pub fn delete_jar(&self, jar_id: &str) -> Result<(), RestError> {
         let (status, text) = self
             .http
             .request("DELETE", &format!("/jars/{jar_id}"), None, &[])?;
         json(status, &text, "deleting the jar").map(drop)
     }
 
-    pub fn job(&self, job_id: &str) -> Result<JobDetails, String> {
+    pub fn job(&self, job_id: &str) -> Result<JobDetails, RestError> {
         let v = self.get(&format!("/jobs/{job_id}"), "job status")?;
         let vertices = v
             .get("vertices")
@@ -442,7 +513,7 @@ impl FlinkRest {
     }
 
     /// The job's user accumulators (Flowbook's per-node counters), by name.
-    pub fn accumulators(&self, job_id: &str) -> Result<BTreeMap<String, u64>, String> {
+    pub fn accumulators(&self, job_id: &str) -> Result<BTreeMap<String, u64>, RestError> {
         let v = self.get(&format!("/jobs/{job_id}/accumulators"), "accumulators")?;
         Ok(v.get("user-task-accumulators")
             .and_then(Value::as_array)
@@ -453,7 +524,7 @@ impl FlinkRest {
     }
 
     /// The highest back-pressure ratio over a vertex's subtasks (0 = none, 1 = always blocked).
-    pub fn backpressure(&self, job_id: &str, vertex: &str) -> Result<f32, String> {
+    pub fn backpressure(&self, job_id: &str, vertex: &str) -> Result<f32, RestError> {
         let v = self.get(
             &format!("/jobs/{job_id}/vertices/{vertex}/backpressure"),
             "back-pressure",
@@ -467,7 +538,7 @@ impl FlinkRest {
     }
 
     /// The lowest input watermark over a vertex's subtasks, once every subtask has one.
-    pub fn watermark(&self, job_id: &str, vertex: &str) -> Result<Option<i64>, String> {
+    pub fn watermark(&self, job_id: &str, vertex: &str) -> Result<Option<i64>, RestError> {
         let v = self.get(
             &format!("/jobs/{job_id}/vertices/{vertex}/watermarks"),
             "watermarks",
@@ -488,7 +559,7 @@ impl FlinkRest {
     }
 
     /// The exception that failed the job, if any.
-    pub fn exception(&self, job_id: &str) -> Result<Option<JobException>, String> {
+    pub fn exception(&self, job_id: &str) -> Result<Option<JobException>, RestError> {
         let v = self.get(&format!("/jobs/{job_id}/exceptions"), "exceptions")?;
         let entry = v
             .get("exceptionHistory")
@@ -510,7 +581,7 @@ impl FlinkRest {
     }
 
     /// Cancels the job (Stop in Flowbook).
-    pub fn cancel(&self, job_id: &str) -> Result<(), String> {
+    pub fn cancel(&self, job_id: &str) -> Result<(), RestError> {
         let (status, text) =
             self.http
                 .request("PATCH", &format!("/jobs/{job_id}?mode=cancel"), None, &[])?;
@@ -558,6 +629,12 @@ mod tests {
             .run_jar("abc_job.jar", "flowbook.FlowbookJob")
             .unwrap_err();
         assert!(
+            matches!(err, RestError::Status { status: 400, .. }),
+            "{err:?}"
+        );
+        assert!(!err.is_transient());
+        let err = err.to_string();
+        assert!(
             err.contains("starting the job: Flink answered 400")
                 && err.contains("Could not execute"),
             "{err}"
@@ -569,11 +646,13 @@ mod tests {
         assert!(
             FlinkRest::connect("https://x:8081")
                 .unwrap_err()
+                .to_string()
                 .contains("https")
         );
         assert!(
             FlinkRest::connect("localhost:8081")
                 .unwrap_err()
+                .to_string()
                 .contains("http://HOST:PORT")
         );
         assert!(FlinkRest::connect("http://127.0.0.1:8081/").is_ok());

@@ -4,8 +4,9 @@
 //! local run). Stop cancels the job. What the app shows beyond telemetry (job id, Flink's web
 //! UI link, vertices) is in a shared `FlinkRun`.
 
+use super::build::JarError;
 use super::export::{FlinkExport, MAIN_CLASS};
-use super::rest::{FlinkRest, JobDetails, first_lines};
+use super::rest::{FlinkRest, JobDetails, RestError, first_lines};
 use super::spec::JobSpec;
 use super::vertices::{
     NodeCounts, StatusInput, VertexSample, describe_vertices, failed_node, node_counts, statuses,
@@ -64,7 +65,18 @@ impl FlinkRun {
 }
 
 /// Makes the job's jar (javac and jar; tests hand in a ready file).
-pub type JarMaker = Box<dyn FnOnce(&FlinkExport) -> Result<PathBuf, String> + Send>;
+pub type JarMaker = Box<dyn FnOnce(&FlinkExport) -> Result<PathBuf, JarError> + Send>;
+
+/// Why a Flink run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Cluster(#[from] RestError),
+    #[error(transparent)]
+    Jar(#[from] JarError),
+    #[error("cannot start the thread that watches the job: {0}")]
+    Thread(std::io::Error),
+}
 
 /// How often the job is polled.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -76,7 +88,7 @@ pub fn submit(
     export: FlinkExport,
     url: &str,
     waker: Option<TelemetryWaker>,
-) -> Result<(RunHandle, FlinkRun), String> {
+) -> Result<(RunHandle, FlinkRun), SubmitError> {
     let rest = FlinkRest::connect(url)?;
     let home = super::build::flink_home()?;
     let dir = std::env::temp_dir().join(format!(
@@ -97,7 +109,7 @@ pub fn watch(
     make: JarMaker,
     poll: Duration,
     waker: Option<TelemetryWaker>,
-) -> Result<(RunHandle, FlinkRun), String> {
+) -> Result<(RunHandle, FlinkRun), SubmitError> {
     let (control_tx, control_rx) = unbounded();
     let (telemetry_tx, telemetry_rx) = unbounded();
     let run = FlinkRun::default();
@@ -120,7 +132,7 @@ pub fn watch(
     let monitor = std::thread::Builder::new()
         .name("flink-watch".into())
         .spawn(move || watcher.run(make))
-        .map_err(|e| format!("cannot start a thread: {e}"))?;
+        .map_err(SubmitError::Thread)?;
     Ok((RunHandle::external(control_tx, telemetry_rx, monitor), run))
 }
 
@@ -137,8 +149,20 @@ struct Watcher {
     waker: Option<TelemetryWaker>,
 }
 
-/// Consecutive failed polls after which the cluster counts as lost.
+/// Consecutive failed polls (no answer, or a busy cluster's 5xx) after which the cluster
+/// counts as lost. Any other error (the job is unknown, the answer is not a job) ends at once.
 const LOST_AFTER: u32 = 15;
+
+/// What the user reads when the watch ends without the job's own end.
+fn lost_job_message(job_id: &str, error: &RestError) -> String {
+    match error {
+        RestError::Status { status: 404, .. } => {
+            format!("Flink no longer knows job {job_id} (was the cluster restarted?): {error}")
+        }
+        _ if error.is_transient() => format!("lost contact with Flink: {error}"),
+        _ => format!("cannot follow job {job_id}: {error}"),
+    }
+}
 
 impl Watcher {
     fn elapsed(&self) -> f64 {
@@ -254,13 +278,13 @@ impl Watcher {
         });
         let jar_id = match self.rest.upload_jar(&jar) {
             Ok(id) => id,
-            Err(e) => return self.fail_before_start(e),
+            Err(e) => return self.fail_before_start(e.to_string()),
         };
         let job_id = match self.rest.run_jar(&jar_id, MAIN_CLASS) {
             Ok(id) => id,
             Err(e) => {
                 let _ = self.rest.delete_jar(&jar_id);
-                return self.fail_before_start(e);
+                return self.fail_before_start(e.to_string());
             }
         };
         let web_ui = self.rest.web_ui_url(&job_id);
@@ -329,8 +353,8 @@ impl Watcher {
                 }
                 Err(e) => {
                     failures += 1;
-                    if failures >= LOST_AFTER {
-                        let message = format!("lost contact with Flink: {e}");
+                    if failures >= LOST_AFTER || !e.is_transient() {
+                        let message = lost_job_message(job_id, &e);
                         self.run.update(|i| {
                             i.phase = FlinkPhase::Failed;
                             i.error = Some(message.clone());
@@ -449,6 +473,74 @@ pub fn readable_failure(trace: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flink::rest::Replay;
+
+    /// A cluster that takes the jar and starts job `j1`, then answers 404 for it (restarted).
+    fn forgetful_cluster() -> FlinkRest {
+        let replay = Replay::default();
+        replay.add(
+            "POST /jars/upload",
+            200,
+            r#"{"filename":"/tmp/x/abc_job.jar"}"#,
+        );
+        replay.add("POST /jars/abc_job.jar/run", 200, r#"{"jobid":"j1"}"#);
+        replay.add("DELETE /jars/abc_job.jar", 200, "{}");
+        replay.add(
+            "GET /jobs/j1",
+            404,
+            r#"{"errors":["org.apache.flink.runtime.rest.NotFoundException: Job j1 not found"]}"#,
+        );
+        FlinkRest::with_http("http://flink:8081", Box::new(replay))
+    }
+
+    fn window_stats_export() -> FlinkExport {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let file = root.join("example-graphs/window-stats.ron");
+        let graph = crate::graph::load(&file).expect("the example loads");
+        let plan = crate::plan::plan_in(&graph, &crate::paths::GraphLocation::of_file(&file))
+            .expect("the example plans");
+        crate::flink::export(&graph, &plan, "window-stats.ron").expect("the example exports")
+    }
+
+    #[test]
+    fn a_job_the_cluster_no_longer_knows_ends_the_watch_at_once() {
+        // The replayed cluster never looks at the jar: any file will do.
+        let make: JarMaker =
+            Box::new(|_| Ok(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")));
+        let (handle, run) = watch(
+            window_stats_export(),
+            forgetful_cluster(),
+            make,
+            Duration::from_millis(10),
+            None,
+        )
+        .expect("the watch starts");
+        let report = handle.wait();
+        let Outcome::Failed { message, .. } = &report.outcome else {
+            panic!("expected a failure, got {:?}", report.outcome);
+        };
+        assert!(message.contains("no longer knows job j1"), "{message}");
+        assert_eq!(run.info().phase, FlinkPhase::Failed);
+    }
+
+    #[test]
+    fn only_missing_answers_and_busy_clusters_are_worth_asking_again() {
+        let unreachable = RestError::Unreachable {
+            method: "GET".into(),
+            url: "http://flink:8081/jobs/j1".into(),
+            reason: "connection refused".into(),
+        };
+        let status = |status| RestError::Status {
+            what: "job status".into(),
+            status,
+            detail: String::new(),
+        };
+        assert!(unreachable.is_transient());
+        assert!(status(503).is_transient());
+        assert!(!status(404).is_transient());
+        assert!(lost_job_message("j1", &unreachable).starts_with("lost contact with Flink"));
+        assert!(lost_job_message("j1", &status(400)).starts_with("cannot follow job j1"));
+    }
 
     #[test]
     fn failures_read_as_flowbooks_message_or_the_innermost_cause() {

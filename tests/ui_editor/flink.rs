@@ -19,7 +19,7 @@ use std::time::Duration;
 fn replayed(recording: &str, seen: Arc<Mutex<Option<Arc<Replay>>>>) -> FlinkConnector {
     let path = root().join(format!("tests/data/flink/rest/{recording}.json"));
     Arc::new(move |export, url, waker| {
-        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(&path).expect("the recording");
         let replay = Arc::new(Replay::from_recording(&text)?);
         *seen.lock().unwrap() = Some(Arc::clone(&replay));
         let rest = FlinkRest::with_http(url, Box::new(replay));

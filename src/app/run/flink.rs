@@ -15,7 +15,11 @@ use std::sync::Arc;
 
 /// Starts an exported job on the cluster at an address and returns its handle.
 pub type FlinkConnector = Arc<
-    dyn Fn(FlinkExport, &str, Option<TelemetryWaker>) -> Result<(RunHandle, FlinkRun), String>
+    dyn Fn(
+            FlinkExport,
+            &str,
+            Option<TelemetryWaker>,
+        ) -> Result<(RunHandle, FlinkRun), crate::flink::watch::SubmitError>
         + Send
         + Sync,
 >;
