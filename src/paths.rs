@@ -114,6 +114,35 @@ impl GraphLocation {
         }
     }
 
+    /// `raw` (a path as written in this graph) as it must be written for the graph at `to` to
+    /// name the same file: relative when the file is inside `to`'s folder, else absolute.
+    /// `None` when it needs no change (absolute, standard input, empty, or the same folder).
+    pub fn rebase(&self, raw: &str, to: &GraphLocation) -> Option<String> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed == STDIN || Path::new(trimmed).is_absolute() {
+            return None;
+        }
+        let same_folder = normalize(&self.folder).is_some_and(|a| Some(a) == normalize(&to.folder));
+        if same_folder {
+            return None;
+        }
+        let file = self.resolve(trimmed);
+        let clean = normalize(&file);
+        let inside = clean
+            .as_deref()
+            .zip(normalize(&to.folder))
+            .and_then(|(file, folder)| file.strip_prefix(folder).ok().map(Path::to_path_buf))
+            .filter(|rest| !rest.as_os_str().is_empty());
+        let stored = match (inside, clean) {
+            (Some(rest), _) => rest,
+            // Outside the new folder: absolute; `..` kept only when the path had one to follow.
+            (None, Some(clean)) if !trimmed.contains("..") => clean,
+            (None, _) => file,
+        };
+        let stored = stored.display().to_string();
+        (stored != trimmed).then_some(stored)
+    }
+
     /// One line for the user: where relative paths point and why.
     pub fn describe(&self) -> String {
         let why = match self.origin {
@@ -298,6 +327,34 @@ mod tests {
             at.resolve("./out.csv"),
             PathBuf::from("/home/ann/project/./out.csv")
         );
+    }
+
+    #[test]
+    fn rebasing_keeps_every_path_pointing_at_the_same_file() {
+        let from = GraphLocation::unsaved(Path::new("/repo/example-graphs"));
+        let below = GraphLocation::of_file(Path::new("/repo/g.ron"));
+        let away = GraphLocation::of_file(Path::new("/home/ann/g.ron"));
+        assert_eq!(
+            from.rebase("data/a.csv", &below).as_deref(),
+            Some("example-graphs/data/a.csv")
+        );
+        assert_eq!(
+            from.rebase("./data/a.csv", &away).as_deref(),
+            Some("/repo/example-graphs/data/a.csv")
+        );
+        for raw in ["", "-", "/tmp/x.csv"] {
+            assert_eq!(from.rebase(raw, &away), None, "{raw:?} stays");
+        }
+        let same = GraphLocation::of_file(Path::new("/repo/example-graphs/./copy.ron"));
+        assert_eq!(from.rebase("data/a.csv", &same), None, "same folder");
+        for raw in ["data/a.csv", "../tests/b.csv", "out.csv"] {
+            let moved = from.rebase(raw, &away).unwrap_or_else(|| raw.to_owned());
+            assert_eq!(
+                normalize(&away.resolve(&moved)),
+                normalize(&from.resolve(raw)),
+                "{raw} -> {moved}"
+            );
+        }
     }
 
     #[test]

@@ -61,3 +61,9 @@ mod readable;
 
 #[path = "ui_editor/deep_live.rs"]
 mod deep_live;
+
+#[path = "ui_editor/paths.rs"]
+mod paths;
+
+#[path = "ui_editor/plain.rs"]
+mod plain;

@@ -357,7 +357,7 @@ impl FlowbookApp {
     }
 
     fn add_csv_source(&mut self, path: &Path, pos: [f32; 2]) {
-        let params = match csv_source_params(path) {
+        let params = match csv_source_params(path, &self.doc.location()) {
             Ok(p) => p,
             Err(e) => {
                 self.set_error(format!("Cannot add a CSV source: {e}"));

@@ -23,7 +23,13 @@ pub fn dialogs_ui(
             Dialog::LoadError(message) => {
                 ui.heading("Could not open the file");
                 ui.add_space(6.0);
-                ui.label(RichText::new(message).monospace().color(ERROR_RED));
+                // The plain sentence wraps; the line with its caret stays monospace.
+                let (sentence, excerpt) = message.split_once('\n').unwrap_or((message, ""));
+                ui.label(RichText::new(sentence).color(ERROR_RED));
+                if !excerpt.is_empty() {
+                    ui.add_space(4.0);
+                    ui.add(egui::Label::new(RichText::new(excerpt).monospace()).extend());
+                }
                 ui.add_space(6.0);
                 ui.label("The current graph is unchanged.");
                 ui.add_space(6.0);

@@ -24,11 +24,76 @@ struct Snapshot {
     revision: u64,
 }
 
+/// Where an unsaved graph's relative paths resolve, and why: the user is shown both.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnsavedFolder {
+    /// Absolute.
+    pub folder: PathBuf,
+    pub why: FolderWhy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum FolderWhy {
+    /// The graph is a copy of an example: its data sits beside the example.
+    Example,
+    Documents,
+    Home,
+    /// No documents or home folder is known (a bare service account): the temp folder.
+    Temporary,
+    /// Chosen by the program (tests, embedding).
+    Given,
+}
+
+impl UnsavedFolder {
+    /// The user's documents folder, else their home folder: where a new graph's files go.
+    pub fn documents() -> Self {
+        if let Some(folder) = dirs::document_dir().filter(|d| d.is_dir()) {
+            return Self::new(folder, FolderWhy::Documents);
+        }
+        match dirs::home_dir() {
+            Some(home) => Self::new(home, FolderWhy::Home),
+            None => Self::new(std::env::temp_dir(), FolderWhy::Temporary),
+        }
+    }
+
+    /// The folder of the example `example_file` (a copy of it reads the data beside it).
+    pub fn of_example(example_file: &Path) -> Self {
+        let folder = example_file
+            .parent()
+            .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+        Self::new(folder, FolderWhy::Example)
+    }
+
+    pub fn new(folder: impl Into<PathBuf>, why: FolderWhy) -> Self {
+        let folder = folder.into();
+        Self {
+            folder: std::path::absolute(&folder).unwrap_or(folder),
+            why,
+        }
+    }
+
+    /// The folder as a person reads it: `~/Documents` for a folder in the home folder.
+    pub fn short(&self) -> String {
+        short_folder(&self.folder)
+    }
+}
+
+/// `folder` with the home folder written `~`.
+pub fn short_folder(folder: &Path) -> String {
+    match dirs::home_dir().and_then(|home| folder.strip_prefix(home).ok().map(Path::to_path_buf)) {
+        Some(rest) if rest.as_os_str().is_empty() => "~".to_owned(),
+        Some(rest) => format!("~/{}", rest.display()),
+        None => folder.display().to_string(),
+    }
+}
+
 /// A graph with a path, a modified flag and undo/redo.
 #[derive(Debug)]
 pub struct Document {
     graph: Graph,
     pub path: Option<PathBuf>,
+    /// Where relative paths resolve while the graph has no file (never the working directory).
+    pub unsaved_folder: UnsavedFolder,
     undo: Vec<Snapshot>,
     redo: Vec<Snapshot>,
     open_merge: Option<MergeKey>,
@@ -44,7 +109,8 @@ impl Document {
         graph.tidy_groups();
         Self {
             graph,
-            path,
+            path: path.map(|p| std::path::absolute(&p).unwrap_or(p)),
+            unsaved_folder: UnsavedFolder::documents(),
             undo: Vec::new(),
             redo: Vec::new(),
             open_merge: None,
@@ -63,17 +129,66 @@ impl Document {
         }
     }
 
+    /// An unsaved copy of the example at `example_file`: its paths resolve beside the example.
+    pub fn copy_of_example(graph: Graph, example_file: &Path) -> Self {
+        Self::new(graph, None).with_unsaved_folder(UnsavedFolder::of_example(example_file))
+    }
+
+    /// The same document, resolving relative paths in `folder` while unsaved.
+    pub fn with_unsaved_folder(mut self, folder: UnsavedFolder) -> Self {
+        self.unsaved_folder = folder;
+        self
+    }
+
     pub fn graph(&self) -> &Graph {
         &self.graph
     }
 
-    /// Where the graph's relative paths resolve: its file's folder; unsaved, the working
-    /// directory (for now: issue 13 gives unsaved graphs a chosen default).
+    /// Where the graph's relative paths resolve: its file's folder; unsaved, its
+    /// `unsaved_folder`. Never the process's working directory.
     pub fn location(&self) -> crate::paths::GraphLocation {
         match &self.path {
             Some(path) => crate::paths::GraphLocation::of_file(path),
-            None => crate::paths::GraphLocation::working_directory(),
+            None => crate::paths::GraphLocation::unsaved(&self.unsaved_folder.folder),
         }
+    }
+
+    /// Where relative paths point, in a few words for the title and status bar
+    /// ("paths relative to ~/Documents"); `None` once saved (beside the file, as expected).
+    pub fn folder_hint(&self) -> Option<String> {
+        if self.path.is_some() {
+            return None;
+        }
+        let folder = self.unsaved_folder.short();
+        Some(match self.unsaved_folder.why {
+            FolderWhy::Example => format!("paths relative to the example's folder {folder}"),
+            _ => format!("paths relative to {folder}"),
+        })
+    }
+
+    /// The status bar's short form of `folder_hint`: the folder's own name.
+    pub fn folder_badge(&self) -> Option<String> {
+        self.path.is_none().then(|| {
+            let name = self.unsaved_folder.folder.file_name().map_or_else(
+                || self.unsaved_folder.short(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            format!("files in {name}/")
+        })
+    }
+
+    /// The folder relative paths resolve in, and why, for a tooltip.
+    pub fn folder_explained(&self) -> String {
+        let folder = short_folder(self.location().folder());
+        let why = match (&self.path, self.unsaved_folder.why) {
+            (Some(_), _) => "the graph file's folder",
+            (None, FolderWhy::Example) => "the folder of the example this graph was copied from",
+            (None, FolderWhy::Documents) => "your Documents folder, until you save the graph",
+            (None, FolderWhy::Home) => "your home folder, until you save the graph",
+            (None, FolderWhy::Temporary) => "the temporary folder, until you save the graph",
+            (None, FolderWhy::Given) => "the folder chosen for this unsaved graph",
+        };
+        format!("Relative file paths in this graph (CSV inputs, outputs) are in {folder}: {why}.")
     }
 
     /// Changes the graph as one undo step. A failed edit leaves the graph untouched and records

@@ -27,15 +27,16 @@ impl FlowbookApp {
             Guarded::Open(path) => self.open_file(&path),
             Guarded::OpenCopy(path) => match crate::graph::load(&path) {
                 Ok(graph) => {
-                    self.replace_document(Document::new(graph, None));
+                    self.replace_document(Document::copy_of_example(graph, &path));
                     let name = path.file_name().unwrap_or_default().to_string_lossy();
                     self.set_status(format!(
-                        "Opened a copy of {name}: press Run (F5) to try it, Save As to keep it"
+                        "Opened a copy of {name}: press Run (F5) to try it, Save As to keep it \
+                         (its files stay beside the example until then)"
                     ));
                 }
                 Err(e) => {
                     self.set_error(format!("Could not open {}", path.display()));
-                    self.dialog = Some(Dialog::LoadError(e.to_string()));
+                    self.dialog = Some(Dialog::LoadError(e.with_excerpt()));
                 }
             },
             Guarded::Quit => {
@@ -65,20 +66,34 @@ impl FlowbookApp {
             }
             Err(e) => {
                 self.set_error(format!("Could not open {}", path.display()));
-                self.dialog = Some(Dialog::LoadError(e.to_string()));
+                self.dialog = Some(Dialog::LoadError(e.with_excerpt()));
             }
         }
     }
 
+    /// Saves atomically to `path`. Saved into another folder, the graph's relative input
+    /// paths are rewritten first so they still read the same files (one undo step), and the
+    /// status line says which outputs now land beside the new file (`relocate`).
     pub(crate) fn save_to(&mut self, path: &Path) -> bool {
-        match crate::graph::save(self.doc.graph(), path) {
+        let from = self.doc.location();
+        let to = crate::paths::GraphLocation::of_file(path);
+        let mut graph = self.doc.graph().clone();
+        let moved = crate::app::relocate::relocate_paths(&mut graph, &from, &to, Path::exists);
+        match crate::graph::save(&graph, path) {
             Ok(()) => {
+                if !moved.inputs_kept.is_empty() {
+                    let _ = self.doc.edit(None, |g| {
+                        *g = graph;
+                        Ok::<_, std::convert::Infallible>(())
+                    });
+                }
                 self.doc.mark_saved(path);
                 self.settings.remember(path);
+                let kept = moved.summary();
                 match self.save_results(path) {
-                    Ok(()) => self.set_status(format!("Saved {}", path.display())),
+                    Ok(()) => self.set_status(format!("Saved {}{kept}", path.display())),
                     Err(e) => self.set_error(format!(
-                        "Saved {}, but not the run's results: {e}",
+                        "Saved {}{kept}, but not the run's results: {e}",
                         path.display()
                     )),
                 }
@@ -136,24 +151,16 @@ impl FlowbookApp {
         }
     }
 
+    /// Opens the file dialog in the graph's folder (unsaved: its default folder); a picked
+    /// file is stored relative to that folder when inside it.
     pub(crate) fn show_file_dialog(&mut self, purpose: DialogPurpose) {
-        let dir = self
-            .doc
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf);
+        let location = self.doc.location();
         let name = self
             .doc
             .path
             .as_deref()
             .and_then(Path::file_name)
             .map(|n| n.to_string_lossy().into_owned());
-        let dir = dir.or_else(|| std::env::current_dir().ok());
-        self.file_dialog = Some(FileDialogState::open(
-            purpose,
-            dir.as_deref(),
-            name.as_deref(),
-        ));
+        self.file_dialog = Some(FileDialogState::open(purpose, location, name.as_deref()));
     }
 }

@@ -3,6 +3,7 @@
 //! the graph module's (`graph::load`, atomic `graph::save`); this module only finds paths.
 
 use crate::app::command::{Command, DialogPurpose};
+use crate::paths::GraphLocation;
 use crate::stream::sources::{CsvOptions, NonFinitePolicy, read_header};
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 pub struct FileDialogState {
     dialog: egui_file::FileDialog,
     pub purpose: DialogPurpose,
+    /// The graph's location when the dialog opened: picked files are stored relative to it.
+    location: GraphLocation,
 }
 
 impl std::fmt::Debug for FileDialogState {
@@ -26,8 +29,8 @@ fn has_extension(path: &Path, ext: &str) -> bool {
 }
 
 impl FileDialogState {
-    /// Opens a dialog in `start_dir` (the current file's folder, else the working directory).
-    pub fn open(purpose: DialogPurpose, start_dir: Option<&Path>, file_name: Option<&str>) -> Self {
+    /// Opens a dialog in the graph's folder (`location`).
+    pub fn open(purpose: DialogPurpose, location: GraphLocation, file_name: Option<&str>) -> Self {
         let mut dialog = match &purpose {
             DialogPurpose::SaveAs => {
                 let mut d = egui_file::FileDialog::save_file()
@@ -66,11 +69,15 @@ impl FileDialogState {
             DialogPurpose::SaveAs | DialogPurpose::ExportReport
         ))
         .show_rename(false);
-        if let Some(dir) = start_dir.filter(|d| d.is_dir()) {
-            dialog = dialog.initial_path(dir);
+        if location.folder().is_dir() {
+            dialog = dialog.initial_path(location.folder());
         }
         dialog.open();
-        Self { dialog, purpose }
+        Self {
+            dialog,
+            purpose,
+            location,
+        }
     }
 
     /// Shows the dialog. Returns `Some(Some(command))` when a file was chosen,
@@ -105,7 +112,7 @@ impl FileDialogState {
             DialogPurpose::ParamPath { node, param } => Command::SetParam {
                 node: *node,
                 param: param.clone(),
-                value: crate::graph::ParamValue::Text(display_path(&path)),
+                value: crate::graph::ParamValue::Text(self.location.relative_for_storage(&path)),
                 merge: false,
             },
             DialogPurpose::AddCsv => Command::AddCsvSource {
@@ -116,29 +123,23 @@ impl FileDialogState {
     }
 }
 
-/// A path as stored in a parameter: relative to the working directory when inside it (so
-/// graphs stay portable), else absolute.
-pub fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    relative
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
-}
-
-/// Where the example graphs live: `example-graphs/` in the working directory, beside the
-/// executable's crate, or in the source tree this binary was built from.
+/// Where the example graphs live (absolute): the folder `FLOWBOOK_EXAMPLES` names (a
+/// packaged install), `example-graphs/` in the working directory, beside the executable's
+/// crate, or in the source tree this binary was built from.
 pub fn examples_dir() -> Option<PathBuf> {
     let candidates = [
+        std::env::var_os("FLOWBOOK_EXAMPLES").map(PathBuf::from),
         Some(PathBuf::from("example-graphs")),
         std::env::current_exe()
             .ok()
             .and_then(|exe| exe.parent().map(|d| d.join("../../example-graphs"))),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs")),
     ];
-    candidates.into_iter().flatten().find(|d| d.is_dir())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.is_dir())
+        .map(|d| std::path::absolute(&d).unwrap_or(d))
 }
 
 /// The example graphs, sorted by file name.
@@ -167,8 +168,12 @@ pub fn is_csv_file(path: &Path) -> bool {
 }
 
 /// Parameters of a CSV source for `path`, from its header: a key column and a time column
-/// when names suggest them, every other column as a value.
-pub fn csv_source_params(path: &Path) -> Result<Vec<(&'static str, String)>, String> {
+/// when names suggest them, every other column as a value. The path is stored relative to
+/// the graph's folder (`location`) when the file is inside it.
+pub fn csv_source_params(
+    path: &Path,
+    location: &GraphLocation,
+) -> Result<Vec<(&'static str, String)>, String> {
     let options = CsvOptions {
         path: path.to_path_buf(),
         key_column: None,
@@ -208,7 +213,7 @@ pub fn csv_source_params(path: &Path) -> Result<Vec<(&'static str, String)>, Str
         _ => ",",
     };
     Ok(vec![
-        ("path", display_path(path)),
+        ("path", location.relative_for_storage(path)),
         ("key_column", key.unwrap_or_default()),
         ("time_column", time.unwrap_or_default()),
         ("value_columns", values.join(",")),
@@ -237,13 +242,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.csv");
         std::fs::write(&path, "sensor;ts_ms;temp;humidity\na;1;2;3\n").unwrap();
-        let params = csv_source_params(&path).unwrap();
+        let params = csv_source_params(&path, &GraphLocation::unsaved(dir.path())).unwrap();
         let get = |name: &str| {
             params
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.as_str())
         };
+        assert_eq!(get("path"), Some("events.csv"), "stored beside the graph");
         assert_eq!(get("key_column"), Some("sensor"));
         assert_eq!(get("time_column"), Some("ts_ms"));
         assert_eq!(get("value_columns"), Some("temp,humidity"));

@@ -169,7 +169,9 @@ fn node_ui(ui: &mut Ui, state: &mut InspectorState, node: &Node, cx: &mut Inspec
                 ui.end_row();
             }
             for param in spec.params {
-                param_row_ui(ui, &mut state.buffers, node, spec, param, cx.commands);
+                if crate::app::param_check::param_applies(node, spec, param.name) {
+                    param_row_ui(ui, &mut state.buffers, node, spec, param, cx.commands);
+                }
             }
         });
     // Parameters first; the run's numbers below them, collapsible.

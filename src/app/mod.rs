@@ -22,6 +22,7 @@ mod param_widgets;
 pub mod plots;
 pub mod problems;
 pub mod recovery;
+mod relocate;
 pub mod run;
 pub mod settings;
 mod shell;

@@ -144,6 +144,8 @@ impl FlowbookApp {
             zoom: self.canvas.view.zoom,
             snap: self.settings.snap_to_grid,
             problems: self.problems.problems.len(),
+            folder: self.doc.folder_badge(),
+            folder_explained: self.doc.folder_explained(),
         };
         egui::Panel::bottom("status").show(ui, |ui| status_bar_ui(ui, &status));
         let failure = self.run.session.as_ref().and_then(|s| match &s.phase {

@@ -14,6 +14,38 @@ pub fn default_value(spec: &ParamSpec) -> ParamValue {
     }
 }
 
+/// Whether parameter `param` means anything for `node` as it is set now: a window shows only
+/// the fields of its kind (no gap or count for a tumbling window). Hidden values stay in the
+/// file untouched, so switching the kind back brings them back.
+pub fn param_applies(node: &Node, spec: &NodeSpec, param: &str) -> bool {
+    if spec.kind != NodeKind::Window {
+        return true;
+    }
+    let kind = match node.params.get("kind") {
+        Some(ParamValue::Text(kind)) => kind.as_str(),
+        _ => "tumbling",
+    };
+    let own: &[&str] = match kind {
+        "tumbling" => &["size_ms", "offset_ms", "allowed_lateness_ms"],
+        "sliding" => &["size_ms", "slide_ms", "offset_ms", "allowed_lateness_ms"],
+        "session" => &["gap_ms", "allowed_lateness_ms"],
+        "count" => &["count"],
+        "count_sliding" => &["count", "count_slide"],
+        // An unknown kind (a problem names it): show everything.
+        _ => return true,
+    };
+    let kind_specific = [
+        "size_ms",
+        "slide_ms",
+        "offset_ms",
+        "gap_ms",
+        "count",
+        "count_slide",
+        "allowed_lateness_ms",
+    ];
+    !kind_specific.contains(&param) || own.contains(&param)
+}
+
 /// Whether `value` may be stored in parameter `param` of a node of `spec`'s kind; the error
 /// says why not ("is 0, outside 1..=86400000", "expected an assignment ...").
 pub fn check_param(spec: &'static NodeSpec, param: &str, value: &ParamValue) -> Result<(), String> {

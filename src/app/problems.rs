@@ -93,6 +93,10 @@ pub struct StatusLine<'a> {
     pub zoom: f32,
     pub snap: bool,
     pub problems: usize,
+    /// Where an unsaved graph's relative paths point ("files in Documents/").
+    pub folder: Option<String>,
+    /// The tooltip: the folder and why it is the base.
+    pub folder_explained: String,
 }
 
 pub fn status_bar_ui(ui: &mut Ui, status: &StatusLine<'_>) {
@@ -118,6 +122,10 @@ pub fn status_bar_ui(ui: &mut Ui, status: &StatusLine<'_>) {
             "{} nodes · {} wires · {} selected",
             status.nodes, status.wires, status.selected
         ));
+        if let Some(folder) = &status.folder {
+            ui.separator();
+            ui.label(folder).on_hover_text(&status.folder_explained);
+        }
         ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
             let colour = if status.message_is_error {
                 ERROR_RED

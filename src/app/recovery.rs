@@ -21,6 +21,9 @@ pub const AUTOSAVE_INTERVAL_S: f64 = 30.0;
 pub struct RecoveryRecord {
     /// The graph file the work belongs to; `None` for a graph never saved.
     pub original: Option<PathBuf>,
+    /// Where an unsaved graph's relative paths resolved (older records: the documents folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsaved_folder: Option<crate::app::document::UnsavedFolder>,
     /// When the work was captured, in seconds since the Unix epoch.
     pub captured_unix_s: u64,
     pub graph: Graph,
@@ -31,6 +34,7 @@ impl RecoveryRecord {
     pub fn of(doc: &Document) -> Self {
         Self {
             original: doc.path.clone(),
+            unsaved_folder: doc.path.is_none().then(|| doc.unsaved_folder.clone()),
             captured_unix_s: unix_now_s(),
             graph: doc.graph().clone(),
         }
@@ -363,7 +367,11 @@ impl FlowbookApp {
         };
         let RecoveryOffer { file, record } = *offer;
         if *command == Command::RestoreRecovery {
-            self.replace_document(Document::restored(record.graph, record.original));
+            let mut doc = Document::restored(record.graph, record.original);
+            if let Some(folder) = record.unsaved_folder {
+                doc = doc.with_unsaved_folder(folder);
+            }
+            self.replace_document(doc);
             match self.recovery.adopt(file) {
                 Ok(()) => self.set_status("Restored unsaved work"),
                 Err(e) => self.set_error(e),

@@ -423,7 +423,11 @@ impl FlowbookApp {
     }
 
     fn update_title(&mut self, ctx: &Context) {
-        let title = format!("{} — Flowbook", self.doc.title());
+        // An unsaved graph says where its relative paths point, so outputs are never a surprise.
+        let title = match self.doc.folder_hint() {
+            Some(hint) => format!("{} — {hint} — Flowbook", self.doc.title()),
+            None => format!("{} — Flowbook", self.doc.title()),
+        };
         if title != self.shown_title {
             ctx.send_viewport_cmd(ViewportCommand::Title(title.clone()));
             self.shown_title = title;

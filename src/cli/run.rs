@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Loads, applies overrides and validates; every failure here is exit code 2.
 pub fn prepare(path: &Path, sets: &[String]) -> Result<(Graph, LogicalPlan), CliError> {
-    let loaded = load_with_warnings(path).map_err(|e| CliError::invalid(e.to_string()))?;
+    let loaded = load_with_warnings(path).map_err(|e| CliError::invalid(e.with_excerpt()))?;
     for warning in &loaded.warnings {
         eprintln!(
             "warning: {}: {}",

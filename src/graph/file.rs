@@ -21,12 +21,15 @@ pub enum LoadError {
         path: String,
         source: std::io::Error,
     },
+    /// The message says in plain words what was expected and found there.
     #[error("{path}:{line}:{column}: {message}")]
     Syntax {
         path: String,
         line: usize,
         column: usize,
         message: String,
+        /// The line itself and a caret under the column (shown below the message).
+        excerpt: String,
     },
     #[error(
         "{path}: written by a newer Flowbook (format_version {found}); this build reads up to {supported}"
@@ -49,6 +52,22 @@ impl LoadError {
         match self {
             LoadError::Syntax { line, column, .. } => Some((*line, *column)),
             _ => None,
+        }
+    }
+
+    /// The offending line with a caret under the place (empty when there is no place).
+    pub fn excerpt(&self) -> &str {
+        match self {
+            LoadError::Syntax { excerpt, .. } => excerpt,
+            _ => "",
+        }
+    }
+
+    /// The message, and below it the line with a caret: for a terminal or a dialog.
+    pub fn with_excerpt(&self) -> String {
+        match self.excerpt() {
+            "" => self.to_string(),
+            excerpt => format!("{self}\n{excerpt}"),
         }
     }
 }
@@ -100,7 +119,8 @@ pub fn from_ron_str_with_warnings(text: &str, origin: &str) -> Result<Loaded, Lo
         path: origin.to_owned(),
         line: e.span.start.line,
         column: e.span.start.col,
-        message: e.code.to_string(),
+        message: super::parse_errors::plain_message(&e.code, text, e.span.start),
+        excerpt: super::parse_errors::excerpt(text, e.span.start.line, e.span.start.col),
     };
     if let Ok(VersionProbe {
         format_version: found,
@@ -191,6 +211,7 @@ fn read_text(path: &Path) -> Result<String, LoadError> {
             line,
             column,
             message: format!("byte 0x{bad:02x} is not UTF-8 text; save the file as UTF-8"),
+            excerpt: String::new(),
         }
     })
 }

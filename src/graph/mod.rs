@@ -7,6 +7,7 @@ mod file;
 mod group;
 mod notebook;
 mod pace;
+mod parse_errors;
 
 pub use notebook::Cell;
 pub use pace::{ANIMATE_SECONDS, Pace, REPLAY_FACTORS};
