@@ -272,7 +272,9 @@ fn bad_expression_is_named_with_the_field_list() {
     let (code, err) = check(&text);
     assert_eq!(code, 2);
     assert!(
-        err.contains("filter.predicate: unknown field 'valeu'"),
+        err.contains(
+            "filter.predicate: unknown field 'valeu' in `valeu > 3` (did you mean 'value'?)"
+        ),
         "{err}"
     );
 }

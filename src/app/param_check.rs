@@ -82,6 +82,7 @@ pub fn check_expression(kind: NodeKind, text: &str) -> Result<(), String> {
         NodeKind::Map => crate::stream::expr::parse_assignments(text).map(|_| ()),
         _ => crate::stream::expr::compile(text).map(|_| ()),
     }
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -247,11 +247,12 @@ pub fn map(
     let text = p.text("assign");
     let node = p.node();
     p.finish(())?;
-    let assignments =
-        parse_assignments(&text).map_err(|e| Problem::node(node, e).with_param("assign"))?;
+    let assignments = parse_assignments(&text)
+        .map_err(|e| Problem::node(node, e.to_string()).with_param("assign"))?;
     let mut visible = input.fields.clone();
     for (name, expr) in &assignments {
-        check_variables(expr, &visible).map_err(|e| Problem::node(node, e).with_param("assign"))?;
+        check_variables(expr, &visible)
+            .map_err(|e| Problem::node(node, e.to_string()).with_param("assign"))?;
         if !visible.contains(name) {
             visible.push(name.clone());
         }
@@ -273,7 +274,7 @@ pub fn filter(
     p.finish(())?;
     let predicate = compile(&text)
         .and_then(|e| check_variables(&e, &input.fields).map(|()| e))
-        .map_err(|e| Problem::node(node, e).with_param("predicate"))?;
+        .map_err(|e| Problem::node(node, e.to_string()).with_param("predicate"))?;
     n.outputs = vec![input.clone()];
     Ok(OpSpec::Filter { predicate })
 }

@@ -13,6 +13,74 @@ pub const MAX_EXPRESSION_LEN: usize = 10_000;
 /// Deepest bracket nesting accepted, keeping the recursive parser far from the stack's end.
 pub const MAX_NESTING: usize = 64;
 
+/// Why an expression text is refused, before any record flows.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExprError {
+    #[error("the expression is {0} characters long; the limit is {MAX_EXPRESSION_LEN}")]
+    TooLong(usize),
+    #[error("brackets nest deeper than {MAX_NESTING} levels")]
+    TooDeep,
+    #[error("the expression is empty")]
+    Empty,
+    /// The expression library could not parse the text.
+    #[error("{0}")]
+    Syntax(String),
+    #[error("'{0}' is not an assignment `name = expression`")]
+    NotAnAssignment(String),
+    #[error("'{0}' is not a field name (letters, digits, _)")]
+    NotAFieldName(String),
+    #[error(
+        "'{0}' is the record's {kind}, not a field, and cannot be assigned; choose another name",
+        kind = if .0 == "key" { "key" } else { "event time" }
+    )]
+    Reserved(String),
+    #[error("no assignments: write `name = expression`")]
+    NoAssignments,
+    /// An assignment's expression is refused; `name` is the field it assigns.
+    #[error("{name}: {error}")]
+    InAssignment { name: String, error: Box<ExprError> },
+    /// A name that is no field of the input. `suggestion` is the closest field, if one is
+    /// close enough to be a typo — an editor can offer it as a one-click fix.
+    #[error(
+        "unknown field '{name}' in `{text}`{hint}; fields are: key, ts{sep}{fields}",
+        hint = suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean '{s}'?)")),
+        sep = if fields.is_empty() { "" } else { ", " },
+        fields = fields.join(", ")
+    )]
+    UnknownField {
+        name: String,
+        text: String,
+        fields: Vec<String>,
+        suggestion: Option<String>,
+    },
+    /// Parsed, but a trial evaluation on a sample record fails (`value >`).
+    #[error("`{text}` cannot be evaluated: {reason}")]
+    CannotEvaluate { text: String, reason: String },
+}
+
+impl ExprError {
+    /// The closest field to a misspelt name, for "did you mean".
+    pub fn suggestion(&self) -> Option<&str> {
+        match self {
+            ExprError::UnknownField { suggestion, .. } => suggestion.as_deref(),
+            ExprError::InAssignment { error, .. } => error.suggestion(),
+            _ => None,
+        }
+    }
+}
+
+/// The field (or `key`/`ts`) closest to `name`, when it is near enough to be a typo.
+fn closest_field<'a>(name: &str, fields: &'a [String]) -> Option<&'a str> {
+    fields
+        .iter()
+        .map(String::as_str)
+        .chain(["key", "ts"])
+        .map(|f| (strsim::damerau_levenshtein(name, f), f))
+        .filter(|&(distance, f)| distance <= (f.chars().count() / 3).max(1))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, f)| f)
+}
+
 /// A compiled expression and the input fields it reads.
 #[derive(Debug, Clone)]
 pub struct Expression {
@@ -21,12 +89,9 @@ pub struct Expression {
 }
 
 /// Parses an expression, refusing overlong or overdeep texts with a message.
-pub fn compile(text: &str) -> Result<Expression, String> {
+pub fn compile(text: &str) -> Result<Expression, ExprError> {
     if text.len() > MAX_EXPRESSION_LEN {
-        return Err(format!(
-            "the expression is {} characters long; the limit is {MAX_EXPRESSION_LEN}",
-            text.len()
-        ));
+        return Err(ExprError::TooLong(text.len()));
     }
     let mut depth = 0usize;
     for c in text.chars() {
@@ -34,7 +99,7 @@ pub fn compile(text: &str) -> Result<Expression, String> {
             '(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(format!("brackets nest deeper than {MAX_NESTING} levels"));
+                    return Err(ExprError::TooDeep);
                 }
             }
             ')' => depth = depth.saturating_sub(1),
@@ -42,11 +107,11 @@ pub fn compile(text: &str) -> Result<Expression, String> {
         }
     }
     if text.trim().is_empty() {
-        return Err("the expression is empty".into());
+        return Err(ExprError::Empty);
     }
     let tree = crate::guard::catch(|| build_operator_tree::<DefaultNumericTypes>(text))
-        .map_err(|panic| format!("the expression cannot be read: {panic}"))?
-        .map_err(|e| e.to_string())?;
+        .map_err(|panic| ExprError::Syntax(format!("the expression cannot be read: {panic}")))?
+        .map_err(|e| ExprError::Syntax(e.to_string()))?;
     Ok(Expression {
         text: text.to_owned(),
         tree,
@@ -61,29 +126,29 @@ impl Expression {
 }
 
 /// `name = expression` assignments, separated by `;`.
-pub fn parse_assignments(text: &str) -> Result<Vec<(String, Expression)>, String> {
+pub fn parse_assignments(text: &str) -> Result<Vec<(String, Expression)>, ExprError> {
     let mut out = Vec::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((name, expr)) = split_assignment(part) else {
-            return Err(format!("'{part}' is not an assignment `name = expression`"));
+            return Err(ExprError::NotAnAssignment(part.to_owned()));
         };
         let name = name.trim();
         if !is_identifier(name) {
-            return Err(format!("'{name}' is not a field name (letters, digits, _)"));
+            return Err(ExprError::NotAFieldName(name.to_owned()));
         }
         if matches!(name, "key" | "ts") {
             // They are the record's key and event time, not fields: assigning would add a
             // second `key` column to the output.
-            return Err(format!(
-                "'{name}' is the record's {}, not a field, and cannot be assigned; choose another name",
-                if name == "key" { "key" } else { "event time" }
-            ));
+            return Err(ExprError::Reserved(name.to_owned()));
         }
-        let compiled = compile(expr.trim()).map_err(|e| format!("{name}: {e}"))?;
+        let compiled = compile(expr.trim()).map_err(|e| ExprError::InAssignment {
+            name: name.to_owned(),
+            error: Box::new(e),
+        })?;
         out.push((name.to_owned(), compiled));
     }
     if out.is_empty() {
-        return Err("no assignments: write `name = expression`".into());
+        return Err(ExprError::NoAssignments);
     }
     Ok(out)
 }
@@ -113,7 +178,7 @@ fn is_identifier(name: &str) -> bool {
 
 /// Checks that every identifier an expression reads is a field, `key` or `ts`, then evaluates
 /// it once on a sample record so that incomplete expressions (`value >`) fail before the run.
-pub fn check_variables(expr: &Expression, fields: &[String]) -> Result<(), String> {
+pub fn check_variables(expr: &Expression, fields: &[String]) -> Result<(), ExprError> {
     check_names(expr, fields)?;
     let wanted: Vec<&str> = expr.variables().collect();
     let mut context = RecordContext::new(fields, &wanted);
@@ -130,7 +195,10 @@ pub fn check_variables(expr: &Expression, fields: &[String]) -> Result<(), Strin
     context.load(&sample, &slots);
     guarded_eval(&expr.tree, &context)
         .map(drop)
-        .map_err(|e| format!("`{}` cannot be evaluated: {e}", expr.text))
+        .map_err(|reason| ExprError::CannotEvaluate {
+            text: expr.text.clone(),
+            reason,
+        })
 }
 
 /// Evaluates a tree under the panic guard: a panic inside the expression library (e.g.
@@ -156,15 +224,15 @@ fn guarded_eval_boolean(
     }
 }
 
-fn check_names(expr: &Expression, fields: &[String]) -> Result<(), String> {
+fn check_names(expr: &Expression, fields: &[String]) -> Result<(), ExprError> {
     for var in expr.variables() {
         if var != "key" && var != "ts" && !fields.iter().any(|f| f == var) {
-            return Err(format!(
-                "unknown field '{var}' in `{}`; fields are: key, ts{}{}",
-                expr.text,
-                if fields.is_empty() { "" } else { ", " },
-                fields.join(", ")
-            ));
+            return Err(ExprError::UnknownField {
+                name: var.to_owned(),
+                text: expr.text.clone(),
+                fields: fields.to_vec(),
+                suggestion: closest_field(var, fields).map(str::to_owned),
+            });
         }
     }
     Ok(())
@@ -454,27 +522,57 @@ mod tests {
     #[test]
     fn unknown_fields_and_bad_syntax_are_refused_with_names() {
         let e = compile("valeu > 3").unwrap();
-        let err = check_variables(&e, &fields(&["value"])).unwrap_err();
-        assert!(
-            err.contains("unknown field 'valeu'") && err.contains("value"),
-            "{err}"
+        let err = check_variables(&e, &fields(&["value", "x1"])).unwrap_err();
+        assert_eq!(err.suggestion(), Some("value"));
+        assert_eq!(
+            err.to_string(),
+            "unknown field 'valeu' in `valeu > 3` (did you mean 'value'?); fields are: key, ts, value, x1"
         );
+        // Nothing close: no guess.
+        let e = compile("temperature > 3").unwrap();
+        let err = check_variables(&e, &fields(&["value", "x1"])).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ExprError::UnknownField {
+                    suggestion: None,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // A typo inside an assignment is found the same way, through the assignment.
+        let assignments = parse_assignments("y = x2 * 2").unwrap();
+        let err = check_variables(&assignments[0].1, &fields(&["x1"])).unwrap_err();
+        assert_eq!(err.suggestion(), Some("x1"));
         let incomplete = compile("value > ").and_then(|e| check_variables(&e, &fields(&["value"])));
         assert!(incomplete.is_err());
-        assert!(parse_assignments("x == 3").is_err());
+        assert!(matches!(
+            parse_assignments("x == 3"),
+            Err(ExprError::NotAnAssignment(_))
+        ));
+        assert_eq!(
+            parse_assignments("2x = 3").unwrap_err(),
+            ExprError::NotAFieldName("2x".into())
+        );
+        assert_eq!(
+            parse_assignments("ts = 3").unwrap_err().to_string(),
+            "'ts' is the record's event time, not a field, and cannot be assigned; choose another name"
+        );
+        let err = parse_assignments("y = (1 +").unwrap_err();
         assert!(
-            parse_assignments("2x = 3")
-                .unwrap_err()
-                .contains("not a field name")
+            matches!(&err, ExprError::InAssignment { name, .. } if name == "y"),
+            "{err:?}"
         );
     }
 
     #[test]
     fn pathological_expressions_are_refused_not_overflowed() {
         let deep = format!("{}1{}", "(".repeat(1000), ")".repeat(1000));
-        assert!(compile(&deep).unwrap_err().contains("nest"));
+        assert_eq!(compile(&deep).unwrap_err(), ExprError::TooDeep);
         let long = "1+".repeat(6000) + "1";
-        assert!(compile(&long).unwrap_err().contains("limit"));
+        assert_eq!(compile(&long).unwrap_err(), ExprError::TooLong(12_001));
+        assert_eq!(compile("  ").unwrap_err(), ExprError::Empty);
     }
 
     #[test]
@@ -497,7 +595,9 @@ mod tests {
         // evalexpr's `str::substring` slices bytes and panics inside a multi-byte character.
         let text = r#"len(str::substring("é", 0, 1))"#;
         let e = compile(text).unwrap();
-        let err = check_variables(&e, &fields(&["value"])).unwrap_err();
+        let err = check_variables(&e, &fields(&["value"]))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("cannot be evaluated") && err.contains("char boundary"),
             "{err}"
@@ -531,7 +631,7 @@ mod tests {
         };
         // `shl(1, 64)` was quietly 1 (the library's shift wraps).
         for text in ["shl(1, 64) > 0", "shr(8, -1) > 0", "shl(1, 100) > 0"] {
-            let err = value(text).unwrap_err();
+            let err = value(text).unwrap_err().to_string();
             assert!(
                 err.contains("the shift must be between 0 and 63"),
                 "{text}: {err}"
@@ -548,7 +648,7 @@ mod tests {
         assert_eq!(r.values.as_slice(), &[1.0, 49.0]);
         for name in ["key", "ts"] {
             let err = parse_assignments(&format!("{name} = 5")).unwrap_err();
-            assert!(err.contains("cannot be assigned"), "{err}");
+            assert_eq!(err, ExprError::Reserved(name.into()));
         }
     }
 }
