@@ -89,6 +89,43 @@ fn check_data_parallel(rows: usize, split: usize) {
             .compute_gradients(shard, Targets::Classes(&labels[start..end]))
             .unwrap();
     }
+    // The executor's merge: every replica's flat gradients weighted by its share of rows.
+    let flats: Vec<Vec<f32>> = replicas
+        .iter()
+        .map(|r| {
+            let mut flat = Vec::new();
+            r.gradients_flat(&mut flat);
+            flat
+        })
+        .collect();
+    let mut weighted = replicas[0].clone();
+    let share = |n: usize| n as f32 / rows as f32;
+    weighted
+        .set_gradients_weighted(&[(&flats[0], share(split)), (&flats[1], share(rows - split))])
+        .unwrap();
+    let mut merged = Vec::new();
+    weighted.gradients_flat(&mut merged);
+    let diff = max_abs_diff(&merged, &expected);
+    assert!(
+        diff < 1e-5,
+        "weighted merge, rows {rows} split {split}: {diff}"
+    );
+    // Three parts (the general path) and a wrong length.
+    let third = [
+        (&flats[0][..], 0.5),
+        (&flats[1][..], 0.25),
+        (&flats[1][..], 0.25),
+    ];
+    weighted.set_gradients_weighted(&third).unwrap();
+    weighted.gradients_flat(&mut merged);
+    for ((m, a), b) in merged.iter().zip(&flats[0]).zip(&flats[1]) {
+        assert!((m - (0.5 * a + 0.5 * b)).abs() < 1e-6);
+    }
+    assert!(
+        weighted
+            .set_gradients_weighted(&[(&flats[0][1..], 1.0)])
+            .is_err()
+    );
     average_gradients(&mut replicas, &[split, rows - split]).unwrap();
     for replica in &replicas {
         let mut merged = Vec::new();

@@ -50,7 +50,12 @@ impl BuildContext {
                 let shared = Arc::clone(shared);
                 let stop: Box<dyn Fn() -> bool + Send + Sync> =
                     Box::new(move || shared.stop_requested());
-                (i, Arc::new(AllReduce::new(n.parallelism, stop)))
+                // Replicas that each have a core spin briefly at the all-reduce's barrier.
+                let own_cores = n.parallelism <= super::threads_available();
+                (
+                    i,
+                    Arc::new(AllReduce::new(n.parallelism, stop).spinning(own_cores)),
+                )
             })
             .collect();
         let live = plan

@@ -3,7 +3,7 @@
 //! stream), evaluated on held-out batches, reporting a Metrics stream and model snapshots.
 //! With replicas it meets the other replicas in an all-reduce before every optimizer step.
 
-use super::allreduce::AllReduce;
+use super::allreduce::{AllReduce, Reduced};
 use super::insight::{InsightSlot, PointSample, TrainerInsight};
 use super::ranking::{HitRateTracker, RankingSpec};
 use super::{FeatureSpec, LiveParams, MiniBatch, ModelSnapshot, PausePoint, StepPlace};
@@ -107,6 +107,7 @@ pub struct TrainerOperator {
     /// Live parameter changes from the outside, and the version last applied.
     live: Option<Arc<LiveParams>>,
     live_seen: u64,
+    /// This replica's gradients, for the all-reduce.
     flat: Vec<f32>,
     /// Where the live views read the model, layer statistics and recent points.
     insight: Option<Arc<InsightSlot>>,
@@ -264,12 +265,18 @@ impl TrainerOperator {
             self.flat.clear();
             (0.0, 0)
         };
-        let reduced = allreduce
-            .reduce(&self.flat, batch.rows(), loss, correct)
+        let mine = Reduced {
+            rows: batch.rows(),
+            loss,
+            correct,
+        };
+        let model = &mut self.model;
+        let (reduced, merged) = allreduce
+            .reduce(self.replica, &mut self.flat, mine, |parts| {
+                model.set_gradients_weighted(parts)
+            })
             .map_err(|_| OpError::new("stopped while waiting for the other replicas"))?;
-        self.model
-            .set_gradients_flat(&reduced.gradients)
-            .map_err(nn_error)?;
+        merged.map_err(nn_error)?;
         let grad_norm = self.model.apply_gradients().map_err(nn_error)?;
         Ok((reduced.loss, reduced.correct, reduced.rows, grad_norm, lr))
     }

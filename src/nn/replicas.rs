@@ -22,6 +22,46 @@ impl Model {
         self.combine_flat(flat, |g, v| *g = v, "gradients")
     }
 
+    /// Gradients = Σ weightᵢ · partᵢ over `parts` (each in the layout of
+    /// [`Model::gradients_flat`]), summed in the order given, in one pass over the gradients:
+    /// the merge step of data-parallel training. No parts (all shards empty) gives zeros.
+    pub fn set_gradients_weighted(&mut self, parts: &[(&[f32], f32)]) -> Result<(), NnError> {
+        let expected = self.param_count();
+        if let Some((part, _)) = parts.iter().find(|(p, _)| p.len() != expected) {
+            return Err(flat_length_error("gradients", expected, part.len()));
+        }
+        let mut offset = 0;
+        for layer in self.layers_mut() {
+            for param in layer.params_mut() {
+                let range = offset..offset + param.grad.len();
+                offset = range.end;
+                match parts {
+                    [] => param.grad.fill(0.0),
+                    [(a, wa), (b, wb)] => {
+                        for ((g, &x), &y) in
+                            param.grad.iter_mut().zip(&a[range.clone()]).zip(&b[range])
+                        {
+                            *g = wa * x + wb * y;
+                        }
+                    }
+                    [(first, w), rest @ ..] => {
+                        for (g, &x) in param.grad.iter_mut().zip(&first[range.clone()]) {
+                            *g = w * x;
+                        }
+                        for (part, w) in rest {
+                            for (g, &x) in param.grad.iter_mut().zip(&part[range.clone()]) {
+                                *g += w * x;
+                            }
+                        }
+                    }
+                }
+            }
+            layer.gradients_replaced();
+        }
+        self.mark_gradients_fresh();
+        Ok(())
+    }
+
     /// Gradients += factor · `flat` (layout of [`Model::gradients_flat`]).
     pub fn add_scaled_gradients_flat(&mut self, flat: &[f32], factor: f32) -> Result<(), NnError> {
         self.combine_flat(flat, |g, v| *g += factor * v, "gradients")
