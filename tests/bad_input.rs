@@ -250,6 +250,19 @@ fn bad_set_arguments_are_explained() {
         "check",
         "example-graphs/window-stats.ron",
         "--set",
+        "window.size_ms=0",
+    ]);
+    assert!(
+        stderr(&out).contains(
+            "--set window.size_ms=0: size_ms is 0, outside 1..=864000000000 (the nearest allowed value is 1)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = flowbook(&[
+        "check",
+        "example-graphs/window-stats.ron",
+        "--set",
         "window.size=5",
     ]);
     assert!(

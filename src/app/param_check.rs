@@ -60,7 +60,7 @@ pub fn check_param(spec: &'static NodeSpec, param: &str, value: &ParamValue) -> 
     if let Some(problem) = NodeParams::new(&probe, spec).check().into_iter().next() {
         return Err(match problem {
             ParamError::Unknown(name) => format!("there is no parameter '{name}'"),
-            ParamError::Invalid { reason, .. } => reason,
+            ParamError::Invalid { reason, .. } => reason.to_string(),
         });
     }
     if let (crate::catalog::ParamKind::Expr, ParamValue::Text(text)) = (

@@ -279,7 +279,7 @@ pub fn param_row_ui(
                     ui,
                     buffers,
                     TextField::line(&key, value_text(&value), field_width(ui, 150.0), label.id),
-                    |t| parse_param_text(param, t),
+                    |t| parse_param_text(param, t).map_err(|e| e.to_string()),
                 );
                 if let Some(v) = parsed {
                     commands.push(set(v, true));
@@ -309,7 +309,7 @@ pub fn param_row_ui(
                     ..TextField::line(&key, value_text(&value), field_width(ui, 170.0), label.id)
                 };
                 let parsed = checked_text_ui(ui, buffers, field, |t| {
-                    let v = parse_param_text(param, t)?;
+                    let v = parse_param_text(param, t).map_err(|e| e.to_string())?;
                     check_param(spec, param.name, &v)?;
                     Ok(v)
                 });

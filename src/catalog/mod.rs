@@ -6,7 +6,9 @@ mod params;
 mod spec_helpers;
 mod stream_nodes;
 
-pub use params::{NodeParams, ParamError, check_value, default_value, parse_param_text};
+pub use params::{
+    NodeParams, ParamError, ValueError, check_value, default_value, parse_param_text,
+};
 
 use std::fmt;
 

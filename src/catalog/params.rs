@@ -9,7 +9,49 @@ pub enum ParamError {
     #[error("has no parameter '{0}'")]
     Unknown(String),
     #[error("parameter '{name}' {reason}")]
-    Invalid { name: String, reason: String },
+    Invalid { name: String, reason: ValueError },
+}
+
+/// Why a value does not fit its parameter. Read after the parameter's name
+/// ("size_ms is 0, outside 1..=…"). A caller can offer [`ValueError::nearest_allowed`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("is {value}, outside {min}..={max}")]
+    IntOutOfRange { value: i64, min: i64, max: i64 },
+    #[error("is {value}, outside {min}..={max}")]
+    OutOfRange { value: f64, min: f64, max: f64 },
+    #[error("is '{value}', expected one of: {}", choices.join(", "))]
+    NotAChoice {
+        value: String,
+        choices: &'static [&'static str],
+    },
+    #[error("is {value}, expected {expected}")]
+    WrongType {
+        value: String,
+        expected: &'static str,
+    },
+    /// Typed text (`--set`, a field) that does not read as the parameter's type.
+    #[error("'{text}' is not {expected}")]
+    Unreadable {
+        text: String,
+        expected: &'static str,
+    },
+}
+
+impl ValueError {
+    /// The allowed value closest to the refused one, when there is an obvious one (a number
+    /// outside its range is clamped to it; a NaN has none).
+    pub fn nearest_allowed(&self) -> Option<ParamValue> {
+        match *self {
+            ValueError::IntOutOfRange { value, min, max } => {
+                Some(ParamValue::Int(value.clamp(min, max)))
+            }
+            ValueError::OutOfRange { value, min, max } if !value.is_nan() => {
+                Some(ParamValue::Float(value.clamp(min, max)))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The default value of a parameter as a file value.
@@ -22,18 +64,26 @@ pub fn default_value(spec: &ParamSpec) -> ParamValue {
     }
 }
 
-/// Checks a value against the parameter's type and range; the message says what is allowed.
-pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Result<(), String> {
+/// Checks a value against the parameter's type and range; the error says what is allowed.
+pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Result<(), ValueError> {
     match (&spec.kind, value) {
         (ParamKind::Int { min, max }, ParamValue::Int(i)) => {
             if i < min || i > max {
-                return Err(format!("is {i}, outside {min}..={max}"));
+                return Err(ValueError::IntOutOfRange {
+                    value: *i,
+                    min: *min,
+                    max: *max,
+                });
             }
         }
         (ParamKind::Float { min, max }, ParamValue::Float(_) | ParamValue::Int(_)) => {
             let x = as_f64(value).unwrap_or(f64::NAN);
             if !x.is_finite() || x < *min || x > *max {
-                return Err(format!("is {x}, outside {min}..={max}"));
+                return Err(ValueError::OutOfRange {
+                    value: x,
+                    min: *min,
+                    max: *max,
+                });
             }
         }
         (ParamKind::Bool, ParamValue::Bool(_)) => {}
@@ -43,10 +93,18 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Result<(), String> {
         ) => {}
         (ParamKind::Choice(options), ParamValue::Text(s)) => {
             if !options.contains(&s.as_str()) {
-                return Err(format!("is '{s}', expected one of: {}", options.join(", ")));
+                return Err(ValueError::NotAChoice {
+                    value: s.clone(),
+                    choices: options,
+                });
             }
         }
-        (kind, other) => return Err(format!("is {other}, expected {}", kind_name(kind))),
+        (kind, other) => {
+            return Err(ValueError::WrongType {
+                value: other.to_string(),
+                expected: kind_name(kind),
+            });
+        }
     }
     Ok(())
 }
@@ -70,23 +128,27 @@ fn as_f64(value: &ParamValue) -> Option<f64> {
 }
 
 /// Turns command-line text into a value of the parameter's type (`--set window.size_ms=500`).
-pub fn parse_param_text(spec: &ParamSpec, text: &str) -> Result<ParamValue, String> {
+pub fn parse_param_text(spec: &ParamSpec, text: &str) -> Result<ParamValue, ValueError> {
+    let unreadable = |expected| ValueError::Unreadable {
+        text: text.to_owned(),
+        expected,
+    };
     let value = match spec.kind {
         ParamKind::Int { .. } => text
             .trim()
             .replace('_', "")
             .parse::<i64>()
             .map(ParamValue::Int)
-            .map_err(|_| format!("'{text}' is not an integer"))?,
+            .map_err(|_| unreadable("an integer"))?,
         ParamKind::Float { .. } => text
             .trim()
             .parse::<f64>()
             .map(ParamValue::Float)
-            .map_err(|_| format!("'{text}' is not a number"))?,
+            .map_err(|_| unreadable("a number"))?,
         ParamKind::Bool => match text.trim() {
             "true" | "yes" | "1" | "on" => ParamValue::Bool(true),
             "false" | "no" | "0" | "off" => ParamValue::Bool(false),
-            _ => return Err(format!("'{text}' is not true or false")),
+            _ => return Err(unreadable("true or false")),
         },
         ParamKind::Text
         | ParamKind::Path
@@ -185,17 +247,30 @@ mod tests {
         let spec = NodeKind::Window.spec();
         let size = spec.param("size_ms").unwrap();
         assert_eq!(parse_param_text(size, "1_000"), Ok(ParamValue::Int(1000)));
-        assert!(
-            parse_param_text(size, "abc")
-                .unwrap_err()
-                .contains("not an integer")
+        assert_eq!(
+            parse_param_text(size, "abc").unwrap_err().to_string(),
+            "'abc' is not an integer"
         );
-        assert!(parse_param_text(size, "0").unwrap_err().contains("outside"));
+        let too_small = parse_param_text(size, "0").unwrap_err();
+        assert!(too_small.to_string().starts_with("is 0, outside 1..="));
+        assert_eq!(too_small.nearest_allowed(), Some(ParamValue::Int(1)));
         let kind = spec.param("kind").unwrap();
-        assert!(
-            parse_param_text(kind, "hopping")
-                .unwrap_err()
-                .contains("tumbling")
-        );
+        let err = parse_param_text(kind, "hopping").unwrap_err();
+        assert!(err.to_string().contains("tumbling"), "{err}");
+        assert_eq!(err.nearest_allowed(), None);
+    }
+
+    #[test]
+    fn a_number_outside_its_range_knows_the_nearest_allowed_value() {
+        let lr = NodeKind::Trainer.spec().param("lr").unwrap();
+        let ParamKind::Float { max, .. } = lr.kind else {
+            panic!("lr is a number")
+        };
+        let err = check_value(lr, &ParamValue::Float(max * 2.0)).unwrap_err();
+        assert_eq!(err.nearest_allowed(), Some(ParamValue::Float(max)));
+        let nan = check_value(lr, &ParamValue::Float(f64::NAN)).unwrap_err();
+        assert_eq!(nan.nearest_allowed(), None);
+        let wrong = check_value(lr, &ParamValue::Text("fast".into())).unwrap_err();
+        assert_eq!(wrong.to_string(), "is \"fast\", expected a number");
     }
 }

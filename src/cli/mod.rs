@@ -315,8 +315,12 @@ pub fn apply_sets(graph: &mut Graph, sets: &[String]) -> Result<(), CliError> {
                 names.join(", ")
             )));
         };
-        let value = parse_param_text(spec, value)
-            .map_err(|e| CliError::invalid(format!("--set {set}: {e}")))?;
+        let value = parse_param_text(spec, value).map_err(|e| {
+            let nearest = e.nearest_allowed().map_or(String::new(), |v| {
+                format!(" (the nearest allowed value is {v})")
+            });
+            CliError::invalid(format!("--set {set}: {param} {e}{nearest}"))
+        })?;
         let value = relative_to_working_directory(spec, value);
         graph
             .set_param(node_name, param, value)

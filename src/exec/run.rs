@@ -81,11 +81,12 @@ pub enum SetParamError {
     /// The parameter exists but only takes effect when a run starts.
     #[error("{node}.{param} cannot change while running")]
     NotLive { node: String, param: String },
-    #[error("{node}.{param} {message}")]
+    /// The value does not fit the parameter; `error.nearest_allowed()` is the closest that does.
+    #[error("{node}.{param} {error}")]
     OutOfRange {
         node: String,
         param: String,
-        message: String,
+        error: crate::catalog::ValueError,
     },
 }
 
@@ -141,13 +142,9 @@ impl RunHandle {
             return Err(SetParamError::NotLive { node, param });
         }
         crate::catalog::check_value(spec, &crate::graph::ParamValue::Float(value)).map_err(
-            |message| {
+            |error| {
                 let (node, param) = names();
-                SetParamError::OutOfRange {
-                    node,
-                    param,
-                    message,
-                }
+                SetParamError::OutOfRange { node, param, error }
             },
         )?;
         self.send(Control::SetParam {

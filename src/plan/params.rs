@@ -63,7 +63,7 @@ impl<'a> ParamReader<'a> {
         match check_value(spec, &value) {
             Ok(()) => Some((spec, value)),
             Err(reason) => {
-                self.problem(name, reason);
+                self.problem(name, reason.to_string());
                 None
             }
         }

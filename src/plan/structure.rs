@@ -90,7 +90,7 @@ fn check_nodes(graph: &Graph, problems: &mut Vec<Problem>) -> BTreeMap<NodeId, N
                 )
                 .with_param(name),
                 ParamError::Invalid { name, reason } => {
-                    Problem::node(node, reason.clone()).with_param(name)
+                    Problem::node(node, reason.to_string()).with_param(name)
                 }
             };
             problems.push(problem);
