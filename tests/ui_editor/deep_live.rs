@@ -191,6 +191,20 @@ fn conv_embedding_and_gru_layers_show_live_sizes_and_gradient_wires() {
         if w.file == "live-recommender.ron" {
             check_hit_rate_plots(&mut h, trainer);
         }
+        if w.file == "sensor-sequence.ron" {
+            // The count window feeds a Batch node: it keeps records, not statistics, so the
+            // plots area shows its records per window but no (forever empty) mean/min/max.
+            let plots = &h.state().run.plots.settings;
+            let titles: Vec<&String> = plots.keys().collect();
+            assert!(
+                plots.contains_key("last10 — records per window"),
+                "{titles:?}"
+            );
+            assert!(
+                !plots.contains_key("last10 — mean, min/max per key"),
+                "{titles:?}"
+            );
+        }
 
         // Open the network's group card: the layer cards carry their badges and the wires out
         // of them their gradient labels, drawn whole.

@@ -97,10 +97,12 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
         if keys.is_empty() {
             continue;
         }
-        plots.push((
-            format!("{} — mean, min/max per key", name(*id)),
-            PlotKind::Window(*id),
-        ));
+        if keys.has_values() {
+            plots.push((
+                format!("{} — mean, min/max per key", name(*id)),
+                PlotKind::Window(*id),
+            ));
+        }
         plots.push((
             format!("{} — records per window", name(*id)),
             PlotKind::WindowCounts(*id),

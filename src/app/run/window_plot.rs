@@ -101,6 +101,14 @@ impl KeyedWindows {
         self.keys.is_empty()
     }
 
+    /// Whether the windows carry values (a mean) and not only counts: a window feeding a Batch
+    /// node keeps its records but no statistics, so a mean/min/max plot would stay empty.
+    pub fn has_values(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.band.points.last().is_some_and(|p| p.mean.is_finite()))
+    }
+
     /// Points held over all keys (tests check the bound).
     pub fn points(&self) -> usize {
         self.keys
