@@ -108,16 +108,22 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
             PlotKind::WindowCounts(*id),
         ));
     }
-    if let Some(id) = session
+    // A graph without event time gets one watermark point, at the end of its input: no plot.
+    let moving: Vec<NodeId> = session
         .watermarks
-        .keys()
+        .iter()
+        .filter(|(_, (watermark, _))| watermark.pushed() >= 2)
+        .map(|(id, _)| *id)
+        .collect();
+    if let Some(id) = moving
+        .iter()
         .find(|id| {
             graph
                 .node(**id)
                 .and_then(|n| NodeKind::from_id(&n.kind))
                 .is_some_and(|k| k == NodeKind::Window)
         })
-        .or_else(|| session.watermarks.keys().next())
+        .or_else(|| moving.first())
     {
         plots.push((
             format!("{} — watermark vs newest event", name(*id)),
