@@ -204,6 +204,12 @@ fn conv_embedding_and_gru_layers_show_live_sizes_and_gradient_wires() {
                 !plots.contains_key("last10 — mean, min/max per key"),
                 "{titles:?}"
             );
+            assert!(
+                !titles
+                    .iter()
+                    .any(|t| t.contains("watermark vs newest event")),
+                "no watermark plot without watermarks: {titles:?}"
+            );
         }
 
         // Open the network's group card: the layer cards carry their badges and the wires out

@@ -108,11 +108,12 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
             PlotKind::WindowCounts(*id),
         ));
     }
-    // A graph without event time gets one watermark point, at the end of its input: no plot.
+    // A watermark that never moved before the end of the input (a graph without watermarks
+    // jumps once, to its newest event) would plot as a dot: no plot.
     let moving: Vec<NodeId> = session
         .watermarks
         .iter()
-        .filter(|(_, (watermark, _))| watermark.pushed() >= 2)
+        .filter(|(_, (watermark, _))| watermark.y_bounds().is_some_and(|(low, high)| high > low))
         .map(|(id, _)| *id)
         .collect();
     if let Some(id) = moving
