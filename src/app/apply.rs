@@ -202,14 +202,19 @@ impl FlowbookApp {
             Command::Paste(text) => self.paste(text, ctx),
             Command::Duplicate => self.duplicate(),
             Command::Undo => {
+                let before = crate::app::run::live_values(self.doc.graph());
                 if self.doc.undo() {
                     self.set_status("Undone");
+                    // An undone live change (lr) is undone in the running graph too.
+                    self.reapply_live_params(&before, "undo");
                 }
                 self.prune_selection();
             }
             Command::Redo => {
+                let before = crate::app::run::live_values(self.doc.graph());
                 if self.doc.redo() {
                     self.set_status("Redone");
+                    self.reapply_live_params(&before, "redo");
                 }
                 self.prune_selection();
             }

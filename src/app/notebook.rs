@@ -6,8 +6,9 @@ use crate::app::command::Command;
 use crate::app::plots::Series;
 use crate::app::plots::{PlotSettings, PlotView, plot_ui};
 use crate::app::run::RunState;
+use crate::app::run::plots_panel::{markers_of, trainer_plot_view};
 use crate::graph::{Cell, Graph};
-use crate::notebook::{CellOutput, NotebookResults, Table, cell_title, plot_fields};
+use crate::notebook::{CellOutput, NotebookResults, Table, cell_title};
 use egui::{RichText, Ui};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 
@@ -247,29 +248,28 @@ fn cell_body_ui(
             }
         }
         Cell::Plot { node, plot } => {
-            // Live: the session's full-resolution series; else the stored thinned ones.
-            let series: Vec<Series> = match session {
-                Some(s) => s
-                    .metrics
-                    .get(node)
-                    .map(|m| {
-                        plot_fields(plot)
-                            .iter()
-                            .filter_map(|f| m.field(f))
-                            .filter(|s| !s.is_empty())
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+            // Live: the plots area's view of the session (markers, earlier runs faded
+            // behind); else the stored thinned series.
+            let stored = match session {
+                Some(_) => Vec::new(),
                 None => stored_series(output(&state.stored)),
             };
-            if series.is_empty() {
+            let markers = session.map(|s| markers_of(s, *node)).unwrap_or_default();
+            let history = if run.overlay_history {
+                run.history.as_slice()
+            } else {
+                &[]
+            };
+            let title = cell_title(cell, graph);
+            let view = match session {
+                Some(s) => trainer_plot_view(title, s, history, graph, *node, plot, &markers),
+                None => stored
+                    .iter()
+                    .fold(PlotView::new(title).x_label("step"), PlotView::series),
+            };
+            if view.series.is_empty() {
                 ui.label(RichText::new("Fills when the graph runs.").weak());
                 return;
-            }
-            let mut view = PlotView::new(cell_title(cell, graph)).x_label("step");
-            for s in &series {
-                view = view.series(s);
             }
             let settings = state.plot_settings.entry(index).or_default();
             ui.allocate_ui(egui::vec2(ui.available_width(), 220.0), |ui| {

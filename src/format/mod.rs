@@ -7,5 +7,5 @@ mod time;
 
 pub use number::{count, metric, percent, rate, si, significant, value};
 pub use time::{
-    END_OF_INPUT, event_clock, event_date, event_time, span, watermark, watermark_clock,
+    END_OF_INPUT, EventClock, event_clock, event_date, event_time, span, watermark, watermark_clock,
 };

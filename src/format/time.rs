@@ -68,6 +68,57 @@ pub fn watermark_clock(ms: i64) -> String {
     }
 }
 
+/// What a run's event times are. Sources with a clock (a CSV time column, the generators'
+/// `start_ms`) give epoch milliseconds, read as UTC times; a data set or a CSV file without a
+/// time column numbers its rows (0, 1, 2, …), and those read as row numbers, never as
+/// moments of 1 January 1970.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EventClock {
+    #[default]
+    Epoch,
+    Rows,
+}
+
+impl EventClock {
+    /// An event time in full: `2023-11-14 22:13:21.000`, or `row 1,999`.
+    pub fn time(self, t: i64) -> String {
+        match self {
+            EventClock::Epoch => event_time(t),
+            EventClock::Rows => row(t),
+        }
+    }
+
+    /// A watermark in full ("end of input" and "none yet" as [`watermark`]).
+    pub fn watermark(self, t: i64) -> String {
+        match (self, t) {
+            (EventClock::Rows, t) if t != i64::MAX && t != i64::MIN => row(t),
+            _ => watermark(t),
+        }
+    }
+
+    /// A watermark where the date is shown elsewhere (a card's badge).
+    pub fn watermark_short(self, t: i64) -> String {
+        match (self, t) {
+            (EventClock::Rows, t) if t != i64::MAX && t != i64::MIN => row(t),
+            _ => watermark_clock(t),
+        }
+    }
+
+    /// Event-time units per axis unit: seconds on an epoch axis, rows on a row axis.
+    pub fn per_axis_unit(self) -> f64 {
+        match self {
+            EventClock::Epoch => 1e3,
+            EventClock::Rows => 1.0,
+        }
+    }
+}
+
+/// A row number as event time: `row 1,999` (negative ones keep their sign).
+fn row(t: i64) -> String {
+    let sign = if t < 0 { "-" } else { "" };
+    format!("row {sign}{}", super::count(t.unsigned_abs()))
+}
+
 /// A length of event time: `250 ms`, `1.5 s`, `2 min 05 s`, `1 h 02 min`, `3 d 4 h`.
 pub fn span(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
@@ -126,6 +177,23 @@ mod tests {
         assert_eq!(watermark(i64::MIN), "none yet");
         assert_eq!(watermark(T), "2023-11-14 22:13:20.000");
         assert_eq!(watermark_clock(T + 5), "22:13:20.005");
+    }
+
+    #[test]
+    fn row_numbered_event_times_read_as_rows_not_1970_dates() {
+        let rows = EventClock::Rows;
+        assert_eq!(rows.time(1_999), "row 1,999");
+        assert_eq!(rows.time(0), "row 0");
+        assert_eq!(rows.watermark(1_998), "row 1,998");
+        assert_eq!(rows.watermark(i64::MAX), "end of input");
+        assert_eq!(rows.watermark_short(i64::MIN), "none yet");
+        assert_eq!(rows.watermark_short(42), "row 42");
+        assert_eq!(rows.per_axis_unit(), 1.0);
+        // Real epoch times keep reading as UTC times.
+        let epoch = EventClock::Epoch;
+        assert_eq!(epoch.time(T), "2023-11-14 22:13:20.000");
+        assert_eq!(epoch.watermark_short(T + 5), "22:13:20.005");
+        assert_eq!(epoch.per_axis_unit(), 1e3);
     }
 
     #[test]

@@ -266,7 +266,7 @@ fn type_slowly(h: &mut AppHarness, text: &str) {
 }
 
 #[test]
-fn a_live_lr_typed_key_by_key_applies_once_on_enter_and_once_on_focus_out() {
+fn a_live_lr_typed_key_by_key_applies_once_on_enter_and_once_on_focus_out_and_undo_reapplies_it() {
     use egui::accesskit::Role;
     use egui::{Key, Modifiers};
     let _serial = serial();
@@ -354,6 +354,49 @@ fn a_live_lr_typed_key_by_key_applies_once_on_enter_and_once_on_focus_out() {
         h.state().graph().node(trainer).unwrap().params.get("lr"),
         Some(&flowbook::graph::ParamValue::Float(0.05))
     );
+    // The undo reached the running trainer too, with its own marker.
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        reported_lrs(h, trainer).last() == Some(&0.05)
+    });
+    assert_eq!(reported_lrs(&h, trainer), [first[0], 0.05, 0.02, 0.05]);
+    let labels = |h: &AppHarness| -> Vec<String> {
+        h.state()
+            .run
+            .session
+            .as_ref()
+            .map(|s| s.markers.iter().map(|m| m.label.clone()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        labels(&h).last().map(String::as_str),
+        Some("lr = 0.05 (undo)")
+    );
+    // Ctrl+Shift+Z (Redo) with the canvas focused: the trainer gets 0.02 back.
+    // A click on the trainer's title leaves the text field: the keys go to the editor.
+    let title = node_title_pos(&h, trainer);
+    click_at(&mut h, title);
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    settle(&mut h);
+    assert_eq!(
+        h.state().graph().node(trainer).unwrap().params.get("lr"),
+        Some(&flowbook::graph::ParamValue::Float(0.02))
+    );
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        reported_lrs(h, trainer).last() == Some(&0.02)
+    });
+    assert_eq!(labels(&h).len(), 4, "one marker per applied change");
+    assert_eq!(
+        labels(&h).last().map(String::as_str),
+        Some("lr = 0.02 (redo)")
+    );
+    // Ctrl+Z: back to 0.05 in the document and in the trainer.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    step_until(&mut h, Duration::from_secs(10), |h| {
+        reported_lrs(h, trainer).last() == Some(&0.05)
+    });
+    assert_eq!(labels(&h).len(), 5);
     h.get_by_label("◼ Stop").click();
     step_until(&mut h, Duration::from_secs(5), |h| {
         phase(h) == Some(RunPhase::Stopped)

@@ -16,8 +16,8 @@ pub use grid::{GridLayout, PlotGrid};
 pub use labels::{LabelBox, place_labels};
 pub use model::{BandPoint, BandSeries, BarSeries, Marker, Overlay, PlotView, band_for_view};
 pub use range::{
-    KeyStyle, MIN_SAMPLES_FOR_SPREAD, YExtent, key_styles, legend_rows, nice_steps, tick_label,
-    y_span,
+    KeyStyle, MIN_SAMPLES_FOR_OUTLIERS, MIN_SAMPLES_FOR_SPREAD, OutlierClip, YExtent, key_styles,
+    legend_rows, nice_steps, outlier_clip, tick_label, y_span,
 };
 pub use series::{DEFAULT_CAPACITY, Series, SeriesError};
 pub use transform::{Ema, MAX_SMOOTHING, ema_smooth, log10_points};

@@ -170,6 +170,24 @@ impl<'a> PlotView<'a> {
         extent
     }
 
+    /// The finite y values the outlier rule judges: series points, the keys' means (a band's
+    /// min and max may run off the axis: they are spread, not the line people read) and bar
+    /// heights.
+    pub fn y_values(&self) -> Vec<f64> {
+        let mut ys: Vec<f64> = Vec::new();
+        for s in &self.series {
+            ys.extend(s.all_points().map(|p| p[1]));
+        }
+        for band in self.bands.iter().chain(&self.band_lines) {
+            ys.extend(band.points.iter().map(|p| p.mean));
+        }
+        for bars in &self.bars {
+            ys.extend(bars.bars.iter().map(|b| b[1]));
+        }
+        ys.retain(|y| y.is_finite());
+        ys
+    }
+
     pub fn bars(mut self, bars: &'a BarSeries) -> Self {
         self.bars.push(bars);
         self

@@ -70,6 +70,78 @@ pub fn y_span(extent: YExtent) -> (f64, f64) {
     (low * 1.1, high * 1.1)
 }
 
+/// Where the y axis stops when a few values lie far from all the others (one huge window
+/// mean squashing every other line to the floor). Values beyond the limits are drawn as
+/// marks on the plot's edge and counted; the axis covers every other value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutlierClip {
+    /// The lowest and highest values kept on the axis.
+    pub low: f64,
+    pub high: f64,
+    /// Values are outliers below `low_limit` and above `high_limit`.
+    pub low_limit: f64,
+    pub high_limit: f64,
+    pub below: usize,
+    pub above: usize,
+}
+
+impl OutlierClip {
+    /// Whether `y` is drawn as a mark on an edge (above or below the axis).
+    pub fn clips(&self, y: f64) -> bool {
+        y > self.high_limit || y < self.low_limit
+    }
+}
+
+/// The typical range runs from this quantile to its mirror (the quartiles).
+const OUTLIER_QUANTILE: f64 = 0.25;
+/// Fewer values than this say too little about what is typical.
+pub const MIN_SAMPLES_FOR_OUTLIERS: usize = 20;
+/// How far past the quartiles, in interquartile ranges, a value must lie to be an outlier
+/// (Tukey's fences).
+const OUTLIER_DISTANCE: f64 = 1.5;
+
+/// The robust y range of `values` (reordered in place), or `None` when every value sits
+/// within Tukey's fences: 1.5 interquartile ranges beyond the quartiles (the range taken at
+/// least a tenth of the values' magnitude wide, so a constant series still has one). Heavy
+/// tails (session means from 3 s to 6 min) keep the typical values readable.
+pub fn outlier_clip(values: &mut Vec<f64>) -> Option<OutlierClip> {
+    values.retain(|v| v.is_finite());
+    let n = values.len();
+    if n < MIN_SAMPLES_FOR_OUTLIERS {
+        return None;
+    }
+    let last = (n - 1) as f64;
+    let lo_at = (last * OUTLIER_QUANTILE).floor() as usize;
+    let hi_at = (last * (1.0 - OUTLIER_QUANTILE)).ceil() as usize;
+    let p_lo = *values.select_nth_unstable_by(lo_at, f64::total_cmp).1;
+    let p_hi = *values.select_nth_unstable_by(hi_at, f64::total_cmp).1;
+    let typical = (p_hi - p_lo)
+        .max(0.1 * p_hi.abs().max(p_lo.abs()))
+        .max(f64::MIN_POSITIVE);
+    let low_limit = p_lo - OUTLIER_DISTANCE * typical;
+    let high_limit = p_hi + OUTLIER_DISTANCE * typical;
+    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut below, mut above) = (0, 0);
+    for &v in values.iter() {
+        if v < low_limit {
+            below += 1;
+        } else if v > high_limit {
+            above += 1;
+        } else {
+            low = low.min(v);
+            high = high.max(v);
+        }
+    }
+    (below + above > 0).then_some(OutlierClip {
+        low,
+        high,
+        low_limit,
+        high_limit,
+        below,
+        above,
+    })
+}
+
 /// Three grid step sizes from the 1-2-5 series, each a multiple of the one before and at
 /// least 2.5 times it, starting at the smallest one not below `base_step` (egui_plot's
 /// smallest readable spacing). Powers of ten alone label a 0…1.3 axis only at 0 and 1.
@@ -210,6 +282,51 @@ pub fn legend_rows(height_px: f32) -> usize {
     (((height_px - 12.0) / 18.0).floor().max(1.0)) as usize
 }
 
+/// A corner of the plot area, for the legend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendCorner {
+    RightTop,
+    LeftTop,
+    RightBottom,
+    LeftBottom,
+}
+
+/// The corner where a legend box `box_w` × `box_h` (fractions of the plot's width and height)
+/// covers the fewest of `points` (data coordinates within `x` and `y`); ties go to the
+/// corners in the order above (top right first, where people look for a legend).
+pub fn legend_corner(
+    points: impl IntoIterator<Item = [f64; 2]>,
+    x: (f64, f64),
+    y: (f64, f64),
+    box_w: f64,
+    box_h: f64,
+) -> LegendCorner {
+    use LegendCorner::*;
+    let corners = [RightTop, LeftTop, RightBottom, LeftBottom];
+    let (w, h) = (x.1 - x.0, y.1 - y.0);
+    if !(w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0) {
+        return RightTop;
+    }
+    let mut covered = [0usize; 4];
+    for [px, py] in points {
+        let (u, v) = ((px - x.0) / w, (py - y.0) / h);
+        if !(u.is_finite() && v.is_finite()) {
+            continue;
+        }
+        let (left, right) = (u <= box_w, u >= 1.0 - box_w);
+        let (bottom, top) = (v <= box_h, v >= 1.0 - box_h);
+        for (count, inside) in
+            covered
+                .iter_mut()
+                .zip([right && top, left && top, right && bottom, left && bottom])
+        {
+            *count += usize::from(inside);
+        }
+    }
+    let best = (0..4).min_by_key(|&i| (covered[i], i)).unwrap_or(0);
+    corners[best]
+}
+
 /// How a key of a many-key window plot is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyStyle {
@@ -329,5 +446,79 @@ mod tests {
         );
         assert_eq!(key_styles(2, 3, 5), [Band, Band]);
         assert_eq!(key_styles(4, 3, 1), [Band, Band, Band, Line]);
+    }
+
+    #[test]
+    fn one_huge_value_is_clipped_so_the_typical_values_read() {
+        let mut values: Vec<f64> = (0..200).map(|i| 10.0 + f64::from(i % 7)).collect();
+        values.push(5_000.0);
+        let clip = outlier_clip(&mut values).expect("5000 among 10..16 is an outlier");
+        assert_eq!((clip.low, clip.high), (10.0, 16.0));
+        assert_eq!((clip.below, clip.above), (0, 1));
+        assert!(clip.clips(5_000.0) && !clip.clips(16.0));
+        // Far below counts too.
+        let mut values: Vec<f64> = (0..100).map(|i| 100.0 + f64::from(i % 5)).collect();
+        values.extend([-9_000.0, f64::NAN]);
+        let clip = outlier_clip(&mut values).unwrap();
+        assert_eq!((clip.below, clip.above, clip.low), (1, 0, 100.0));
+    }
+
+    #[test]
+    fn spread_out_data_and_short_series_are_not_clipped() {
+        let mut linear: Vec<f64> = (0..1000).map(f64::from).collect();
+        assert_eq!(outlier_clip(&mut linear), None);
+        // Two groups of values, each a large share of the data, are data, not outliers.
+        let mut two_groups: Vec<f64> = (0..70).map(|_| 1.0).chain((0..30).map(|_| 900.0)).collect();
+        assert_eq!(outlier_clip(&mut two_groups), None);
+        // Normal-ish noise: within the fences.
+        let mut noise: Vec<f64> = (0..500).map(|i| (f64::from(i) * 0.7).sin()).collect();
+        assert_eq!(outlier_clip(&mut noise), None);
+        let mut few = vec![1.0, 1.0, 1.0, 1e9];
+        assert_eq!(outlier_clip(&mut few), None);
+    }
+
+    #[test]
+    fn a_constant_series_with_one_spike_keeps_its_axis_from_zero() {
+        let mut values = vec![52.0; 60];
+        values.push(52_000.0);
+        let clip = outlier_clip(&mut values).unwrap();
+        assert_eq!((clip.low, clip.high, clip.above), (52.0, 52.0, 1));
+        let kept = YExtent {
+            min: clip.low,
+            max: clip.high,
+            samples: 60,
+        };
+        assert_eq!(y_span(kept), (0.0, 52.0 * 1.1));
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_corner_it_covers_least() {
+        use LegendCorner::*;
+        let x = (0.0, 100.0);
+        let y = (0.0, 10.0);
+        // A flat line along the top (a watermark that caught up at once): a bottom corner.
+        let top: Vec<[f64; 2]> = (0..=100).map(|i| [f64::from(i), 9.8]).collect();
+        assert_eq!(legend_corner(top, x, y, 0.3, 0.3), RightBottom);
+        // A falling loss curve: high on the left, low on the right: top right is free.
+        let falling: Vec<[f64; 2]> = (0..=100)
+            .map(|i| [f64::from(i), 10.0 * (-f64::from(i) / 10.0).exp()])
+            .collect();
+        assert_eq!(legend_corner(falling, x, y, 0.3, 0.3), RightTop);
+        // A rising accuracy that levels off high early: the bottom right is free.
+        let rising: Vec<[f64; 2]> = (0..=100)
+            .map(|i| [f64::from(i), 10.0 - 10.0 * (-f64::from(i) / 10.0).exp()])
+            .collect();
+        assert_eq!(legend_corner(rising, x, y, 0.3, 0.3), RightBottom);
+        // A diagonal leaves the top left and bottom right free: top first.
+        let diagonal: Vec<[f64; 2]> = (0..=100)
+            .map(|i| [f64::from(i), f64::from(i) / 10.0])
+            .collect();
+        assert_eq!(legend_corner(diagonal, x, y, 0.3, 0.3), LeftTop);
+        // Nothing to go by: top right.
+        assert_eq!(legend_corner([], x, y, 0.3, 0.3), RightTop);
+        assert_eq!(
+            legend_corner([[1.0, 1.0]], (0.0, 0.0), y, 0.3, 0.3),
+            RightTop
+        );
     }
 }

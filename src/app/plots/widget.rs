@@ -6,14 +6,15 @@
 use super::labels::{LabelBox, place_labels};
 use super::model::{BandPoint, BandSeries, PlotView, band_for_view};
 use super::range::{
-    KeyStyle, grid_marks, key_styles, legend_rows, nice_steps, tick_label, time_steps, y_span,
+    KeyStyle, LegendCorner, OutlierClip, YExtent, grid_marks, key_styles, legend_corner,
+    legend_rows, nice_steps, outlier_clip, tick_label, time_steps, y_span,
 };
 use super::series::Series;
 use super::transform::{DerivedSeries, MAX_SMOOTHING, Stage};
 use egui::{Color32, FontId, Rect, Ui, pos2};
 use egui_plot::{
     Bar, BarChart, ColorConflictHandling, Corner, FilledArea, GridInput, GridMark, HoverPosition,
-    Legend, Line, LineStyle, Plot, PlotTransform, PlotUi, VLine,
+    Legend, Line, LineStyle, MarkerShape, Plot, PlotTransform, PlotUi, Points, VLine,
 };
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -33,6 +34,9 @@ pub struct PlotSettings {
     pub show_markers: bool,
     /// Draw earlier runs behind the current one.
     pub show_overlays: bool,
+    /// Fit the y axis to the typical values and mark the few far outliers on its edge
+    /// (offered when the plot has outliers; on by default for window statistics).
+    pub clip_outliers: bool,
 }
 
 impl Default for PlotSettings {
@@ -44,6 +48,7 @@ impl Default for PlotSettings {
             show_raw: true,
             show_markers: true,
             show_overlays: true,
+            clip_outliers: false,
         }
     }
 }
@@ -87,8 +92,14 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
     // The cell's width, taken before the toolbar: a toolbar wider than a narrow cell must not
     // widen the plot past the cell, where its right edge and legend would be cut off.
     let width = ui.available_width();
-    let (export_csv, save_png) = toolbar_ui(ui, view, settings);
+    let outliers = if settings.log_y {
+        None
+    } else {
+        outlier_clip(&mut view.y_values())
+    };
+    let (export_csv, save_png) = toolbar_ui(ui, view, settings, outliers);
     settings.smoothing = settings.smoothing.clamp(0.0, MAX_SMOOTHING as f32);
+    let clip = outliers.filter(|_| settings.clip_outliers && !settings.log_y);
     let extent = view.y_extent();
     let nothing = extent.is_none() && view.overlays.is_empty();
     let message = view.message.clone().or_else(|| {
@@ -118,12 +129,15 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         x_origin_ms: view.x_event_origin_ms,
         y_origin_ms: view.y_event_origin_ms.filter(|_| !log_y),
     };
+    // The legend takes at most half the plot's height; the rest of the lines draw unnamed.
+    let legend_capacity = legend_rows((height - 40.0) * 0.5);
+    let corner = legend_position(view, clip, extent, [width, height], legend_capacity);
     let mut plot = Plot::new("plot")
         .width(width)
         .height(height)
         .legend(
             Legend::default()
-                .position(Corner::RightTop)
+                .position(corner)
                 .follow_insertion_order(true)
                 .color_conflict_handling(ColorConflictHandling::PickLast),
         )
@@ -138,15 +152,42 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         plot = plot
             .y_grid_spacer(move |input| axes.y_marks(input))
             .y_axis_formatter(move |mark, _| axes.y_tick(mark));
-        if let Some(extent) = extent {
-            let (low, high) = y_span(extent);
-            plot = plot.include_y(low).include_y(high);
+        match (clip, extent) {
+            (Some(clip), Some(extent)) => {
+                // The axis covers the typical values only: fixed y bounds that follow the
+                // data while the x axis does (see `add_items`).
+                let kept = YExtent::merge(
+                    YExtent::of(view.include_y.iter().copied()),
+                    Some(YExtent {
+                        min: clip.low,
+                        max: clip.high,
+                        samples: extent.samples,
+                    }),
+                );
+                let (low, high) = kept.map_or((clip.low, clip.high), y_span);
+                let margin = ((high - low) * 0.05).max(f64::MIN_POSITIVE);
+                plot = plot
+                    .auto_bounds(egui::Vec2b::new(true, false))
+                    .include_y(low - margin)
+                    .include_y(high + margin);
+            }
+            (None, Some(extent)) => {
+                let (low, high) = y_span(extent);
+                plot = plot.include_y(low).include_y(high);
+            }
+            _ => {}
         }
     }
-    let legend_capacity = legend_rows(height - 40.0);
     // The scope's rect covers the axes too, which `Save PNG` should capture.
     let scoped = ui.scope(|ui| {
         plot.show(ui, |plot_ui| {
+            if let Some(clip) = clip {
+                // Fixed y bounds follow the data while the user has not zoomed or panned.
+                if plot_ui.auto_bounds().x {
+                    plot_ui.set_auto_bounds(egui::Vec2b::new(true, true));
+                }
+                add_outlier_marks(plot_ui, view, &clip);
+            }
             add_items(plot_ui, view, &drawn, &mut cache, legend_capacity)
         })
     });
@@ -272,11 +313,20 @@ fn event_ms(origin_ms: i64, seconds: f64) -> i64 {
 }
 
 /// Title, smoothing slider, toggles and export buttons; returns (export CSV, save PNG) clicks.
-fn toolbar_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -> (bool, bool) {
+fn toolbar_ui(
+    ui: &mut Ui,
+    view: &PlotView<'_>,
+    settings: &mut PlotSettings,
+    outliers: Option<OutlierClip>,
+) -> (bool, bool) {
     ui.horizontal_wrapped(|ui| {
         if !view.title.is_empty() {
             ui.strong(view.title.as_str());
             ui.separator();
+        }
+        // A narrow grid cell keeps its toolbar short, so the plot keeps its height.
+        if ui.available_width() < 480.0 {
+            ui.spacing_mut().slider_width = 60.0;
         }
         ui.add(
             egui::Slider::new(&mut settings.smoothing, 0.0..=MAX_SMOOTHING as f32)
@@ -296,8 +346,21 @@ fn toolbar_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -> 
         if !view.overlays.is_empty() {
             ui.checkbox(&mut settings.show_overlays, "Earlier runs");
         }
-        let csv = ui.button("Export CSV").clicked();
-        let png = ui.button("Save PNG").clicked();
+        if let Some(clip) = outliers {
+            let count = clip.above + clip.below;
+            ui.checkbox(
+                &mut settings.clip_outliers,
+                format!("Clip {count} outlier{}", if count == 1 { "" } else { "s" }),
+            )
+            .on_hover_text(format!(
+                "Fit the y axis to the typical values ({} … {}) and mark the values beyond it \
+                 on the plot's edge (▲ above, ▼ below)",
+                format_value(clip.low),
+                format_value(clip.high)
+            ));
+        }
+        let csv = ui.small_button("Export CSV").clicked();
+        let png = ui.small_button("Save PNG").clicked();
         (csv, png)
     })
     .inner
@@ -559,6 +622,116 @@ fn add_items(
                     .allow_hover(false),
             );
         }
+    }
+}
+
+/// The corner where the legend covers the fewest drawn points: a sample of each line (at
+/// most a few hundred points), the bands' means and the bars, on the y range the axis shows.
+fn legend_position(
+    view: &PlotView<'_>,
+    clip: Option<OutlierClip>,
+    extent: Option<YExtent>,
+    [width, height]: [f32; 2],
+    capacity: usize,
+) -> Corner {
+    let (Some(x), Some(extent)) = (current_x_range(view), extent) else {
+        return Corner::RightTop;
+    };
+    let y = match clip {
+        Some(clip) => (clip.low, clip.high),
+        None => {
+            let (low, high) = y_span(extent);
+            (low.min(extent.min), high.max(extent.max))
+        }
+    };
+    let mut names: Vec<String> = view.series.iter().map(|s| s.name().to_owned()).collect();
+    names.extend(
+        view.bands
+            .iter()
+            .chain(&view.band_lines)
+            .map(|b| b.name.clone()),
+    );
+    names.extend(view.bars.iter().map(|b| b.name.clone()));
+    for o in &view.overlays {
+        names.extend(
+            o.series
+                .iter()
+                .map(|s| format!("{} · {}", o.label, s.name())),
+        );
+    }
+    let rows = names.len().clamp(1, capacity.max(1)) as f64;
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(4) as f64;
+    // About 6.5 points per character plus the colour mark and padding; 18 points a row.
+    let box_w = ((longest * 6.5 + 34.0) / f64::from(width.max(1.0))).min(0.9);
+    let box_h = ((rows * 18.0 + 10.0) / f64::from((height - 40.0).max(1.0))).min(0.9);
+    let mut points: Vec<[f64; 2]> = Vec::new();
+    for s in &view.series {
+        points.extend(s.downsample(x.0, x.1, 128));
+    }
+    for band in view.bands.iter().chain(&view.band_lines) {
+        let step = (band.points.len() / 256).max(1);
+        points.extend(band.points.iter().step_by(step).flat_map(|p| {
+            let mut out = vec![[p.x, p.mean]];
+            if view.bands.iter().any(|b| std::ptr::eq(*b, *band)) {
+                out.extend([[p.x, p.min], [p.x, p.max]]);
+            }
+            out
+        }));
+    }
+    for bars in &view.bars {
+        let step = (bars.bars.len() / 256).max(1);
+        // A bar covers everything from zero to its top.
+        points.extend(
+            bars.bars
+                .iter()
+                .step_by(step)
+                .flat_map(|b| (0..=4).map(move |k| [b[0], b[1] * f64::from(k) / 4.0])),
+        );
+    }
+    match legend_corner(points, x, y, box_w, box_h) {
+        LegendCorner::RightTop => Corner::RightTop,
+        LegendCorner::LeftTop => Corner::LeftTop,
+        LegendCorner::RightBottom => Corner::RightBottom,
+        LegendCorner::LeftBottom => Corner::LeftBottom,
+    }
+}
+
+/// Values beyond the clipped axis, as ▲/▼ marks in their line's colour on the axis's top or
+/// bottom edge at their x (the legend says what they are).
+fn add_outlier_marks(plot_ui: &mut PlotUi<'_>, view: &PlotView<'_>, clip: &OutlierClip) {
+    let edge = (clip.high - clip.low).abs().max(f64::MIN_POSITIVE) * 0.025;
+    let mut marks = |points: &mut dyn Iterator<Item = [f64; 2]>, colour: Color32| {
+        let (mut above, mut below): (Vec<[f64; 2]>, Vec<[f64; 2]>) = (Vec::new(), Vec::new());
+        for [x, y] in points {
+            if y > clip.high_limit {
+                above.push([x, clip.high + edge]);
+            } else if y < clip.low_limit {
+                below.push([x, clip.low - edge]);
+            }
+        }
+        for (points, shape) in [(above, MarkerShape::Up), (below, MarkerShape::Down)] {
+            if !points.is_empty() {
+                plot_ui.points(
+                    Points::new("beyond the axis (Clip outliers)", points)
+                        .shape(shape)
+                        .radius(3.5)
+                        .filled(true)
+                        .color(colour),
+                );
+            }
+        }
+    };
+    for (i, s) in view.series.iter().enumerate() {
+        marks(&mut s.all_points(), palette(i));
+    }
+    let keyed = view.bands.iter().chain(&view.band_lines);
+    for (j, band) in keyed.enumerate() {
+        let colour = palette(view.series.len() + j);
+        marks(&mut band.points.iter().map(|p| [p.x, p.mean]), colour);
+    }
+    let first_bar = view.series.len() + view.bands.len() + view.band_lines.len();
+    for (j, bars) in view.bars.iter().enumerate() {
+        marks(&mut bars.bars.iter().copied(), palette(first_bar + j));
     }
 }
 

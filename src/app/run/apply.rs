@@ -5,6 +5,7 @@ use super::session::{RunSession, RunSpeed};
 use super::toolbar::pace_words;
 use super::{PastRun, RunCommand};
 use crate::app::shell::FlowbookApp;
+use crate::graph::{Graph, NodeId};
 use std::collections::BTreeMap;
 
 impl FlowbookApp {
@@ -43,7 +44,9 @@ impl FlowbookApp {
                 self.run.preview = None;
                 self.set_status("Run results cleared.");
             }
-            RunCommand::SetLive { node, param, value } => self.set_live_param(node, &param, value),
+            RunCommand::SetLive { node, param, value } => {
+                self.set_live_param(node, &param, value, "");
+            }
             RunCommand::SetPace(pace) => {
                 self.run.pace = Some(pace);
                 if let Some(s) = self.run.session.as_mut().filter(|s| s.phase.is_live()) {
@@ -157,16 +160,38 @@ impl FlowbookApp {
         self.run.history.drain(..excess);
     }
 
-    fn set_live_param(&mut self, node: crate::graph::NodeId, param: &str, value: f64) {
+    /// Sends a live parameter to the running graph; `note` (e.g. "undo") goes on its marker.
+    fn set_live_param(&mut self, node: NodeId, param: &str, value: f64, note: &str) {
         let Some(name) = self.doc.graph().node(node).map(|n| n.name.clone()) else {
             return;
         };
         let Some(session) = self.run.session.as_mut().filter(|s| s.phase.is_live()) else {
             return;
         };
-        match session.set_param(node, &name, param, value) {
-            Ok(()) => self.set_status(format!("{name}.{param} = {value} (live)")),
+        match session.set_param(node, &name, param, value, note) {
+            Ok(()) => {
+                let how = if note.is_empty() { "live" } else { note };
+                self.set_status(format!("{name}.{param} = {value} ({how})"));
+            }
             Err(message) => self.set_error(message),
+        }
+    }
+
+    /// After an undo or redo during a run: every live parameter whose value the step changed
+    /// is sent to the running graph (and marked), so the run does what the inspector shows.
+    pub(crate) fn reapply_live_params(&mut self, before: &[LiveValue], note: &str) {
+        if !self.run.is_live() {
+            return;
+        }
+        for now in live_values(self.doc.graph()) {
+            let was = before
+                .iter()
+                .find(|b| b.node == now.node && b.param == now.param)
+                .map(|b| b.value);
+            // Compared bit for bit: NaN never reaches here (live values are checked numbers).
+            if was.map(f64::to_bits) != Some(now.value.to_bits()) {
+                self.set_live_param(now.node, &now.param, now.value, note);
+            }
         }
     }
 
@@ -201,4 +226,38 @@ impl FlowbookApp {
             Err(e) => self.set_error(format!("Cannot save run metrics: {e}")),
         }
     }
+}
+
+/// One live parameter's value in the document.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LiveValue {
+    pub node: NodeId,
+    pub param: String,
+    pub value: f64,
+}
+
+/// Every live parameter of every node (a trainer's lr, …) as the document has it now, the
+/// catalog default where the file leaves it out.
+pub(crate) fn live_values(graph: &Graph) -> Vec<LiveValue> {
+    let mut values = Vec::new();
+    for node in &graph.nodes {
+        let Some(spec) = crate::app::canvas::layout::spec_of(node) else {
+            continue;
+        };
+        for p in spec.params.iter().filter(|p| p.live) {
+            let value = node
+                .params
+                .get(p.name)
+                .cloned()
+                .unwrap_or_else(|| crate::app::param_check::default_value(p));
+            if let Some(value) = value.as_f64() {
+                values.push(LiveValue {
+                    node: node.id,
+                    param: p.name.to_owned(),
+                    value,
+                });
+            }
+        }
+    }
+    values
 }

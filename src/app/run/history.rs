@@ -130,3 +130,23 @@ pub fn input_names(plan: &LogicalPlan) -> BTreeMap<NodeId, [String; 2]> {
     }
     names
 }
+
+/// How the run's event times read: row numbers when every source numbers its rows (a data
+/// set, a CSV file without a time column), else epoch times.
+pub fn event_clock(plan: &LogicalPlan) -> crate::format::EventClock {
+    use crate::format::EventClock;
+    let mut sources = plan.nodes.iter().filter_map(|n| match &n.spec {
+        OpSpec::DatasetSource { .. } => Some(EventClock::Rows),
+        OpSpec::CsvSource(options) if options.time_column.is_none() => Some(EventClock::Rows),
+        OpSpec::CsvSource(_)
+        | OpSpec::SequenceSource { .. }
+        | OpSpec::SensorSource { .. }
+        | OpSpec::ClickSource { .. } => Some(EventClock::Epoch),
+        _ => None,
+    });
+    let first = sources.next();
+    match first {
+        Some(EventClock::Rows) if sources.all(|c| c == EventClock::Rows) => EventClock::Rows,
+        _ => EventClock::Epoch,
+    }
+}

@@ -156,10 +156,10 @@ fn status_grid(ui: &mut Ui, session: &RunSession, s: &NodeStatus) {
                 row("mean rate out", rate_text(s.out_per_s));
             }
             if let Some(w) = s.watermark {
-                row("watermark", crate::format::watermark(w));
+                row("watermark", session.event_clock.watermark(w));
             }
             if let Some(t) = s.max_event_time {
-                row("newest event", crate::format::event_time(t));
+                row("newest event", session.event_clock.time(t));
             }
             if s.window_firings > 0 || s.late > 0 {
                 row("windows fired", crate::format::count(s.window_firings));

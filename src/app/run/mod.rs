@@ -15,6 +15,7 @@ pub mod views;
 pub mod window_plot;
 
 use crate::graph::{Graph, NodeId, Pace};
+pub(crate) use apply::live_values;
 use session::{MetricHistory, RunSession};
 use std::collections::BTreeMap;
 

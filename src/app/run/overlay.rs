@@ -6,7 +6,7 @@ use super::session::RunSession;
 use crate::app::canvas::live::{LiveCard, LiveOverlay, LiveState, LiveWire, count_text, rate_text};
 use crate::catalog::NodeKind;
 use crate::exec::{NodeState, NodeStatus};
-use crate::format::{metric, percent, watermark_clock};
+use crate::format::{metric, percent};
 use crate::graph::Graph;
 
 /// The overlay of `session` on `graph`.
@@ -30,7 +30,9 @@ pub fn live_overlay(session: &RunSession, graph: &Graph, flow: FlowView) -> Live
                     .then(|| loss_lines(session, graph, node.id))
                     .flatten()
             })
-            .unwrap_or_else(|| card_lines(status, kind, session.phase.is_live()));
+            .unwrap_or_else(|| {
+                card_lines(status, kind, session.phase.is_live(), session.event_clock)
+            });
         overlay.cards.insert(
             node.id,
             LiveCard {
@@ -112,7 +114,12 @@ fn loss_lines(
 }
 
 /// Two short lines: counts and rate; then watermark and late records, or training progress.
-fn card_lines(s: &NodeStatus, kind: Option<NodeKind>, live: bool) -> Vec<String> {
+fn card_lines(
+    s: &NodeStatus,
+    kind: Option<NodeKind>,
+    live: bool,
+    clock: crate::format::EventClock,
+) -> Vec<String> {
     let rate = if live {
         format!(" · {}", rate_text(s.in_per_s.max(s.out_per_s)))
     } else {
@@ -131,7 +138,9 @@ fn card_lines(s: &NodeStatus, kind: Option<NodeKind>, live: bool) -> Vec<String>
     };
     match kind {
         Some(NodeKind::Window) => {
-            let wm = s.watermark.map_or("–".to_owned(), watermark_clock);
+            let wm = s
+                .watermark
+                .map_or("–".to_owned(), |w| clock.watermark_short(w));
             lines.push(format!(
                 "watermark {wm} · late {} · fired {}",
                 count_text(s.late as f64),

@@ -4,13 +4,14 @@
 //! window, watermark against the newest event time, late records and throughput per node.
 //! Plots the open notebook already shows are not drawn twice. Docked at the bottom or popped out.
 
-use super::RunState;
 use super::session::RunSession;
 use super::views::decision::DecisionView;
+use super::{PastRun, RunState};
 use crate::app::plots::{
     MIN_SAMPLES_FOR_SPREAD, Marker, PlotGrid, PlotSettings, PlotView, PngExport, Series, plot_ui,
 };
 use crate::catalog::NodeKind;
+use crate::format::EventClock;
 use crate::graph::{Cell, Graph, NodeId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,6 +151,54 @@ fn metric_series<'a>(session: &'a RunSession, node: NodeId, fields: &[&str]) -> 
         .collect()
 }
 
+/// A trainer's live-parameter changes as plot markers.
+pub fn markers_of(session: &RunSession, node: NodeId) -> Vec<Marker> {
+    session
+        .markers
+        .iter()
+        .filter(|m| m.node == node)
+        .map(|m| Marker::new(m.step, m.label.clone()))
+        .collect()
+}
+
+/// A trainer's plot (`plot` is "loss", "accuracy" or "lr"): the current run's fields over
+/// steps, its live-parameter changes marked, and each earlier run's first field faded behind
+/// in its own colour. The plots area and the notebook's pinned plots both draw this one view.
+pub fn trainer_plot_view<'a>(
+    title: String,
+    session: &'a RunSession,
+    history: &'a [PastRun],
+    graph: &Graph,
+    node: NodeId,
+    plot: &str,
+    markers: &'a [Marker],
+) -> PlotView<'a> {
+    let fields = crate::notebook::plot_fields(plot);
+    let mut view = PlotView::new(title).x_label("step");
+    for s in metric_series(session, node, fields) {
+        view = view.series(s);
+    }
+    if plot == "accuracy" || plot == "hit_rate" {
+        view = view.include_y(0.0).include_y(1.0);
+    }
+    view = view.markers(markers);
+    let trainer = graph.display_name(node);
+    for past in history {
+        if let Some(m) = past.metrics.get(&trainer) {
+            let series: Vec<&Series> = fields
+                .iter()
+                .filter_map(|f| m.field(f))
+                .filter(|s| !s.is_empty())
+                .take(1)
+                .collect();
+            if !series.is_empty() {
+                view = view.overlay(past.label.clone(), series);
+            }
+        }
+    }
+    view
+}
+
 /// Nodes whose throughput is worth a line: the ones that moved records, busiest first.
 fn busy_nodes(session: &RunSession) -> Vec<&Series> {
     let mut busy: Vec<(&Series, u64)> = session
@@ -225,14 +274,12 @@ pub fn plots_ui(
         ui.label(egui::RichText::new(format!("📌 In the notebook: {}", titles.join(", "))).weak())
             .on_hover_text("Pinned plots show in the notebook pane; close it to see them here");
     }
-    let markers: BTreeMap<NodeId, Vec<Marker>> =
-        session.markers.iter().fold(BTreeMap::new(), |mut map, m| {
-            map.entry(m.node)
-                .or_insert_with(Vec::new)
-                .push(Marker::new(m.step, m.label.clone()));
-            map
-        });
-    let no_markers = Vec::new();
+    let markers: BTreeMap<NodeId, Vec<Marker>> = session
+        .metrics
+        .keys()
+        .map(|id| (*id, markers_of(session, *id)))
+        .collect();
+    let no_markers: Vec<Marker> = Vec::new();
     let history = if run.overlay_history {
         run.history.as_slice()
     } else {
@@ -274,40 +321,18 @@ pub fn plots_ui(
             | PlotKind::Accuracy(id)
             | PlotKind::HitRate(id)
             | PlotKind::LearningRate(id) => {
-                let fields: &[&str] = match kind {
-                    PlotKind::Loss(_) => &["loss", "test_loss", "progressive_loss"],
-                    PlotKind::Accuracy(_) => &["accuracy", "test_accuracy", "progressive_accuracy"],
-                    PlotKind::HitRate(_) => crate::notebook::plot_fields("hit_rate"),
-                    _ => &["lr"],
+                let plot = match kind {
+                    PlotKind::Loss(_) => "loss",
+                    PlotKind::Accuracy(_) => "accuracy",
+                    PlotKind::HitRate(_) => "hit_rate",
+                    _ => "lr",
                 };
-                view = view.x_label("step");
-                for s in metric_series(session, *id, fields) {
-                    view = view.series(s);
-                }
-                if matches!(kind, PlotKind::Accuracy(_) | PlotKind::HitRate(_)) {
-                    view = view.include_y(0.0).include_y(1.0);
-                }
-                view = view.markers(markers.get(id).unwrap_or(&no_markers));
-                let trainer = graph.display_name(*id);
-                for past in history {
-                    if let Some(m) = past.metrics.get(&trainer) {
-                        let series: Vec<&Series> = fields
-                            .iter()
-                            .filter_map(|f| m.field(f))
-                            .filter(|s| !s.is_empty())
-                            .take(1)
-                            .collect();
-                        if !series.is_empty() {
-                            view = view.overlay(past.label.clone(), series);
-                        }
-                    }
-                }
+                let markers = markers.get(id).map_or(no_markers.as_slice(), Vec::as_slice);
+                view =
+                    trainer_plot_view(title.clone(), session, history, graph, *id, plot, markers);
             }
             PlotKind::Window(id) => {
-                view = view.x_label("window end");
-                if let Some(origin) = session.event_origin_ms {
-                    view = view.x_event_time(origin);
-                }
+                view = event_x(view, session, "window end");
                 if let Some(keys) = session.window_keys.get(id) {
                     let ranked = keys.ranked();
                     for (i, band) in ranked.iter().enumerate() {
@@ -337,20 +362,21 @@ pub fn plots_ui(
                 }
             }
             PlotKind::WindowCounts(id) => {
-                view = view.x_label("window end").y_label("records");
-                if let Some(origin) = session.event_origin_ms {
-                    view = view.x_event_time(origin);
-                }
+                view = event_x(view, session, "window end").y_label("records");
                 if let Some(counts) = session.window_keys.get(id).and_then(|k| k.busiest_counts()) {
                     view.title = format!("{title} (busiest key)");
                     view = view.bars(counts);
                 }
             }
             PlotKind::Watermark(id) => {
-                view = view.x_label("wall time (s)").y_label("event time");
-                if let Some(origin) = session.event_origin_ms {
-                    view = view.y_event_time(origin);
-                }
+                view = view.x_label("wall time (s)");
+                view = match (session.event_clock, session.event_origin_ms) {
+                    (EventClock::Epoch, Some(origin)) => {
+                        view.y_label("event time").y_event_time(origin)
+                    }
+                    (EventClock::Epoch, None) => view.y_label("event time"),
+                    (EventClock::Rows, _) => view.y_label("event time (row number)"),
+                };
                 if let Some((watermark, newest)) = session.watermarks.get(id) {
                     view = view.series(watermark).series(newest);
                 }
@@ -377,6 +403,8 @@ pub fn plots_ui(
             if !matches!(kind, PlotKind::Loss(_) | PlotKind::Accuracy(_)) {
                 s.smoothing = 0.0;
             }
+            // One huge window mean must not squash every other key's line to the floor.
+            s.clip_outliers = matches!(kind, PlotKind::Window(_));
             s
         });
         let response = plot_ui(ui, title, &view, plot_settings);
@@ -392,6 +420,15 @@ pub fn plots_ui(
         }
     });
     message
+}
+
+/// An x axis of event time: UTC clock times for epoch times, row numbers for numbered rows.
+fn event_x<'a>(view: PlotView<'a>, session: &RunSession, label: &str) -> PlotView<'a> {
+    match (session.event_clock, session.event_origin_ms) {
+        (EventClock::Epoch, Some(origin)) => view.x_label(label).x_event_time(origin),
+        (EventClock::Epoch, None) => view.x_label(label),
+        (EventClock::Rows, _) => view.x_label(format!("{label} (row number)")),
+    }
 }
 
 /// `<graph dir>/<graph stem>-<plot title>.<ext>`, or in the working directory when untitled.

@@ -85,8 +85,11 @@ pub struct RunSession {
     /// Window statistics per key over event time (window end, seconds after the origin):
     /// mean with min/max, and records per window.
     pub window_keys: BTreeMap<NodeId, KeyedWindows>,
-    /// Event time (ms) that the event-time axes count from: the first event seen.
+    /// Event time (ms) that the event-time axes count from: the first event seen (row 0
+    /// when event times are row numbers).
     pub event_origin_ms: Option<i64>,
+    /// Whether event times are epoch milliseconds or row numbers (how axes and badges read).
+    pub event_clock: crate::format::EventClock,
     /// Each two-input trainer's input field names (the decision boundary's axes).
     pub input_names: BTreeMap<NodeId, [String; 2]>,
     /// How fast the run goes now.
@@ -176,6 +179,7 @@ impl RunSession {
         pace: Pace,
         watched: Option<String>,
     ) -> Self {
+        let event_clock = super::history::event_clock(plan);
         Self {
             number,
             handle: Some(handle),
@@ -189,7 +193,8 @@ impl RunSession {
             watermarks: BTreeMap::new(),
             late_counts: BTreeMap::new(),
             window_keys: BTreeMap::new(),
-            event_origin_ms: None,
+            event_origin_ms: (event_clock == crate::format::EventClock::Rows).then_some(0),
+            event_clock,
             input_names: super::history::input_names(plan),
             pace,
             windows: BTreeMap::new(),
@@ -276,13 +281,15 @@ impl RunSession {
         }
     }
 
-    /// Changes a live parameter; the change is marked on the plots at the trainer's step.
+    /// Changes a live parameter; the change is marked on the plots at the trainer's step,
+    /// labelled with `note` when there is one ("lr = 0.01 (undo)").
     pub fn set_param(
         &mut self,
         node: NodeId,
         name: &str,
         param: &str,
         value: f64,
+        note: &str,
     ) -> Result<(), String> {
         let Some(h) = &self.handle else {
             return Err("the run has ended".into());
@@ -296,7 +303,11 @@ impl RunSession {
         self.markers.push(ParamMarker {
             node,
             step,
-            label: format!("{param} = {value}"),
+            label: if note.is_empty() {
+                format!("{param} = {value}")
+            } else {
+                format!("{param} = {value} ({note})")
+            },
         });
         Ok(())
     }
@@ -369,10 +380,11 @@ impl RunSession {
                         let origin = *self.event_origin_ms.get_or_insert_with(|| {
                             w.samples.iter().map(|s| s.start).min().unwrap_or(0)
                         });
-                        self.window_keys
-                            .entry(w.node)
-                            .or_default()
-                            .add(&w.samples, origin);
+                        self.window_keys.entry(w.node).or_default().add(
+                            &w.samples,
+                            origin,
+                            self.event_clock.per_axis_unit(),
+                        );
                         let kept = self.windows.entry(w.node).or_default();
                         kept.extend(w.samples);
                         let excess = kept.len().saturating_sub(KEPT_WINDOWS);
@@ -440,9 +452,18 @@ impl RunSession {
                     )
                 });
                 let origin = *self.event_origin_ms.get_or_insert(w);
-                push(&mut entry.0, elapsed_s, (w - origin) as f64 / 1e3);
+                let unit = self.event_clock.per_axis_unit();
+                push(
+                    &mut entry.0,
+                    elapsed_s,
+                    w.saturating_sub(origin) as f64 / unit,
+                );
                 if let Some(t) = status.max_event_time {
-                    push(&mut entry.1, elapsed_s, (t - origin) as f64 / 1e3);
+                    push(
+                        &mut entry.1,
+                        elapsed_s,
+                        t.saturating_sub(origin) as f64 / unit,
+                    );
                 }
             }
             if status.window_firings > 0 || status.late > 0 {

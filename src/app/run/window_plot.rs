@@ -31,10 +31,11 @@ pub struct KeyedWindows {
 }
 
 impl KeyedWindows {
-    /// Adds firings; x is the window's end in event-time seconds after `origin_ms`.
-    pub fn add(&mut self, samples: &[WindowSample], origin_ms: i64) {
+    /// Adds firings; x is the window's end after `origin_ms`, in axis units of `per_unit`
+    /// event-time units (1000: seconds of epoch milliseconds; 1: rows).
+    pub fn add(&mut self, samples: &[WindowSample], origin_ms: i64, per_unit: f64) {
         for s in samples {
-            let x = s.end.saturating_sub(origin_ms) as f64 / 1e3;
+            let x = s.end.saturating_sub(origin_ms) as f64 / per_unit;
             let at = match self.keys.iter().position(|k| k.band.name == s.key) {
                 Some(at) => at,
                 None if self.keys.len() < MAX_KEYS => {
@@ -63,17 +64,21 @@ impl KeyedWindows {
                 continue;
             };
             key.windows += 1;
+            // An aggregate without min or max (clickstream: count, mean, max) has NaN there:
+            // the band is then just the mean, never a point left out of the plot.
+            let or_mean = |v: f64| if v.is_finite() { v } else { s.mean };
             insert_band_point(
                 &mut key.band.points,
                 BandPoint {
                     x,
-                    min: s.min,
+                    min: or_mean(s.min),
                     mean: s.mean,
-                    max: s.max,
+                    max: or_mean(s.max),
                 },
             );
             insert_bar(&mut key.counts.bars, [x, s.count as f64]);
-            key.counts.width = ((s.end - s.start) as f64 / 1e3 * 0.8).max(key.counts.width);
+            key.counts.width =
+                (s.end.saturating_sub(s.start) as f64 / per_unit * 0.8).max(key.counts.width);
         }
     }
 
@@ -187,6 +192,7 @@ mod tests {
                 sample("a", 2000, 3.0),
             ],
             0,
+            1e3,
         );
         let xs: Vec<f64> = w.ranked()[0].points.iter().map(|p| p.x).collect();
         assert_eq!(xs, [1.0, 2.0, 3.0]);
@@ -201,7 +207,7 @@ mod tests {
                 samples.push(sample(&format!("k{k}"), 1000 * (i + 1), 0.0));
             }
         }
-        w.add(&samples, 0);
+        w.add(&samples, 0, 1e3);
         let ranked = w.ranked();
         assert_eq!(ranked.len(), MAX_KEYS);
         assert_eq!(ranked[0].name, "k4", "five windows, seen first");
@@ -217,7 +223,7 @@ mod tests {
         let mut w = KeyedWindows::default();
         for i in 0..50_000 {
             let mean = if i == 1234 { 500.0 } else { 1.0 };
-            w.add(&[sample("a", i * 1000, mean)], 0);
+            w.add(&[sample("a", i * 1000, mean)], 0, 1e3);
         }
         assert!(w.points() <= 2 * KEY_POINTS, "{}", w.points());
         let band = w.ranked()[0];
@@ -226,5 +232,15 @@ mod tests {
             "the spike survives"
         );
         assert!(band.points.windows(2).all(|p| p[0].x <= p[1].x));
+    }
+
+    #[test]
+    fn a_window_without_min_or_max_still_draws_its_mean() {
+        let mut w = KeyedWindows::default();
+        let mut s = sample("a", 2000, 7.0);
+        s.min = f64::NAN;
+        w.add(&[s], 0, 1e3);
+        let p = w.ranked()[0].points[0];
+        assert_eq!((p.x, p.min, p.mean, p.max), (2.0, 7.0, 7.0, 8.0));
     }
 }
