@@ -96,6 +96,9 @@ impl OutlierClip {
 const OUTLIER_QUANTILE: f64 = 0.25;
 /// Fewer values than this say too little about what is typical.
 pub const MIN_SAMPLES_FOR_OUTLIERS: usize = 20;
+/// More than this share of the values beyond the fences are not "a few outliers" but the
+/// data's own shape (a falling loss curve): nothing is clipped then.
+const MAX_OUTLIER_SHARE: f64 = 0.1;
 /// How far past the quartiles, in interquartile ranges, a value must lie to be an outlier
 /// (Tukey's fences).
 const OUTLIER_DISTANCE: f64 = 1.5;
@@ -132,7 +135,9 @@ pub fn outlier_clip(values: &mut Vec<f64>) -> Option<OutlierClip> {
             high = high.max(v);
         }
     }
-    (below + above > 0).then_some(OutlierClip {
+    let outliers = below + above;
+    let few = outliers as f64 <= MAX_OUTLIER_SHARE * n as f64;
+    (outliers > 0 && few).then_some(OutlierClip {
         low,
         high,
         low_limit,
@@ -475,6 +480,12 @@ mod tests {
         assert_eq!(outlier_clip(&mut noise), None);
         let mut few = vec![1.0, 1.0, 1.0, 1e9];
         assert_eq!(outlier_clip(&mut few), None);
+        // A loss falling from 2.3 to 0.05 over the first fifth of the run: its start is the
+        // curve people watch, not outliers.
+        let mut loss: Vec<f64> = (0..1000)
+            .map(|i| 0.05 + 2.25 * (-f64::from(i) / 60.0).exp())
+            .collect();
+        assert_eq!(outlier_clip(&mut loss), None);
     }
 
     #[test]

@@ -129,8 +129,8 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
         x_origin_ms: view.x_event_origin_ms,
         y_origin_ms: view.y_event_origin_ms.filter(|_| !log_y),
     };
-    // The legend takes at most half the plot's height; the rest of the lines draw unnamed.
-    let legend_capacity = legend_rows((height - 40.0) * 0.5);
+    // The legend takes at most two thirds of the plot's height; the rest of the lines draw unnamed.
+    let legend_capacity = legend_rows((height - 40.0) * 0.65);
     let corner = legend_position(view, clip, extent, [width, height], legend_capacity);
     let mut plot = Plot::new("plot")
         .width(width)
