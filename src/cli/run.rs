@@ -100,13 +100,9 @@ pub fn run(path: &Path, sets: &[String], flags: RunFlags<'_>) -> Result<(), CliE
     let mut metrics_out = metrics_path.map(MetricsWriter::create).transpose()?;
     let handle = start(&plan, options).map_err(|e| CliError::failed(e.to_string()))?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
-    if show_progress {
-        // How the graph was mapped to threads (also in `flowbook check`).
-        let threads = crate::exec::Layout::of(&plan, crate::exec::threads_available());
-        eprint!(
-            "{}",
-            super::terminal_safe(&threads.threads(&plan).to_string())
-        );
+    if show_progress && let Some(threads) = handle.threads() {
+        // How the run was mapped to threads (also in `flowbook check`).
+        eprint!("{}", super::terminal_safe(&threads.to_string()));
     }
     let mut write_error = None;
     let report = drive(handle, max_seconds, |message| {

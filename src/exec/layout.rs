@@ -168,14 +168,26 @@ impl ThreadMap {
     }
 }
 
+impl ThreadMap {
+    /// What the map means for `cores` cores, in one line: whether every thread has a core of
+    /// its own, or how many take turns. Every task of a throughput run is busy, so more threads
+    /// than cores means the operating system shares the cores among them.
+    pub fn summary(&self, cores: usize) -> String {
+        let threads = self.thread_count();
+        let cores = cores.max(1);
+        if threads <= cores {
+            return format!("threads: {threads} on {cores} cores, one core each");
+        }
+        format!(
+            "threads: {threads} on {cores} cores, {} more than cores: they take turns on the cores (each task runs one thread per instance)",
+            threads - cores
+        )
+    }
+}
+
 impl fmt::Display for ThreadMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "threads: {} on {} cores",
-            self.thread_count(),
-            threads_available()
-        )?;
+        writeln!(f, "{}", self.summary(threads_available()))?;
         for task in &self.tasks {
             write!(f, "  {} × {}", task.nodes.join(" → "), task.instances)?;
             if task.split_source {
@@ -211,6 +223,11 @@ mod tests {
         assert_eq!(layout.instances, vec![2, 2, 2, 2, 2, 2]);
         let map = layout.threads(&plan);
         assert_eq!(map.thread_count(), 4);
+        assert_eq!(
+            map.summary(2),
+            "threads: 4 on 2 cores, 2 more than cores: they take turns on the cores (each task runs one thread per instance)"
+        );
+        assert_eq!(map.summary(4), "threads: 4 on 4 cores, one core each");
         assert_eq!(
             map.tasks[0].nodes,
             vec!["source", "watermark", "partition"],

@@ -6,7 +6,7 @@ use super::build::{BuildContext, Built, PassThrough, build};
 use super::control::{Control, Shared};
 use super::exchange::{Exchange, Message};
 use super::lanes::Lanes;
-use super::layout::Layout;
+use super::layout::{Layout, ThreadMap};
 use super::monitor::{Monitor, TelemetryWaker, telemetry_channel};
 use super::pace::PaceCell;
 use super::taps::{SkewTap, preview_headers};
@@ -101,6 +101,8 @@ pub struct RunHandle {
     control: Sender<Control>,
     telemetry: Receiver<Telemetry>,
     monitor: Option<JoinHandle<RunReport>>,
+    /// How the run was mapped to threads (`None` for a run driven elsewhere).
+    threads: Option<ThreadMap>,
 }
 
 impl RunHandle {
@@ -117,7 +119,14 @@ impl RunHandle {
             control,
             telemetry,
             monitor: Some(monitor),
+            threads: None,
         }
+    }
+
+    /// How the run was mapped to threads: each chain of nodes on one thread, its instances,
+    /// and whether there are more threads than cores (`ThreadMap::summary`).
+    pub fn threads(&self) -> Option<&ThreadMap> {
+        self.threads.as_ref()
     }
 
     pub fn send(&self, control: Control) {
@@ -255,6 +264,7 @@ fn exchange_targets(
 pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, StartError> {
     let owners = plan.model_owners();
     let layout = Layout::of(plan, super::threads_available());
+    let thread_map = layout.threads(plan);
     let counters: Vec<Arc<NodeCounters>> = plan
         .nodes
         .iter()
@@ -428,6 +438,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         control: control_tx,
         telemetry: telemetry_rx,
         monitor: Some(monitor),
+        threads: Some(thread_map),
     })
 }
 
