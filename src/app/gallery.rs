@@ -102,8 +102,14 @@ pub fn gallery_window(
             }
             ui.label(RichText::new("Start from an example: one click opens a copy.").strong());
             ui.add_space(4.0);
-            egui::ScrollArea::vertical()
-                .max_height(ctx.content_rect().height() * 0.7)
+            // As many columns as the window has room for (at 1600 pt, five: all of today's
+            // examples show without scrolling); when some are still below, say so.
+            let columns = gallery_columns(ctx.content_rect().width());
+            let most = ctx.content_rect().height() * 0.7;
+            let scroll = egui::ScrollArea::vertical()
+                .max_height(most)
+                // A window sizes to its content only up to its default height: ask for it all.
+                .min_scrolled_height(most)
                 .show(ui, |ui| {
                     egui::Grid::new("gallery_grid")
                         .spacing(vec2(10.0, 10.0))
@@ -113,12 +119,23 @@ pub fn gallery_window(
                                     commands.push(Command::OpenExampleCopy(example.path.clone()));
                                     chosen = true;
                                 }
-                                if i % 3 == 2 {
+                                if i % columns == columns - 1 {
                                     ui.end_row();
                                 }
                             }
                         });
                 });
+            let below =
+                scroll.content_size.y - scroll.state.offset().y - scroll.inner_rect.height();
+            if below > 4.0 {
+                ui.label(
+                    RichText::new(format!(
+                        "{} examples in all: scroll down for more",
+                        state.examples.len()
+                    ))
+                    .weak(),
+                );
+            }
             for problem in &state.broken {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             }
@@ -133,6 +150,12 @@ pub fn gallery_window(
             }
         });
     open && !chosen
+}
+
+/// Cards per row for a window `width` points wide (the gallery takes up to ~90 % of it).
+fn gallery_columns(width: f32) -> usize {
+    let card = CARD_WIDTH + 2.0 * 6.0 + 10.0;
+    ((width * 0.9 / card).floor() as usize).clamp(1, 5)
 }
 
 /// One card; returns whether it was clicked.

@@ -90,3 +90,45 @@ fn the_window_inspector_shows_only_the_fields_of_its_kind() {
         }
     }
 }
+
+#[test]
+fn the_examples_dialog_shows_every_example_at_the_default_size_and_says_when_some_are_below() {
+    for (width, height, all_shown) in [(1600.0, 1000.0, true), (720.0, 480.0, false)] {
+        let mut h = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(width, height))
+            .with_max_steps(64)
+            .allow_missing_glyphs()
+            .build_eframe(|_cc| flowbook::app::FlowbookApp::new(Default::default()));
+        h.state_mut().commands.push(Command::ShowGallery);
+        settle(&mut h);
+        let titles: Vec<String> = h
+            .state()
+            .gallery
+            .as_ref()
+            .unwrap()
+            .examples
+            .iter()
+            .map(|e| e.title.clone())
+            .collect();
+        assert!(titles.len() >= 13, "{titles:?}");
+        let on_screen = titles
+            .iter()
+            .filter(|title| {
+                let card = h.get_by_role_and_label(Role::Button, title).rect();
+                card.min.y >= 0.0 && card.max.y <= height
+            })
+            .count();
+        let hint = h.query_by_label_contains("scroll down for more").is_some();
+        if all_shown {
+            assert_eq!(
+                on_screen,
+                titles.len(),
+                "{width}x{height}: every card shows"
+            );
+            assert!(!hint, "nothing to scroll for");
+        } else {
+            assert!(on_screen < titles.len(), "{width}x{height}: some below");
+            assert!(hint, "{width}x{height}: the dialog says there are more");
+        }
+    }
+}
