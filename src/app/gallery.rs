@@ -125,8 +125,9 @@ pub fn gallery_window(
                             }
                         });
                 });
-            let below =
-                scroll.content_size.y - scroll.state.offset().y - scroll.inner_rect.height();
+            let below = scroll.content_size.y
+                - scroll.state.clamped_offset().y
+                - scroll.inner_rect.height();
             if below > 4.0 {
                 ui.label(
                     RichText::new(format!(

@@ -190,5 +190,34 @@ fn after_a_run_no_badge_line_or_wire_label_is_cut_short() {
         for (label, _) in texts.iter().filter(|(t, _)| t.ends_with("/s")) {
             assert!(!label.contains('…'), "{name}: wire label {label}");
         }
+
+        // Zoomed out to 34 %, a badge is one readable line (state icon and word), not an
+        // empty box.
+        let states: Vec<String> = layouts
+            .cards
+            .iter()
+            .filter_map(|(id, _)| match id {
+                CardId::Node(node) => overlay.cards.get(node),
+                CardId::Group(_) => None,
+            })
+            .map(|b| format!("{} {}", b.state.icon(), b.state.word()))
+            .collect();
+        let view = &mut h.state_mut().canvas.view;
+        let factor = 0.34 / view.zoom;
+        view.zoom_around(view.rect.center(), factor);
+        settle(&mut h);
+        let texts = texts_in(&h, h.state().canvas.view.rect);
+        for state in &states {
+            let drawn = texts
+                .iter()
+                .filter(|(t, size)| t == state && *size >= 10.0)
+                .count();
+            assert!(drawn >= 1, "{name} at 34 %: no readable badge '{state}'");
+        }
+        let badges = texts.iter().filter(|(t, _)| states.contains(t)).count();
+        assert!(
+            badges >= states.len(),
+            "{name} at 34 %: {badges} badges drawn"
+        );
     }
 }

@@ -168,6 +168,10 @@ pub fn paint_badge(
     visuals: &egui::Visuals,
 ) {
     let zoom = view.zoom;
+    if zoom < BADGE_TEXT_MIN_ZOOM {
+        paint_compact_badge(painter, zoom, card, live, visuals);
+        return;
+    }
     let pad = 8.0 * zoom;
     let colour = live.state.colour();
     let text_colour = visuals.text_color();
@@ -186,11 +190,9 @@ pub fn paint_badge(
         None => lines.extend(live.lines.iter().skip(1).map(|l| (l.clone(), text_colour))),
     }
     lines.truncate(2);
-    let readable = zoom >= BADGE_TEXT_MIN_ZOOM;
     let font = FontId::proportional(11.0 * zoom);
     let galleys: Vec<_> = lines
         .iter()
-        .filter(|_| readable)
         .map(|(text, c)| painter.layout_no_wrap(text.clone(), font.clone(), *c))
         .collect();
     let widest = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);
@@ -224,8 +226,51 @@ pub fn paint_badge(
     }
 }
 
-/// Below this zoom a badge shows its state colour only (the card's name comes first).
+/// Below this zoom a badge is compact: one line, the state's icon and word, at a readable size.
 pub const BADGE_TEXT_MIN_ZOOM: f32 = 0.45;
+
+/// Below this zoom even the compact badge's word would crowd the cards: a dot of the state's
+/// colour at the card's corner (the tooltip and the inspector have the numbers).
+pub const BADGE_WORD_MIN_ZOOM: f32 = 0.2;
+
+/// The smallest font a compact badge uses, in points: smaller is not read, only seen.
+const COMPACT_FONT: f32 = 10.0;
+
+/// A badge at low zoom: "✔ finished" (or "⚠ failed" in red) in a small pill under the card,
+/// at a readable size, never an empty box; below `BADGE_WORD_MIN_ZOOM`, a coloured dot.
+fn paint_compact_badge(
+    painter: &Painter,
+    zoom: f32,
+    card: Rect,
+    live: &LiveCard,
+    visuals: &egui::Visuals,
+) {
+    let colour = if live.error.is_some() {
+        ERROR_RED
+    } else {
+        live.state.colour()
+    };
+    if zoom < BADGE_WORD_MIN_ZOOM {
+        let r = 3.5;
+        painter.circle_filled(pos2(card.min.x + r + 1.0, card.max.y + r + 2.0), r, colour);
+        return;
+    }
+    let text = format!("{} {}", live.state.icon(), live.state.word());
+    let galley = painter.layout_no_wrap(text, FontId::proportional(COMPACT_FONT), colour);
+    let pad = vec2(4.0, 1.5);
+    let rect = Rect::from_min_size(
+        pos2(card.min.x, card.max.y + 2.0),
+        galley.size() + 2.0 * pad,
+    );
+    let fill = if visuals.dark_mode {
+        Color32::from_rgb(0x22, 0x25, 0x2b)
+    } else {
+        Color32::from_rgb(0xf1, 0xf3, 0xf6)
+    };
+    painter.rect_filled(rect, 3.0, fill);
+    painter.rect_stroke(rect, 3.0, Stroke::new(1.0, colour), StrokeKind::Inside);
+    painter.galley(rect.min + pad, galley, colour);
+}
 
 #[cfg(test)]
 mod tests {
