@@ -204,10 +204,32 @@ fn cells_of(graph: &Graph) -> Vec<Cell> {
     }
 }
 
-/// The newest windows first: key, bounds in ms, count and the value statistics.
+/// The newest windows first: key, bounds, count and the value statistics. When every window
+/// falls on one day the bounds are clock times and the date is said once, in the `start`
+/// header, so the table fits a notebook pane (a full date in every cell pushed `end` out).
 fn window_table(windows: &VecDeque<WindowSample>) -> Table {
+    use crate::format::{event_clock, event_date, event_time};
+    let one_day = windows
+        .iter()
+        .flat_map(|w| [w.start, w.end - 1])
+        .map(event_date)
+        .try_fold(None::<String>, |seen, date| match seen {
+            Some(prev) if prev != date => Err(()),
+            _ => Ok(Some(date)),
+        })
+        .ok()
+        .flatten()
+        .filter(|date| !date.ends_with(" ms"));
+    let bound = |ms: i64| match &one_day {
+        Some(_) => event_clock(ms, 1),
+        None => event_time(ms),
+    };
+    let start = match &one_day {
+        Some(date) => format!("start ({date})"),
+        None => "start".to_owned(),
+    };
     Table {
-        headers: ["key", "start", "end", "count", "mean", "min", "max"]
+        headers: ["key", &start, "end", "count", "mean", "min", "max"]
             .map(String::from)
             .to_vec(),
         rows: windows
@@ -216,8 +238,8 @@ fn window_table(windows: &VecDeque<WindowSample>) -> Table {
             .map(|w| {
                 vec![
                     w.key.clone(),
-                    crate::format::event_time(w.start),
-                    crate::format::event_time(w.end),
+                    bound(w.start),
+                    bound(w.end),
                     w.count.to_string(),
                     format_value(w.mean),
                     format_value(w.min),
@@ -272,5 +294,38 @@ fn summary_table(graph: &Graph, statuses: &[NodeStatus]) -> Table {
         .map(String::from)
         .to_vec(),
         rows,
+    }
+}
+
+#[cfg(test)]
+mod window_table_tests {
+    use super::*;
+
+    fn sample(start: i64, end: i64) -> WindowSample {
+        WindowSample {
+            key: "a".into(),
+            start,
+            end,
+            count: 3,
+            mean: 1.5,
+            min: 1.0,
+            max: 2.0,
+        }
+    }
+
+    #[test]
+    fn windows_of_one_day_show_clock_times_and_the_date_once() {
+        let day = 1_700_000_000_000; // 2023-11-14 22:13:20 UTC
+        let table = window_table(&[sample(day, day + 1000)].into_iter().collect());
+        assert_eq!(table.headers[1], "start (2023-11-14)");
+        assert_eq!(table.rows[0][1], "22:13:20.000");
+        assert_eq!(table.rows[0][2], "22:13:21.000");
+        let two_days = [
+            sample(day, day + 1000),
+            sample(day + 86_400_000, day + 86_401_000),
+        ];
+        let table = window_table(&two_days.into_iter().collect());
+        assert_eq!(table.headers[1], "start");
+        assert_eq!(table.rows[0][1], "2023-11-15 22:13:20.000");
     }
 }
