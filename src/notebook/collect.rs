@@ -220,8 +220,13 @@ fn window_table(windows: &VecDeque<WindowSample>) -> Table {
         .ok()
         .flatten()
         .filter(|date| !date.ends_with(" ms"));
+    // As many decimals as the bounds need: whole seconds for 1 s windows.
+    let precision = [1000, 100, 10]
+        .into_iter()
+        .find(|p| windows.iter().all(|w| w.start % p == 0 && w.end % p == 0))
+        .unwrap_or(1);
     let bound = |ms: i64| match &one_day {
-        Some(_) => event_clock(ms, 1),
+        Some(_) => event_clock(ms, precision),
         None => event_time(ms),
     };
     let start = match &one_day {
@@ -318,8 +323,13 @@ mod window_table_tests {
         let day = 1_700_000_000_000; // 2023-11-14 22:13:20 UTC
         let table = window_table(&[sample(day, day + 1000)].into_iter().collect());
         assert_eq!(table.headers[1], "start (2023-11-14)");
-        assert_eq!(table.rows[0][1], "22:13:20.000");
-        assert_eq!(table.rows[0][2], "22:13:21.000");
+        assert_eq!(
+            table.rows[0][1], "22:13:20",
+            "whole seconds need no decimals"
+        );
+        assert_eq!(table.rows[0][2], "22:13:21");
+        let table = window_table(&[sample(day + 250, day + 750)].into_iter().collect());
+        assert_eq!(table.rows[0][1], "22:13:20.25");
         let two_days = [
             sample(day, day + 1000),
             sample(day + 86_400_000, day + 86_401_000),
