@@ -539,7 +539,7 @@ layer!(
         ),
         p(
             "dim",
-            K::Int { min: 1, max: 4096 },
+            K::Int { min: 1, max: 1024 },
             D::Int(16),
             "length of each id's vector"
         ),
