@@ -76,6 +76,9 @@ pub struct PlotView<'a> {
     pub y_event_origin_ms: Option<i64>,
     /// Shown in words instead of a plot (e.g. too few samples to draw a rate).
     pub message: Option<String>,
+    /// The most values that may lie beyond the outlier fences and still be clipped (`None`:
+    /// the default 10 %); heavy-tailed window statistics allow more.
+    pub outlier_share: Option<f64>,
 }
 
 impl<'a> PlotView<'a> {

@@ -97,8 +97,9 @@ const OUTLIER_QUANTILE: f64 = 0.25;
 /// Fewer values than this say too little about what is typical.
 pub const MIN_SAMPLES_FOR_OUTLIERS: usize = 20;
 /// More than this share of the values beyond the fences are not "a few outliers" but the
-/// data's own shape (a falling loss curve): nothing is clipped then.
-const MAX_OUTLIER_SHARE: f64 = 0.1;
+/// data's own shape (a falling loss curve): nothing is clipped then. A plot of heavy-tailed
+/// statistics (session means) may allow more, see [`outlier_clip_with`].
+pub const MAX_OUTLIER_SHARE: f64 = 0.1;
 /// How far past the quartiles, in interquartile ranges, a value must lie to be an outlier
 /// (Tukey's fences).
 const OUTLIER_DISTANCE: f64 = 1.5;
@@ -108,6 +109,11 @@ const OUTLIER_DISTANCE: f64 = 1.5;
 /// least a tenth of the values' magnitude wide, so a constant series still has one). Heavy
 /// tails (session means from 3 s to 6 min) keep the typical values readable.
 pub fn outlier_clip(values: &mut Vec<f64>) -> Option<OutlierClip> {
+    outlier_clip_with(values, MAX_OUTLIER_SHARE)
+}
+
+/// [`outlier_clip`] allowing up to `max_share` of the values beyond the fences.
+pub fn outlier_clip_with(values: &mut Vec<f64>, max_share: f64) -> Option<OutlierClip> {
     values.retain(|v| v.is_finite());
     let n = values.len();
     if n < MIN_SAMPLES_FOR_OUTLIERS {
@@ -136,7 +142,7 @@ pub fn outlier_clip(values: &mut Vec<f64>) -> Option<OutlierClip> {
         }
     }
     let outliers = below + above;
-    let few = outliers as f64 <= MAX_OUTLIER_SHARE * n as f64;
+    let few = outliers as f64 <= max_share * n as f64;
     (outliers > 0 && few).then_some(OutlierClip {
         low,
         high,
@@ -485,7 +491,10 @@ mod tests {
         let mut loss: Vec<f64> = (0..1000)
             .map(|i| 0.05 + 2.25 * (-f64::from(i) / 60.0).exp())
             .collect();
-        assert_eq!(outlier_clip(&mut loss), None);
+        assert_eq!(outlier_clip(&mut loss.clone()), None);
+        // A plot of heavy-tailed statistics may allow more: then the tail is clipped.
+        let clip = outlier_clip_with(&mut loss, 0.25).expect("the steep start is a fifth");
+        assert!(clip.above > 100 && clip.high < 0.2, "{clip:?}");
     }
 
     #[test]

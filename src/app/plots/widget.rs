@@ -6,8 +6,8 @@
 use super::labels::{LabelBox, place_labels};
 use super::model::{BandPoint, BandSeries, PlotView, band_for_view};
 use super::range::{
-    KeyStyle, LegendCorner, OutlierClip, YExtent, grid_marks, key_styles, legend_corner,
-    legend_rows, nice_steps, outlier_clip, tick_label, time_steps, y_span,
+    KeyStyle, LegendCorner, MAX_OUTLIER_SHARE, OutlierClip, YExtent, grid_marks, key_styles,
+    legend_corner, legend_rows, nice_steps, outlier_clip_with, tick_label, time_steps, y_span,
 };
 use super::series::Series;
 use super::transform::{DerivedSeries, MAX_SMOOTHING, Stage};
@@ -95,7 +95,8 @@ fn plot_body_ui(ui: &mut Ui, view: &PlotView<'_>, settings: &mut PlotSettings) -
     let outliers = if settings.log_y {
         None
     } else {
-        outlier_clip(&mut view.y_values())
+        let share = view.outlier_share.unwrap_or(MAX_OUTLIER_SHARE);
+        outlier_clip_with(&mut view.y_values(), share)
     };
     let (export_csv, save_png) = toolbar_ui(ui, view, settings, outliers);
     settings.smoothing = settings.smoothing.clamp(0.0, MAX_SMOOTHING as f32);

@@ -333,6 +333,9 @@ pub fn plots_ui(
             }
             PlotKind::Window(id) => {
                 view = event_x(view, session, "window end");
+                // Session means are heavy-tailed (a visit's first click carries the idle gap
+                // before it): up to a quarter of them may be marked rather than squash the rest.
+                view.outlier_share = Some(0.25);
                 if let Some(keys) = session.window_keys.get(id) {
                     let ranked = keys.ranked();
                     for (i, band) in ranked.iter().enumerate() {
