@@ -210,6 +210,10 @@ fn conv_embedding_and_gru_layers_show_live_sizes_and_gradient_wires() {
                     .any(|t| t.contains("watermark vs newest event")),
                 "no watermark plot without watermarks: {titles:?}"
             );
+            assert!(
+                !plots.contains_key("late records"),
+                "a count window has no late records to plot: {titles:?}"
+            );
         }
 
         // Open the network's group card: the layer cards carry their badges and the wires out
