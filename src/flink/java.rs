@@ -5,9 +5,9 @@
 
 use super::java_expr::{java_double, java_string};
 use super::spec::{
-    CsvSourceSpec, FlinkOp, GeneratorKind, GeneratorSpec, JobInput, JobNode, JobSpec, WindowKind,
-    WindowSpec,
+    CsvSourceSpec, FlinkOp, GeneratorKind, GeneratorSpec, JobInput, JobNode, JobSpec, WindowSpec,
 };
+use crate::plan::WindowAssigner;
 use crate::stream::partition::Strategy;
 use crate::stream::sinks::Column;
 use crate::stream::sources::NonFinitePolicy;
@@ -322,19 +322,19 @@ fn describe(node: &JobNode) -> String {
         FlinkOp::Fault { at_record } => format!("fails at record {at_record}"),
         FlinkOp::Window(spec) => {
             let kind = match spec.kind {
-                WindowKind::Tumbling { size_ms, offset_ms } => {
+                WindowAssigner::Tumbling { size_ms, offset_ms } => {
                     format!("tumbling {size_ms} ms windows (offset {offset_ms} ms)")
                 }
-                WindowKind::Sliding {
+                WindowAssigner::Sliding {
                     size_ms,
                     slide_ms,
                     offset_ms,
                 } => format!(
                     "sliding {size_ms} ms windows every {slide_ms} ms (offset {offset_ms} ms)"
                 ),
-                WindowKind::Session { gap_ms } => format!("session windows, gap {gap_ms} ms"),
-                WindowKind::Count { count } => format!("count windows of {count} records"),
-                WindowKind::CountSliding { count, slide } => {
+                WindowAssigner::Session { gap_ms } => format!("session windows, gap {gap_ms} ms"),
+                WindowAssigner::Count { count } => format!("count windows of {count} records"),
+                WindowAssigner::CountSliding { count, slide } => {
                     format!("count windows over the last {count} records, every {slide}")
                 }
             };
@@ -505,11 +505,11 @@ fn window(
         java_string(&format!("{} late", operator_name(node)))
     );
     let windowing = match spec.kind {
-        WindowKind::Tumbling { size_ms, offset_ms } => format!(
+        WindowAssigner::Tumbling { size_ms, offset_ms } => format!(
             ".window(TumblingEventTimeWindows.of(Duration.ofMillis({size_ms}L), Duration.ofMillis({offset_ms}L)))\n                .allowedLateness(Duration.ofMillis({}L))",
             spec.allowed_lateness_ms
         ),
-        WindowKind::Sliding {
+        WindowAssigner::Sliding {
             size_ms,
             slide_ms,
             offset_ms,
@@ -517,12 +517,14 @@ fn window(
             ".window(SlidingEventTimeWindows.of(Duration.ofMillis({size_ms}L), Duration.ofMillis({slide_ms}L), Duration.ofMillis({offset_ms}L)))\n                .allowedLateness(Duration.ofMillis({}L))",
             spec.allowed_lateness_ms
         ),
-        WindowKind::Session { gap_ms } => format!(
+        WindowAssigner::Session { gap_ms } => format!(
             ".window(EventTimeSessionWindows.withGap(Duration.ofMillis({gap_ms}L)))\n                .allowedLateness(Duration.ofMillis({}L))",
             spec.allowed_lateness_ms
         ),
-        WindowKind::Count { count } => format!(".countWindow({count}L)"),
-        WindowKind::CountSliding { count, slide } => format!(".countWindow({count}L, {slide}L)"),
+        WindowAssigner::Count { count } => format!(".countWindow({count}L)"),
+        WindowAssigner::CountSliding { count, slide } => {
+            format!(".countWindow({count}L, {slide}L)")
+        }
     };
     let fields: Vec<String> = spec.stats_fields.iter().map(usize::to_string).collect();
     let emit = if spec.kind.is_count() {

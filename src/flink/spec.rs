@@ -98,42 +98,10 @@ pub struct GeneratorSpec {
     pub seed: i64,
 }
 
-/// Which windows a Window node groups records into.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum WindowKind {
-    Tumbling {
-        size_ms: i64,
-        offset_ms: i64,
-    },
-    Sliding {
-        size_ms: i64,
-        slide_ms: i64,
-        offset_ms: i64,
-    },
-    Session {
-        gap_ms: i64,
-    },
-    Count {
-        count: i64,
-    },
-    CountSliding {
-        count: i64,
-        slide: i64,
-    },
-}
-
-impl WindowKind {
-    pub fn is_count(self) -> bool {
-        matches!(
-            self,
-            WindowKind::Count { .. } | WindowKind::CountSliding { .. }
-        )
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowSpec {
-    pub kind: WindowKind,
+    /// The plan's assigner; its counts fit a Java long (checked when the job is made).
+    pub kind: WindowAssigner,
     pub allowed_lateness_ms: i64,
     /// Record fields whose statistics the window keeps (what its Aggregates read).
     pub stats_fields: Vec<usize>,
@@ -562,28 +530,19 @@ fn map(
 }
 
 fn window(node: &PlanNode, spec: &plan::WindowSpec) -> Result<WindowSpec, ExportError> {
-    let kind = match spec.assigner {
-        WindowAssigner::Tumbling { size_ms, offset_ms } => {
-            WindowKind::Tumbling { size_ms, offset_ms }
+    let kind = spec.assigner;
+    match kind {
+        WindowAssigner::Count { count } => {
+            long(node, count)?;
         }
-        WindowAssigner::Sliding {
-            size_ms,
-            slide_ms,
-            offset_ms,
-        } => WindowKind::Sliding {
-            size_ms,
-            slide_ms,
-            offset_ms,
-        },
-        WindowAssigner::Session { gap_ms } => WindowKind::Session { gap_ms },
-        WindowAssigner::Count { count } => WindowKind::Count {
-            count: long(node, count)?,
-        },
-        WindowAssigner::CountSliding { count, slide } => WindowKind::CountSliding {
-            count: long(node, count)?,
-            slide: long(node, slide)?,
-        },
-    };
+        WindowAssigner::CountSliding { count, slide } => {
+            long(node, count)?;
+            long(node, slide)?;
+        }
+        WindowAssigner::Tumbling { .. }
+        | WindowAssigner::Sliding { .. }
+        | WindowAssigner::Session { .. } => {}
+    }
     Ok(WindowSpec {
         kind,
         allowed_lateness_ms: spec.allowed_lateness_ms,

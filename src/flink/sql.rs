@@ -4,7 +4,8 @@
 //! cannot express gets a script that says why instead of statements.
 
 use super::java_expr::java_double;
-use super::spec::{FlinkOp, JobNode, JobSpec, WindowKind};
+use super::spec::{FlinkOp, JobNode, JobSpec};
+use crate::plan::WindowAssigner;
 use crate::stream::aggregate::AggregateFn;
 use crate::stream::sinks::Column;
 use evalexpr::{DefaultNumericTypes, Node, Operator, Value};
@@ -261,7 +262,7 @@ fn statement(
                 )
             };
             let tvf = match spec.kind {
-                WindowKind::Tumbling { size_ms, offset_ms } => {
+                WindowAssigner::Tumbling { size_ms, offset_ms } => {
                     if offset_ms != 0 {
                         format!(
                             "TUMBLE(TABLE {upstream}, DESCRIPTOR(ts), {}, {})",
@@ -275,7 +276,7 @@ fn statement(
                         )
                     }
                 }
-                WindowKind::Sliding {
+                WindowAssigner::Sliding {
                     size_ms,
                     slide_ms,
                     offset_ms,
@@ -300,13 +301,13 @@ fn statement(
                         )
                     }
                 }
-                WindowKind::Session { gap_ms } => {
+                WindowAssigner::Session { gap_ms } => {
                     format!(
                         "SESSION(TABLE {upstream} PARTITION BY `key`, DESCRIPTOR(ts), {})",
                         interval(gap_ms)
                     )
                 }
-                WindowKind::Count { .. } | WindowKind::CountSliding { .. } => {
+                WindowAssigner::Count { .. } | WindowAssigner::CountSliding { .. } => {
                     return Err("count windows cannot be expressed in SQL".into());
                 }
             };
