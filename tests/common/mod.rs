@@ -88,6 +88,17 @@ pub fn example(name: &str) -> flowbook::graph::Graph {
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// Every graph file in `example-graphs/`, sorted by name.
+pub fn example_paths() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("example-graphs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// Executor threads alive in this process (they are all named `fb-…`).
 pub fn executor_threads() -> usize {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {

@@ -224,11 +224,7 @@ fn the_welcome_gallery_lists_every_example_and_one_click_opens_a_copy() {
     h.state_mut().welcome_on_first_launch();
     settle(&mut h);
     assert!(h.query_all_by_label("Welcome to Flowbook").count() >= 1);
-    let examples = std::fs::read_dir(crate::common::root().join("example-graphs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect::<Vec<_>>();
+    let examples = crate::common::example_paths();
     assert_eq!(
         h.state().gallery.as_ref().unwrap().examples.len(),
         examples.len()

@@ -9,19 +9,7 @@ use egui::{Rect, vec2};
 use egui_kittest::kittest::{NodeT, Queryable};
 use flowbook::app::run::session::RunPhase;
 use flowbook::app::{Command, FlowbookApp, Selection, Settings};
-use std::path::PathBuf;
 use std::time::Duration;
-
-fn example_paths() -> Vec<PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    paths.sort();
-    paths
-}
 
 /// An editor of `size` points (tofu allowed: notes may use any character).
 fn editor_sized(width: f32, height: f32) -> AppHarness {
@@ -59,7 +47,7 @@ fn assert_selection_keeps_the_canvas(h: &mut AppHarness, what: &str) {
 #[test]
 fn selecting_nodes_never_moves_the_canvas() {
     let mut h = editor_sized(1600.0, 1000.0);
-    for path in example_paths() {
+    for path in crate::common::example_paths() {
         h.state_mut().open_now(&path);
         settle(&mut h);
         assert_selection_keeps_the_canvas(&mut h, &path.display().to_string());
@@ -226,7 +214,7 @@ fn the_minimap_never_covers_a_card() {
     // Copies, so the runs' outputs land in a temporary folder.
     let copies = examples_copy();
     let mut h = editor_sized(1600.0, 1000.0);
-    for path in example_paths() {
+    for path in crate::common::example_paths() {
         let path = copies.path().join(path.file_name().unwrap());
         h.state_mut().open_now(&path);
         settle(&mut h);

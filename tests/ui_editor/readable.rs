@@ -10,7 +10,6 @@ use egui::{Rect, vec2};
 use flowbook::app::canvas::CardId;
 use flowbook::app::run::session::RunPhase;
 use flowbook::app::{Command, FlowbookApp, Settings};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Text drawn inside `area` last frame: (text, font size in points).
@@ -40,17 +39,6 @@ pub fn texts_in(h: &AppHarness, area: Rect) -> Vec<(String, f32)> {
         }
     }
     out
-}
-
-fn examples() -> Vec<PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("example-graphs");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    paths.sort();
-    paths
 }
 
 fn big_editor() -> AppHarness {
@@ -86,7 +74,7 @@ fn card_titles(h: &AppHarness) -> Vec<(String, bool)> {
 #[test]
 fn every_example_opens_with_every_card_title_drawn_whole_and_readable() {
     let mut h = big_editor();
-    for path in examples() {
+    for path in crate::common::example_paths() {
         h.state_mut().open_now(&path);
         settle(&mut h);
         let app = h.state();
