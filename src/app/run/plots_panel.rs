@@ -132,26 +132,11 @@ fn plot_list(session: &RunSession, graph: &Graph) -> Vec<(String, PlotKind)> {
             PlotKind::Watermark(*id),
         ));
     }
-    if session
-        .late_counts
-        .keys()
-        .any(|id| can_have_late_records(graph, *id))
-    {
+    if !session.late_counts.is_empty() {
         plots.push(("late records".to_owned(), PlotKind::Late));
     }
     plots.push(("throughput per node".to_owned(), PlotKind::Throughput));
     plots
-}
-
-/// Whether a node can drop records as late: a count window counts arrivals, not event time,
-/// so its late count is always 0 and a plot of it says nothing.
-fn can_have_late_records(graph: &Graph, id: NodeId) -> bool {
-    graph.node(id).is_none_or(|node| {
-        NodeKind::from_id(&node.kind) != Some(NodeKind::Window)
-            || !crate::catalog::NodeParams::new(node, NodeKind::Window.spec())
-                .text("kind")
-                .starts_with("count")
-    })
 }
 
 /// Series of `fields` of a trainer's metrics that have points.
@@ -401,11 +386,7 @@ pub fn plots_ui(
             }
             PlotKind::Late => {
                 view = view.x_label("wall time (s)").y_label("late records");
-                for (_, s) in session
-                    .late_counts
-                    .iter()
-                    .filter(|(id, _)| can_have_late_records(graph, **id))
-                {
+                for s in session.late_counts.values() {
                     view = view.series(s);
                 }
             }

@@ -14,8 +14,8 @@ use crate::exec::{
 use crate::graph::{Graph, NodeId, Pace};
 use crate::learn::insight::TrainerInsight;
 use crate::notebook::ResultsCollector;
-use crate::plan::LogicalPlan;
-use std::collections::{BTreeMap, VecDeque};
+use crate::plan::{LogicalPlan, OpSpec};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,8 +80,11 @@ pub struct RunSession {
     pub throughput: BTreeMap<NodeId, Series>,
     /// Input watermark and newest event time over wall time (event time in seconds).
     pub watermarks: BTreeMap<NodeId, (Series, Series)>,
-    /// Late records so far over wall time.
+    /// Late records so far over wall time (not for count windows: they count arrivals, not
+    /// event time, so nothing is ever late for them).
     pub late_counts: BTreeMap<NodeId, Series>,
+    /// The run's count windows, read from the plan.
+    count_windows: BTreeSet<NodeId>,
     /// Window statistics per key over event time (window end, seconds after the origin):
     /// mean with min/max, and records per window.
     pub window_keys: BTreeMap<NodeId, KeyedWindows>,
@@ -192,6 +195,12 @@ impl RunSession {
             throughput: BTreeMap::new(),
             watermarks: BTreeMap::new(),
             late_counts: BTreeMap::new(),
+            count_windows: plan
+                .nodes
+                .iter()
+                .filter(|n| matches!(&n.spec, OpSpec::Window(w) if w.assigner.is_count()))
+                .map(|n| n.id)
+                .collect(),
             window_keys: BTreeMap::new(),
             event_origin_ms: (event_clock == crate::format::EventClock::Rows).then_some(0),
             event_clock,
@@ -466,7 +475,9 @@ impl RunSession {
                     );
                 }
             }
-            if status.window_firings > 0 || status.late > 0 {
+            if (status.window_firings > 0 || status.late > 0)
+                && !self.count_windows.contains(&status.id)
+            {
                 push(
                     self.late_counts
                         .entry(status.id)
