@@ -27,6 +27,11 @@ pub struct Reduced {
     /// Σ rowsᵢ·lossᵢ / Σ rowsᵢ.
     pub loss: f32,
     pub correct: usize,
+    /// Whether any replica was asked to end the run (Finish) when it reached this round: the
+    /// same answer for every replica, so all of them stop replaying epochs after the same step.
+    /// (Each asking the run on its own, one stopped a step before the others, which then
+    /// waited for it at the next round for ever.)
+    pub finishing: bool,
 }
 
 /// One replica's contribution to a round.
@@ -36,6 +41,7 @@ struct Slot {
     rows: usize,
     loss: f32,
     correct: usize,
+    finishing: bool,
 }
 
 /// How long a replica that has a core spins at the barrier, then yields, before it sleeps.
@@ -122,6 +128,7 @@ impl AllReduce {
             slot.rows = stats.rows;
             slot.loss = stats.loss;
             slot.correct = stats.correct;
+            slot.finishing = stats.finishing;
         }
         if self.arrived.fetch_add(1, SeqCst) + 1 == self.replicas {
             self.arrived.store(0, SeqCst);
@@ -139,7 +146,10 @@ impl AllReduce {
             .iter()
             .map(|slot| slot.read().map_err(|_| Aborted))
             .collect::<Result<SmallVec<[_; 4]>, _>>()?;
-        let mut total = Reduced::default();
+        let mut total = Reduced {
+            finishing: guards.iter().any(|s| s.finishing),
+            ..Reduced::default()
+        };
         let mut loss_sum = 0.0f64;
         for slot in guards.iter().filter(|s| s.rows > 0) {
             total.rows += slot.rows;
@@ -296,6 +306,8 @@ mod tests {
                         rows,
                         loss,
                         correct: rows,
+                        // One replica saw Finish: every replica must hear of it.
+                        finishing: replica == 1,
                     };
                     reduce.reduce(replica, &mut g, stats, weighted_sum)
                 })
@@ -307,6 +319,10 @@ mod tests {
             assert_eq!(r.rows, 4);
             assert_eq!(r.correct, 4);
             assert!((r.loss - 0.875).abs() < 1e-6);
+            assert!(
+                r.finishing,
+                "every replica hears that one of them saw Finish"
+            );
         }
     }
 

@@ -118,6 +118,8 @@ pub struct TrainerOperator {
     replay: Option<Replay>,
     /// The final evaluation and snapshot are done.
     ended: bool,
+    /// Replicas only: some replica saw Finish at the last all-reduce (all of them learn it there).
+    finish_agreed: bool,
 }
 
 fn nn_error(e: NnError) -> OpError {
@@ -162,6 +164,7 @@ impl TrainerOperator {
             pause: None,
             replay: None,
             ended: false,
+            finish_agreed: false,
         })
     }
 
@@ -269,6 +272,7 @@ impl TrainerOperator {
             rows: batch.rows(),
             loss,
             correct,
+            finishing: self.pause.as_ref().is_some_and(|p| p.finish_requested()),
         };
         let model = &mut self.model;
         let (reduced, merged) = allreduce
@@ -277,6 +281,7 @@ impl TrainerOperator {
             })
             .map_err(|_| OpError::new("stopped while waiting for the other replicas"))?;
         merged.map_err(nn_error)?;
+        self.finish_agreed |= reduced.finishing;
         let grad_norm = self.model.apply_gradients().map_err(nn_error)?;
         Ok((reduced.loss, reduced.correct, reduced.rows, grad_norm, lr))
     }
@@ -295,6 +300,16 @@ impl TrainerOperator {
         }
         let accuracy = self.accuracy(total.correct, total.samples) as f32;
         Ok(Some((total.loss, accuracy)))
+    }
+
+    /// Whether the run asked to end: replicas take the answer agreed at their last all-reduce,
+    /// so that every replica replays exactly the same steps.
+    fn finish_requested(&self) -> bool {
+        if self.allreduce.is_some() {
+            self.finish_agreed
+        } else {
+            self.pause.as_ref().is_some_and(|p| p.finish_requested())
+        }
     }
 
     /// Whether the test batches kept are all there will be, so an evaluation now gives the
@@ -527,7 +542,7 @@ impl Operator for TrainerOperator {
     /// Replays one step per call (so each step's metrics leave at once and a paused run
     /// holds between steps); after the last epoch, evaluates and publishes the final model.
     fn on_end_more(&mut self, out: &mut Outputs) -> Result<bool, OpError> {
-        if self.replay.is_some() && self.pause.as_ref().is_some_and(|p| p.finish_requested()) {
+        if self.replay.is_some() && self.finish_requested() {
             // The run is asked to end (`--max-seconds`, Finish): the epochs left are skipped;
             // the final evaluation and model still come.
             self.replay = None;
