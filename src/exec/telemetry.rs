@@ -315,17 +315,22 @@ pub enum Telemetry {
     Done(RunReport),
 }
 
-/// Reads counters into statuses; rates are per second since the previous snapshot.
+/// How far back a rate looks. Ticks are short and a paced source delivers in bursts, so a
+/// rate over one tick read 0/s on most ticks of a run that moved hundreds of records a second.
+pub const RATE_WINDOW_S: f64 = 1.0;
+
+/// Reads counters into statuses; rates are per second over the last [`RATE_WINDOW_S`]
+/// (since the start while the run is younger).
 pub struct Sampler {
-    previous: Vec<(u64, u64)>,
-    previous_s: f64,
+    /// Past snapshots (time, then each node's records in and out), oldest first: the newest
+    /// one at least [`RATE_WINDOW_S`] old, and every later one.
+    history: std::collections::VecDeque<(f64, Vec<(u64, u64)>)>,
 }
 
 impl Sampler {
     pub fn new(nodes: usize) -> Self {
         Self {
-            previous: vec![(0, 0); nodes],
-            previous_s: 0.0,
+            history: std::iter::once((0.0, vec![(0, 0); nodes])).collect(),
         }
     }
 
@@ -335,19 +340,32 @@ impl Sampler {
         elapsed_s: f64,
         state_of: impl Fn(&NodeCounters) -> (NodeState, Option<String>),
     ) -> Vec<NodeStatus> {
-        let dt = (elapsed_s - self.previous_s).max(1e-9);
-        self.previous_s = elapsed_s;
-        counters
+        while self
+            .history
+            .get(1)
+            .is_some_and(|(t, _)| elapsed_s - t >= RATE_WINDOW_S)
+        {
+            self.history.pop_front();
+        }
+        let (since_s, before) = self
+            .history
+            .front()
+            .map_or((0.0, &[][..]), |(t, counts)| (*t, counts.as_slice()));
+        let dt = (elapsed_s - since_s).max(1e-9);
+        let now: Vec<(u64, u64)> = counters
             .iter()
-            .zip(self.previous.iter_mut())
-            .map(|(c, prev)| {
-                let records_in = c.records_in.load(Relaxed);
-                let records_out = c.records_out.load(Relaxed);
+            .map(|c| (c.records_in.load(Relaxed), c.records_out.load(Relaxed)))
+            .collect();
+        let statuses = counters
+            .iter()
+            .zip(&now)
+            .enumerate()
+            .map(|(i, (c, &(records_in, records_out)))| {
+                let prev = before.get(i).copied().unwrap_or((0, 0));
                 let rates = (
                     (records_in - prev.0.min(records_in)) as f64 / dt,
                     (records_out - prev.1.min(records_out)) as f64 / dt,
                 );
-                *prev = (records_in, records_out);
                 let marks: Vec<i64> = c.watermarks.iter().map(|w| w.load(Relaxed)).collect();
                 let watermark = marks.iter().copied().min().filter(|&w| w != i64::MIN);
                 let max_event_time =
@@ -390,7 +408,9 @@ impl Sampler {
                     preview: c.preview.snapshot(),
                 }
             })
-            .collect()
+            .collect();
+        self.history.push_back((elapsed_s, now));
+        statuses
     }
 }
 
@@ -398,6 +418,39 @@ impl Sampler {
 mod tests {
     use super::*;
     use crate::stream::{Item, Key, Record};
+
+    #[test]
+    fn rates_cover_the_last_second_so_a_burst_does_not_read_as_zero_on_the_next_tick() {
+        let counters = vec![Arc::new(NodeCounters::new(NodeId(1), "source", 1))];
+        let state = |_: &NodeCounters| (NodeState::Running, None);
+        let mut sampler = Sampler::new(1);
+        let out_rate =
+            |sampler: &mut Sampler, at: f64| sampler.sample(&counters, at, state)[0].out_per_s;
+        // A burst of 100 records, then ticks of 0.1 s with nothing new.
+        counters[0].records_out.store(100, Relaxed);
+        assert!((out_rate(&mut sampler, 0.1) - 1000.0).abs() < 1e-6);
+        assert!(
+            (out_rate(&mut sampler, 0.2) - 500.0).abs() < 1e-6,
+            "100 records in 0.2 s"
+        );
+        assert!(
+            (out_rate(&mut sampler, 1.0) - 100.0).abs() < 1e-6,
+            "100 records in 1 s"
+        );
+        // Past the window, the burst is forgotten.
+        for tick in 11..=21 {
+            out_rate(&mut sampler, f64::from(tick) / 10.0);
+        }
+        assert_eq!(out_rate(&mut sampler, 2.2), 0.0);
+        // A steady 50 records per tick of 0.1 s reads 500/s once the window holds them.
+        for tick in 23..=40 {
+            counters[0].records_out.fetch_add(50, Relaxed);
+            let rate = out_rate(&mut sampler, f64::from(tick) / 10.0);
+            if tick > 33 {
+                assert!((rate - 500.0).abs() < 1e-6, "tick {tick}: {rate}");
+            }
+        }
+    }
 
     fn metrics_record(step: f64) -> Item {
         Item::Record(Record {
