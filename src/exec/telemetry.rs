@@ -68,7 +68,7 @@ pub struct NodeCounters {
     pub instances_done: AtomicUsize,
     pub recent_windows: Mutex<VecDeque<WindowSample>>,
     /// Window samples not yet sent as telemetry.
-    pub window_points: Mutex<Vec<WindowSample>>,
+    pub window_points: Mutex<VecDeque<WindowSample>>,
     /// Late records not yet sent as telemetry.
     pub late_points: Mutex<Vec<LateSample>>,
     /// The last records of each output port, while the UI watches.
@@ -105,7 +105,7 @@ impl NodeCounters {
             max_event_time: AtomicI64::new(i64::MIN),
             instances_done: AtomicUsize::new(0),
             recent_windows: Mutex::new(VecDeque::new()),
-            window_points: Mutex::new(Vec::new()),
+            window_points: Mutex::new(VecDeque::new()),
             late_points: Mutex::new(Vec::new()),
             preview: PreviewTap::default(),
             skew: None,
@@ -138,9 +138,9 @@ impl NodeCounters {
     /// Takes the window samples gathered since the last call.
     pub fn drain_windows(&self) -> Option<WindowPoints> {
         let samples = std::mem::take(&mut *self.window_points.lock().ok()?);
-        (!samples.is_empty()).then_some(WindowPoints {
+        (!samples.is_empty()).then(|| WindowPoints {
             node: self.id,
-            samples,
+            samples: samples.into(),
         })
     }
 

@@ -23,11 +23,53 @@ fn clamp_i64(x: i128) -> i64 {
 /// The starts of every sliding window [s, s+size) with s ≡ offset (mod slide) that contains
 /// `ts`, newest first (Flink's order). Tumbling windows are the case slide = size.
 pub fn sliding_starts(ts: i64, size: i64, slide: i64, offset: i64) -> impl Iterator<Item = i64> {
-    let last = window_start(ts, offset, slide);
+    starts_down_from(window_start(ts, offset, slide), ts, size, slide)
+}
+
+/// [`sliding_starts`] given the newest start, `window_start(ts, offset, slide)`.
+pub fn starts_down_from(last: i64, ts: i64, size: i64, slide: i64) -> impl Iterator<Item = i64> {
     let slide = slide.max(1);
     let lowest_exclusive = ts.saturating_sub(size);
     std::iter::successors(Some(last), move |s| s.checked_sub(slide))
         .take_while(move |s| *s > lowest_exclusive)
+}
+
+/// [`window_start`] for a stream of timestamps, remembering the last window it computed:
+/// records mostly fall into the same window as the one before, and then no division is done.
+#[derive(Clone, Copy, Debug)]
+pub struct StartCache {
+    period: i64,
+    offset: i64,
+    /// The last start; every ts in [from, until) has it.
+    from: i64,
+    until: i64,
+}
+
+impl StartCache {
+    pub fn new(period: i64, offset: i64) -> Self {
+        Self {
+            period: period.max(1),
+            offset,
+            from: i64::MAX,
+            until: i64::MIN,
+        }
+    }
+
+    /// `window_start(ts, offset, period)`.
+    #[inline]
+    pub fn start(&mut self, ts: i64) -> i64 {
+        if self.from <= ts && ts < self.until {
+            return self.from;
+        }
+        let start = window_start(ts, self.offset, self.period);
+        // i64::MIN may be a clamped start, not the window's own: never remembered.
+        if start != i64::MIN
+            && let Some(until) = start.checked_add(self.period)
+        {
+            (self.from, self.until) = (start, until);
+        }
+        start
+    }
 }
 
 /// Most windows one record may belong to (sliding `size / slide`, or the windows a sliding
@@ -133,6 +175,34 @@ mod tests {
         );
         let starts: Vec<_> = sliding_starts(-1, 3000, 1000, 0).collect();
         assert_eq!(starts, vec![-1000, -2000, -3000]);
+    }
+
+    #[test]
+    fn start_cache_agrees_with_window_start_everywhere() {
+        let stamps: Vec<i64> = (-3000..3000)
+            .chain([0, 999, 1000, 1001, -1, -1000, -1001])
+            .chain((0..2000).map(|i| i64::MIN + i))
+            .chain((0..2000).map(|i| i64::MAX - i))
+            .chain((0..2000).rev())
+            .chain([5, i64::MIN, i64::MAX, 7, i64::MIN + 3, 1_700_000_000_123])
+            .collect();
+        for (period, offset) in [
+            (1000, 0),
+            (1000, 300),
+            (1000, -300),
+            (7, 3),
+            (1, 0),
+            (3000, 1300),
+        ] {
+            let mut cache = StartCache::new(period, offset);
+            for &ts in &stamps {
+                assert_eq!(
+                    cache.start(ts),
+                    window_start(ts, offset, period),
+                    "ts={ts} period={period} offset={offset}"
+                );
+            }
+        }
     }
 
     #[test]

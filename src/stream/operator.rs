@@ -40,6 +40,14 @@ impl Outputs {
         }
     }
 
+    /// One port's buffer, to append many items without a check per item; a held watermark
+    /// is written first, as `push` does.
+    #[inline]
+    pub fn port(&mut self, port: usize) -> Option<&mut Vec<Item>> {
+        self.settle();
+        self.ports.get_mut(port)
+    }
+
     /// Sends a watermark on every port. A watermark directly after another replaces it:
     /// nothing happened in between that the older one could order.
     #[inline]

@@ -31,12 +31,24 @@ impl PaneSpec {
     /// Emits a pane that stays (it may fire again with allowed lateness).
     #[inline]
     pub fn fire(&self, key: &Key, at: Firing, pane: &Pane, out: &mut Outputs) {
-        let item = match &self.fused_aggregate {
+        out.push(OUT, self.result(key, at, pane));
+    }
+
+    /// Emits a pane for the last time, consuming it.
+    #[inline]
+    pub fn fire_last(&self, key: Key, at: Firing, pane: Pane, out: &mut Outputs) {
+        out.push(OUT, self.last_result(key, at, pane));
+    }
+
+    /// The item a firing of a pane that stays emits.
+    #[inline]
+    pub fn result(&self, key: &Key, at: Firing, pane: &Pane) -> Item {
+        match &self.fused_aggregate {
             Some(functions) => Item::Record(fused_record(
                 functions,
                 key.clone(),
                 at,
-                pane.first_stats(self),
+                &pane.first_stats(self),
             )),
             None => Item::Window(WindowResult {
                 key: key.clone(),
@@ -47,16 +59,15 @@ impl PaneSpec {
                 first_stats: pane.first_stats(self),
                 extra: pane.extra.clone(),
             }),
-        };
-        out.push(OUT, item);
+        }
     }
 
-    /// Emits a pane for the last time, consuming it.
+    /// The item a pane's last firing emits, consuming the pane.
     #[inline]
-    pub fn fire_last(&self, key: Key, at: Firing, pane: Pane, out: &mut Outputs) {
-        let item = match &self.fused_aggregate {
+    pub fn last_result(&self, key: Key, at: Firing, pane: Pane) -> Item {
+        match &self.fused_aggregate {
             Some(functions) => {
-                Item::Record(fused_record(functions, key, at, pane.first_stats(self)))
+                Item::Record(fused_record(functions, key, at, &pane.first_stats(self)))
             }
             None => Item::Window(WindowResult {
                 key,
@@ -67,27 +78,26 @@ impl PaneSpec {
                 first_stats: pane.first_stats(self),
                 extra: pane.extra,
             }),
-        };
-        out.push(OUT, item);
+        }
     }
 }
 
 /// The record a fused Aggregate would have made: `{start, end, <functions>}`.
 #[inline]
-fn fused_record(functions: &[AggregateFn], key: Key, at: Firing, stats: Stats) -> Record {
+fn fused_record(functions: &[AggregateFn], key: Key, at: Firing, stats: &Stats) -> Record {
     let mut inline = [0.0; 8];
     let values = if functions.len() + 2 <= inline.len() {
         inline[0] = at.start as f64;
         inline[1] = at.end as f64;
         for (slot, f) in inline.iter_mut().skip(2).zip(functions) {
-            *slot = f.of(&stats);
+            *slot = f.of(stats);
         }
         Values::from_buf_and_len(inline, functions.len() + 2)
     } else {
         let mut values = Values::new();
         values.push(at.start as f64);
         values.push(at.end as f64);
-        values.extend(functions.iter().map(|f| f.of(&stats)));
+        values.extend(functions.iter().map(|f| f.of(stats)));
         values
     };
     Record {

@@ -33,26 +33,47 @@ impl StateBudget {
     /// Takes one entry, or refuses (holding nothing more) when the limit is reached.
     #[inline]
     pub fn take(&self) -> Result<(), OpError> {
+        if self.instances <= 1 {
+            // The only instance is the only writer: a plain read and write, no locked
+            // instruction (which waits for every store before it, e.g. a new pane's).
+            let held = self.held.load(Relaxed);
+            if held < self.limit {
+                self.held.store(held + 1, Relaxed);
+                return Ok(());
+            }
+            return Err(self.refusal());
+        }
         let before = self.held.fetch_add(1, Relaxed);
         if before < self.limit {
             return Ok(());
         }
         self.held.fetch_sub(1, Relaxed);
+        Err(self.refusal())
+    }
+
+    #[cold]
+    fn refusal(&self) -> OpError {
         let instances = if self.instances > 1 {
             format!(", counted over all {} parallel instances", self.instances)
         } else {
             String::new()
         };
-        Err(OpError::new(format!(
+        OpError::new(format!(
             "keyed state would go over its state_limit of {} entries (windows, sessions or keys held at once{instances}): too many distinct keys or open windows (raise state_limit, shorten windows or allowed lateness)",
             self.limit
-        )))
+        ))
     }
 
     /// Hands back `n` entries that were dropped.
     #[inline]
     pub fn give_back(&self, n: u64) {
-        if n > 0 {
+        if n == 0 {
+            return;
+        }
+        if self.instances <= 1 {
+            let held = self.held.load(Relaxed);
+            self.held.store(held.saturating_sub(n), Relaxed);
+        } else {
             self.held.fetch_sub(n, Relaxed);
         }
     }

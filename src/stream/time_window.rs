@@ -2,13 +2,14 @@
 //! bins by window start, each holding one pane per key: firing a window is popping a bin.
 
 use super::assign::{
-    cleanup_time, is_record_late, is_window_late, max_timestamp, sliding_starts, window_start,
+    StartCache, cleanup_time, is_record_late, is_window_late, max_timestamp, starts_down_from,
 };
 use super::pane::{Firing, Pane, PaneSpec};
 use super::state_budget::StateBudget;
 use super::{Item, Key, OpError, OpResult, Operator, Outputs, WindowTag};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 /// Output port of window results.
@@ -36,6 +37,8 @@ struct Bin {
 /// `EventTimeTrigger`, allowed lateness and a late side output.
 pub struct TimeWindowOperator {
     windows: AlignedWindows,
+    /// Window starts by the slide (the size, for tumbling windows).
+    starts: StartCache,
     pane_spec: PaneSpec,
     watermark: i64,
     bins: BTreeMap<i64, Bin>,
@@ -59,6 +62,7 @@ impl TimeWindowOperator {
     pub fn new(windows: AlignedWindows, pane_spec: PaneSpec) -> Self {
         Self {
             windows,
+            starts: StartCache::new(windows.slide_ms, windows.offset_ms),
             pane_spec,
             watermark: i64::MIN,
             bins: BTreeMap::new(),
@@ -106,15 +110,15 @@ impl TimeWindowOperator {
         let AlignedWindows {
             size_ms,
             slide_ms,
-            offset_ms,
             allowed_lateness_ms,
+            ..
         } = self.windows;
         let mut assigned = false;
+        let last = self.starts.start(record.ts);
         if slide_ms == size_ms {
-            assigned =
-                self.add_to_window(window_start(record.ts, offset_ms, size_ms), &record, out)?;
+            assigned = self.add_to_window(last, &record, out)?;
         } else {
-            for start in sliding_starts(record.ts, size_ms, slide_ms, offset_ms) {
+            for start in starts_down_from(last, record.ts, size_ms, slide_ms) {
                 assigned |= self.add_to_window(start, &record, out)?;
             }
         }
@@ -156,17 +160,40 @@ impl TimeWindowOperator {
                 self.bins.entry(start).or_insert(Bin { end, fired, panes })
             }
         };
-        let pane = match bin.panes.get_mut(&record.key) {
-            Some(pane) => pane,
-            None => {
-                self.budget.take()?;
-                self.panes += 1;
-                bin.panes
-                    .entry(record.key.clone())
-                    .or_insert_with(|| Pane::new(&self.pane_spec))
-            }
+        let spec = &self.pane_spec;
+        // A new pane is filled before it is stored: written once, never read back from a
+        // table slot that is not in cache yet.
+        let new_pane = || {
+            let mut pane = Pane::new(spec);
+            pane.add(record, spec);
+            pane
         };
-        pane.add(record, &self.pane_spec);
+        let pane = match &record.key {
+            // A key that clones without allocating is looked up once, by entry.
+            Key::Int(_) => match bin.panes.entry(record.key.clone()) {
+                Entry::Occupied(entry) => {
+                    let pane = entry.into_mut();
+                    pane.add(record, spec);
+                    pane
+                }
+                Entry::Vacant(entry) => {
+                    self.budget.take()?;
+                    self.panes += 1;
+                    entry.insert(new_pane())
+                }
+            },
+            Key::Str(_) => match bin.panes.get_mut(&record.key) {
+                Some(pane) => {
+                    pane.add(record, spec);
+                    pane
+                }
+                None => {
+                    self.budget.take()?;
+                    self.panes += 1;
+                    bin.panes.entry(record.key.clone()).or_insert_with(new_pane)
+                }
+            },
+        };
         if max_timestamp(end) <= watermark {
             // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
             let at = Firing {
@@ -219,17 +246,22 @@ impl Operator for TimeWindowOperator {
             let mut bin = entry.remove();
             self.panes -= bin.panes.len();
             self.budget.give_back(bin.panes.len() as u64);
-            let ts = max_timestamp(bin.end);
-            for (key, pane) in bin.panes.drain() {
-                if !bin.fired {
-                    let at = Firing {
-                        tag: WindowTag::Time,
-                        start,
-                        end: bin.end,
-                        ts,
-                    };
-                    self.pane_spec.fire_last(key, at, pane, out);
+            let at = Firing {
+                tag: WindowTag::Time,
+                start,
+                end: bin.end,
+                ts: max_timestamp(bin.end),
+            };
+            match out.port(OUT) {
+                Some(buffer) if !bin.fired => {
+                    buffer.reserve(bin.panes.len());
+                    buffer.extend(
+                        bin.panes
+                            .drain()
+                            .map(|(key, pane)| self.pane_spec.last_result(key, at, pane)),
+                    );
                 }
+                _ => bin.panes.clear(),
             }
             if self.spare_maps.len() < 4 {
                 self.spare_maps.push(bin.panes);
@@ -244,15 +276,19 @@ impl Operator for TimeWindowOperator {
             self.fired_below = start.saturating_add(1);
             if !bin.fired {
                 bin.fired = true;
-                let ts = max_timestamp(bin.end);
-                for (key, pane) in &bin.panes {
-                    let at = Firing {
-                        tag: WindowTag::Time,
-                        start,
-                        end: bin.end,
-                        ts,
-                    };
-                    self.pane_spec.fire(key, at, pane, out);
+                let at = Firing {
+                    tag: WindowTag::Time,
+                    start,
+                    end: bin.end,
+                    ts: max_timestamp(bin.end),
+                };
+                if let Some(buffer) = out.port(OUT) {
+                    buffer.reserve(bin.panes.len());
+                    buffer.extend(
+                        bin.panes
+                            .iter()
+                            .map(|(key, pane)| self.pane_spec.result(key, at, pane)),
+                    );
                 }
             }
         }

@@ -118,15 +118,29 @@ impl Source for SequenceSource {
         self.rng_at = range.end;
         out.reserve((range.end - range.start) as usize);
         let (start_ms, step_ms, per_step) = (self.options.start_ms, self.step_ms, self.per_step);
+        // i mod keys and i / per_step move by one per record: no division in the loop.
+        let mut cycle_key = range.start % self.keys;
+        let (mut step, mut in_step) = (range.start / per_step, range.start % per_step);
         for i in range {
-            let mut values = Values::new();
-            values.push(self.rng.unit() * 100.0);
-            let step = (i / per_step) as i64;
+            let mut value = [0.0; 8];
+            value[0] = self.rng.unit() * 100.0;
+            let key = match self.key_order {
+                KeyOrder::Cycle => Key::Int(cycle_key as i64),
+                KeyOrder::Random => self.key_of(i),
+            };
             out.push(Item::Record(Record {
-                key: self.key_of(i),
-                ts: start_ms.saturating_add(step.saturating_mul(step_ms)),
-                values,
+                key,
+                ts: start_ms.saturating_add((step as i64).saturating_mul(step_ms)),
+                values: Values::from_buf_and_len(value, 1),
             }));
+            cycle_key += 1;
+            if cycle_key == self.keys {
+                cycle_key = 0;
+            }
+            in_step += 1;
+            if in_step == per_step {
+                (step, in_step) = (step + 1, 0);
+            }
         }
         Ok(if self.cursor.exhausted(limit) {
             SourceStatus::Exhausted
@@ -411,6 +425,35 @@ mod tests {
         assert_eq!(rows[1234].key, Key::Int(234));
         assert_eq!(rows[1234].ts, 2234);
         assert!(rows.iter().all(|r| (0.0..100.0).contains(&r.values[0])));
+    }
+
+    #[test]
+    fn every_record_of_a_split_sequence_follows_the_formula() {
+        // Record i: key i mod 7, time 1000 + ⌊i / 3⌋·5, whichever batch or instance makes it.
+        let of = 3;
+        for k in 0..of {
+            let split = Split {
+                block: 11,
+                ..Split::new(k, of)
+            };
+            let mut source = SequenceSource::new(opts(1000, 2), 7, 5)
+                .with_records_per_step(3)
+                .with_split(split);
+            let blocks = blocks(&mut source, 4);
+            let rows: Vec<&Record> = blocks.iter().flatten().collect();
+            assert!(rows.len() > 300, "instance {k}");
+            for (b, block) in blocks.iter().filter(|b| !b.is_empty()).enumerate() {
+                let first = ((b * of + k) * 11) as i64;
+                for (j, r) in block.iter().enumerate() {
+                    let i = first + j as i64;
+                    assert_eq!(
+                        (&r.key, r.ts),
+                        (&Key::Int(i % 7), 1000 + i / 3 * 5),
+                        "i={i}"
+                    );
+                }
+            }
+        }
     }
 
     /// Fills a split source like exec does: a batch at most, never past a block's end.
