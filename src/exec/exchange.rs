@@ -2,6 +2,7 @@
 //! (by key hash, round-robin, broadcast, forward or row shards), buffered per target and sent
 //! as batches over bounded channels. A router never creates or drops records.
 
+use super::colocated::Colocated;
 use super::control::Shared;
 use super::taps::SkewTap;
 use super::task::TaskError;
@@ -10,7 +11,7 @@ use crate::nn::payload::MiniBatch;
 use crate::stream::Item;
 use crate::stream::operator::push_watermark;
 use crate::stream::partition::{Strategy, key_partition};
-use crossbeam_channel::{SendTimeoutError, Sender};
+use crossbeam_channel::{SendTimeoutError, Sender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +54,12 @@ impl Exchange {
                 }
             }
             return;
+        }
+        // Room for an even share and some: a buffer that grows item by item copies its items
+        // several times per batch (the hot path of a partition).
+        let share = batch.len() / n + batch.len() / (4 * n) + 16;
+        for buffer in &mut self.buffers {
+            buffer.reserve(share);
         }
         for (index, item) in batch.into_iter().enumerate() {
             let target = match &item {
@@ -104,8 +111,13 @@ impl Exchange {
     }
 
     /// Sends the buffered batches; returns how full (per mille) the fullest channel it sent
-    /// on was, or `None` when it sent nothing.
-    pub fn flush(&mut self, shared: &Shared) -> Result<Option<u32>, TaskError> {
+    /// on was, or `None` when it sent nothing. While a channel is full, the consumers the
+    /// sending thread hosts (`hosted`) read their input.
+    pub fn flush(
+        &mut self,
+        shared: &Shared,
+        mut hosted: Option<&mut Colocated>,
+    ) -> Result<Option<u32>, TaskError> {
         if let (Some(tap), Some(totals)) = (&mut self.skew, &self.counters.skew) {
             tap.merge_into(totals);
         }
@@ -115,7 +127,7 @@ impl Exchange {
                 continue;
             }
             let batch = std::mem::take(buffer);
-            send(sender, Message::Items(batch), shared)?;
+            send(sender, Message::Items(batch), shared, hosted.as_deref_mut())?;
             fullest = Some(fullest.unwrap_or(0).max(sender.len()));
         }
         Ok(fullest.map(|f| (f * 1000 / self.capacity.max(1)) as u32))
@@ -123,18 +135,26 @@ impl Exchange {
 
     /// Sends what is buffered and marks the end of a split source's block on every channel,
     /// so the instances downstream can read the blocks back in order.
-    pub fn end_block(&mut self, shared: &Shared) -> Result<(), TaskError> {
-        self.flush(shared)?;
+    pub fn end_block(
+        &mut self,
+        shared: &Shared,
+        mut hosted: Option<&mut Colocated>,
+    ) -> Result<(), TaskError> {
+        self.flush(shared, hosted.as_deref_mut())?;
         for sender in &self.senders {
-            send(sender, Message::BlockEnd, shared)?;
+            send(sender, Message::BlockEnd, shared, hosted.as_deref_mut())?;
         }
         Ok(())
     }
 
-    pub fn end(&mut self, shared: &Shared) -> Result<(), TaskError> {
-        self.flush(shared)?;
+    pub fn end(
+        &mut self,
+        shared: &Shared,
+        mut hosted: Option<&mut Colocated>,
+    ) -> Result<(), TaskError> {
+        self.flush(shared, hosted.as_deref_mut())?;
         for sender in &self.senders {
-            send(sender, Message::End, shared)?;
+            send(sender, Message::End, shared, hosted.as_deref_mut())?;
         }
         Ok(())
     }
@@ -168,12 +188,30 @@ fn shard_rows(batch: &Arc<MiniBatch>, n: usize) -> Vec<Arc<MiniBatch>> {
         .collect()
 }
 
-/// A blocking send that gives up when the run stops or the receiver is gone.
+/// A blocking send that gives up when the run stops or the receiver is gone. A thread that
+/// hosts consumers (`hosted`) lets them read while the channel is full, and waits for room or
+/// for their input, whichever comes first.
 pub fn send(
     sender: &Sender<Message>,
     mut message: Message,
     shared: &Shared,
+    hosted: Option<&mut Colocated>,
 ) -> Result<(), TaskError> {
+    if let Some(hosted) = hosted.filter(|h| !h.is_empty()) {
+        loop {
+            match sender.try_send(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(m)) => message = m,
+                Err(TrySendError::Disconnected(_)) => return Err(TaskError::Stopped),
+            }
+            if shared.stop_requested() {
+                return Err(TaskError::Stopped);
+            }
+            if !hosted.poll(shared)? {
+                hosted.wait(Some(sender), POLL);
+            }
+        }
+    }
     loop {
         match sender.send_timeout(message, POLL) {
             Ok(()) => return Ok(()),

@@ -8,6 +8,10 @@
 //! partition on one thread, so the hash exchange is the only thread boundary; the instances
 //! downstream read the blocks back in block order, so they see exactly the stream (records,
 //! watermarks, late records) of one source instance.
+//!
+//! The consumers of such a partition share the source instances' threads (Flink's slot
+//! sharing, `colocated`): consumer instance d runs on the thread of source instance d mod n, so
+//! parallelism p on p cores is p busy threads, one per core.
 
 use super::threads_available;
 use crate::plan::{LogicalPlan, OpSpec, Routing};
@@ -21,6 +25,9 @@ pub struct Layout {
     pub instances: Vec<usize>,
     /// For each node: it belongs to a split source chain (by plan index of the chain's source).
     pub split_chain: Vec<Option<usize>>,
+    /// For each task head: it reads a split chain's partition and runs on that chain's threads
+    /// (by plan index of the chain's source).
+    pub colocated_with: Vec<Option<usize>>,
 }
 
 impl Layout {
@@ -29,6 +36,8 @@ impl Layout {
     pub fn of(plan: &LogicalPlan, cores: usize) -> Self {
         let mut instances: Vec<usize> = plan.nodes.iter().map(|n| n.parallelism).collect();
         let mut split_chain = vec![None; plan.nodes.len()];
+        let mut colocated_with = vec![None; plan.nodes.len()];
+        let owners = plan.model_owners();
         for (s, node) in plan.nodes.iter().enumerate() {
             if !splits(&node.spec) {
                 continue;
@@ -44,10 +53,19 @@ impl Layout {
                 instances[m] = p;
                 split_chain[m] = Some(s);
             }
+            if let Some(&partition) = chain.last() {
+                let ports = plan.nodes[partition].catalog().outputs.len();
+                for (c, _) in (0..ports).flat_map(|port| plan.consumers(partition, port)) {
+                    if owners.get(c).is_some_and(|o| o.is_none()) {
+                        colocated_with[c] = Some(s);
+                    }
+                }
+            }
         }
         Self {
             instances,
             split_chain,
+            colocated_with,
         }
     }
 
@@ -94,6 +112,13 @@ impl Layout {
                     .collect(),
                 instances: self.instances.get(h).copied().unwrap_or(1),
                 split_source: self.split_chain.get(h).copied().flatten().is_some(),
+                on_threads_of: self
+                    .colocated_with
+                    .get(h)
+                    .copied()
+                    .flatten()
+                    .and_then(|s| plan.nodes.get(s))
+                    .map(|n| n.name.clone()),
             });
         }
         ThreadMap { tasks }
@@ -160,11 +185,17 @@ pub struct TaskThreads {
     pub instances: usize,
     /// The chain starts at a source split over its instances.
     pub split_source: bool,
+    /// The task starts no threads: its instances run on those of this source's chain.
+    pub on_threads_of: Option<String>,
 }
 
 impl ThreadMap {
     pub fn thread_count(&self) -> usize {
-        self.tasks.iter().map(|t| t.instances).sum()
+        self.tasks
+            .iter()
+            .filter(|t| t.on_threads_of.is_none())
+            .map(|t| t.instances)
+            .sum()
     }
 }
 
@@ -192,6 +223,9 @@ impl fmt::Display for ThreadMap {
             write!(f, "  {} × {}", task.nodes.join(" → "), task.instances)?;
             if task.split_source {
                 write!(f, "  (source split in blocks, read back in order)")?;
+            }
+            if let Some(source) = &task.on_threads_of {
+                write!(f, "  (on the threads of {source}'s chain)")?;
             }
             writeln!(f)?;
         }
@@ -222,12 +256,17 @@ mod tests {
         let layout = Layout::of(&plan, 2);
         assert_eq!(layout.instances, vec![2, 2, 2, 2, 2, 2]);
         let map = layout.threads(&plan);
-        assert_eq!(map.thread_count(), 4);
         assert_eq!(
-            map.summary(2),
-            "threads: 4 on 2 cores, 2 more than cores: they take turns on the cores (each task runs one thread per instance)"
+            map.thread_count(),
+            2,
+            "the window instances run on the source instances' threads"
         );
-        assert_eq!(map.summary(4), "threads: 4 on 4 cores, one core each");
+        assert_eq!(map.summary(2), "threads: 2 on 2 cores, one core each");
+        assert_eq!(map.tasks[1].on_threads_of.as_deref(), Some("source"));
+        assert_eq!(
+            layout.colocated_with,
+            vec![None, None, None, Some(0), None, None]
+        );
         assert_eq!(
             map.tasks[0].nodes,
             vec!["source", "watermark", "partition"],

@@ -3,6 +3,7 @@
 //! and a telemetry channel out. It never calls into a UI; it only sends typed telemetry.
 
 mod build;
+mod colocated;
 mod control;
 mod exchange;
 mod lanes;

@@ -344,7 +344,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
             runs(&owners, h) && (0..inputs).all(|j| !is_local(plan, h, j))
         })
         .collect();
-    let threads: usize = heads.iter().filter_map(|&h| layout.instances.get(h)).sum();
+    let threads = thread_map.thread_count();
     if threads > MAX_THREADS {
         return Err(StartError::TooManyThreads(threads));
     }
@@ -355,24 +355,29 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         trains,
     )));
     let context = BuildContext::new(plan, &shared);
-    let mut tasks = Vec::new();
+    let mut placed = Vec::new();
     for &h in &heads {
         for k in 0..layout.instances.get(h).copied().unwrap_or(1) {
-            tasks.push(assemble_task(
-                plan,
-                &layout,
-                &owners,
+            placed.push((
                 h,
                 k,
-                &counters,
-                &mut senders,
-                &mut receivers,
-                &lane_ports,
-                &options,
-                &context,
-            )?);
+                assemble_task(
+                    plan,
+                    &layout,
+                    &owners,
+                    h,
+                    k,
+                    &counters,
+                    &mut senders,
+                    &mut receivers,
+                    &lane_ports,
+                    &options,
+                    &context,
+                )?,
+            ));
         }
     }
+    let tasks = share_threads(&layout, placed);
     let (control_tx, control_rx) = unbounded();
     let (telemetry_tx, telemetry_rx) = telemetry_channel();
     let (exit_tx, exit_rx) = unbounded::<()>();
@@ -393,7 +398,7 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                         if shared.stop_requested() && shared.failure().is_none() => {}
                     Ok(Err(TaskError::Failed { node, message })) => shared.fail(node, message),
                     Err(panic) => {
-                        shared.fail(task.node_name(task.current), format!("panicked: {panic}"));
+                        shared.fail(task.panicked_node(), format!("panicked: {panic}"));
                     }
                 }
                 drop(task);
@@ -440,6 +445,36 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
         monitor: Some(monitor),
         threads: Some(thread_map),
     })
+}
+
+/// Moves each task that runs on a split source chain's threads (`Layout::colocated_with`) into
+/// the task of the source instance it shares a thread with: consumer instance d goes to source
+/// instance d mod n. Returns the tasks that get a thread each.
+fn share_threads(layout: &Layout, placed: Vec<(usize, usize, Task)>) -> Vec<Task> {
+    let guest_of = |h: usize| layout.colocated_with.get(h).copied().flatten();
+    let (guests, mut hosts): (Vec<_>, Vec<_>) = placed
+        .into_iter()
+        .partition(|(h, _, _)| guest_of(*h).is_some());
+    for (h, k, task) in guests {
+        let Some(s) = guest_of(h) else { continue };
+        let n = layout.instances.get(s).copied().unwrap_or(1).max(1);
+        let host = hosts
+            .iter_mut()
+            .find(|(head, instance, _)| *head == s && *instance == k % n);
+        let refused = match host {
+            Some((_, _, host)) => host
+                .hosted
+                .get_or_insert_with(Default::default)
+                .host(task)
+                .err()
+                .map(|t| *t),
+            None => Some(task),
+        };
+        if let Some(task) = refused {
+            hosts.push((h, k, task));
+        }
+    }
+    hosts.into_iter().map(|(_, _, task)| task).collect()
 }
 
 type Senders = BTreeMap<(usize, usize, usize, usize), (Strategy, Vec<Sender<Message>>)>;
@@ -565,5 +600,6 @@ fn assemble_task(
         input,
         batch_size: options.batch_size.max(1),
         current: 0,
+        hosted: None,
     })
 }

@@ -3,6 +3,7 @@
 //! promptly when told to; watermark minimums live in `lanes`, routing across threads in
 //! `exchange`, and the window views' sampling in `window_tap`.
 
+use super::colocated::{Colocated, OrderedReader, Step};
 use super::control::Shared;
 use super::exchange::{Exchange, Message, POLL};
 use super::lanes::Lanes;
@@ -147,6 +148,9 @@ pub struct Task {
     pub batch_size: usize,
     /// The node whose code runs now, to name it if it panics.
     pub current: usize,
+    /// Consumer tasks that run on this task's thread (a split source instance hosts the
+    /// window instances it shares a core with).
+    pub hosted: Option<Box<Colocated>>,
 }
 
 impl Task {
@@ -155,6 +159,14 @@ impl Task {
             .get(index)
             .map(|n| n.counters.name.clone())
             .unwrap_or_else(|| self.name.clone())
+    }
+
+    /// The node whose code was running when a panic unwound through this task's thread.
+    pub fn panicked_node(&self) -> String {
+        self.hosted
+            .as_ref()
+            .and_then(|h| h.panicked_node())
+            .unwrap_or_else(|| self.node_name(self.current))
     }
 
     fn failed(&self, index: usize, error: OpError) -> TaskError {
@@ -166,7 +178,12 @@ impl Task {
 
     /// Feeds a batch to a node's lane and routes what it emits, and what that makes the
     /// nodes downstream in this task emit.
-    fn deliver(&mut self, index: usize, lane: usize, items: Vec<Item>) -> Result<(), TaskError> {
+    pub(super) fn deliver(
+        &mut self,
+        index: usize,
+        lane: usize,
+        items: Vec<Item>,
+    ) -> Result<(), TaskError> {
         self.drain(vec![Delivery { index, lane, items }])
     }
 
@@ -349,7 +366,12 @@ impl Task {
 
     /// Ends a node's lane; when all its lanes ended, the node finishes and ends its consumers,
     /// depth first with an explicit stack (as `drain`), so chain length costs no native stack.
-    fn end_lane(&mut self, index: usize, lane: usize, shared: &Shared) -> Result<(), TaskError> {
+    pub(super) fn end_lane(
+        &mut self,
+        index: usize,
+        lane: usize,
+        shared: &Shared,
+    ) -> Result<(), TaskError> {
         let mut steps = vec![EndStep::Lane(index, lane)];
         while let Some(step) = steps.pop() {
             match step {
@@ -370,7 +392,7 @@ impl Task {
                 }
                 EndStep::Exchange(e) => {
                     if let Some(exchange) = self.exchanges.get_mut(e) {
-                        exchange.end(shared)?;
+                        exchange.end(shared, self.hosted.as_deref_mut())?;
                     }
                 }
                 EndStep::Done(index) => {
@@ -437,10 +459,10 @@ impl Task {
 
     /// Sends every exchange's buffers; a node's back-pressure is the fullest of the channels
     /// it sent on (a node with several exchanges takes the maximum, not the last).
-    fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
+    pub(super) fn flush(&mut self, shared: &Shared) -> Result<(), TaskError> {
         let mut readings: SmallVec<[(usize, u32); 4]> = SmallVec::new();
         for exchange in &mut self.exchanges {
-            if let Some(permille) = exchange.flush(shared)? {
+            if let Some(permille) = exchange.flush(shared, self.hosted.as_deref_mut())? {
                 let key = Arc::as_ptr(&exchange.counters) as usize;
                 match readings.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, p)) => *p = (*p).max(permille),
@@ -499,6 +521,9 @@ impl Task {
             let stepped = shared.paused();
             if !shared.may_proceed(&mut stepped_epoch) {
                 pacer.reanchor();
+                if let Some(hosted) = self.hosted.as_deref_mut() {
+                    hosted.poll(shared)?;
+                }
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
             }
@@ -538,17 +563,25 @@ impl Task {
             self.deliver(0, 0, batch)?;
             if source.block_ended() {
                 for exchange in &mut self.exchanges {
-                    exchange.end_block(shared)?;
+                    exchange.end_block(shared, self.hosted.as_deref_mut())?;
                 }
             }
             self.flush(shared)?;
+            // The consumers on this thread take what has arrived while it is fresh in cache.
+            if let Some(hosted) = self.hosted.as_deref_mut() {
+                hosted.poll(shared)?;
+            }
             if status == SourceStatus::Exhausted {
                 break;
             }
         }
         self.deliver(0, 0, vec![Item::Watermark(i64::MAX)])?;
         self.end_lane(0, 0, shared)?;
-        self.flush(shared)
+        self.flush(shared)?;
+        match self.hosted.as_deref_mut() {
+            Some(hosted) => hosted.finish(shared),
+            None => Ok(()),
+        }
     }
 
     fn run_channels(
@@ -600,40 +633,20 @@ impl Task {
         Ok(())
     }
 
-    /// Reads a split source chain's instances in block order: from instance `cursor` until it
-    /// ends a block, then from the next. Its watermarks, read in that order, are the one-instance
-    /// stream's (a watermark is a running maximum, and every earlier block has been read), so
-    /// the lane keeps the highest; it ends when every instance has.
+    /// Reads a split source chain's instances in block order (see [`OrderedReader`]).
     fn run_ordered(
         &mut self,
-        mut open: Vec<(Receiver<Message>, usize)>,
+        open: Vec<(Receiver<Message>, usize)>,
         shared: &Shared,
     ) -> Result<(), TaskError> {
-        let lane = open.first().map_or(0, |(_, lane)| *lane);
-        let mut cursor = 0;
-        while !open.is_empty() {
+        let mut reader = OrderedReader::new(open);
+        loop {
             if shared.stop_requested() {
                 return Err(TaskError::Stopped);
             }
-            cursor %= open.len();
-            let Some((rx, _)) = open.get(cursor) else {
-                continue;
-            };
-            match rx.recv_timeout(POLL) {
-                Ok(Message::Items(items)) => {
-                    self.deliver(0, lane, items)?;
-                    self.flush(shared)?;
-                }
-                Ok(Message::BlockEnd) => cursor += 1,
-                Ok(Message::End) => {
-                    open.remove(cursor);
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                // The sender vanished without an end: its task stopped or failed and says so.
-                Err(RecvTimeoutError::Disconnected) => return Err(TaskError::Stopped),
+            if reader.step(self, shared, Some(POLL))? == Step::Done {
+                return Ok(());
             }
         }
-        self.end_lane(0, lane, shared)?;
-        self.flush(shared)
     }
 }
