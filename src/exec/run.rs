@@ -48,7 +48,10 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         Self {
-            batch_size: 1024,
+            batch_size: std::env::var("FB_BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1024),
             channel_capacity: 8,
             tick: Duration::from_millis(100),
             waker: None,
@@ -574,6 +577,7 @@ fn assemble_task(
                         capacity: options.channel_capacity,
                         skew: matches!(node.spec, OpSpec::Partition { .. })
                             .then(|| SkewTap::new(targets)),
+                        targets: Vec::new(),
                     });
                 }
             }
