@@ -125,10 +125,13 @@ impl Layout {
     }
 }
 
-/// Sources whose records depend only on their index, so they split without changing.
+/// Sources that split without changing their stream: the keyed sequence (its records depend
+/// only on their index) unless paced, and a CSV source reading a regular file (its instances
+/// find the same record-aligned byte blocks; standard input or a pipe can be read only once).
 fn splits(spec: &OpSpec) -> bool {
     match spec {
         OpSpec::SequenceSource { generator, .. } => generator.rate_per_s == 0.0,
+        OpSpec::CsvSource(options) => crate::stream::sources::csv_file::splits(options),
         _ => false,
     }
 }

@@ -1,12 +1,14 @@
 //! Reads records from a CSV file. Malformed rows fail with the file's line number, or are
 //! skipped and counted; NaN/∞ values follow a per-source policy.
 
+use super::csv_blocks::{BlockScanner, BlockStart, Cut, cuttable, split_block_bytes};
+use super::split::Split;
 use crate::paths::STDIN;
 use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus, Values};
-use csv::ByteRecord;
+use csv::{ByteRecord, Position};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{Cursor, Read, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -58,6 +60,8 @@ pub enum CsvError {
     },
     #[error("the table of inputs read once broke (a thread panicked while holding it)")]
     Poisoned,
+    #[error("the delimiter {delimiter:?} is a quote or a line end")]
+    Delimiter { delimiter: char },
 }
 
 /// Which of a source's options names a column.
@@ -89,50 +93,19 @@ impl CsvError {
             | CsvError::Read { .. }
             | CsvError::Empty { .. }
             | CsvError::Poisoned => "path",
+            CsvError::Delimiter { .. } => "delimiter",
         }
     }
 }
 
-/// The longest line a CSV input may have (1 MiB): a file without line breaks (`/dev/zero`)
-/// would otherwise be read into one endless row.
-pub const MAX_ROW_BYTES: usize = 1 << 20;
+pub use super::csv_blocks::MAX_ROW_BYTES;
 
 /// What a CSV source reads: a file, a named pipe or device, or standard input.
 type Input = Box<dyn Read + Send>;
-type Reader = csv::Reader<RowLimit<Input>>;
-
-/// A reader that fails once a line grows past [`MAX_ROW_BYTES`].
-pub struct RowLimit<R> {
-    inner: R,
-    line_bytes: usize,
-    line: u64,
-}
-
-impl<R: Read> Read for RowLimit<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                self.line += 1;
-                self.line_bytes = 0;
-            } else {
-                self.line_bytes += 1;
-                if self.line_bytes > MAX_ROW_BYTES {
-                    return Err(std::io::Error::other(format!(
-                        "line {} is longer than {} MiB; is this a CSV file?",
-                        self.line + 1,
-                        MAX_ROW_BYTES >> 20
-                    )));
-                }
-            }
-        }
-        Ok(n)
-    }
-}
 
 /// An input opened and its first row read, waiting for the run that will read the rest.
 struct Opened {
-    reader: Reader,
+    scanner: BlockScanner,
     first: Option<ByteRecord>,
 }
 
@@ -145,44 +118,57 @@ fn rereadable(path: &Path) -> bool {
     path != Path::new(STDIN) && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
-fn open_input(options: &CsvOptions) -> Result<Reader, CsvError> {
-    let input: Input = if options.path == Path::new(STDIN) {
-        Box::new(std::io::stdin())
-    } else {
-        let file = File::open(&options.path).map_err(|source| CsvError::Open {
-            path: options.path.clone(),
-            source,
-        })?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(CsvError::Folder {
-                path: options.path.clone(),
-            });
-        }
-        Box::new(file)
-    };
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(options.delimiter)
-        .from_reader(RowLimit {
-            inner: input,
-            line_bytes: 0,
-            line: 0,
-        }))
+/// Whether a source with these options can split over parallel instances without changing
+/// its stream: a regular file (every instance reads it whole to find the blocks), with a
+/// delimiter that is neither a quote nor a line end.
+pub fn splits(options: &CsvOptions) -> bool {
+    rereadable(&options.path) && cuttable(options.delimiter)
 }
 
-/// Opens the input and reads its first row.
-fn open_first(options: &CsvOptions) -> Result<Opened, CsvError> {
-    let mut reader = open_input(options)?;
-    let mut first = ByteRecord::new();
-    let found = reader
-        .read_byte_record(&mut first)
-        .map_err(|source| CsvError::Read {
+fn open_input(options: &CsvOptions) -> Result<Input, CsvError> {
+    if options.path == Path::new(STDIN) {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file = File::open(&options.path).map_err(|source| CsvError::Open {
+        path: options.path.clone(),
+        source,
+    })?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(CsvError::Folder {
             path: options.path.clone(),
-            source,
-        })?;
+        });
+    }
+    Ok(Box::new(file))
+}
+
+/// A csv reader with the source's dialect.
+fn csv_reader<R: Read>(delimiter: u8, input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input)
+}
+
+/// Opens the input and reads its first row (the bytes stay in the scanner for the run).
+fn open_first(options: &CsvOptions) -> Result<Opened, CsvError> {
+    if !cuttable(options.delimiter) {
+        return Err(CsvError::Delimiter {
+            delimiter: char::from(options.delimiter),
+        });
+    }
+    let mut scanner = BlockScanner::new(open_input(options)?, options.delimiter);
+    let read_error = |source: csv::Error| CsvError::Read {
+        path: options.path.clone(),
+        source,
+    };
+    let bytes = scanner.first_record().map_err(|e| read_error(e.into()))?;
+    let mut first = ByteRecord::new();
+    let found = csv_reader(options.delimiter, bytes)
+        .read_byte_record(&mut first)
+        .map_err(read_error)?;
     Ok(Opened {
-        reader,
+        scanner,
         first: found.then_some(first),
     })
 }
@@ -265,11 +251,17 @@ fn resolve(options: &CsvOptions, header: &[String]) -> Result<Resolved, CsvError
     Ok((key, time, names, indices))
 }
 
+/// Reads a CSV input's records block by block (see `csv_blocks`): every block, or — split over
+/// parallel instances — every n-th block, parsing only those. Either way a row is numbered and
+/// named by its place in the whole input.
 pub struct CsvSource {
     display: String,
-    reader: Reader,
-    /// The first row when it is data (no header): read at open, delivered first.
-    replay: Option<ByteRecord>,
+    scanner: BlockScanner,
+    /// Parses the block in hand; its positions are the input's (byte, line, record).
+    parser: csv::Reader<Cursor<Vec<u8>>>,
+    /// The input offset of the parser's first byte, while a block is in hand.
+    block_base: Option<u64>,
+    has_header: bool,
     key: Option<usize>,
     time: Option<usize>,
     values: Vec<usize>,
@@ -278,10 +270,20 @@ pub struct CsvSource {
     skip_bad_rows: bool,
     non_finite: NonFinitePolicy,
     row: ByteRecord,
-    data_rows: i64,
     skipped: u64,
-    /// The file's size, to tell how much of it has been read.
+    /// The file's size, to tell how much of it has been read (0: not a file).
     file_bytes: u64,
+    /// The input is a regular file, which every instance of a split can read.
+    rereadable: bool,
+    /// Which blocks this instance parses.
+    split: Split,
+    /// Bytes per block when split.
+    block_bytes: usize,
+    /// Blocks the scanner has handed out so far.
+    blocks_seen: u64,
+    /// The last `fill` finished one of this instance's blocks.
+    block_ended: bool,
+    started: bool,
 }
 
 impl CsvSource {
@@ -292,16 +294,25 @@ impl CsvSource {
             Ok(mut kept) => kept.remove(&options.path),
             Err(_) => None,
         };
-        let Opened { reader, first } = match kept {
+        let Opened { scanner, first } = match kept {
             Some(opened) => opened,
             None => open_first(options)?,
         };
         let header = columns(options, first.as_ref())?;
         let (key, time, value_names, values) = resolve(options, &header)?;
+        let mut parser = csv_reader(options.delimiter, Cursor::new(Vec::new()));
+        // Reads the (empty) header row now, so that placing the reader at a block never reads.
+        parser.byte_headers().map_err(|source| CsvError::Read {
+            path: options.path.clone(),
+            source,
+        })?;
+        let rereadable = rereadable(&options.path);
         Ok(Self {
             display: file_name(&options.path),
-            reader,
-            replay: if options.has_header { None } else { first },
+            scanner,
+            parser,
+            block_base: None,
+            has_header: options.has_header,
             key,
             time,
             values,
@@ -310,18 +321,85 @@ impl CsvSource {
             skip_bad_rows: options.skip_bad_rows,
             non_finite: options.non_finite,
             row: ByteRecord::new(),
-            data_rows: 0,
             skipped: 0,
-            file_bytes: if rereadable(&options.path) {
+            file_bytes: if rereadable {
                 std::fs::metadata(&options.path).map_or(0, |m| m.len())
             } else {
                 0
             },
+            rereadable,
+            split: Split::whole(),
+            block_bytes: 0,
+            blocks_seen: 0,
+            block_ended: false,
+            started: false,
         })
     }
 
-    /// Parses the current row; the error names the column and the offending text.
-    fn parse_row(&self) -> Result<Option<Record>, String> {
+    /// Makes this instance parse only its share of the file's blocks of about `block_bytes`
+    /// bytes (see [`Split`]); before the first `fill`, and only for a regular file.
+    pub fn split_in_blocks_of(&mut self, split: Split, block_bytes: usize) -> bool {
+        if self.started || !(split.is_whole() || self.rereadable) {
+            return false;
+        }
+        self.split = split;
+        self.block_bytes = block_bytes.max(1);
+        true
+    }
+
+    /// Puts the next block of this instance in the parser; false at the end of the input.
+    fn next_own_block(&mut self) -> Result<bool, OpError> {
+        let cut = if self.split.is_whole() {
+            Cut::Eager
+        } else {
+            Cut::AtLeast(self.block_bytes)
+        };
+        loop {
+            let Some((start, bytes)) = self
+                .scanner
+                .next_block(cut)
+                .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?
+            else {
+                return Ok(false);
+            };
+            let index = self.blocks_seen;
+            self.blocks_seen += 1;
+            if index % self.split.of != self.split.instance {
+                continue;
+            }
+            let position = load_block(self.parser.get_mut().get_mut(), start, bytes);
+            self.block_base = Some(position.byte());
+            self.parser
+                .seek_raw(SeekFrom::Start(0), position)
+                .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?;
+            return Ok(true);
+        }
+    }
+
+    /// The line the current row starts on. csv's position is where its reading began, before
+    /// any line ends it skipped (an empty line, the `\n` of a `\r\n`), so those are counted.
+    fn row_line(&self) -> u64 {
+        let Some(position) = self.row.position() else {
+            return 0;
+        };
+        let base = self.block_base.unwrap_or(0);
+        let bytes = self.parser.get_ref().get_ref();
+        let from = usize::try_from(position.byte().saturating_sub(base)).unwrap_or(usize::MAX);
+        let mut rest = bytes.get(from..).unwrap_or_default();
+        if position.byte() == 0 {
+            rest = rest.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(rest);
+        }
+        let skipped = rest
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .filter(|&&b| b == b'\n')
+            .count();
+        position.line() + skipped as u64
+    }
+
+    /// Parses the current row, data row `data_row` of the input; the error names the column
+    /// and the offending text.
+    fn parse_row(&self, data_row: i64) -> Result<Option<Record>, String> {
         let field = |i: usize| {
             self.row
                 .get(i)
@@ -346,7 +424,7 @@ impl CsvSource {
                     )
                 })?
             }
-            None => self.data_rows,
+            None => data_row,
         };
         let mut values = Values::with_capacity(self.values.len());
         for (&i, name) in self.values.iter().zip(&self.value_names) {
@@ -370,44 +448,72 @@ impl CsvSource {
     }
 }
 
+/// Fills `buffer` with a block's bytes and returns the csv position of the buffer's start. A
+/// block inside the input gets a line end in front: a fresh csv reader skips it as an empty
+/// line, and so cannot take the block's first bytes for a byte order mark (which csv drops
+/// only at the very start of an input).
+fn load_block(buffer: &mut Vec<u8>, start: BlockStart, bytes: &[u8]) -> Position {
+    buffer.clear();
+    let mut position = Position::new();
+    position.set_record(start.record);
+    if start.byte > 0 {
+        buffer.push(b'\n');
+        position
+            .set_byte(start.byte - 1)
+            .set_line(start.line.saturating_sub(1));
+    } else {
+        position.set_byte(0).set_line(start.line);
+    }
+    buffer.extend_from_slice(bytes);
+    position
+}
+
 fn file_name(path: &Path) -> String {
     path.display().to_string()
 }
 
 impl Source for CsvSource {
     fn fill(&mut self, max: usize, out: &mut Vec<Item>) -> Result<SourceStatus, OpError> {
+        self.started = true;
+        self.block_ended = false;
         let mut produced = 0;
         while produced < max {
-            if let Some(first) = self.replay.take() {
-                self.row = first;
-            } else {
-                let more = self
-                    .reader
-                    .read_byte_record(&mut self.row)
-                    .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?;
-                if !more {
-                    return Ok(SourceStatus::Exhausted);
-                }
+            if self.block_base.is_none() && !self.next_own_block()? {
+                return Ok(SourceStatus::Exhausted);
             }
-            let line = self.row.position().map_or(0, |p| p.line());
-            match self.parse_row() {
+            let more = self
+                .parser
+                .read_byte_record(&mut self.row)
+                .map_err(|e| OpError::new(format!("{}: {e}", self.display)))?;
+            if !more {
+                self.block_base = None;
+                if self.split.is_whole() {
+                    continue;
+                }
+                self.block_ended = true;
+                return Ok(SourceStatus::More);
+            }
+            let record = self.row.position().map_or(0, Position::record);
+            let header = u64::from(self.has_header);
+            if record < header {
+                continue;
+            }
+            let data_row = i64::try_from(record - header).unwrap_or(i64::MAX);
+            match self.parse_row(data_row) {
                 Ok(Some(record)) => {
                     out.push(Item::Record(record));
                     produced += 1;
                 }
                 Ok(None) => self.skipped += 1,
-                Err(reason) if self.skip_bad_rows => {
-                    let _ = reason;
-                    self.skipped += 1;
-                }
+                Err(_) if self.skip_bad_rows => self.skipped += 1,
                 Err(reason) => {
                     return Err(OpError::new(format!(
-                        "{} row {line}: {reason}",
-                        self.display
+                        "{} row {}: {reason}",
+                        self.display,
+                        self.row_line()
                     )));
                 }
             }
-            self.data_rows += 1;
         }
         Ok(SourceStatus::More)
     }
@@ -417,8 +523,22 @@ impl Source for CsvSource {
     }
 
     fn progress(&self) -> Option<f64> {
-        (self.file_bytes > 0)
-            .then(|| (self.reader.position().byte() as f64 / self.file_bytes as f64).min(1.0))
+        (self.file_bytes > 0).then(|| {
+            let at = match self.block_base {
+                Some(_) => self.parser.position().byte(),
+                None => self.scanner.position().byte,
+            };
+            (at as f64 / self.file_bytes as f64).min(1.0)
+        })
+    }
+
+    fn block_ended(&self) -> bool {
+        self.block_ended
+    }
+
+    fn split(&mut self, split: Split) -> bool {
+        let block_bytes = split_block_bytes(self.file_bytes, split.of as usize);
+        self.split_in_blocks_of(split, block_bytes)
     }
 }
 

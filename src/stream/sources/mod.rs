@@ -2,6 +2,7 @@
 //! pausing and the final watermark belong to `exec`.
 
 pub mod affinity;
+mod csv_blocks;
 pub mod csv_file;
 pub mod generators;
 mod rng;
