@@ -4,6 +4,8 @@
 pub mod affinity;
 mod csv_blocks;
 pub mod csv_file;
+#[cfg(test)]
+mod csv_split_tests;
 pub mod generators;
 mod rng;
 pub mod split;
