@@ -294,4 +294,34 @@ mod tests {
         );
         assert_eq!(Layout::of(&paced, 2).instances[0], 1);
     }
+
+    #[test]
+    fn a_csv_file_into_a_hash_partition_splits_but_standard_input_does_not() {
+        use crate::graph::ParamValue::{Int, Text};
+        let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("example-graphs/data/events_a.csv")
+            .display()
+            .to_string();
+        let plan = plan_of(
+            "window-stats.ron",
+            &[
+                ("partition", "parallelism", Int(2)),
+                ("source", "path", Text(events)),
+            ],
+        );
+        let layout = Layout::of(&plan, 2);
+        assert_eq!(&layout.instances[..3], &[2, 2, 2]);
+        let map = layout.threads(&plan);
+        assert_eq!(map.tasks[0].nodes, vec!["source", "watermark", "partition"]);
+        assert!(map.tasks[0].split_source);
+        assert!(map.to_string().contains("(source split in blocks, read back in order)"));
+        // Standard input can be read only once (planning it would read its header here).
+        let mut stdin = plan;
+        if let Some(OpSpec::CsvSource(options)) = stdin.nodes.get_mut(0).map(|n| &mut n.spec) {
+            options.path = crate::paths::STDIN.into();
+        }
+        let one = Layout::of(&stdin, 2);
+        assert_eq!(&one.instances[..4], &[1, 1, 1, 2]);
+        assert!(!one.threads(&stdin).tasks[0].split_source);
+    }
 }
