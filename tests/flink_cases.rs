@@ -132,3 +132,24 @@ fn count_2_5_count_slide_longer_than_count() {
         &["window.count=2", "window.count_slide=5"],
     );
 }
+
+/// At parallelism 2 the cases above really run the CSV source split over two instances (each
+/// parses every other block of the file), not one source feeding two windows.
+#[test]
+fn at_parallelism_2_the_csv_source_is_split() {
+    let events = root().join("tests/data/flink/events_a.csv");
+    let result = flowbook(&[
+        "check",
+        "example-graphs/window-stats.ron",
+        "--set",
+        &format!("source.path={}", events.display()),
+        "--set",
+        "partition.parallelism=2",
+    ]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let report = format!("{}{}", stdout(&result), stderr(&result));
+    assert!(
+        report.contains("source → watermark → partition × 2  (source split in blocks"),
+        "{report}"
+    );
+}
