@@ -314,7 +314,10 @@ mod tests {
         let map = layout.threads(&plan);
         assert_eq!(map.tasks[0].nodes, vec!["source", "watermark", "partition"]);
         assert!(map.tasks[0].split_source);
-        assert!(map.to_string().contains("(source split in blocks, read back in order)"));
+        assert!(
+            map.to_string()
+                .contains("(source split in blocks, read back in order)")
+        );
         // Standard input can be read only once (planning it would read its header here).
         let mut stdin = plan;
         if let Some(OpSpec::CsvSource(options)) = stdin.nodes.get_mut(0).map(|n| &mut n.spec) {

@@ -88,6 +88,15 @@ struct Boundary {
     records: u64,
 }
 
+/// What the fast path found.
+enum Fast {
+    Cut(Boundary),
+    /// The bytes read so far end before the block could.
+    NeedsMore,
+    /// The block needs the walk.
+    No,
+}
+
 /// How far the walk through the unreturned bytes got.
 #[derive(Clone, Copy, Debug)]
 struct Walk {
@@ -182,10 +191,15 @@ impl BlockScanner {
                 self.read_more()?;
                 continue;
             }
-            if let Cut::AtLeast(bytes) = cut
-                && let Some(b) = self.fast_cut(bytes)
-            {
-                return Ok(Some(self.hand_out(b)));
+            if let Cut::AtLeast(bytes) = cut {
+                match self.fast_cut(bytes) {
+                    Fast::Cut(b) => return Ok(Some(self.hand_out(b))),
+                    Fast::NeedsMore if !self.eof => {
+                        self.read_more()?;
+                        continue;
+                    }
+                    Fast::NeedsMore | Fast::No => {}
+                }
             }
             if let Some(b) = self.walk_until(|b, begin| match cut {
                 Cut::AtLeast(bytes) => b.end - begin >= bytes,
@@ -263,7 +277,10 @@ impl BlockScanner {
     fn skip_bom(&mut self) {
         if self.start.byte == 0
             && self.walk.done == 0
-            && self.buf.get(..self.filled).is_some_and(|b| b.starts_with(BOM))
+            && self
+                .buf
+                .get(..self.filled)
+                .is_some_and(|b| b.starts_with(BOM))
         {
             self.walk.done = BOM.len();
             self.walk.line_start = BOM.len();
@@ -273,23 +290,38 @@ impl BlockScanner {
     /// A block of plain rows, cut without walking byte by byte: when the first line end past
     /// `bytes` closes a region with no quote, no `\r` and no empty line, every `\n` in it ends
     /// one record.
-    fn fast_cut(&self, bytes: usize) -> Option<Boundary> {
+    fn fast_cut(&self, bytes: usize) -> Fast {
         if self.walk.done != self.begin || self.start.byte == 0 && self.begin == 0 {
-            return None;
+            return Fast::No;
         }
-        let data = self.buf.get(self.begin..self.filled)?;
+        let Some(data) = self.buf.get(self.begin..self.filled) else {
+            return Fast::No;
+        };
         let from = bytes.max(1) - 1;
-        let end = from + memchr(b'\n', data.get(from..)?)? + 1;
-        let region = data.get(..end)?;
+        let Some(end) = data
+            .get(from..)
+            .and_then(|tail| memchr(b'\n', tail))
+            .map(|i| from + i + 1)
+        else {
+            // The block's end is not read yet (unless the rows are too long for this path).
+            return if data.len() <= MAX_ROW_BYTES {
+                Fast::NeedsMore
+            } else {
+                Fast::No
+            };
+        };
+        let Some(region) = data.get(..end) else {
+            return Fast::No;
+        };
         if end > MAX_ROW_BYTES
             || region.first() == Some(&b'\n')
             || memchr2(b'"', b'\r', region).is_some()
             || memmem::find(region, b"\n\n").is_some()
         {
-            return None;
+            return Fast::No;
         }
         let lines = memchr_iter(b'\n', region).count() as u64;
-        Some(Boundary {
+        Fast::Cut(Boundary {
             end: self.begin + end,
             lines,
             records: lines,
@@ -502,7 +534,12 @@ mod tests {
             b"\"unclosed,1\nrest,2\n",
         ];
         for text in cases {
-            for cut in [Cut::AtLeast(1), Cut::AtLeast(5), Cut::AtLeast(64), Cut::Eager] {
+            for cut in [
+                Cut::AtLeast(1),
+                Cut::AtLeast(5),
+                Cut::AtLeast(64),
+                Cut::Eager,
+            ] {
                 for read in [1, 3, 1000] {
                     check_blocks(text, cut, read);
                 }

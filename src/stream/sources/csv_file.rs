@@ -387,7 +387,9 @@ impl CsvSource {
         let from = usize::try_from(position.byte().saturating_sub(base)).unwrap_or(usize::MAX);
         let mut rest = bytes.get(from..).unwrap_or_default();
         if position.byte() == 0 {
-            rest = rest.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(rest);
+            rest = rest
+                .strip_prefix(b"\xef\xbb\xbf".as_slice())
+                .unwrap_or(rest);
         }
         let skipped = rest
             .iter()
@@ -415,7 +417,7 @@ impl CsvSource {
         };
         let ts = match self.time {
             Some(i) => {
-                let text = String::from_utf8_lossy(field(i)?);
+                let text = text(field(i)?);
                 text.trim().parse::<i64>().map_err(|_| {
                     format!(
                         "column '{}': '{}' is not an integer time in ms",
@@ -428,7 +430,7 @@ impl CsvSource {
         };
         let mut values = Values::with_capacity(self.values.len());
         for (&i, name) in self.values.iter().zip(&self.value_names) {
-            let text = String::from_utf8_lossy(field(i)?);
+            let text = text(field(i)?);
             let x: f64 = text
                 .trim()
                 .parse()
@@ -466,6 +468,15 @@ fn load_block(buffer: &mut Vec<u8>, start: BlockStart, bytes: &[u8]) -> Position
     }
     buffer.extend_from_slice(bytes);
     position
+}
+
+/// A field as text: borrowed when it is UTF-8 (checking is much cheaper than a lossy copy),
+/// with replacement characters otherwise (the text is only parsed or quoted in an error).
+fn text(field: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(field) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(field),
+    }
 }
 
 fn file_name(path: &Path) -> String {

@@ -194,7 +194,11 @@ fn a_bad_row_fails_on_the_instance_that_reads_it_with_the_files_line_number() {
             .iter()
             .filter_map(|i| i.end.as_ref().err().map(|e| &e.0))
             .collect();
-        assert_eq!(failed, vec![&message], "p={of}: one instance, the same message");
+        assert_eq!(
+            failed,
+            vec![&message],
+            "p={of}: one instance, the same message"
+        );
     }
 }
 
@@ -221,7 +225,11 @@ fn skipped_rows_summed_over_instances_are_the_one_instance_count() {
     assert_eq!(expected.len(), 210);
     for of in [2, 3] {
         let instances = split_run(&o, of, 100, 6);
-        assert_eq!(instances.iter().map(|i| i.skipped).sum::<u64>(), 90, "p={of}");
+        assert_eq!(
+            instances.iter().map(|i| i.skipped).sum::<u64>(),
+            90,
+            "p={of}"
+        );
         assert!(merged(&instances) == expected, "p={of}");
     }
 }
