@@ -3,7 +3,9 @@
 //! b mod n. Downstream reads the instances' blocks back in block order (exec's ordered
 //! exchange), so n instances yield exactly the stream of one, record for record, while each
 //! instance makes only its share. Interleaved blocks keep the instances' event times close
-//! together, so the windows downstream hold no more state than with one instance.
+//! together, so the windows downstream hold no more state than with one instance. A CSV file
+//! deals out byte blocks that end at record boundaries instead (`csv_blocks`); its instances
+//! use `instance` and `of` and choose their block size from the file's.
 
 use std::ops::Range;
 
@@ -19,7 +21,7 @@ pub struct Split {
     pub instance: u64,
     /// How many instances share the source.
     pub of: u64,
-    /// Records per block.
+    /// Records per block (a CSV source cuts its blocks in bytes, see `csv_blocks`).
     pub block: u64,
 }
 
