@@ -237,8 +237,7 @@ pub fn build(
             let budget = context
                 .state_budgets
                 .get(&index)
-                .cloned()
-                .unwrap_or_else(StateBudget::unlimited);
+                .map_or_else(StateBudget::unlimited, |node| node.instance());
             window_operator(window, budget)
         }
         OpSpec::Aggregate(aggregate) if aggregate.fused => operator(PassThrough),
