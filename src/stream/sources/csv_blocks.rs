@@ -7,7 +7,7 @@
 //! reader would. The walk never parses fields; it must agree with csv-core on where records
 //! start and end, which the tests check against csv itself.
 
-use memchr::{memchr, memchr_iter, memchr2, memchr3_iter, memmem};
+use memchr::{memchr, memchr_iter, memchr2, memchr3_iter, memmem, memrchr};
 use std::io::{self, Read};
 
 /// The longest line a CSV input may have (1 MiB): a file without line breaks (`/dev/zero`)
@@ -191,15 +191,13 @@ impl BlockScanner {
                 self.read_more()?;
                 continue;
             }
-            if let Cut::AtLeast(bytes) = cut {
-                match self.fast_cut(bytes) {
-                    Fast::Cut(b) => return Ok(Some(self.hand_out(b))),
-                    Fast::NeedsMore if !self.eof => {
-                        self.read_more()?;
-                        continue;
-                    }
-                    Fast::NeedsMore | Fast::No => {}
+            match self.fast_cut(cut) {
+                Fast::Cut(b) => return Ok(Some(self.hand_out(b))),
+                Fast::NeedsMore if !self.eof => {
+                    self.read_more()?;
+                    continue;
                 }
+                Fast::NeedsMore | Fast::No => {}
             }
             if let Some(b) = self.walk_until(|b, begin| match cut {
                 Cut::AtLeast(bytes) => b.end - begin >= bytes,
@@ -287,22 +285,26 @@ impl BlockScanner {
         }
     }
 
-    /// A block of plain rows, cut without walking byte by byte: when the first line end past
-    /// `bytes` closes a region with no quote, no `\r` and no empty line, every `\n` in it ends
-    /// one record.
-    fn fast_cut(&self, bytes: usize) -> Fast {
+    /// A block of plain rows, cut without walking byte by byte: when the line end where `cut`
+    /// puts the block's end closes a region with no quote, no `\r` and no empty line, every
+    /// `\n` in it ends one record.
+    fn fast_cut(&self, cut: Cut) -> Fast {
         if self.walk.done != self.begin || self.start.byte == 0 && self.begin == 0 {
             return Fast::No;
         }
         let Some(data) = self.buf.get(self.begin..self.filled) else {
             return Fast::No;
         };
-        let from = bytes.max(1) - 1;
-        let Some(end) = data
-            .get(from..)
-            .and_then(|tail| memchr(b'\n', tail))
-            .map(|i| from + i + 1)
-        else {
+        let end = match cut {
+            Cut::AtLeast(bytes) => {
+                let from = bytes.max(1) - 1;
+                data.get(from..)
+                    .and_then(|tail| memchr(b'\n', tail))
+                    .map(|i| from + i + 1)
+            }
+            Cut::Eager => memrchr(b'\n', data).map(|i| i + 1),
+        };
+        let Some(end) = end else {
             // The block's end is not read yet (unless the rows are too long for this path).
             return if data.len() <= MAX_ROW_BYTES {
                 Fast::NeedsMore
@@ -578,6 +580,9 @@ mod tests {
         }
         let blocks = check_blocks(&text, Cut::AtLeast(1000), READ_BYTES);
         assert!(blocks > 50, "{blocks} blocks");
+        // One reader cuts wherever its reads end, like a pipe delivering 4 KiB at a time.
+        let blocks = check_blocks(&text, Cut::Eager, 4096);
+        assert!(blocks > 10, "{blocks} blocks");
     }
 
     #[test]
