@@ -1,6 +1,7 @@
 //! Bounded out-of-orderness watermarks, emitted after every record (Flink's
 //! `forBoundedOutOfOrderness` with punctuated emission, so results never depend on timing).
 
+use super::operator::push_watermark;
 use super::{Item, OpResult, Operator, Outputs};
 
 /// watermark = max event time seen − delay − 1, advanced after every record.
@@ -42,20 +43,46 @@ impl Operator for WatermarkOperator {
         Ok(())
     }
 
-    /// As the default, but with room for a watermark after every record made once (growing
-    /// the buffer midway copied half a batch) and no call through the trait per item.
-    fn on_batch(&mut self, port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
-        if let Some(buffer) = out.ports.first_mut()
-            && buffer.is_empty()
-            && buffer.capacity() < 2 * items.len()
-        {
+    /// As `on_item`/`on_watermark` item by item, written straight into the output buffer: room
+    /// for a watermark after every record is made once (growing midway copied half a batch),
+    /// and the watermark owed is held here, written before the next record, as `Outputs` does.
+    fn on_batch(&mut self, _port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
+        let Some(buffer) = out.port(0) else {
+            return Ok(());
+        };
+        if buffer.is_empty() && buffer.capacity() < 2 * items.len() {
             *buffer = Vec::with_capacity(2 * items.len());
         }
+        let mut owed: Option<i64> = None;
         for item in items {
-            match item {
-                Item::Watermark(w) => self.on_watermark(w, out)?,
-                other => self.on_item(port, other, out)?,
+            let Some(ts) = item.event_time() else {
+                if let Item::Watermark(w) = item {
+                    if w == i64::MAX && self.current != i64::MAX {
+                        self.current = i64::MAX;
+                        owed = Some(i64::MAX);
+                    }
+                    continue;
+                }
+                if let Some(w) = owed.take() {
+                    push_watermark(buffer, w);
+                }
+                buffer.push(item);
+                continue;
+            };
+            if let Some(w) = owed.take() {
+                push_watermark(buffer, w);
             }
+            buffer.push(item);
+            let max_ts = self.max_ts.map_or(ts, |m| m.max(ts));
+            self.max_ts = Some(max_ts);
+            let watermark = max_ts.saturating_sub(self.delay_ms).saturating_sub(1);
+            if watermark > self.current {
+                self.current = watermark;
+                owed = Some(owed.map_or(watermark, |w| w.max(watermark)));
+            }
+        }
+        if let Some(w) = owed {
+            out.watermark(w);
         }
         Ok(())
     }
@@ -101,6 +128,38 @@ mod tests {
             5,
             "three records, two watermarks, upstream 7 ignored"
         );
+    }
+
+    #[test]
+    fn a_batch_gives_exactly_what_item_by_item_gives() {
+        let stamps = [1000, 900, 1500, 1500, 1200, 2000, 5, 2600, 2601, 2300, 9000];
+        let mut items: Vec<Item> = Vec::new();
+        for (i, ts) in stamps.into_iter().enumerate() {
+            items.push(rec("a", ts, i as f64));
+            if i % 4 == 3 {
+                items.push(Item::Watermark(ts + 10_000));
+            }
+        }
+        items.push(Item::Watermark(i64::MAX));
+        items.push(rec("a", 9500, 0.0));
+        for split in [1, 2, 3, 5, items.len()] {
+            let mut by_item = WatermarkOperator::new(200);
+            let mut expected = Outputs::new(1);
+            for item in items.clone() {
+                match item {
+                    Item::Watermark(w) => by_item.on_watermark(w, &mut expected).unwrap(),
+                    other => by_item.on_item(0, other, &mut expected).unwrap(),
+                }
+            }
+            expected.settle();
+            let mut batched = WatermarkOperator::new(200);
+            let mut out = Outputs::new(1);
+            for chunk in items.chunks(split) {
+                batched.on_batch(0, chunk.to_vec(), &mut out).unwrap();
+            }
+            out.settle();
+            assert_eq!(out.ports[0], expected.ports[0], "batches of {split}");
+        }
     }
 
     #[test]
