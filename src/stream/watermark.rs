@@ -1,7 +1,6 @@
 //! Bounded out-of-orderness watermarks, emitted after every record (Flink's
 //! `forBoundedOutOfOrderness` with punctuated emission, so results never depend on timing).
 
-use super::operator::push_watermark;
 use super::{Item, OpResult, Operator, Outputs};
 
 /// watermark = max event time seen − delay − 1, advanced after every record.
@@ -39,50 +38,6 @@ impl Operator for WatermarkOperator {
         if watermark > self.current {
             self.current = watermark;
             out.watermark(watermark);
-        }
-        Ok(())
-    }
-
-    /// As `on_item`/`on_watermark` item by item, written straight into the output buffer: room
-    /// for a watermark after every record is made once (growing midway copied half a batch),
-    /// and the watermark owed is held here, written before the next record, as `Outputs` does.
-    fn on_batch(&mut self, _port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
-        let Some(buffer) = out.port(0) else {
-            return Ok(());
-        };
-        if buffer.is_empty() && buffer.capacity() < 2 * items.len() {
-            *buffer = Vec::with_capacity(2 * items.len());
-        }
-        let mut owed: Option<i64> = None;
-        for item in items {
-            let Some(ts) = item.event_time() else {
-                if let Item::Watermark(w) = item {
-                    if w == i64::MAX && self.current != i64::MAX {
-                        self.current = i64::MAX;
-                        owed = Some(i64::MAX);
-                    }
-                    continue;
-                }
-                if let Some(w) = owed.take() {
-                    push_watermark(buffer, w);
-                }
-                buffer.push(item);
-                continue;
-            };
-            if let Some(w) = owed.take() {
-                push_watermark(buffer, w);
-            }
-            buffer.push(item);
-            let max_ts = self.max_ts.map_or(ts, |m| m.max(ts));
-            self.max_ts = Some(max_ts);
-            let watermark = max_ts.saturating_sub(self.delay_ms).saturating_sub(1);
-            if watermark > self.current {
-                self.current = watermark;
-                owed = Some(owed.map_or(watermark, |w| w.max(watermark)));
-            }
-        }
-        if let Some(w) = owed {
-            out.watermark(w);
         }
         Ok(())
     }
