@@ -18,22 +18,37 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-/// Counts a batch: (records and window results, newest event time, last watermark).
-fn scan(items: &[Item]) -> (u64, i64, Option<i64>) {
-    let mut records = 0u64;
-    let mut max_ts = i64::MIN;
-    let mut watermark = None;
-    for item in items {
-        match item {
-            Item::Watermark(w) => watermark = Some(*w),
-            Item::Record(r) => {
-                records += 1;
-                max_ts = max_ts.max(r.ts);
+/// What a batch holds, counted in one pass and handed along with the batch to the nodes it
+/// reaches unchanged, so a batch is walked once per hop, not once per count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Tally {
+    /// Records and window results (everything but watermarks).
+    records: u64,
+    /// Newest event time of its records (`i64::MIN` if none).
+    max_ts: i64,
+    /// Its last watermark.
+    watermark: Option<i64>,
+}
+
+impl Tally {
+    fn of(items: &[Item]) -> Self {
+        let mut tally = Tally {
+            records: 0,
+            max_ts: i64::MIN,
+            watermark: None,
+        };
+        for item in items {
+            match item {
+                Item::Watermark(w) => tally.watermark = Some(*w),
+                Item::Record(r) => {
+                    tally.records += 1;
+                    tally.max_ts = tally.max_ts.max(r.ts);
+                }
+                Item::Window(_) | Item::Batch(_) | Item::Model(_) => tally.records += 1,
             }
-            Item::Window(_) | Item::Batch(_) | Item::Model(_) => records += 1,
         }
+        tally
     }
-    (records, max_ts, watermark)
 }
 
 /// What a paced source needs to know of a batch it filled.
@@ -96,8 +111,12 @@ pub struct TaskNode {
 
 impl TaskNode {
     /// Counts a batch arriving on the node's only input and advances its watermark.
-    fn count_single_input(&mut self, items: &[Item]) {
-        let (records, max_ts, watermark) = scan(items);
+    fn count_single_input(&mut self, items: &[Item], tally: Option<Tally>) {
+        let Tally {
+            records,
+            max_ts,
+            watermark,
+        } = tally.unwrap_or_else(|| Tally::of(items));
         self.counters.records_in.fetch_add(records, Relaxed);
         if let Some(c) = self.counters.instance_in.get(self.instance) {
             c.fetch_add(records, Relaxed);
@@ -116,6 +135,8 @@ struct Delivery {
     index: usize,
     lane: usize,
     items: Vec<Item>,
+    /// The batch's counts, when the node that sent it has made them.
+    tally: Option<Tally>,
 }
 
 /// A step of ending a task's nodes: a node's lane, an exchange to the next task, or a node
@@ -184,36 +205,49 @@ impl Task {
         lane: usize,
         items: Vec<Item>,
     ) -> Result<(), TaskError> {
-        self.drain(vec![Delivery { index, lane, items }])
+        self.drain(vec![Delivery {
+            index,
+            lane,
+            items,
+            tally: None,
+        }])
     }
 
     /// Runs pending deliveries depth first (a node's first consumer and everything below it
     /// before its second), with an explicit stack: a chain of thousands of operators needs
     /// no deeper native stack than a chain of one.
     fn drain(&mut self, mut pending: Vec<Delivery>) -> Result<(), TaskError> {
-        while let Some(Delivery { index, lane, items }) = pending.pop() {
-            self.run_operator(index, lane, items)?;
-            self.take_outputs(index, &mut pending)?;
+        while let Some(Delivery {
+            index,
+            lane,
+            items,
+            tally,
+        }) = pending.pop()
+        {
+            let forwarded = self.run_operator(index, lane, items, tally)?;
+            self.take_outputs_counted(index, &mut pending, forwarded)?;
         }
         Ok(())
     }
 
-    /// Hands a batch to one node's operator; its output stays in the node's buffers.
+    /// Hands a batch to one node's operator; its output stays in the node's buffers. Returns
+    /// the counts of port 0's buffer when it is exactly the batch forwarded unchanged.
     fn run_operator(
         &mut self,
         index: usize,
         lane: usize,
         items: Vec<Item>,
-    ) -> Result<(), TaskError> {
+        tally: Option<Tally>,
+    ) -> Result<Option<Tally>, TaskError> {
         self.current = index;
         let Some(node) = self.nodes.get_mut(index) else {
-            return Ok(());
+            return Ok(None);
         };
         if node.lanes.ports.len() == 1 {
             return if node.forward_only {
-                self.forward(index, items)
+                Ok(self.forward(index, items, tally))
             } else {
-                self.deliver_batch(index, items)
+                self.deliver_batch(index, items, tally).map(|()| None)
             };
         }
         let port = node.lanes.ports.get(lane).copied().unwrap_or(0);
@@ -255,15 +289,20 @@ impl Task {
         if let Err(e) = result {
             return Err(self.failed(index, e));
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Hands a whole batch from a node's only input to its operator, counting first.
-    fn deliver_batch(&mut self, index: usize, items: Vec<Item>) -> Result<(), TaskError> {
+    fn deliver_batch(
+        &mut self,
+        index: usize,
+        items: Vec<Item>,
+        tally: Option<Tally>,
+    ) -> Result<(), TaskError> {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
-        node.count_single_input(&items);
+        node.count_single_input(&items, tally);
         if let Some(buffer) = node.outputs.ports.first_mut() {
             buffer.reserve(items.len());
         }
@@ -274,20 +313,21 @@ impl Task {
         Ok(())
     }
 
-    /// Passes a whole batch through a forwarding node, counting as it goes.
-    fn forward(&mut self, index: usize, items: Vec<Item>) -> Result<(), TaskError> {
-        let Some(node) = self.nodes.get_mut(index) else {
-            return Ok(());
-        };
-        node.count_single_input(&items);
-        if let Some(buffer) = node.outputs.ports.first_mut() {
-            if buffer.is_empty() {
-                *buffer = items;
-            } else {
-                buffer.extend(items);
-            }
+    /// Passes a whole batch through a forwarding node, counting as it goes. Returns the
+    /// batch's counts when it became the node's whole output (they are the output's too).
+    fn forward(&mut self, index: usize, items: Vec<Item>, tally: Option<Tally>) -> Option<Tally> {
+        let node = self.nodes.get_mut(index)?;
+        let tally = tally.unwrap_or_else(|| Tally::of(&items));
+        node.count_single_input(&items, Some(tally));
+        let whole = !node.outputs.holds_watermark();
+        let buffer = node.outputs.ports.first_mut()?;
+        if buffer.is_empty() {
+            *buffer = items;
+            whole.then_some(tally)
+        } else {
+            buffer.extend(items);
+            None
         }
-        Ok(())
     }
 
     /// Moves a node's output buffers to their routes and runs the local ones to the end.
@@ -297,9 +337,20 @@ impl Task {
         self.drain(pending)
     }
 
-    /// Moves a node's output buffers to their routes: exchanges buffer them now, local
-    /// consumers are pushed on `pending` so that the first route is the next one run.
     fn take_outputs(&mut self, index: usize, pending: &mut Vec<Delivery>) -> Result<(), TaskError> {
+        self.take_outputs_counted(index, pending, None)
+    }
+
+    /// Moves a node's output buffers to their routes: exchanges buffer them now, local
+    /// consumers are pushed on `pending` so that the first route is the next one run. Each
+    /// batch is counted once here (`forwarded`: port 0's counts, already made) and its counts
+    /// go with it to local consumers.
+    fn take_outputs_counted(
+        &mut self,
+        index: usize,
+        pending: &mut Vec<Delivery>,
+        forwarded: Option<Tally>,
+    ) -> Result<(), TaskError> {
         let Some(node) = self.nodes.get_mut(index) else {
             return Ok(());
         };
@@ -307,25 +358,26 @@ impl Task {
         node.counters.late[node.instance].store(node.op.late_records(), Relaxed);
         let entries = node.op.state_entries() as u64;
         node.counters.state_entries[node.instance].store(entries, Relaxed);
-        let mut work: Vec<(Vec<Item>, Vec<Route>)> = Vec::new();
+        let mut work: Vec<(Vec<Item>, Vec<Route>, Tally)> = Vec::new();
         for (port, buffer) in node.outputs.ports.iter_mut().enumerate() {
             if buffer.is_empty() {
                 continue;
             }
             let batch = std::mem::take(buffer);
-            let records = batch
-                .iter()
-                .filter(|i| !matches!(i, Item::Watermark(_)))
-                .count();
-            node.counters.records_out.fetch_add(records as u64, Relaxed);
+            let tally = match forwarded {
+                Some(tally) if port == 0 => tally,
+                _ => Tally::of(&batch),
+            };
+            let records = tally.records;
+            node.counters.records_out.fetch_add(records, Relaxed);
             if let Some(c) = node.counters.port_out.get(port) {
-                c.fetch_add(records as u64, Relaxed);
+                c.fetch_add(records, Relaxed);
             }
             if node.counters.preview.watching() {
                 node.counters.preview.record(port, &batch);
             }
             match (&node.window_tap, port) {
-                (Some(tap), 0) => tap.record(&node.counters, &batch),
+                (Some(tap), 0) => tap.record(&node.counters, &batch, records),
                 (Some(_), _) => sample_late(&node.counters.late_points, &batch),
                 (None, _) => {}
             }
@@ -333,28 +385,29 @@ impl Task {
                 node.counters.record_metrics(&batch);
             }
             let routes = node.routes.get(port).cloned().unwrap_or_default();
-            work.push((batch, routes));
+            work.push((batch, routes, tally));
         }
         let mut local = Vec::new();
-        for (batch, routes) in work {
+        for (batch, routes, tally) in work {
             let Some((last, rest)) = routes.split_last() else {
                 continue;
             };
             for route in rest {
-                self.send_to(*route, batch.clone(), &mut local);
+                self.send_to(*route, batch.clone(), tally, &mut local);
             }
-            self.send_to(*last, batch, &mut local);
+            self.send_to(*last, batch, tally, &mut local);
         }
         pending.extend(local.into_iter().rev());
         Ok(())
     }
 
-    fn send_to(&mut self, route: Route, batch: Vec<Item>, local: &mut Vec<Delivery>) {
+    fn send_to(&mut self, route: Route, batch: Vec<Item>, tally: Tally, local: &mut Vec<Delivery>) {
         match route {
             Route::Local(child) => local.push(Delivery {
                 index: child,
                 lane: 0,
                 items: batch,
+                tally: Some(tally),
             }),
             Route::Exchange(e) => {
                 if let Some(exchange) = self.exchanges.get_mut(e) {

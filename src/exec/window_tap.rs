@@ -75,15 +75,12 @@ impl WindowTap {
     }
 
     /// Counts the firings in a batch and keeps the newest few (a bounded ring).
-    pub fn record(&self, counters: &NodeCounters, batch: &[Item]) {
-        let fired = batch
-            .iter()
-            .filter(|i| !matches!(i, Item::Watermark(_)))
-            .count();
+    /// `fired`: the batch's window results (everything but watermarks), already counted.
+    pub fn record(&self, counters: &NodeCounters, batch: &[Item], fired: u64) {
         if fired == 0 {
             return;
         }
-        counters.window_firings.fetch_add(fired as u64, Relaxed);
+        counters.window_firings.fetch_add(fired, Relaxed);
         let Ok(mut recent) = counters.recent_windows.lock() else {
             return;
         };

@@ -58,6 +58,11 @@ impl Outputs {
         );
     }
 
+    /// A watermark is held, to be written before the next item or when settled.
+    pub fn holds_watermark(&self) -> bool {
+        self.pending_watermark.is_some()
+    }
+
     /// Writes a held watermark into every port. Call before reading the buffers.
     #[inline]
     pub fn settle(&mut self) {
