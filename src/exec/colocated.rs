@@ -87,8 +87,8 @@ impl OrderedReader {
             Some(wait) => rx.recv_timeout(wait),
         };
         match received {
-            Ok(Message::Items(items)) => {
-                task.deliver(0, self.lane, items)?;
+            Ok(Message::Items(items, tally)) => {
+                task.deliver_counted(0, self.lane, items, tally)?;
                 task.flush(shared)?;
             }
             Ok(Message::BlockEnd) => self.cursor += 1,

@@ -5,7 +5,7 @@
 use super::colocated::Colocated;
 use super::control::Shared;
 use super::taps::SkewTap;
-use super::task::TaskError;
+use super::task::{Tally, TaskError};
 use super::telemetry::NodeCounters;
 use crate::nn::payload::MiniBatch;
 use crate::stream::Item;
@@ -15,9 +15,10 @@ use crossbeam_channel::{SendTimeoutError, Sender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What travels through a channel: a batch of items, or the end of that input.
+/// What travels through a channel: a batch of items (with its counts when the sender has
+/// them: a batch that crossed whole), or the end of that input.
 pub enum Message {
-    Items(Vec<Item>),
+    Items(Vec<Item>, Option<Tally>),
     /// A split source's instance finished one of its blocks (see `sources::split`).
     BlockEnd,
     End,
@@ -39,10 +40,13 @@ pub struct Exchange {
     pub skew: Option<SkewTap>,
     /// Scratch: each item's target while a batch is dealt out by key.
     pub targets: Vec<u32>,
+    /// The counts of the only target's buffer while it is one batch pushed whole.
+    pub whole: Option<Tally>,
 }
 
 impl Exchange {
-    pub fn push(&mut self, batch: Vec<Item>) {
+    /// Buffers a batch for the targets; `tally`: its counts, if made.
+    pub fn push(&mut self, batch: Vec<Item>, tally: Option<Tally>) {
         let n = self.buffers.len();
         if n == 1 {
             if let Some(skew) = &mut self.skew {
@@ -51,8 +55,10 @@ impl Exchange {
             if let Some(buffer) = self.buffers.first_mut() {
                 if buffer.is_empty() {
                     *buffer = batch;
+                    self.whole = tally;
                 } else {
                     buffer.extend(batch);
+                    self.whole = None;
                 }
             }
             return;
@@ -160,7 +166,13 @@ impl Exchange {
                 continue;
             }
             let batch = std::mem::take(buffer);
-            send(sender, Message::Items(batch), shared, hosted.as_deref_mut())?;
+            let tally = self.whole.take();
+            send(
+                sender,
+                Message::Items(batch, tally),
+                shared,
+                hosted.as_deref_mut(),
+            )?;
             fullest = Some(fullest.unwrap_or(0).max(sender.len()));
         }
         Ok(fullest.map(|f| (f * 1000 / self.capacity.max(1)) as u32))
@@ -313,6 +325,7 @@ mod tests {
             capacity: 1,
             skew: None,
             targets: Vec::new(),
+            whole: None,
         }
     }
 
@@ -343,7 +356,7 @@ mod tests {
         let mut e = exchange(Strategy::Hash, 3);
         let mut batch = records(100);
         batch.push(Item::Watermark(99));
-        e.push(batch);
+        e.push(batch, None);
         let mut all: Vec<i64> = e.buffers.iter().flat_map(|b| timestamps(b)).collect();
         all.sort_unstable();
         assert_eq!(
@@ -380,7 +393,7 @@ mod tests {
         let mut batch: Vec<Item> = (0..50).map(record).collect();
         batch.push(Item::Watermark(49));
         batch.extend((50..100).map(record));
-        e.push(batch);
+        e.push(batch, None);
         for (target, buffer) in e.buffers.iter().enumerate() {
             let watermark = buffer
                 .iter()
@@ -405,11 +418,11 @@ mod tests {
     #[test]
     fn round_robin_deals_records_in_turn_and_broadcast_copies_them() {
         let mut e = exchange(Strategy::RoundRobin, 2);
-        e.push(records(4));
+        e.push(records(4), None);
         assert_eq!(timestamps(&e.buffers[0]), vec![0, 2]);
         assert_eq!(timestamps(&e.buffers[1]), vec![1, 3]);
         let mut b = exchange(Strategy::Broadcast, 2);
-        b.push(records(3));
+        b.push(records(3), None);
         assert_eq!(timestamps(&b.buffers[0]), vec![0, 1, 2]);
         assert_eq!(timestamps(&b.buffers[1]), vec![0, 1, 2]);
     }

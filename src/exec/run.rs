@@ -578,6 +578,7 @@ fn assemble_task(
                         skew: matches!(node.spec, OpSpec::Partition { .. })
                             .then(|| SkewTap::new(targets)),
                         targets: Vec::new(),
+                        whole: None,
                     });
                 }
             }

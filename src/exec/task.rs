@@ -205,11 +205,22 @@ impl Task {
         lane: usize,
         items: Vec<Item>,
     ) -> Result<(), TaskError> {
+        self.deliver_counted(index, lane, items, None)
+    }
+
+    /// As `deliver`, with the batch's counts when the sender made them.
+    pub(super) fn deliver_counted(
+        &mut self,
+        index: usize,
+        lane: usize,
+        items: Vec<Item>,
+        tally: Option<Tally>,
+    ) -> Result<(), TaskError> {
         self.drain(vec![Delivery {
             index,
             lane,
             items,
-            tally: None,
+            tally,
         }])
     }
 
@@ -411,7 +422,7 @@ impl Task {
             }),
             Route::Exchange(e) => {
                 if let Some(exchange) = self.exchanges.get_mut(e) {
-                    exchange.push(batch);
+                    exchange.push(batch, Some(tally));
                 }
             }
         }
@@ -668,8 +679,8 @@ impl Task {
             };
             let lane = open.get(index).map(|(_, lane)| *lane).unwrap_or(0);
             match received {
-                Ok(Message::Items(items)) => {
-                    self.deliver(0, lane, items)?;
+                Ok(Message::Items(items, tally)) => {
+                    self.deliver_counted(0, lane, items, tally)?;
                     self.flush(shared)?;
                 }
                 // Only split sources send block ends, and they are read by `run_ordered`.
@@ -701,5 +712,46 @@ impl Task {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{Key, Record};
+
+    #[test]
+    fn a_tally_counts_everything_but_watermarks_and_keeps_the_newest_time_and_last_watermark() {
+        let record = |ts| {
+            Item::Record(Record {
+                key: Key::Int(1),
+                ts,
+                values: Default::default(),
+            })
+        };
+        let batch = vec![
+            record(30),
+            Item::Watermark(5),
+            record(70),
+            record(10),
+            Item::Watermark(9),
+        ];
+        let tally = Tally::of(&batch);
+        assert_eq!(
+            tally,
+            Tally {
+                records: 3,
+                max_ts: 70,
+                watermark: Some(9)
+            }
+        );
+        assert_eq!(
+            Tally::of(&[]),
+            Tally {
+                records: 0,
+                max_ts: i64::MIN,
+                watermark: None
+            }
+        );
     }
 }
