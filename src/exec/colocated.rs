@@ -97,7 +97,7 @@ impl OrderedReader {
             }
             Err(RecvTimeoutError::Timeout) => return Ok(Step::Empty),
             // The sender vanished without an end: its task stopped or failed and says so.
-            Err(RecvTimeoutError::Disconnected) => return Err(TaskError::Stopped),
+            Err(RecvTimeoutError::Disconnected) => return Err(TaskError::Disconnected),
         }
         Ok(Step::Took)
     }

@@ -284,7 +284,7 @@ pub fn send(
             match sender.try_send(message) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Full(m)) => message = m,
-                Err(TrySendError::Disconnected(_)) => return Err(TaskError::Stopped),
+                Err(TrySendError::Disconnected(_)) => return Err(TaskError::Disconnected),
             }
             if shared.stop_requested() {
                 return Err(TaskError::Stopped);
@@ -303,7 +303,7 @@ pub fn send(
                 }
                 message = m;
             }
-            Err(SendTimeoutError::Disconnected(_)) => return Err(TaskError::Stopped),
+            Err(SendTimeoutError::Disconnected(_)) => return Err(TaskError::Disconnected),
         }
     }
 }

@@ -395,6 +395,8 @@ pub fn start(plan: &LogicalPlan, options: RunOptions) -> Result<RunHandle, Start
                 match result {
                     Ok(Ok(())) => {}
                     Ok(Err(TaskError::Stopped)) => shared.apply(&Control::Stop),
+                    // The task at the other end reports why it went.
+                    Ok(Err(TaskError::Disconnected)) => {}
                     // An operator that gave up because the run was stopping (a trainer waiting at
                     // its pause point) did not fail.
                     Ok(Err(TaskError::Failed { .. }))

@@ -79,6 +79,10 @@ fn batch_span(
 pub enum TaskError {
     /// The run is stopping (asked to, or another task failed).
     Stopped,
+    /// A channel's other side vanished without an end: its task failed, panicked or stopped,
+    /// and reports that itself (this task must not report a stop first: it would hide the
+    /// other task's failure, which may be recorded a moment later).
+    Disconnected,
     Failed {
         node: String,
         message: String,
@@ -691,7 +695,7 @@ impl Task {
                     self.flush(shared)?;
                 }
                 // The sender vanished without an end: its task stopped or failed and says so.
-                Err(()) => return Err(TaskError::Stopped),
+                Err(()) => return Err(TaskError::Disconnected),
             }
         }
         Ok(())
