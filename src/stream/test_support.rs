@@ -1,6 +1,6 @@
 //! Helpers for operator unit tests: build records, feed items, read what fired.
 
-use super::{Item, Key, Operator, Outputs, Record};
+use super::{Item, Key, OpError, Operator, Outputs, Record, Source, SourceStatus};
 
 pub fn rec(key: &str, ts: i64, value: f64) -> Item {
     Item::Record(Record {
@@ -51,4 +51,52 @@ pub fn late_ts(out: &Outputs) -> Vec<i64> {
             _ => None,
         })
         .collect()
+}
+
+/// Fills a source like exec does (batches of at most `max`, a new block after a batch that
+/// ended one) to its end or its first error: the records of each block, and how it ended.
+pub fn fill_blocks(source: &mut dyn Source, max: usize) -> (Vec<Vec<Record>>, Result<(), OpError>) {
+    let mut blocks = vec![Vec::new()];
+    let end = loop {
+        let mut out = Vec::new();
+        let status = match source.fill(max, &mut out) {
+            Ok(status) => status,
+            Err(e) => break Err(e),
+        };
+        if let Some(block) = blocks.last_mut() {
+            block.extend(out.into_iter().filter_map(|i| match i {
+                Item::Record(r) => Some(r),
+                _ => None,
+            }));
+        }
+        if source.block_ended() {
+            blocks.push(Vec::new());
+        }
+        if status == SourceStatus::Exhausted {
+            break Ok(());
+        }
+    };
+    (blocks, end)
+}
+
+/// A temporary file holding `text`.
+pub fn temp_file(text: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().expect("a temporary file");
+    f.write_all(text.as_bytes()).expect("written");
+    f
+}
+
+/// CSV options for a file with a header, a `key` and a `ts_ms` column.
+pub fn csv_options(path: &std::path::Path) -> super::sources::CsvOptions {
+    super::sources::CsvOptions {
+        path: path.to_owned(),
+        key_column: Some("key".into()),
+        time_column: Some("ts_ms".into()),
+        value_columns: vec![],
+        has_header: true,
+        delimiter: b',',
+        skip_bad_rows: false,
+        non_finite: super::sources::NonFinitePolicy::Keep,
+    }
 }

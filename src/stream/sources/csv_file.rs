@@ -556,26 +556,8 @@ impl Source for CsvSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
-    fn options(path: &Path) -> CsvOptions {
-        CsvOptions {
-            path: path.to_owned(),
-            key_column: Some("key".into()),
-            time_column: Some("ts_ms".into()),
-            value_columns: vec![],
-            has_header: true,
-            delimiter: b',',
-            skip_bad_rows: false,
-            non_finite: NonFinitePolicy::Keep,
-        }
-    }
-
-    fn file(text: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-        f
-    }
+    use crate::stream::test_support::{csv_options as options, temp_file as file};
 
     fn read_all(source: &mut CsvSource) -> Result<Vec<Record>, OpError> {
         let mut out = Vec::new();

@@ -4,28 +4,10 @@
 
 use super::csv_file::{CsvOptions, CsvSource, NonFinitePolicy};
 use super::split::Split;
-use crate::stream::{Item, Key, OpError, Record, Source, SourceStatus};
-use std::io::Write;
+use crate::stream::{Key, OpError, Record, Source};
 use std::path::Path;
 
-fn options(path: &Path) -> CsvOptions {
-    CsvOptions {
-        path: path.to_owned(),
-        key_column: Some("key".into()),
-        time_column: Some("ts_ms".into()),
-        value_columns: vec![],
-        has_header: true,
-        delimiter: b',',
-        skip_bad_rows: false,
-        non_finite: NonFinitePolicy::Keep,
-    }
-}
-
-fn file(text: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-    f
-}
+use crate::stream::test_support::{csv_options as options, fill_blocks, temp_file as file};
 
 /// One instance's output: its blocks of records, then how it ended.
 struct Instance {
@@ -38,27 +20,7 @@ struct Instance {
 /// Fills a source like exec does (batches of `max`, a block end after a batch), to the end or
 /// the first error.
 fn run(mut source: CsvSource, max: usize) -> Instance {
-    let mut blocks = vec![Vec::new()];
-    let end = loop {
-        let mut out = Vec::new();
-        let status = match source.fill(max, &mut out) {
-            Ok(status) => status,
-            Err(e) => break Err(e),
-        };
-        blocks
-            .last_mut()
-            .unwrap()
-            .extend(out.into_iter().filter_map(|i| match i {
-                Item::Record(r) => Some(r),
-                _ => None,
-            }));
-        if source.block_ended() {
-            blocks.push(Vec::new());
-        }
-        if status == SourceStatus::Exhausted {
-            break Ok(());
-        }
-    };
+    let (blocks, end) = fill_blocks(&mut source, max);
     Instance {
         blocks,
         end,

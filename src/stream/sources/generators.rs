@@ -458,24 +458,9 @@ mod tests {
 
     /// Fills a split source like exec does: a batch at most, never past a block's end.
     fn blocks(source: &mut dyn Source, max: usize) -> Vec<Vec<Record>> {
-        let mut blocks = vec![Vec::new()];
-        loop {
-            let mut out = Vec::new();
-            let status = source.fill(max, &mut out).unwrap();
-            blocks
-                .last_mut()
-                .unwrap()
-                .extend(out.into_iter().filter_map(|i| match i {
-                    Item::Record(r) => Some(r),
-                    _ => None,
-                }));
-            if source.block_ended() {
-                blocks.push(Vec::new());
-            }
-            if status == SourceStatus::Exhausted {
-                return blocks;
-            }
-        }
+        let (blocks, end) = crate::stream::test_support::fill_blocks(source, max);
+        end.unwrap();
+        blocks
     }
 
     #[test]
