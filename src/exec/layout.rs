@@ -28,6 +28,9 @@ pub struct Layout {
     /// For each task head: it reads a split chain's partition and runs on that chain's threads
     /// (by plan index of the chain's source).
     pub colocated_with: Vec<Option<usize>>,
+    /// For each source that feeds a hash partition of parallelism > 1 but runs as one
+    /// instance: why (for `flowbook check` and the run's thread map).
+    pub not_split: Vec<Option<&'static str>>,
 }
 
 impl Layout {
@@ -37,16 +40,22 @@ impl Layout {
         let mut instances: Vec<usize> = plan.nodes.iter().map(|n| n.parallelism).collect();
         let mut split_chain = vec![None; plan.nodes.len()];
         let mut colocated_with = vec![None; plan.nodes.len()];
+        let mut not_split = vec![None; plan.nodes.len()];
         let owners = plan.model_owners();
         for (s, node) in plan.nodes.iter().enumerate() {
-            if !splits(&node.spec) {
+            if !node.kind.is_source() {
                 continue;
             }
             let Some((chain, p)) = chain_to_hash_partition(plan, s) else {
                 continue;
             };
+            if let Some(reason) = why_not_split(&node.spec) {
+                not_split[s] = Some(reason);
+                continue;
+            }
             let p = p.min(cores.max(1));
             if p < 2 {
+                not_split[s] = Some("this machine has one core");
                 continue;
             }
             for &m in &chain {
@@ -66,6 +75,7 @@ impl Layout {
             instances,
             split_chain,
             colocated_with,
+            not_split,
         }
     }
 
@@ -112,6 +122,7 @@ impl Layout {
                     .collect(),
                 instances: self.instances.get(h).copied().unwrap_or(1),
                 split_source: self.split_chain.get(h).copied().flatten().is_some(),
+                not_split: self.not_split.get(h).copied().flatten(),
                 on_threads_of: self
                     .colocated_with
                     .get(h)
@@ -125,14 +136,20 @@ impl Layout {
     }
 }
 
-/// Sources that split without changing their stream: the keyed sequence (its records depend
-/// only on their index) unless paced, and a CSV source reading a regular file (its instances
-/// find the same record-aligned byte blocks; standard input or a pipe can be read only once).
-fn splits(spec: &OpSpec) -> bool {
+/// Why a source cannot split without changing its stream; `None` for those that can: the
+/// keyed sequence (its records depend only on their index) unless paced, and a CSV source
+/// reading a regular file (its instances find the same record-aligned byte blocks).
+fn why_not_split(spec: &OpSpec) -> Option<&'static str> {
     match spec {
-        OpSpec::SequenceSource { generator, .. } => generator.rate_per_s == 0.0,
-        OpSpec::CsvSource(options) => crate::stream::sources::csv_file::splits(options),
-        _ => false,
+        OpSpec::SequenceSource { generator, .. } if generator.rate_per_s > 0.0 => {
+            Some("it is paced (rate_per_s > 0): one instance keeps the pace")
+        }
+        OpSpec::SequenceSource { .. } => None,
+        OpSpec::CsvSource(options) if crate::stream::sources::csv_file::splits(options) => None,
+        OpSpec::CsvSource(_) => {
+            Some("it reads standard input, a pipe or a device, which can be read only once")
+        }
+        _ => Some("each of its records depends on the ones before it"),
     }
 }
 
@@ -188,6 +205,9 @@ pub struct TaskThreads {
     pub instances: usize,
     /// The chain starts at a source split over its instances.
     pub split_source: bool,
+    /// The chain starts at a source that feeds a parallel hash partition but does not split:
+    /// why.
+    pub not_split: Option<&'static str>,
     /// The task starts no threads: its instances run on those of this source's chain.
     pub on_threads_of: Option<String>,
 }
@@ -226,6 +246,9 @@ impl fmt::Display for ThreadMap {
             write!(f, "  {} × {}", task.nodes.join(" → "), task.instances)?;
             if task.split_source {
                 write!(f, "  (source split in blocks, read back in order)")?;
+            }
+            if let Some(reason) = task.not_split {
+                write!(f, "  (source not split: {reason})")?;
             }
             if let Some(source) = &task.on_threads_of {
                 write!(f, "  (on the threads of {source}'s chain)")?;
@@ -293,6 +316,21 @@ mod tests {
             ],
         );
         assert_eq!(Layout::of(&paced, 2).instances[0], 1);
+        let map = Layout::of(&paced, 2).threads(&paced);
+        assert_eq!(
+            map.tasks[0].not_split,
+            Some("it is paced (rate_per_s > 0): one instance keeps the pace")
+        );
+        assert!(map.to_string().contains("(source not split: it is paced"));
+        assert_eq!(
+            Layout::of(&plan, 1).not_split[0],
+            Some("this machine has one core")
+        );
+        assert_eq!(
+            layout.not_split,
+            vec![None; 6],
+            "a split source has no reason"
+        );
     }
 
     #[test]
@@ -326,5 +364,10 @@ mod tests {
         let one = Layout::of(&stdin, 2);
         assert_eq!(&one.instances[..4], &[1, 1, 1, 2]);
         assert!(!one.threads(&stdin).tasks[0].split_source);
+        assert!(
+            one.threads(&stdin)
+                .to_string()
+                .contains("(source not split: it reads standard input, a pipe or a device")
+        );
     }
 }
