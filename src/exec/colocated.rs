@@ -145,10 +145,7 @@ impl Colocated {
             for _ in 0..MESSAGES_PER_TURN {
                 match reader.step(task, shared, None)? {
                     Step::Took => progress = true,
-                    Step::Empty => break,
-                    Step::Done => {
-                        break;
-                    }
+                    Step::Empty | Step::Done => break,
                 }
             }
         }

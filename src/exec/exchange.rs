@@ -8,9 +8,9 @@ use super::taps::SkewTap;
 use super::task::{Tally, TaskError};
 use super::telemetry::NodeCounters;
 use crate::nn::payload::MiniBatch;
-use crate::stream::Item;
 use crate::stream::operator::push_watermark;
 use crate::stream::partition::{Strategy, key_partition};
+use crate::stream::{Item, Record, WindowResult};
 use crossbeam_channel::{SendTimeoutError, Sender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,77 +63,85 @@ impl Exchange {
             }
             return;
         }
-        if self.strategy == Strategy::Hash {
-            self.push_by_key(batch);
-            return;
+        match self.strategy {
+            Strategy::Broadcast | Strategy::Shard => self.push_copied(batch),
+            Strategy::Hash | Strategy::RoundRobin | Strategy::Forward => self.push_dealt(batch),
         }
+    }
+
+    /// The one buffer `item` goes to; `None` for a watermark, which goes to every buffer.
+    /// (A broadcast record and a sharded mini-batch go everywhere: `push_copied` sees to them.)
+    fn target_of(&mut self, item: &Item, n: usize) -> Option<usize> {
+        Some(match item {
+            Item::Watermark(_) => return None,
+            Item::Record(Record { key, .. }) | Item::Window(WindowResult { key, .. })
+                if self.strategy == Strategy::Hash =>
+            {
+                key_partition(key, n)
+            }
+            Item::Record(_) if self.strategy == Strategy::Forward => 0,
+            _ => self.round_robin(),
+        })
+    }
+
+    /// Broadcast and shard exchanges, which copy records or split mini-batches: item by item.
+    fn push_copied(&mut self, batch: Vec<Item>) {
+        let n = self.buffers.len();
         for (index, item) in batch.into_iter().enumerate() {
-            let target = match &item {
-                Item::Watermark(w) => {
+            match &item {
+                Item::Record(_) if self.strategy == Strategy::Broadcast => {
                     for buffer in &mut self.buffers {
-                        push_watermark(buffer, *w);
+                        buffer.push(item.clone());
                     }
                     continue;
                 }
-                Item::Record(r) => {
-                    let target = match self.strategy {
-                        Strategy::Hash => key_partition(&r.key, n),
-                        Strategy::RoundRobin | Strategy::Shard => self.round_robin(),
-                        Strategy::Broadcast => {
-                            for buffer in &mut self.buffers {
-                                buffer.push(item.clone());
-                            }
-                            continue;
-                        }
-                        Strategy::Forward => 0,
-                    };
-                    if let Some(skew) = &mut self.skew {
-                        skew.count(target, &r.key, index);
-                    }
-                    target
-                }
-                Item::Window(w) => match self.strategy {
-                    Strategy::Hash => key_partition(&w.key, n),
-                    _ => self.round_robin(),
-                },
                 Item::Batch(batch) if self.strategy == Strategy::Shard => {
                     for (buffer, shard) in self.buffers.iter_mut().zip(shard_rows(batch, n)) {
                         buffer.push(Item::Batch(shard));
                     }
                     continue;
                 }
-                Item::Batch(_) | Item::Model(_) => self.round_robin(),
+                _ => {}
+            }
+            let Some(target) = self.target_of(&item, n) else {
+                if let Item::Watermark(w) = item {
+                    for buffer in &mut self.buffers {
+                        push_watermark(buffer, w);
+                    }
+                }
+                continue;
             };
+            if let (Some(skew), Item::Record(r)) = (&mut self.skew, &item) {
+                skew.count(target, &r.key, index);
+            }
             if let Some(buffer) = self.buffers.get_mut(target) {
                 buffer.push(item);
             }
         }
     }
 
-    /// The hash exchange, the hot path of a partition: first each item's target from its key
-    /// (reading keys only), then the moves into buffers sized for their share, so an item is
-    /// copied once, straight from the batch into its buffer.
-    fn push_by_key(&mut self, batch: Vec<Item>) {
+    /// Exchanges that send each item to one buffer (by key, in turn, or forward), the hot path
+    /// of a partition: first every item's target (reading keys only), then the moves into
+    /// buffers sized for their share, so an item is copied once, straight from the batch into
+    /// its buffer.
+    fn push_dealt(&mut self, batch: Vec<Item>) {
         let n = self.buffers.len();
         let mut counts = vec![0usize; n];
         let mut watermarks = false;
         let mut targets = std::mem::take(&mut self.targets);
         targets.clear();
         for (index, item) in batch.iter().enumerate() {
-            let (target, key) = match item {
-                Item::Record(r) => (key_partition(&r.key, n), Some(&r.key)),
-                Item::Window(w) => (key_partition(&w.key, n), None),
-                Item::Watermark(_) => {
-                    watermarks = true;
-                    targets.push(u32::MAX);
-                    continue;
-                }
-                Item::Batch(_) | Item::Model(_) => (self.round_robin(), None),
+            let Some(target) = self.target_of(item, n) else {
+                watermarks = true;
+                targets.push(u32::MAX);
+                continue;
             };
-            if let (Some(skew), Some(key)) = (&mut self.skew, key) {
-                skew.count(target, key, index);
+            if let (Some(skew), Item::Record(r)) = (&mut self.skew, item) {
+                skew.count(target, &r.key, index);
             }
-            counts[target] += 1;
+            if let Some(count) = counts.get_mut(target) {
+                *count += 1;
+            }
             targets.push(target as u32);
         }
         for (buffer, count) in self.buffers.iter_mut().zip(&counts) {
@@ -183,23 +191,29 @@ impl Exchange {
     pub fn end_block(
         &mut self,
         shared: &Shared,
-        mut hosted: Option<&mut Colocated>,
+        hosted: Option<&mut Colocated>,
     ) -> Result<(), TaskError> {
-        self.flush(shared, hosted.as_deref_mut())?;
-        for sender in &self.senders {
-            send(sender, Message::BlockEnd, shared, hosted.as_deref_mut())?;
-        }
-        Ok(())
+        self.flush_and_mark(|| Message::BlockEnd, shared, hosted)
     }
 
+    /// Sends what is buffered and the end of this input on every channel.
     pub fn end(
         &mut self,
+        shared: &Shared,
+        hosted: Option<&mut Colocated>,
+    ) -> Result<(), TaskError> {
+        self.flush_and_mark(|| Message::End, shared, hosted)
+    }
+
+    fn flush_and_mark(
+        &mut self,
+        mark: fn() -> Message,
         shared: &Shared,
         mut hosted: Option<&mut Colocated>,
     ) -> Result<(), TaskError> {
         self.flush(shared, hosted.as_deref_mut())?;
         for sender in &self.senders {
-            send(sender, Message::End, shared, hosted.as_deref_mut())?;
+            send(sender, mark(), shared, hosted.as_deref_mut())?;
         }
         Ok(())
     }
