@@ -37,6 +37,9 @@ pub struct BuildContext {
     pub shared: Arc<Shared>,
     /// Each window node's `state_limit`, shared by its instances, by plan index.
     pub state_budgets: BTreeMap<usize, Arc<StateBudget>>,
+    /// Each CSV file source's length when the run started, by plan index: the end every
+    /// instance of a split source reads to.
+    pub file_bytes: BTreeMap<usize, u64>,
 }
 
 impl BuildContext {
@@ -84,12 +87,25 @@ impl BuildContext {
                 _ => None,
             })
             .collect();
+        let file_bytes = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match &n.spec {
+                OpSpec::CsvSource(options) => std::fs::metadata(&options.path)
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| (i, m.len())),
+                _ => None,
+            })
+            .collect();
         Self {
             allreduce,
             live,
             insights,
             shared: Arc::clone(shared),
             state_budgets,
+            file_bytes,
         }
     }
 }
@@ -164,7 +180,9 @@ pub fn build(
         .unwrap_or_default();
     let built = match &node.spec {
         OpSpec::CsvSource(options) => {
-            source(CsvSource::open(options).map_err(|e| e.to_string())?, 0.0)
+            let file_bytes = context.file_bytes.get(&index).copied();
+            let csv = CsvSource::open(options).map_err(|e| e.to_string())?;
+            source(csv.with_file_bytes(file_bytes), 0.0)
         }
         OpSpec::SequenceSource {
             generator,

@@ -151,6 +151,9 @@ pub struct BlockScanner {
     walk: Walk,
     /// The block handed out last, consumed by the next call.
     handed: Option<Boundary>,
+    /// No byte at or past this input offset is read: the end every instance of a split
+    /// agrees on, however the file grows meanwhile.
+    stop: u64,
 }
 
 impl BlockScanner {
@@ -169,6 +172,21 @@ impl BlockScanner {
             eof: false,
             walk: Walk::at(0),
             handed: None,
+            stop: u64::MAX,
+        }
+    }
+
+    /// Ends the input at byte `end`: bytes after it are neither read nor handed out (those
+    /// already read past it are dropped, except a first record already read).
+    pub fn stop_at(&mut self, end: u64) {
+        self.stop = end;
+        let kept = end.saturating_sub(self.start.byte);
+        let limit = self
+            .begin
+            .saturating_add(usize::try_from(kept).unwrap_or(usize::MAX));
+        if self.filled > limit {
+            self.filled = limit.max(self.walk.done);
+            self.eof = true;
         }
     }
 
@@ -428,10 +446,18 @@ impl BlockScanner {
         if self.buf.len() - self.filled < READ_BYTES / 2 {
             self.buf.resize(self.buf.len() + READ_BYTES, 0);
         }
+        let read = self.start.byte + self.filled as u64;
+        let allowed = usize::try_from(self.stop.saturating_sub(read)).unwrap_or(usize::MAX);
+        if allowed == 0 {
+            self.eof = true;
+            return Ok(());
+        }
         loop {
             let Some(spare) = self.buf.get_mut(self.filled..) else {
                 return Ok(());
             };
+            let room = allowed.min(spare.len());
+            let spare = &mut spare[..room];
             match self.input.read(spare) {
                 Ok(0) => {
                     self.eof = true;

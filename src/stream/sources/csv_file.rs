@@ -336,14 +336,28 @@ impl CsvSource {
         })
     }
 
+    /// Takes the file's length as the run measured it once for all instances (instead of
+    /// when this instance opened it): split instances cut the same blocks and stop at the
+    /// same byte even if the file grows meanwhile. Rows appended after that are not read.
+    pub fn with_file_bytes(mut self, file_bytes: Option<u64>) -> Self {
+        if let Some(bytes) = file_bytes.filter(|_| self.rereadable) {
+            self.file_bytes = bytes;
+        }
+        self
+    }
+
     /// Makes this instance parse only its share of the file's blocks of about `block_bytes`
-    /// bytes (see [`Split`]); before the first `fill`, and only for a regular file.
+    /// bytes (see [`Split`]), up to the file's length taken at the start; before the first
+    /// `fill`, and only for a regular file.
     pub fn split_in_blocks_of(&mut self, split: Split, block_bytes: usize) -> bool {
         if self.started || !(split.is_whole() || self.rereadable) {
             return false;
         }
         self.split = split;
         self.block_bytes = block_bytes.max(1);
+        if !split.is_whole() {
+            self.scanner.stop_at(self.file_bytes);
+        }
         true
     }
 

@@ -228,3 +228,37 @@ fn standard_input_and_a_started_source_do_not_split() {
     ))));
     assert!(super::csv_file::splits(&options(f.path())));
 }
+
+/// Instances open the file one after another; rows appended in between (a torn last row
+/// too) must not make them cut different blocks or read past the length the run measured.
+#[test]
+fn a_file_growing_while_instances_open_is_read_as_it_was_at_the_start() {
+    use std::io::Write;
+    let f = file(&tricky_text(400));
+    let o = options(f.path());
+    let before = whole(&o).blocks.concat();
+    let length = std::fs::metadata(f.path()).unwrap().len();
+    let open = |k: usize| {
+        let mut source = CsvSource::open(&o).unwrap().with_file_bytes(Some(length));
+        assert!(source.split(Split::new(k, 2)));
+        source
+    };
+    let first = open(0);
+    let mut grow = std::fs::OpenOptions::new()
+        .append(true)
+        .open(f.path())
+        .unwrap();
+    grow.write_all(tricky_text(300).as_bytes()).unwrap();
+    grow.write_all(b"torn,12").unwrap();
+    grow.flush().unwrap();
+    let second = open(1);
+    let instances = [run(first, 7), run(second, 7)];
+    for i in &instances {
+        assert!(i.end.is_ok(), "{:?}", i.end);
+        assert!(!i.blocks.is_empty(), "both instances have blocks");
+    }
+    assert!(
+        merged(&instances) == before,
+        "exactly the rows at the start"
+    );
+}
