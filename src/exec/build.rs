@@ -127,6 +127,18 @@ impl Operator for PassThrough {
         out.push(0, item);
         Ok(())
     }
+
+    /// The batch passes on whole, not item by item.
+    fn on_batch(&mut self, _port: usize, mut items: Vec<Item>, out: &mut Outputs) -> OpResult {
+        if let Some(buffer) = out.port(0) {
+            if buffer.is_empty() {
+                std::mem::swap(buffer, &mut items);
+            } else {
+                buffer.append(&mut items);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Forwards records until the chosen one, then fails or panics (robustness testing).

@@ -8,6 +8,7 @@ pub mod count_window;
 pub mod expr;
 pub mod operator;
 pub mod pane;
+pub mod pane_table;
 pub mod partition;
 mod record;
 pub mod session_window;

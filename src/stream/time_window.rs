@@ -5,11 +5,10 @@ use super::assign::{
     StartCache, cleanup_time, is_record_late, is_window_late, max_timestamp, starts_down_from,
 };
 use super::pane::{Firing, Pane, PaneSpec};
+use super::pane_table::{PaneTable, Slot};
 use super::state_budget::StateBudget;
-use super::{Item, Key, OpError, OpResult, Operator, Outputs, WindowTag};
-use rustc_hash::FxHashMap;
+use super::{Item, OpError, OpResult, Operator, Outputs, WindowTag};
 use std::collections::BTreeMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 /// Output port of window results.
@@ -30,7 +29,7 @@ struct Bin {
     end: i64,
     /// The event-time timer at end − 1 has fired; later records re-fire per record.
     fired: bool,
-    panes: FxHashMap<Key, Pane>,
+    panes: PaneTable,
 }
 
 /// Flink's `WindowOperator` with `TumblingEventTimeWindows`/`SlidingEventTimeWindows`,
@@ -44,8 +43,8 @@ pub struct TimeWindowOperator {
     bins: BTreeMap<i64, Bin>,
     panes: usize,
     late: u64,
-    /// Emptied pane maps of fired bins, reused so steady state allocates nothing.
-    spare_maps: Vec<FxHashMap<Key, Pane>>,
+    /// Emptied pane tables of fired bins, reused so steady state allocates nothing.
+    spare_maps: Vec<PaneTable>,
     /// The earliest watermark at which some bin fires or is dropped: below it, a watermark
     /// only moves the clock.
     next_timer: i64,
@@ -161,38 +160,19 @@ impl TimeWindowOperator {
             }
         };
         let spec = &self.pane_spec;
-        // A new pane is filled before it is stored: written once, never read back from a
-        // table slot that is not in cache yet.
-        let new_pane = || {
-            let mut pane = Pane::new(spec);
-            pane.add(record, spec);
-            pane
-        };
-        let pane = match &record.key {
-            // A key that clones without allocating is looked up once, by entry.
-            Key::Int(_) => match bin.panes.entry(record.key.clone()) {
-                Entry::Occupied(entry) => {
-                    let pane = entry.into_mut();
-                    pane.add(record, spec);
-                    pane
-                }
-                Entry::Vacant(entry) => {
-                    self.budget.take()?;
-                    self.panes += 1;
-                    entry.insert(new_pane())
-                }
-            },
-            Key::Str(_) => match bin.panes.get_mut(&record.key) {
-                Some(pane) => {
-                    pane.add(record, spec);
-                    pane
-                }
-                None => {
-                    self.budget.take()?;
-                    self.panes += 1;
-                    bin.panes.entry(record.key.clone()).or_insert_with(new_pane)
-                }
-            },
+        let pane = match bin.panes.find_or_add(&record.key) {
+            Slot::Found(pane) => {
+                pane.add(record, spec);
+                pane
+            }
+            Slot::Vacant(vacant) => {
+                self.budget.take()?;
+                self.panes += 1;
+                // Filled before it is stored: written once, at the end of the bin's arrays.
+                let mut pane = Pane::new(spec);
+                pane.add(record, spec);
+                vacant.insert(record.key.clone(), pane)
+            }
         };
         if max_timestamp(end) <= watermark {
             // Late but within the allowed lateness: fire again, updated (EventTimeTrigger.onElement).
