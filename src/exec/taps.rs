@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 /// Rows a data preview keeps per port.
 pub const PREVIEW_ROWS: usize = 50;
 /// Keys a skew tap tracks (space-saving: the heaviest keys stay, rare ones are replaced).
-const TRACKED_KEYS: usize = 64;
+/// Enough that a stream over a thousand keys in turn rarely prunes: pruning a full summary
+/// every batch was a tenth of a source thread's time in `bench-window-dense.ron`.
+const TRACKED_KEYS: usize = 512;
 /// A skew tap looks at every n-th record's key.
 pub const KEY_SAMPLE_EVERY: u64 = 8;
 
