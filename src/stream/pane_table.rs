@@ -60,11 +60,9 @@ impl PaneTable {
     #[inline]
     pub fn find_or_add(&mut self, key: &Key) -> Slot<'_> {
         let keys = &mut self.keys;
-        let entry = self.slots.entry(
-            hash_of(key),
-            |&i| keys[i] == *key,
-            |&i| hash_of(&keys[i]),
-        );
+        let entry = self
+            .slots
+            .entry(hash_of(key), |&i| keys[i] == *key, |&i| hash_of(&keys[i]));
         match entry {
             Entry::Occupied(found) => Slot::Found(&mut self.panes[*found.get()]),
             Entry::Vacant(entry) => Slot::Vacant(Vacant {
