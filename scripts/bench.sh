@@ -20,14 +20,18 @@ epochs=${EPOCHS:-800}
 bin=${BIN:-target/release/flowbook}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
+command -v taskset >/dev/null || { echo "needs taskset: apt-get install -y util-linux" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # row name | graph | unit (events: COUNT events per run; steps: the trainer's steps) | --set arguments
+# [| a command the run is started under: `taskset -c 0` confines it to one core, where the executor
+# lays the graph out for one core (the windows share the source's thread)]
 rows=()
 if [ "${STREAM:-1}" != 0 ]; then
   rows+=(
+    "window p=1, 1 core|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=1|taskset -c 0"
     "window p=1|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=1"
     "window p=2|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=2"
     "dense p=1|example-graphs/bench-window-dense.ron|events|source.count=$count partition.parallelism=1"
@@ -43,9 +47,10 @@ fi
 
 # One run: appends "seconds rss_kB work" to the row's file.
 run_once() {
-  local index=$1 graph=$2 unit=$3 sets=$4 args=() s
+  local index=$1 graph=$2 unit=$3 sets=$4 wrapper=$5 args=() s
   for s in $sets; do args+=(--set "$s"); done
-  /usr/bin/time -v "$bin" run "$graph" --quiet "${args[@]}" \
+  # shellcheck disable=SC2086 # the wrapper is words: `taskset -c 0`
+  /usr/bin/time -v $wrapper "$bin" run "$graph" --quiet "${args[@]}" \
     > "$tmp/out" 2> "$tmp/time" || { echo "run failed: $graph $sets" >&2; cat "$tmp/out" "$tmp/time" >&2; exit 1; }
   local wall rss work
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time" |
@@ -62,8 +67,8 @@ run_once() {
 echo "flowbook bench: $count events per stream run, $epochs epochs per training run, $runs runs per row, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 0; r < runs; r++)); do
   for i in "${!rows[@]}"; do
-    IFS='|' read -r _ graph unit sets <<< "${rows[$i]}"
-    run_once "$i" "$graph" "$unit" "$sets"
+    IFS='|' read -r _ graph unit sets wrapper <<< "${rows[$i]}"
+    run_once "$i" "$graph" "$unit" "$sets" "$wrapper"
   done
 done
 
@@ -80,7 +85,7 @@ for i in "${!rows[@]}"; do
     { t[NR] = $1; if ($2 > rss) rss = $2; work = $3 }
     END {
       rate = (unit == "steps") ? sprintf("%6.1f k steps/s ", work / median / 1e3) : sprintf("%6.2f M events/s", work / median / 1e6)
-      printf "%-26s %-16s median %6.2f s (%.2f–%.2f)  %s  max RSS %4.0f MB%s\n",
+      printf "%-26s %-18s median %6.2f s (%.2f–%.2f)  %s  max RSS %4.0f MB%s\n",
         graph, name, median, t[1], t[NR], rate, rss / 1024, versus
     }'
   previous=$median

@@ -1,5 +1,6 @@
 //! Every Apache Flink reference case (tests/data/flink, produced by a real Flink 2.3 run) is
-//! reproduced exactly by `flowbook run example-graphs/window-stats.ron`, at parallelism 1 and 2.
+//! reproduced exactly by `flowbook run example-graphs/window-stats.ron`, at parallelism 1 and 2,
+//! and at parallelism 2 on one core (the window instances then share the source's thread).
 
 // Test helpers outside #[test] functions may unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +10,7 @@ use common::*;
 
 fn run_case(name: &str, kind: &str, extra: &[&str]) {
     let data = root().join("tests/data/flink");
-    for parallelism in ["1", "2"] {
+    for (parallelism, one_core) in [("1", false), ("2", false), ("2", true)] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.csv");
         let late = dir.path().join("late.csv");
@@ -35,10 +36,14 @@ fn run_case(name: &str, kind: &str, extra: &[&str]) {
         set(format!("sink.path={}", out.display()));
         set(format!("late_sink.path={}", late.display()));
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let result = flowbook(&argv);
+        let result = if one_core {
+            flowbook_on_one_core(&argv)
+        } else {
+            flowbook(&argv)
+        };
         assert!(
             result.status.success(),
-            "{name} p={parallelism}: {}",
+            "{name} p={parallelism} one core {one_core}: {}",
             stderr(&result)
         );
         assert_same_rows(&data.join(format!("cases/{name}.expected.csv")), &out);
@@ -150,6 +155,32 @@ fn at_parallelism_2_the_csv_source_is_split() {
     let report = format!("{}{}", stdout(&result), stderr(&result));
     assert!(
         report.contains("source → watermark → partition × 2  (source split in blocks"),
+        "{report}"
+    );
+}
+
+/// On one core the two window instances share the source's thread instead of taking turns
+/// with it (the CSV sinks behind them keep their own threads, as after any merge).
+#[test]
+fn on_one_core_the_windows_share_the_source_thread() {
+    let events = root().join("tests/data/flink/events_a.csv");
+    let result = flowbook_on_one_core(&[
+        "check",
+        "example-graphs/window-stats.ron",
+        "--set",
+        &format!("source.path={}", events.display()),
+        "--set",
+        "partition.parallelism=2",
+    ]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let report = format!("{}{}", stdout(&result), stderr(&result));
+    assert!(report.contains("threads: 3 on 1 core,"), "{report}");
+    assert!(
+        report.contains("(source not split: this machine has one core)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("× 2  (on the threads of source's chain)"),
         "{report}"
     );
 }

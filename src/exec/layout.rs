@@ -46,18 +46,21 @@ impl Layout {
             if !node.kind.is_source() {
                 continue;
             }
-            let Some((chain, p)) = chain_to_hash_partition(plan, s) else {
+            let Some((chain, p)) = chain_to_hash_partition(plan, s, cores) else {
                 continue;
             };
             if let Some(reason) = why_not_split(&node.spec) {
-                not_split[s] = Some(reason);
+                if p > 1 {
+                    not_split[s] = Some(reason);
+                }
                 continue;
+            }
+            // On one core the chain stays one instance, and the partition's consumers share its
+            // thread instead of taking turns with it on the core.
+            if cores <= 1 && p > 1 {
+                not_split[s] = Some("this machine has one core");
             }
             let p = p.min(cores.max(1));
-            if p < 2 {
-                not_split[s] = Some("this machine has one core");
-                continue;
-            }
             for &m in &chain {
                 instances[m] = p;
                 split_chain[m] = Some(s);
@@ -121,7 +124,8 @@ impl Layout {
                     .map(|&m| plan.nodes[m].name.clone())
                     .collect(),
                 instances: self.instances.get(h).copied().unwrap_or(1),
-                split_source: self.split_chain.get(h).copied().flatten().is_some(),
+                split_source: self.split_chain.get(h).copied().flatten().is_some()
+                    && self.instances.get(h).is_some_and(|&n| n > 1),
                 not_split: self.not_split.get(h).copied().flatten(),
                 on_threads_of: self
                     .colocated_with
@@ -154,10 +158,15 @@ fn why_not_split(spec: &OpSpec) -> Option<&'static str> {
 }
 
 /// From source `s`: the chain of single-consumer, single-input Watermark / Map / Filter nodes
-/// on its thread that ends in a hash Partition of parallelism > 1 whose consumers each have
+/// on its thread that ends in a hash Partition of parallelism > 1 (of any parallelism on one
+/// core, where its consumers then share the chain's thread) whose consumers each have
 /// that partition as their only input. Returns the chain (source and partition included) and
 /// the partition's parallelism.
-fn chain_to_hash_partition(plan: &LogicalPlan, s: usize) -> Option<(Vec<usize>, usize)> {
+fn chain_to_hash_partition(
+    plan: &LogicalPlan,
+    s: usize,
+    cores: usize,
+) -> Option<(Vec<usize>, usize)> {
     let mut chain = vec![s];
     let mut at = s;
     loop {
@@ -178,7 +187,7 @@ fn chain_to_hash_partition(plan: &LogicalPlan, s: usize) -> Option<(Vec<usize>, 
             OpSpec::Partition {
                 strategy: Strategy::Hash,
                 parallelism,
-            } if *parallelism > 1 => {
+            } if *parallelism > 1 || cores <= 1 => {
                 let readers_single = (0..node.catalog().outputs.len())
                     .flat_map(|port| plan.consumers(*next, port))
                     .all(|(c, _)| plan.nodes.get(c).is_some_and(|n| n.inputs.len() == 1));
@@ -229,11 +238,16 @@ impl ThreadMap {
     pub fn summary(&self, cores: usize) -> String {
         let threads = self.thread_count();
         let cores = cores.max(1);
+        let on = if cores == 1 {
+            "1 core".to_owned()
+        } else {
+            format!("{cores} cores")
+        };
         if threads <= cores {
-            return format!("threads: {threads} on {cores} cores, one core each");
+            return format!("threads: {threads} on {on}, one core each");
         }
         format!(
-            "threads: {threads} on {cores} cores, {} more than cores: they take turns on the cores (each task runs one thread per instance)",
+            "threads: {threads} on {on}, {} more than cores: they take turns on the cores (each task runs one thread per instance)",
             threads - cores
         )
     }
@@ -303,6 +317,16 @@ mod tests {
         assert_eq!(Layout::of(&plan, 1).instances, vec![1, 1, 1, 2, 2, 2]);
         let one = plan_of("bench-window.ron", &[]);
         assert_eq!(Layout::of(&one, 8).instances, vec![1; 6]);
+        assert_eq!(Layout::of(&one, 8).threads(&one).thread_count(), 2);
+        // On one core the windows share the source's thread, at any parallelism.
+        for p in [&plan, &one] {
+            let single = Layout::of(p, 1);
+            assert_eq!(single.colocated_with[3], Some(0));
+            let map = single.threads(p);
+            assert_eq!(map.thread_count(), 1, "{map}");
+            assert_eq!(map.summary(1), "threads: 1 on 1 core, one core each");
+            assert!(!map.tasks[0].split_source);
+        }
         // A paced source is not split.
         let paced = plan_of(
             "bench-window.ron",

@@ -18,6 +18,18 @@ pub fn flowbook(args: &[&str]) -> Output {
         .expect("the flowbook binary runs")
 }
 
+/// Runs the binary confined to one CPU (`taskset -c 0`), as on a one-core machine: the
+/// executor sees one core and lays the graph out for it.
+#[allow(dead_code)]
+pub fn flowbook_on_one_core(args: &[&str]) -> Output {
+    std::process::Command::new("taskset")
+        .args(["-c", "0", env!("CARGO_BIN_EXE_flowbook")])
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("taskset (util-linux) runs the flowbook binary")
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
