@@ -21,17 +21,19 @@ bin=${BIN:-target/release/flowbook}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
 command -v taskset >/dev/null || { echo "needs taskset: apt-get install -y util-linux" >&2; exit 2; }
+# The first CPU this process may run on (a container need not have CPU 0).
+first_cpu=$(awk '/^Cpus_allowed_list:/ { split($2, a, /[-,]/); print a[1] }' /proc/self/status)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # row name | graph | unit (events: COUNT events per run; steps: the trainer's steps) | --set arguments
-# [| a command the run is started under: `taskset -c 0` confines it to one core, where the executor
+# [| a command the run is started under: `taskset -c N` confines it to one core, where the executor
 # lays the graph out for one core (the windows share the source's thread)]
 rows=()
 if [ "${STREAM:-1}" != 0 ]; then
   rows+=(
-    "window p=1, 1 core|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=1|taskset -c 0"
+    "window p=1, 1 core|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=1|taskset -c $first_cpu"
     "window p=1|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=1"
     "window p=2|example-graphs/bench-window.ron|events|source.count=$count partition.parallelism=2"
     "dense p=1|example-graphs/bench-window-dense.ron|events|source.count=$count partition.parallelism=1"

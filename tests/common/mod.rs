@@ -18,12 +18,22 @@ pub fn flowbook(args: &[&str]) -> Output {
         .expect("the flowbook binary runs")
 }
 
-/// Runs the binary confined to one CPU (`taskset -c 0`), as on a one-core machine: the
-/// executor sees one core and lays the graph out for it.
+/// Runs the binary confined to one CPU (`taskset -c N`, N the first CPU this process may use:
+/// a container need not have CPU 0), as on a one-core machine: the executor sees one core and
+/// lays the graph out for it.
 #[allow(dead_code)]
 pub fn flowbook_on_one_core(args: &[&str]) -> Output {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let cpu: String = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap_or("0")
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     std::process::Command::new("taskset")
-        .args(["-c", "0", env!("CARGO_BIN_EXE_flowbook")])
+        .args(["-c", &cpu, env!("CARGO_BIN_EXE_flowbook")])
         .args(args)
         .current_dir(root())
         .output()
