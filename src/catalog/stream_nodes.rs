@@ -263,9 +263,11 @@ pub static WATERMARK: NodeSpec = NodeSpec {
     title: "Watermark",
     category: Category::Time,
     summary: "Bounded out-of-orderness: watermark = max event time − delay − 1, after every record.",
-    doc: "Like Flink's `forBoundedOutOfOrderness`, but emitted after every record so results do \
-          not depend on timing. A record is late for windows whose end − 1 ≤ the watermark left \
-          by the records before it. At the end of a bounded input the watermark jumps to +∞.",
+    doc: "Like Flink's `forBoundedOutOfOrderness`, but advanced after every record so results \
+          do not depend on timing. A record is late for windows whose end − 1 ≤ the watermark \
+          left by the records before it. At the end of a bounded input the watermark jumps to \
+          +∞. When only tumbling or sliding windows act on it, watermarks that reach none of \
+          their fire or drop times are held back within a batch (same results, fewer items).",
     inputs: &[RECORDS_IN],
     outputs: &[RECORDS_OUT],
     params: &[p(

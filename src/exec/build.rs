@@ -255,7 +255,13 @@ pub fn build(
             DatasetSource::new(*dataset, *count, *noise, *seed),
             *rate_per_s,
         ),
-        OpSpec::Watermark { delay_ms } => operator(WatermarkOperator::new(*delay_ms)),
+        OpSpec::Watermark { delay_ms } => {
+            let watermarks = WatermarkOperator::new(*delay_ms);
+            operator(match crate::plan::timers::downstream_timers(plan, index) {
+                Some(timers) => watermarks.holding_back_between(timers),
+                None => watermarks,
+            })
+        }
         OpSpec::Partition { .. } | OpSpec::Merge | OpSpec::Shard { .. } => operator(PassThrough),
         OpSpec::Map { assignments } => {
             operator(MapOperator::new(&input_fields, assignments.clone()))

@@ -610,9 +610,9 @@ impl Task {
             let rule = pacer.rule(&shared.pace);
             let batch_size = pacer.batch_size(rule, max_batch);
             let progress_before = source.progress();
-            // Room for the watermark a chained watermark operator appends: the batch then
-            // passes on whole, never copied into a bigger buffer.
-            let mut batch = Vec::with_capacity(batch_size + 1);
+            // Room for the few watermarks a chained watermark operator writes into it: the
+            // batch then passes on whole, never copied into a bigger buffer.
+            let mut batch = Vec::with_capacity(batch_size + 8);
             self.current = 0;
             let status = source
                 .fill(batch_size, &mut batch)

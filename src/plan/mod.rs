@@ -10,6 +10,7 @@ mod routing;
 pub mod spec;
 mod stream_nodes;
 mod structure;
+pub mod timers;
 mod trainer;
 
 #[cfg(test)]

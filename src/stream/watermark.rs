@@ -1,33 +1,80 @@
 //! Bounded out-of-orderness watermarks, advanced after every record (Flink's
 //! `forBoundedOutOfOrderness` with punctuated emission, so results never depend on timing).
 //!
-//! Within a batch a watermark is held back while the records after it lie more than one
-//! millisecond above it, and is written before the first record that does not (or at the
-//! batch's end). No operator can tell the difference: such a record is not late for the
-//! watermark and cannot land in a window (or touch a session) that the watermark closes, so
-//! every window, late record and firing is the same — but an ordered stream carries one
-//! watermark per batch instead of one per record, half the items to move between threads.
+//! When the plan knows every event time at which an operator downstream acts on a watermark
+//! (the fire and drop times of tumbling and sliding windows: `plan::timers`), a watermark
+//! that reaches none of them is held back within a batch: written before the next record
+//! that could tell (one at most 1 ms above it: late for it, or touching a session), before a
+//! record whose watermark reaches a timer, or at the batch's end. A watermark that reaches a
+//! timer is written right after its record. So every window fires, drops state and judges
+//! lateness at the same record as with one watermark per record, and emits the same results
+//! and watermarks; an ordered stream carries a few watermarks per batch instead of one per
+//! record (half the items to move between threads), and a batch that needs no edit passes on
+//! whole.
 
-use super::operator::push_watermark;
 use super::{Item, OpResult, Operator, Outputs};
+
+/// Event times at which an operator downstream acts on the watermark: `phase + k · period`
+/// for every integer k.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerGrid {
+    period: i64,
+    phase: i64,
+}
+
+impl TimerGrid {
+    pub fn new(period: i64, phase: i64) -> Self {
+        let period = period.max(1);
+        Self {
+            period,
+            phase: phase.rem_euclid(period),
+        }
+    }
+
+    pub fn period(&self) -> i64 {
+        self.period
+    }
+
+    pub fn phase(&self) -> i64 {
+        self.phase
+    }
+
+    /// Whether a timer lies in `(from, to]`.
+    #[inline]
+    fn crossed(&self, from: i64, to: i64) -> bool {
+        let slot = |w: i64| w.saturating_sub(self.phase).div_euclid(self.period);
+        slot(to) > slot(from)
+    }
+}
 
 /// watermark = max event time seen − delay − 1, advanced after every record.
 pub struct WatermarkOperator {
     delay_ms: i64,
     max_ts: Option<i64>,
     current: i64,
-    /// A watermark advanced to but not written yet (only inside `on_batch`).
+    /// The timers downstream, when all are known: watermarks between them may be held back.
+    timers: Option<Vec<TimerGrid>>,
+    /// A watermark advanced to but not written yet (only inside a batch).
     held: Option<i64>,
 }
 
 impl WatermarkOperator {
+    /// Writes every watermark, after its record.
     pub fn new(delay_ms: i64) -> Self {
         Self {
             delay_ms,
             max_ts: None,
             current: i64::MIN,
+            timers: None,
             held: None,
         }
+    }
+
+    /// Holds watermarks back between these timers, which must be all the event times at which
+    /// operators downstream act on a watermark (`plan::timers::downstream_timers`).
+    pub fn holding_back_between(mut self, timers: Vec<TimerGrid>) -> Self {
+        self.timers = Some(timers);
+        self
     }
 
     /// The watermark this operator has advanced to last.
@@ -35,23 +82,38 @@ impl WatermarkOperator {
         self.current
     }
 
-    /// Advances the watermark past an event time. Returns the held watermark that must be
-    /// written before this record: a record at or just above it could be late for it, or touch
-    /// a session it closes, so it goes first, as if it had never been held.
+    /// Advances past a record's event time. Returns the watermarks to write before the record
+    /// and after it.
     #[inline(always)]
-    fn advance(&mut self, ts: i64) -> Option<i64> {
-        let release = self.held.filter(|&held| ts <= held.saturating_add(1));
-        if release.is_some() {
+    fn advance(&mut self, ts: i64) -> (Option<i64>, Option<i64>) {
+        // A record at or just above a held watermark could be late for it, or touch a session
+        // it closes: the watermark goes first, as if it had never been held.
+        let mut before = self.held.filter(|&held| ts <= held.saturating_add(1));
+        if before.is_some() {
             self.held = None;
         }
         let max_ts = self.max_ts.map_or(ts, |m| m.max(ts));
         self.max_ts = Some(max_ts);
         let watermark = max_ts.saturating_sub(self.delay_ms).saturating_sub(1);
-        if watermark > self.current {
-            self.current = watermark;
-            self.held = Some(watermark);
+        if watermark <= self.current {
+            return (before, None);
         }
-        release
+        let from = self.current;
+        self.current = watermark;
+        let holds = self
+            .timers
+            .as_ref()
+            .is_some_and(|grids| !grids.iter().any(|g| g.crossed(from, watermark)));
+        if holds {
+            self.held = Some(watermark);
+            return (before, None);
+        }
+        // It reaches a timer (or every watermark is written): the one before it goes before
+        // the record, as with one watermark per record, and this one right after it.
+        if let Some(held) = self.held.take() {
+            before = Some(held);
+        }
+        (before, Some(watermark))
     }
 
     /// The final +∞ from upstream, which ends the input, replaces whatever is held.
@@ -70,12 +132,11 @@ impl WatermarkOperator {
     }
 }
 
-/// Where a batch's output differs from its input: before item `at`, write `watermark` (if
-/// any), and keep the item or drop it (an upstream watermark).
-struct Edit {
-    at: usize,
-    watermark: Option<i64>,
-    keep: bool,
+/// Where a batch's output differs from its input: before item `at` (or at the end), write a
+/// watermark, or drop item `at` (an upstream watermark).
+enum Edit {
+    Write { at: usize, watermark: i64 },
+    Drop { at: usize },
 }
 
 impl Operator for WatermarkOperator {
@@ -83,50 +144,57 @@ impl Operator for WatermarkOperator {
         self.on_batch(port, vec![item], out)
     }
 
-    /// Decides where watermarks go by looking at the items in place, then moves them on in
-    /// runs. An ordered stream needs no edit: the batch passes on whole (no item is moved)
-    /// with one watermark after it.
+    /// Decides where watermarks go by looking at the items in place, then edits the batch in
+    /// place and passes it on whole.
     fn on_batch(&mut self, _port: usize, mut items: Vec<Item>, out: &mut Outputs) -> OpResult {
         let mut edits: Vec<Edit> = Vec::new();
         for (at, item) in items.iter().enumerate() {
-            let watermark = match item {
-                Item::Watermark(i64::MAX) => self.end_of_input(),
-                Item::Watermark(_) => None,
-                other => match other.event_time() {
-                    Some(ts) => self.advance(ts),
-                    None => continue,
-                },
-            };
-            let keep = !matches!(item, Item::Watermark(_));
-            if watermark.is_some() || !keep {
-                edits.push(Edit {
-                    at,
-                    watermark,
-                    keep,
-                });
+            match item {
+                Item::Watermark(w) => {
+                    if *w == i64::MAX
+                        && let Some(end) = self.end_of_input()
+                    {
+                        edits.push(Edit::Write { at, watermark: end });
+                    }
+                    edits.push(Edit::Drop { at });
+                }
+                other => {
+                    let Some(ts) = other.event_time() else {
+                        continue;
+                    };
+                    let (before, after) = self.advance(ts);
+                    if let Some(watermark) = before {
+                        edits.push(Edit::Write { at, watermark });
+                    }
+                    if let Some(watermark) = after {
+                        edits.push(Edit::Write {
+                            at: at + 1,
+                            watermark,
+                        });
+                    }
+                }
+            }
+        }
+        // Edits are few (a watermark at a timer, a late record, an upstream watermark): made
+        // in place, last first so earlier positions stay put, then the batch passes on whole.
+        items.reserve(edits.len());
+        for edit in edits.into_iter().rev() {
+            match edit {
+                Edit::Write { at, watermark } => {
+                    items.insert(at.min(items.len()), Item::Watermark(watermark))
+                }
+                Edit::Drop { at } => {
+                    if at < items.len() {
+                        items.remove(at);
+                    }
+                }
             }
         }
         if let Some(buffer) = out.port(0) {
-            if edits.is_empty() {
-                if buffer.is_empty() {
-                    std::mem::swap(buffer, &mut items);
-                } else {
-                    buffer.append(&mut items);
-                }
+            if buffer.is_empty() {
+                std::mem::swap(buffer, &mut items);
             } else {
-                let mut rest = items.into_iter();
-                let mut next = 0;
-                for edit in edits {
-                    buffer.extend(rest.by_ref().take(edit.at - next));
-                    if let Some(watermark) = edit.watermark {
-                        push_watermark(buffer, watermark);
-                    }
-                    if let Some(item) = rest.next().filter(|_| edit.keep) {
-                        buffer.push(item);
-                    }
-                    next = edit.at + 1;
-                }
-                buffer.extend(rest);
+                buffer.append(&mut items);
             }
         }
         self.release_held(out);
@@ -228,7 +296,8 @@ mod tests {
         let items = disordered();
         let (expected, expected_end) = records_after_watermarks(&by_item(&items));
         for split in [1, 2, 3, 5, items.len()] {
-            let mut op = WatermarkOperator::new(200);
+            // No timer downstream: every watermark may be held back within a batch.
+            let mut op = WatermarkOperator::new(200).holding_back_between(Vec::new());
             let mut out = Outputs::new(1);
             for (k, chunk) in items.chunks(split).enumerate() {
                 op.on_batch(0, chunk.to_vec(), &mut out).unwrap();
@@ -256,6 +325,7 @@ mod tests {
         let ordered: Vec<Item> = (0..100).map(|i| rec("a", 1000 + i * 10, 0.0)).collect();
         let mut out = Outputs::new(1);
         WatermarkOperator::new(200)
+            .holding_back_between(Vec::new())
             .on_batch(0, ordered, &mut out)
             .unwrap();
         out.settle();
@@ -267,19 +337,76 @@ mod tests {
         assert_eq!(out.ports[0].len(), 101);
     }
 
-    /// Windows, late records and sessions behind the watermark operator are the same, in the
-    /// same order, whether it gets the stream item by item or in batches of any size.
+    /// Feeds `items` through a watermark operator (delay `delay`, holding back between the
+    /// timers of the first stage when `timers` is given) and a chain of operators, each taking
+    /// the one before's results; in batches of `split` items (1: item by item, every watermark
+    /// written). Returns every stage's non-watermark output on every port, or the first error.
+    fn through_chain(
+        items: &[Item],
+        delay: i64,
+        timers: Option<Vec<TimerGrid>>,
+        mut stages: Vec<Box<dyn Operator>>,
+        split: usize,
+    ) -> Result<Vec<Vec<Vec<Item>>>, String> {
+        let mut watermarks = WatermarkOperator::new(delay);
+        if split > 1
+            && let Some(timers) = timers
+        {
+            watermarks = watermarks.holding_back_between(timers);
+        }
+        let mut outs: Vec<Vec<Vec<Item>>> = stages.iter().map(|_| vec![vec![]; 2]).collect();
+        for chunk in items.chunks(split) {
+            let mut marked = Outputs::new(1);
+            watermarks
+                .on_batch(0, chunk.to_vec(), &mut marked)
+                .map_err(|e| e.to_string())?;
+            marked.settle();
+            let mut input = std::mem::take(&mut marked.ports[0]);
+            for (stage, out) in stages.iter_mut().zip(&mut outs) {
+                let mut produced = Outputs::new(2);
+                stage
+                    .on_batch(0, input, &mut produced)
+                    .map_err(|e| e.to_string())?;
+                produced.settle();
+                input = produced.ports[0].clone();
+                for (port, items) in produced.ports.into_iter().enumerate() {
+                    out[port].extend(
+                        items
+                            .into_iter()
+                            .filter(|i| !matches!(i, Item::Watermark(_))),
+                    );
+                }
+            }
+        }
+        Ok(outs)
+    }
+
+    fn spec() -> crate::stream::pane::PaneSpec {
+        crate::stream::pane::PaneSpec {
+            stats_fields: vec![0],
+            ..Default::default()
+        }
+    }
+
+    fn aligned(size: i64, slide: i64, lateness: i64) -> crate::stream::time_window::AlignedWindows {
+        crate::stream::time_window::AlignedWindows {
+            size_ms: size,
+            slide_ms: slide,
+            offset_ms: 0,
+            allowed_lateness_ms: lateness,
+        }
+    }
+
+    /// Windows, late records, re-firings and whatever a second window stage makes of their
+    /// results are the same, in the same order, whether the watermark operator gets the stream
+    /// item by item or in batches of any size and holds watermarks back between the first
+    /// stage's timers.
     #[test]
-    fn windows_and_sessions_downstream_do_not_see_the_held_watermarks() {
-        use crate::stream::pane::PaneSpec;
+    fn windows_and_the_stages_after_them_do_not_see_the_held_watermarks() {
+        use crate::stream::aggregate::AggregateFn;
         use crate::stream::session_window::SessionWindowOperator;
-        use crate::stream::time_window::{AlignedWindows, TimeWindowOperator};
-        // A session of 2 ms closed by a watermark, touched by the record right after it.
-        let mut items: Vec<Item> = vec![
-            rec("touch", -10_000, 1.0),
-            rec("other", -9_848, 1.0),
-            rec("touch", -9_998, 1.0),
-        ];
+        use crate::stream::time_window::TimeWindowOperator;
+        let mut items: Vec<Item> = Vec::new();
         let mut state = 12_345u64;
         for i in 0..3000i64 {
             state = state
@@ -290,75 +417,124 @@ mod tests {
             items.push(rec(&key, i * 3 + jitter, (i % 10) as f64));
         }
         items.push(Item::Watermark(i64::MAX));
-        let spec = PaneSpec {
-            stats_fields: vec![0],
-            ..Default::default()
+        let fused = || crate::stream::pane::PaneSpec {
+            fused_aggregate: Some(vec![AggregateFn::Count, AggregateFn::Sum]),
+            ..spec()
         };
-        let downstream = || -> Vec<Box<dyn Operator>> {
-            vec![
-                Box::new(TimeWindowOperator::new(
-                    AlignedWindows {
-                        size_ms: 100,
-                        slide_ms: 100,
-                        offset_ms: 0,
-                        allowed_lateness_ms: 50,
-                    },
-                    spec.clone(),
-                )),
-                Box::new(TimeWindowOperator::new(
-                    AlignedWindows {
-                        size_ms: 300,
-                        slide_ms: 100,
-                        offset_ms: 0,
-                        allowed_lateness_ms: 0,
-                    },
-                    spec.clone(),
-                )),
-                Box::new(SessionWindowOperator::new(2, 0, spec.clone())),
-                Box::new(SessionWindowOperator::new(40, 30, spec.clone())),
-            ]
-        };
-        let through = |split: usize| -> Vec<Vec<Vec<Item>>> {
-            let mut watermarks = WatermarkOperator::new(150);
-            let mut ops = downstream();
-            let mut outs: Vec<Outputs> = ops.iter().map(|_| Outputs::new(2)).collect();
-            for chunk in items.chunks(split) {
-                let mut marked = Outputs::new(1);
-                if split == 1 {
-                    match &chunk[0] {
-                        Item::Watermark(w) => watermarks.on_watermark(*w, &mut marked),
-                        other => watermarks.on_item(0, other.clone(), &mut marked),
-                    }
-                    .unwrap();
-                } else {
-                    watermarks.on_batch(0, chunk.to_vec(), &mut marked).unwrap();
-                }
-                marked.settle();
-                for (op, out) in ops.iter_mut().zip(&mut outs) {
-                    op.on_batch(0, marked.ports[0].clone(), out).unwrap();
+        type Stages = Box<dyn Fn() -> Vec<Box<dyn Operator>>>;
+        let cases: Vec<(&str, Vec<TimerGrid>, Stages)> = vec![
+            (
+                "tumbling 100, lateness 50",
+                vec![TimerGrid::new(100, 99), TimerGrid::new(100, 149)],
+                Box::new(move || {
+                    vec![Box::new(TimeWindowOperator::new(
+                        aligned(100, 100, 50),
+                        spec(),
+                    ))]
+                }),
+            ),
+            (
+                "sliding 300 / 100",
+                vec![TimerGrid::new(100, 299)],
+                Box::new(move || {
+                    vec![Box::new(TimeWindowOperator::new(
+                        aligned(300, 100, 0),
+                        spec(),
+                    ))]
+                }),
+            ),
+            (
+                "tumbling 10, then sessions of gap 10 on its results",
+                vec![TimerGrid::new(10, 9)],
+                Box::new(move || {
+                    vec![
+                        Box::new(TimeWindowOperator::new(aligned(10, 10, 0), fused())),
+                        Box::new(SessionWindowOperator::new(10, 0, spec())),
+                    ]
+                }),
+            ),
+            (
+                "tumbling 40 with lateness 20, then tumbling 100 on its results",
+                vec![TimerGrid::new(40, 39), TimerGrid::new(40, 59)],
+                Box::new(move || {
+                    vec![
+                        Box::new(TimeWindowOperator::new(aligned(40, 40, 20), fused())),
+                        Box::new(TimeWindowOperator::new(aligned(100, 100, 0), spec())),
+                    ]
+                }),
+            ),
+        ];
+        for (name, timers, stages) in &cases {
+            for delay in [0, 150] {
+                let expected = through_chain(&items, delay, None, stages(), 1).unwrap();
+                let fired: usize = expected.iter().map(|o| o[0].len()).sum();
+                assert!(fired > 100, "{name}: fired {fired}");
+                for split in [2, 7, 64, 1024, items.len()] {
+                    let got = through_chain(&items, delay, Some(timers.clone()), stages(), split);
+                    assert!(
+                        got.as_ref() == Ok(&expected),
+                        "{name}, delay {delay}, batches of {split}"
+                    );
                 }
             }
-            outs.into_iter()
-                .map(|mut out| {
-                    out.settle();
-                    out.ports
-                        .into_iter()
-                        .map(|port| {
-                            port.into_iter()
-                                .filter(|i| !matches!(i, Item::Watermark(_)))
-                                .collect()
-                        })
-                        .collect()
-                })
-                .collect()
-        };
-        let expected = through(1);
-        let fired: usize = expected.iter().map(|o| o[0].len()).sum();
-        let late: usize = expected.iter().map(|o| o[1].len()).sum();
-        assert!(fired > 1000 && late > 50, "fired {fired}, late {late}");
-        for split in [2, 7, 64, 1024, items.len()] {
-            assert!(through(split) == expected, "batches of {split}");
         }
+        // The reviewer's case: records at -5, 9 and 14 of one key, watermarks without delay.
+        let three = vec![rec("a", -5, 1.0), rec("a", 9, 1.0), rec("a", 14, 1.0)];
+        let (_, timers, stages) = &cases[2];
+        let expected = through_chain(&three, 0, None, stages(), 1).unwrap();
+        assert_eq!(
+            expected[1][0].len(),
+            1,
+            "the first session closed before the second"
+        );
+        assert_eq!(
+            through_chain(&three, 0, Some(timers.clone()), stages(), 3).unwrap(),
+            expected
+        );
+    }
+
+    /// A window that drops its state at a watermark drops it at the same record when the
+    /// watermark operator holds watermarks back, so a state limit is reached (or not) the same.
+    #[test]
+    fn a_state_limit_is_reached_at_the_same_record_in_batches() {
+        use crate::stream::state_budget::StateBudget;
+        use crate::stream::time_window::TimeWindowOperator;
+        let items: Vec<Item> = (0..50).map(|i| rec("a", i * 10, 1.0)).collect();
+        let limited = || -> Vec<Box<dyn Operator>> {
+            vec![Box::new(
+                TimeWindowOperator::new(aligned(10, 10, 0), spec())
+                    .with_state_budget(StateBudget::new(2, 1)),
+            )]
+        };
+        let timers = vec![TimerGrid::new(10, 9)];
+        let expected = through_chain(&items, 0, None, limited(), 1);
+        assert!(expected.is_ok(), "{expected:?}");
+        for split in [2, 3, 50] {
+            assert_eq!(
+                through_chain(&items, 0, Some(timers.clone()), limited(), split),
+                expected
+            );
+        }
+        // With one more window open at a time than the limit allows, both fail.
+        let wide = || -> Vec<Box<dyn Operator>> {
+            vec![Box::new(
+                TimeWindowOperator::new(aligned(30, 10, 0), spec())
+                    .with_state_budget(StateBudget::new(2, 1)),
+            )]
+        };
+        assert!(through_chain(&items, 0, None, wide(), 1).is_err());
+        assert!(through_chain(&items, 0, Some(vec![TimerGrid::new(10, 29)]), wide(), 50).is_err());
+    }
+
+    #[test]
+    fn a_timer_is_crossed_when_the_watermark_reaches_it() {
+        let grid = TimerGrid::new(1000, 999);
+        assert!(grid.crossed(998, 999));
+        assert!(!grid.crossed(999, 1998));
+        assert!(grid.crossed(1998, 1999));
+        assert!(grid.crossed(i64::MIN, -1));
+        assert!(!grid.crossed(-1000, -2));
+        assert_eq!(TimerGrid::new(100, -1), TimerGrid::new(100, 99));
     }
 
     #[test]

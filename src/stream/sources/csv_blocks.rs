@@ -154,6 +154,9 @@ pub struct BlockScanner {
     /// No byte at or past this input offset is read: the end every instance of a split
     /// agrees on, however the file grows meanwhile.
     stop: u64,
+    /// The input goes on past `stop` (it grew): a record the stop cuts through is not whole,
+    /// and is not handed out.
+    grew_past_stop: bool,
 }
 
 impl BlockScanner {
@@ -173,11 +176,13 @@ impl BlockScanner {
             walk: Walk::at(0),
             handed: None,
             stop: u64::MAX,
+            grew_past_stop: false,
         }
     }
 
     /// Ends the input at byte `end`: bytes after it are neither read nor handed out (those
-    /// already read past it are dropped, except a first record already read).
+    /// already read past it are dropped). If the input goes on past `end`, a last record that
+    /// `end` cuts through (a row being written when the length was taken) is dropped too.
     pub fn stop_at(&mut self, end: u64) {
         self.stop = end;
         let kept = end.saturating_sub(self.start.byte);
@@ -185,8 +190,9 @@ impl BlockScanner {
             .begin
             .saturating_add(usize::try_from(kept).unwrap_or(usize::MAX));
         if self.filled > limit {
-            self.filled = limit.max(self.walk.done);
+            self.filled = limit;
             self.eof = true;
+            self.grew_past_stop = true;
         }
     }
 
@@ -229,6 +235,11 @@ impl BlockScanner {
                 return Ok(Some(self.hand_out(b)));
             }
             if self.eof {
+                if self.grew_past_stop {
+                    // Only whole records: up to the last record boundary walked.
+                    self.filled = self.walk.last.map_or(self.begin, |b| b.end);
+                    self.grew_past_stop = false;
+                }
                 if self.begin == self.filled {
                     return Ok(None);
                 }
@@ -450,6 +461,8 @@ impl BlockScanner {
         let allowed = usize::try_from(self.stop.saturating_sub(read)).unwrap_or(usize::MAX);
         if allowed == 0 {
             self.eof = true;
+            let mut probe = [0u8; 1];
+            self.grew_past_stop = matches!(self.input.read(&mut probe), Ok(n) if n > 0);
             return Ok(());
         }
         loop {

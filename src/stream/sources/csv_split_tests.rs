@@ -229,36 +229,61 @@ fn standard_input_and_a_started_source_do_not_split() {
     assert!(super::csv_file::splits(&options(f.path())));
 }
 
-/// Instances open the file one after another; rows appended in between (a torn last row
-/// too) must not make them cut different blocks or read past the length the run measured.
+/// Instances open the file one after another; rows appended in between must not make them
+/// cut different blocks or read past the length the run measured. A row being written when
+/// the length was taken (cut by it) is not read as a short row.
 #[test]
 fn a_file_growing_while_instances_open_is_read_as_it_was_at_the_start() {
     use std::io::Write;
-    let f = file(&tricky_text(400));
-    let o = options(f.path());
-    let before = whole(&o).blocks.concat();
-    let length = std::fs::metadata(f.path()).unwrap().len();
-    let open = |k: usize| {
-        let mut source = CsvSource::open(&o).unwrap().with_file_bytes(Some(length));
-        assert!(source.split(Split::new(k, 2)));
-        source
-    };
-    let first = open(0);
-    let mut grow = std::fs::OpenOptions::new()
-        .append(true)
-        .open(f.path())
-        .unwrap();
-    grow.write_all(tricky_text(300).as_bytes()).unwrap();
-    grow.write_all(b"torn,12").unwrap();
-    grow.flush().unwrap();
-    let second = open(1);
-    let instances = [run(first, 7), run(second, 7)];
-    for i in &instances {
-        assert!(i.end.is_ok(), "{:?}", i.end);
-        assert!(!i.blocks.is_empty(), "both instances have blocks");
+    for torn in ["", "torn,12", "\"quoted\nkey\",1"] {
+        let text = tricky_text(400);
+        let f = file(&text);
+        let whole_rows = whole(&options(f.path())).blocks.concat();
+        let mut grow = std::fs::OpenOptions::new()
+            .append(true)
+            .open(f.path())
+            .unwrap();
+        grow.write_all(torn.as_bytes()).unwrap();
+        grow.flush().unwrap();
+        let o = options(f.path());
+        let length = std::fs::metadata(f.path()).unwrap().len();
+        let open = |k: usize| {
+            let mut source = CsvSource::open(&o).unwrap().with_file_bytes(Some(length));
+            assert!(source.split(Split::new(k, 2)));
+            source
+        };
+        let first = open(0);
+        grow.write_all(b"345,6\n").unwrap();
+        grow.write_all(tricky_text(300).as_bytes()).unwrap();
+        grow.flush().unwrap();
+        let second = open(1);
+        let instances = [run(first, 7), run(second, 7)];
+        for i in &instances {
+            assert!(i.end.is_ok(), "{torn:?}: {:?}", i.end);
+            assert!(!i.blocks.is_empty(), "both instances have blocks");
+        }
+        assert!(
+            merged(&instances) == whole_rows,
+            "{torn:?}: exactly the whole rows at the start"
+        );
     }
-    assert!(
-        merged(&instances) == before,
-        "exactly the rows at the start"
-    );
+}
+
+/// A file that ends without a line end (and does not grow) keeps its last row when split.
+#[test]
+fn a_last_row_without_a_line_end_is_read_when_split() {
+    let text = format!("{}k9,99999,1.5", tricky_text(200));
+    let f = file(&text);
+    let o = options(f.path());
+    let length = std::fs::metadata(f.path()).unwrap().len();
+    let instances: Vec<Instance> = (0..2)
+        .map(|k| {
+            let mut source = CsvSource::open(&o).unwrap().with_file_bytes(Some(length));
+            assert!(source.split(Split::new(k, 2)));
+            run(source, 7)
+        })
+        .collect();
+    let rows = merged(&instances);
+    assert!(rows == whole(&o).blocks.concat());
+    assert_eq!(rows.last().map(|r| r.ts), Some(99_999));
 }
