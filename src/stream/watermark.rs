@@ -40,10 +40,16 @@ impl TimerGrid {
     }
 
     /// Whether a timer lies in `(from, to]`.
-    #[inline]
+    #[cfg(test)]
     fn crossed(&self, from: i64, to: i64) -> bool {
-        let slot = |w: i64| w.saturating_sub(self.phase).div_euclid(self.period);
-        slot(to) > slot(from)
+        to >= self.first_after(from)
+    }
+
+    /// The first timer after `watermark`.
+    fn first_after(&self, watermark: i64) -> i64 {
+        let slot = watermark.saturating_sub(self.phase).div_euclid(self.period);
+        self.phase
+            .saturating_add(slot.saturating_add(1).saturating_mul(self.period))
     }
 }
 
@@ -54,6 +60,9 @@ pub struct WatermarkOperator {
     current: i64,
     /// The timers downstream, when all are known: watermarks between them may be held back.
     timers: Option<Vec<TimerGrid>>,
+    /// The first of those timers after the current watermark (one comparison per record
+    /// instead of two divisions per grid).
+    next_timer: i64,
     /// A watermark advanced to but not written yet (only inside a batch).
     held: Option<i64>,
 }
@@ -66,14 +75,25 @@ impl WatermarkOperator {
             max_ts: None,
             current: i64::MIN,
             timers: None,
+            next_timer: i64::MIN,
             held: None,
         }
+    }
+
+    fn first_timer_after(&self, watermark: i64) -> i64 {
+        self.timers
+            .iter()
+            .flatten()
+            .map(|grid| grid.first_after(watermark))
+            .min()
+            .unwrap_or(i64::MAX)
     }
 
     /// Holds watermarks back between these timers, which must be all the event times at which
     /// operators downstream act on a watermark (`plan::timers::downstream_timers`).
     pub fn holding_back_between(mut self, timers: Vec<TimerGrid>) -> Self {
         self.timers = Some(timers);
+        self.next_timer = self.first_timer_after(self.current);
         self
     }
 
@@ -98,12 +118,11 @@ impl WatermarkOperator {
         if watermark <= self.current {
             return (before, None);
         }
-        let from = self.current;
         self.current = watermark;
-        let holds = self
-            .timers
-            .as_ref()
-            .is_some_and(|grids| !grids.iter().any(|g| g.crossed(from, watermark)));
+        let holds = self.timers.is_some() && watermark < self.next_timer;
+        if !holds && self.timers.is_some() {
+            self.next_timer = self.first_timer_after(watermark);
+        }
         if holds {
             self.held = Some(watermark);
             return (before, None);
@@ -139,6 +158,18 @@ enum Edit {
     Drop { at: usize },
 }
 
+impl Edit {
+    fn at(&self) -> usize {
+        match self {
+            Edit::Write { at, .. } | Edit::Drop { at } => *at,
+        }
+    }
+}
+
+/// Up to this many edits a batch is edited in place (each insert moves the rest of it); more
+/// (every watermark written, behind session windows) are made in one pass.
+const IN_PLACE_EDITS: usize = 8;
+
 impl Operator for WatermarkOperator {
     fn on_item(&mut self, port: usize, item: Item, out: &mut Outputs) -> OpResult {
         self.on_batch(port, vec![item], out)
@@ -151,10 +182,15 @@ impl Operator for WatermarkOperator {
         for (at, item) in items.iter().enumerate() {
             match item {
                 Item::Watermark(w) => {
-                    if *w == i64::MAX
-                        && let Some(end) = self.end_of_input()
-                    {
-                        edits.push(Edit::Write { at, watermark: end });
+                    if *w == i64::MAX {
+                        // The held watermark goes first, as it would have been written after
+                        // its record; then +∞.
+                        if let Some(watermark) = self.held.take() {
+                            edits.push(Edit::Write { at, watermark });
+                        }
+                        if let Some(end) = self.end_of_input() {
+                            edits.push(Edit::Write { at, watermark: end });
+                        }
                     }
                     edits.push(Edit::Drop { at });
                 }
@@ -175,20 +211,43 @@ impl Operator for WatermarkOperator {
                 }
             }
         }
-        // Edits are few (a watermark at a timer, a late record, an upstream watermark): made
-        // in place, last first so earlier positions stay put, then the batch passes on whole.
-        items.reserve(edits.len());
-        for edit in edits.into_iter().rev() {
-            match edit {
-                Edit::Write { at, watermark } => {
-                    items.insert(at.min(items.len()), Item::Watermark(watermark))
-                }
-                Edit::Drop { at } => {
-                    if at < items.len() {
-                        items.remove(at);
+        if edits.len() <= IN_PLACE_EDITS {
+            // A few edits (a timer reached, a late record): made in place, last first so
+            // earlier positions stay put; the batch then passes on whole.
+            items.reserve(edits.len());
+            for edit in edits.into_iter().rev() {
+                match edit {
+                    Edit::Write { at, watermark } => {
+                        items.insert(at.min(items.len()), Item::Watermark(watermark))
+                    }
+                    Edit::Drop { at } => {
+                        if at < items.len() {
+                            items.remove(at);
+                        }
                     }
                 }
             }
+        } else {
+            // Many (every watermark written, behind session windows): one pass into a new batch.
+            let mut rebuilt = Vec::with_capacity(items.len() + edits.len());
+            let mut edits = edits.into_iter().peekable();
+            for (at, item) in items.into_iter().enumerate() {
+                let mut keep = true;
+                while let Some(edit) = edits.next_if(|e| e.at() <= at) {
+                    match edit {
+                        Edit::Write { watermark, .. } => rebuilt.push(Item::Watermark(watermark)),
+                        Edit::Drop { .. } => keep = false,
+                    }
+                }
+                if keep {
+                    rebuilt.push(item);
+                }
+            }
+            rebuilt.extend(edits.filter_map(|e| match e {
+                Edit::Write { watermark, .. } => Some(Item::Watermark(watermark)),
+                Edit::Drop { .. } => None,
+            }));
+            items = rebuilt;
         }
         if let Some(buffer) = out.port(0) {
             if buffer.is_empty() {
@@ -204,10 +263,11 @@ impl Operator for WatermarkOperator {
     /// Upstream watermarks are replaced by ours, except the final +∞ that ends the input
     /// (as Flink's `TimestampsAndWatermarksOperator` does).
     fn on_watermark(&mut self, watermark: i64, out: &mut Outputs) -> OpResult {
-        if watermark == i64::MAX
-            && let Some(end) = self.end_of_input()
-        {
-            out.watermark(end);
+        if watermark == i64::MAX {
+            self.release_held(out);
+            if let Some(end) = self.end_of_input() {
+                out.watermark(end);
+            }
         }
         Ok(())
     }
@@ -491,6 +551,17 @@ mod tests {
             through_chain(&three, 0, Some(timers.clone()), stages(), 3).unwrap(),
             expected
         );
+        // The second review's case: +∞ in the same batch as the record whose watermark is held.
+        let ended = vec![
+            rec("a", 5, 1.0),
+            rec("a", 12, 1.0),
+            rec("a", 19, 1.0),
+            Item::Watermark(i64::MAX),
+        ];
+        let expected = through_chain(&ended, 0, None, stages(), 1).unwrap();
+        assert_eq!(expected[1][0].len(), 2, "two sessions");
+        let held = through_chain(&ended, 0, Some(timers.clone()), stages(), 4).unwrap();
+        assert_eq!(held, expected);
     }
 
     /// A window that drops its state at a watermark drops it at the same record when the
@@ -524,6 +595,31 @@ mod tests {
         };
         assert!(through_chain(&items, 0, None, wide(), 1).is_err());
         assert!(through_chain(&items, 0, Some(vec![TimerGrid::new(10, 29)]), wide(), 50).is_err());
+    }
+
+    /// Without known timers every watermark is written right after its record, in a batch of
+    /// any size exactly as item by item (a batch with many edits is rebuilt in one pass).
+    #[test]
+    fn without_timers_every_watermark_is_written_after_its_record() {
+        let items = disordered();
+        let expected = by_item(&items);
+        for split in [1, 3, 9, items.len()] {
+            let mut op = WatermarkOperator::new(200);
+            let mut out = Outputs::new(1);
+            for chunk in items.chunks(split) {
+                op.on_batch(0, chunk.to_vec(), &mut out).unwrap();
+            }
+            out.settle();
+            // Consecutive watermarks may stay apart in a batch; one item at a time collapses them.
+            let mut got: Vec<Item> = Vec::new();
+            for item in out.ports[0].drain(..) {
+                match (got.last_mut(), &item) {
+                    (Some(Item::Watermark(last)), Item::Watermark(w)) => *last = (*last).max(*w),
+                    _ => got.push(item),
+                }
+            }
+            assert_eq!(got, expected, "batches of {split}");
+        }
     }
 
     #[test]
