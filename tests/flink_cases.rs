@@ -138,12 +138,10 @@ fn count_2_5_count_slide_longer_than_count() {
     );
 }
 
-/// At parallelism 2 the cases above really run the CSV source split over two instances (each
-/// parses every other block of the file), not one source feeding two windows.
-#[test]
-fn at_parallelism_2_the_csv_source_is_split() {
+/// What `flowbook check` (run by `run`) says of the Flink cases' graph at parallelism 2.
+fn check_at_parallelism_2(run: fn(&[&str]) -> std::process::Output) -> String {
     let events = root().join("tests/data/flink/events_a.csv");
-    let result = flowbook(&[
+    let result = run(&[
         "check",
         "example-graphs/window-stats.ron",
         "--set",
@@ -152,7 +150,14 @@ fn at_parallelism_2_the_csv_source_is_split() {
         "partition.parallelism=2",
     ]);
     assert!(result.status.success(), "{}", stderr(&result));
-    let report = format!("{}{}", stdout(&result), stderr(&result));
+    format!("{}{}", stdout(&result), stderr(&result))
+}
+
+/// At parallelism 2 the cases above really run the CSV source split over two instances (each
+/// parses every other block of the file), not one source feeding two windows.
+#[test]
+fn at_parallelism_2_the_csv_source_is_split() {
+    let report = check_at_parallelism_2(flowbook);
     assert!(
         report.contains("source → watermark → partition × 2  (source split in blocks"),
         "{report}"
@@ -163,17 +168,7 @@ fn at_parallelism_2_the_csv_source_is_split() {
 /// with it (the CSV sinks behind them keep their own threads, as after any merge).
 #[test]
 fn on_one_core_the_windows_share_the_source_thread() {
-    let events = root().join("tests/data/flink/events_a.csv");
-    let result = flowbook_on_one_core(&[
-        "check",
-        "example-graphs/window-stats.ron",
-        "--set",
-        &format!("source.path={}", events.display()),
-        "--set",
-        "partition.parallelism=2",
-    ]);
-    assert!(result.status.success(), "{}", stderr(&result));
-    let report = format!("{}{}", stdout(&result), stderr(&result));
+    let report = check_at_parallelism_2(flowbook_on_one_core);
     assert!(report.contains("threads: 3 on 1 core,"), "{report}");
     assert!(
         report.contains("(source not split: this machine has one core)"),

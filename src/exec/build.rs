@@ -129,14 +129,8 @@ impl Operator for PassThrough {
     }
 
     /// The batch passes on whole, not item by item.
-    fn on_batch(&mut self, _port: usize, mut items: Vec<Item>, out: &mut Outputs) -> OpResult {
-        if let Some(buffer) = out.port(0) {
-            if buffer.is_empty() {
-                std::mem::swap(buffer, &mut items);
-            } else {
-                buffer.append(&mut items);
-            }
-        }
+    fn on_batch(&mut self, _port: usize, items: Vec<Item>, out: &mut Outputs) -> OpResult {
+        out.push_batch(0, items);
         Ok(())
     }
 }

@@ -57,7 +57,7 @@ pub fn downstream_timers(plan: &LogicalPlan, watermark: usize) -> Option<Vec<Tim
             }
         }
     }
-    grids.sort_unstable_by_key(|g| (g.period(), g.phase()));
+    grids.sort_unstable();
     grids.dedup();
     Some(grids)
 }

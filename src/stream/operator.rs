@@ -40,6 +40,19 @@ impl Outputs {
         }
     }
 
+    /// Appends a whole batch to a port (a held watermark first, as `push` does). Into an empty
+    /// buffer the batch itself is moved: no item is copied.
+    #[inline]
+    pub fn push_batch(&mut self, port: usize, mut items: Vec<Item>) {
+        if let Some(buffer) = self.port(port) {
+            if buffer.is_empty() {
+                std::mem::swap(buffer, &mut items);
+            } else {
+                buffer.append(&mut items);
+            }
+        }
+    }
+
     /// One port's buffer, to append many items without a check per item; a held watermark
     /// is written first, as `push` does.
     #[inline]

@@ -16,7 +16,7 @@ use super::{Item, OpResult, Operator, Outputs};
 
 /// Event times at which an operator downstream acts on the watermark: `phase + k · period`
 /// for every integer k.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimerGrid {
     period: i64,
     phase: i64,
@@ -29,14 +29,6 @@ impl TimerGrid {
             period,
             phase: phase.rem_euclid(period),
         }
-    }
-
-    pub fn period(&self) -> i64 {
-        self.period
-    }
-
-    pub fn phase(&self) -> i64 {
-        self.phase
     }
 
     /// Whether a timer lies in `(from, to]`.
@@ -249,13 +241,7 @@ impl Operator for WatermarkOperator {
             }));
             items = rebuilt;
         }
-        if let Some(buffer) = out.port(0) {
-            if buffer.is_empty() {
-                std::mem::swap(buffer, &mut items);
-            } else {
-                buffer.append(&mut items);
-            }
-        }
+        out.push_batch(0, items);
         self.release_held(out);
         Ok(())
     }
